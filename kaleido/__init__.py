@@ -1,0 +1,26 @@
+"""kaleido: fast kaleidoscope (K-matrix) structured linear operators.
+
+A K-matrix is a product of butterfly matrices and their adjoints,
+(BB*)^w_e: O(n log n) parameters and O(n log n) products, expressive enough
+to hold the FFT, DCT, Hadamard transform, convolutions, every permutation and
+every sparse matrix. See the README for a tour.
+"""
+
+from ._config import get_workers, set_workers
+from ._io import load
+from ._kernels import openmp_enabled
+from ._kmatrix import KMatrix
+from ._linear_operator import KMatrixOperator, aslinearoperator
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "KMatrix",
+    "KMatrixOperator",
+    "aslinearoperator",
+    "get_workers",
+    "load",
+    "openmp_enabled",
+    "set_workers",
+    "__version__",
+]

@@ -1,0 +1,128 @@
+# Thin adapters from NumPy arrays to the C++ core: check dtypes and strides,
+# release the GIL, call, and turn status codes into exceptions. All input
+# clean-up (promotion, shapes, padding sizes) happens in the Python layer.
+from libc.stdint cimport int64_t
+
+cimport numpy as cnp
+import numpy as np
+
+from kaleido._core cimport (
+    kmatrix_apply, chunk_rows, have_openmp, resolve_threads,
+    STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
+    TRANS_N, TRANS_T, TRANS_H,
+)
+
+cnp.import_array()
+
+ctypedef float complex complex64_t
+ctypedef double complex complex128_t
+
+_TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
+
+
+def openmp_enabled():
+    """Whether the core was compiled with OpenMP."""
+    return bool(have_openmp())
+
+
+def default_threads():
+    """The OpenMP default thread count (bounded by threadpoolctl)."""
+    return resolve_threads(0)
+
+
+def rows_per_chunk(dtype):
+    """Rows the kernel processes at once (one 64-byte line per real plane)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float32:
+        return chunk_rows[float]()
+    if dtype == np.float64:
+        return chunk_rows[double]()
+    if dtype == np.complex64:
+        return chunk_rows[complex64_t]()
+    if dtype == np.complex128:
+        return chunk_rows[complex128_t]()
+    raise ValueError(f"unsupported dtype {dtype}")
+
+
+cdef int64_t _element_stride(cnp.ndarray a, int axis) except? -1:
+    cdef Py_ssize_t s = a.strides[axis]
+    cdef Py_ssize_t item = a.itemsize
+    if s % item != 0:
+        raise ValueError("array strides must be multiples of the item size")
+    return s // item
+
+
+cdef _raise_status(int status):
+    if status == STATUS_NON_FINITE:
+        raise ValueError("Input contains NaN or infinity.")
+    if status == STATUS_NO_MEMORY:
+        raise MemoryError("kaleido: could not allocate the kernel's scratch tile")
+    if status == STATUS_BAD_ARGUMENT:
+        raise ValueError("kaleido: inconsistent arguments passed to the kernel")
+    raise RuntimeError(f"kaleido: kernel failed with status {status}")
+
+
+def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
+          str trans="N", int n_threads=0, bint check_finite=True):
+    """y[r] = op(K) x[r] for every row r; see butterfly.hpp.
+
+    twiddles must be C-contiguous of shape (width, 2, L, N/2, 2, 2); x and y
+    are 2-D (n_rows, x_len) and (n_rows, y_len) arrays of the same dtype,
+    any strides, y writable and not overlapping x.
+    """
+    if twiddles.ndim != 6 or not twiddles.flags.c_contiguous:
+        raise ValueError("twiddles must be a C-contiguous 6-D array")
+    if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
+        raise ValueError("x and y must be 2-D with the same number of rows")
+    if x.dtype != twiddles.dtype or y.dtype != twiddles.dtype:
+        raise ValueError("x, y and twiddles must share one dtype")
+    if not y.flags.writeable:
+        raise ValueError("output array is read-only")
+    if not (x.flags.aligned and y.flags.aligned):
+        raise ValueError("arrays must be aligned")
+    if trans not in _TRANS:
+        raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+    cdef int t = _TRANS[trans]
+    cdef int64_t width = twiddles.shape[0]
+    cdef int64_t n_rows = x.shape[0]
+    cdef int64_t x_len = x.shape[1]
+    cdef int64_t y_len = y.shape[1]
+    cdef int64_t xrs = _element_stride(x, 0), xcs = _element_stride(x, 1)
+    cdef int64_t yrs = _element_stride(y, 0), ycs = _element_stride(y, 1)
+    cdef void* tw = cnp.PyArray_DATA(twiddles)
+    cdef void* xp = cnp.PyArray_DATA(x)
+    cdef void* yp = cnp.PyArray_DATA(y)
+    cdef int cf = 1 if check_finite else 0
+    cdef int status
+    cdef int kind
+    dt = twiddles.dtype
+    if dt == np.float32:
+        kind = 0
+    elif dt == np.float64:
+        kind = 1
+    elif dt == np.complex64:
+        kind = 2
+    elif dt == np.complex128:
+        kind = 3
+    else:
+        raise ValueError(f"unsupported dtype {dt}")
+    with nogil:
+        if kind == 0:
+            status = kmatrix_apply[float](<const float*>tw, width, log_size,
+                <const float*>xp, n_rows, x_len, xrs, xcs,
+                <float*>yp, y_len, yrs, ycs, t, n_threads, cf)
+        elif kind == 1:
+            status = kmatrix_apply[double](<const double*>tw, width, log_size,
+                <const double*>xp, n_rows, x_len, xrs, xcs,
+                <double*>yp, y_len, yrs, ycs, t, n_threads, cf)
+        elif kind == 2:
+            status = kmatrix_apply[complex64_t](<const complex64_t*>tw, width, log_size,
+                <const complex64_t*>xp, n_rows, x_len, xrs, xcs,
+                <complex64_t*>yp, y_len, yrs, ycs, t, n_threads, cf)
+        else:
+            status = kmatrix_apply[complex128_t](<const complex128_t*>tw, width, log_size,
+                <const complex128_t*>xp, n_rows, x_len, xrs, xcs,
+                <complex128_t*>yp, y_len, yrs, ycs, t, n_threads, cf)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return y

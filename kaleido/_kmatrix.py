@@ -1,0 +1,633 @@
+"""The K-matrix operator: products of butterfly matrices, (BB*)^w_e.
+
+Twiddle layout
+--------------
+A K-matrix of size ``N = 2**L`` and width ``w`` keeps every parameter in one
+C-contiguous array ``twiddles`` of shape ``(w, 2, L, N // 2, 2, 2)``:
+
+* ``twiddles[i, h, k]`` is stage ``k`` of half ``h`` of block ``i``. It mixes
+  index bit ``b = L-1-k`` when ``h == 0`` (the B* half: strides N/2, ..., 2, 1)
+  and bit ``b = k`` when ``h == 1`` (the B half: strides 1, 2, ..., N/2). The
+  sparsity pattern of one block is the Benes network.
+* ``twiddles[i, h, k, p]`` is the 2x2 block of pair ``p``: the positions
+  ``u = ((p >> b) << (b + 1)) | (p % 2**b)`` and ``v = u + 2**b``; it maps
+  ``(x[u], x[v])`` to ``(a x[u] + b x[v], c x[u] + d x[v])`` for
+  ``[[a, b], [c, d]] = twiddles[i, h, k, p]``.
+* Stages apply in the order of the flattened first three axes: block 0 first,
+  in each block the B* half first.
+
+The operator ``K`` of shape ``(n_out, n_in)`` zero-pads its input to ``N``,
+applies every stage and keeps the first ``n_out`` entries: ``K = S E S^T`` in
+the notation of Dao et al. (expansion ``e`` makes ``N >= e * max(n_in,
+n_out)``). A K-matrix has ``4 w N log2(N)`` parameters and a product costs
+``O(w N log N)``.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from . import _constructors, _kernels
+from ._config import resolve_workers
+from ._validation import (
+    as_numeric_array,
+    check_dtype,
+    check_int,
+    log2_exact,
+    next_pow2,
+    result_dtype,
+)
+
+__all__ = ["KMatrix"]
+
+_INITS = ("ortho", "normal", "identity")
+
+
+def _size_for(n_in, n_out, expansion):
+    return max(2, next_pow2(expansion * max(n_in, n_out)))
+
+
+def _identity_twiddles(width, L, dtype):
+    tw = np.zeros((width, 2, L, 1 << (L - 1), 2, 2), dtype=dtype)
+    tw[..., 0, 0] = 1
+    tw[..., 1, 1] = 1
+    return tw
+
+
+def _pair_positions(L, bit):
+    """Positions (u, v) joined by the N/2 pairs of a stage on ``bit``."""
+    p = np.arange(1 << (L - 1), dtype=np.int64)
+    u = ((p >> bit) << (bit + 1)) | (p & ((1 << bit) - 1))
+    return u, u + (1 << bit)
+
+
+def _stage_bit(L, half, k):
+    return L - 1 - k if half == 0 else k
+
+
+def _embed(tw, L_new):
+    """Twiddles of the same operator on a larger size 2**L_new.
+
+    The top-left 2**L block of the new expanded matrix equals the old one:
+    stages on the new high bits are the identity, and stages on the old bits
+    act on the first 2**L positions exactly as before (identity elsewhere).
+    """
+    width, _, L = tw.shape[:3]
+    if L_new == L:
+        return tw
+    new = _identity_twiddles(width, L_new, tw.dtype)
+    half_old = 1 << (L - 1)
+    shift = L_new - L
+    # half 0 runs bits L_new-1..0: the old bits L-1..0 are its last L stages
+    new[:, 0, shift:, :half_old] = tw[:, 0]
+    # half 1 runs bits 0..L_new-1: the old bits are its first L stages
+    new[:, 1, :L, :half_old] = tw[:, 1]
+    return new
+
+
+def _pad_width(tw, width):
+    if tw.shape[0] == width:
+        return tw
+    extra = _identity_twiddles(width - tw.shape[0], tw.shape[2], tw.dtype)
+    return np.concatenate([tw, extra], axis=0)
+
+
+def _is_scalar(value):
+    return isinstance(value, numbers.Number) or (
+        isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0
+        and np.asarray(value).dtype.kind in "biufc"
+    )
+
+
+class KMatrix:
+    """A kaleidoscope matrix: a fast structured linear operator.
+
+    ``K`` of shape ``(n_out, n_in)`` is the top-left corner of a product of
+    ``2 * width`` butterfly matrices of size ``N = size``, ``(BB*)^w_e``
+    (Dao et al., 2020). It stores ``4 * width * N * log2(N)`` parameters and
+    applies to a vector in ``O(width * N log N)``.
+
+    Most users build one with :meth:`random` or an exact constructor
+    (:meth:`identity`, :meth:`hadamard`, :meth:`dft`,
+    :meth:`from_permutation`); the constructor wraps a twiddle array.
+
+    Parameters
+    ----------
+    twiddles : array-like of shape (width, 2, L, N // 2, 2, 2)
+        The parameters, in the layout of the module docstring. Copied into a
+        C-contiguous array of a supported dtype (integers become float64).
+    shape : tuple of int (n_out, n_in), default=(N, N)
+        Output and input sizes, each between 1 and N.
+    expansion : int, default=None
+        The expansion factor the operator was built with; by default the
+        largest ``e`` with ``size == max(2, next_pow2(e * max(shape)))``.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    dtype : numpy.dtype
+    width, expansion, size, n_params : int
+    twiddles : ndarray
+        The live parameters: editing them in place changes the operator.
+
+    See Also
+    --------
+    KMatrixOperator : the operator as a :class:`scipy.sparse.linalg.LinearOperator`.
+
+    References
+    ----------
+    T. Dao, N. Sohoni, A. Gu, M. Eichhorn, A. Blonder, M. Leszczynski,
+    A. Rudra, C. Re. "Kaleidoscope: An Efficient, Learnable Representation
+    For All Structured Linear Maps", ICLR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np, kaleido as kd
+    >>> K = kd.KMatrix.random(100, width=2, random_state=0)
+    >>> K.shape, K.size, K.n_params
+    ((100, 100), 128, 7168)
+    >>> X = np.random.default_rng(0).standard_normal((5, 100))
+    >>> np.allclose(K.apply(X), X @ K.todense().T)
+    True
+    """
+
+    # let NumPy defer ``ndarray @ KMatrix`` and friends to our reflected methods
+    __array_ufunc__ = None
+
+    def __init__(self, twiddles, shape=None, *, expansion=None):
+        tw = as_numeric_array(twiddles, "twiddles")
+        dtype = result_dtype(tw.dtype)
+        if tw.ndim != 6 or tw.shape[1] != 2 or tw.shape[4:] != (2, 2):
+            raise ValueError(
+                "twiddles must have shape (width, 2, L, N // 2, 2, 2), got "
+                f"{tw.shape}"
+            )
+        width, _, L, half = tw.shape[:4]
+        if width < 1 or L < 1 or half != 1 << (L - 1):
+            raise ValueError(
+                f"twiddles of shape {tw.shape} do not describe a size N = 2**L "
+                "network of width >= 1 (need L >= 1 and N // 2 == 2**(L-1))"
+            )
+        N = 1 << L
+        if shape is None:
+            shape = (N, N)
+        if len(shape) != 2:
+            raise ValueError(f"shape must be (n_out, n_in), got {shape!r}")
+        n_out = check_int(shape[0], "n_out")
+        n_in = check_int(shape[1], "n_in")
+        if n_out > N or n_in > N:
+            raise ValueError(f"shape {shape} does not fit in size N = {N}")
+        if expansion is None:
+            expansion = max(1, N // next_pow2(max(n_in, n_out)))
+        else:
+            expansion = check_int(expansion, "expansion")
+            if _size_for(n_in, n_out, expansion) > N:
+                raise ValueError(
+                    f"expansion={expansion} needs a size of at least "
+                    f"{_size_for(n_in, n_out, expansion)}, twiddles have N = {N}"
+                )
+        self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True)
+        self._shape = (n_out, n_in)
+        self._expansion = expansion
+
+    # ---------------------------------------------------------- properties --
+    @property
+    def shape(self):
+        """(n_out, n_in)."""
+        return self._shape
+
+    @property
+    def n_in(self):
+        return self._shape[1]
+
+    @property
+    def n_out(self):
+        return self._shape[0]
+
+    @property
+    def ndim(self):
+        return 2
+
+    @property
+    def dtype(self):
+        return self._twiddles.dtype
+
+    @property
+    def width(self):
+        """Number of BB* blocks, w."""
+        return self._twiddles.shape[0]
+
+    @property
+    def expansion(self):
+        """Expansion factor e (size >= e * max(shape))."""
+        return self._expansion
+
+    @property
+    def size(self):
+        """N, the power-of-two size of the butterfly network."""
+        return 2 * self._twiddles.shape[3]
+
+    @property
+    def log_size(self):
+        """log2(N), the number of stages per butterfly."""
+        return self._twiddles.shape[2]
+
+    @property
+    def n_params(self):
+        """Number of (real or complex) parameters, 4 w N log2 N."""
+        return self._twiddles.size
+
+    @property
+    def twiddles(self):
+        """The live parameter array (writable; see the module docstring)."""
+        return self._twiddles
+
+    @twiddles.setter
+    def twiddles(self, value):
+        value = as_numeric_array(value, "twiddles")
+        if value.shape != self._twiddles.shape:
+            raise ValueError(
+                f"twiddles must keep shape {self._twiddles.shape}, got {value.shape}"
+            )
+        if not np.can_cast(value.dtype, self.dtype, casting="same_kind"):
+            raise ValueError(f"cannot store {value.dtype} twiddles in a {self.dtype} KMatrix")
+        self._twiddles[...] = value
+
+    def __repr__(self):
+        return (
+            f"KMatrix(shape={self._shape}, dtype={self.dtype}, width={self.width}, "
+            f"expansion={self.expansion}, size={self.size})"
+        )
+
+    # -------------------------------------------------------- constructors --
+    @classmethod
+    def random(cls, n_in, n_out=None, *, width=1, expansion=1, dtype=np.float64,
+               init="ortho", random_state=None):
+        """A random K-matrix.
+
+        Parameters
+        ----------
+        n_in : int
+            Input size.
+        n_out : int, default=None
+            Output size; defaults to ``n_in``.
+        width : int, default=1
+            Number of BB* blocks.
+        expansion : int, default=1
+            The network has size ``N = next_pow2(expansion * max(n_in, n_out))``.
+        dtype : dtype, default=np.float64
+            float32, float64, complex64 or complex128.
+        init : {"ortho", "normal", "identity"}, default="ortho"
+            "ortho": every 2x2 block a uniformly random rotation (real) or
+            Haar-random unitary (complex), so the N x N network is orthogonal
+            or unitary and ``K`` is a corner of it. "normal": i.i.d. Gaussian
+            entries of variance 1/2 (for complex, 1/4 per real part), so every
+            stage preserves the expected squared norm. "identity": the identity.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw.
+
+        Returns
+        -------
+        K : KMatrix
+        """
+        n_in = check_int(n_in, "n_in")
+        n_out = n_in if n_out is None else check_int(n_out, "n_out")
+        width = check_int(width, "width")
+        expansion = check_int(expansion, "expansion")
+        dtype = check_dtype(dtype)
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+        N = _size_for(n_in, n_out, expansion)
+        L = N.bit_length() - 1
+        rng = check_random_state(random_state)
+        shape = (width, 2, L, N // 2)
+        complex_ = dtype.kind == "c"
+        if init == "identity":
+            tw = _identity_twiddles(width, L, dtype)
+        elif init == "normal":
+            if complex_:
+                g = rng.standard_normal(shape + (2, 2, 2)) * 0.5
+                tw = g[..., 0] + 1j * g[..., 1]
+            else:
+                tw = rng.standard_normal(shape + (2, 2)) * np.sqrt(0.5)
+        elif complex_:
+            # Haar unitary: e^{i phi} [[alpha, -conj(beta)], [beta, conj(alpha)]]
+            # with (alpha, beta) uniform on the unit sphere of C^2
+            g = rng.standard_normal(shape + (4,))
+            g /= np.linalg.norm(g, axis=-1, keepdims=True)
+            alpha = g[..., 0] + 1j * g[..., 1]
+            beta = g[..., 2] + 1j * g[..., 3]
+            phase = np.exp(1j * rng.uniform(0.0, 2 * np.pi, size=shape))
+            tw = np.empty(shape + (2, 2), dtype=np.complex128)
+            tw[..., 0, 0] = phase * alpha
+            tw[..., 0, 1] = -phase * np.conj(beta)
+            tw[..., 1, 0] = phase * beta
+            tw[..., 1, 1] = phase * np.conj(alpha)
+        else:
+            theta = rng.uniform(0.0, 2 * np.pi, size=shape)
+            c, s = np.cos(theta), np.sin(theta)
+            tw = np.empty(shape + (2, 2))
+            tw[..., 0, 0] = c
+            tw[..., 0, 1] = -s
+            tw[..., 1, 0] = s
+            tw[..., 1, 1] = c
+        return cls(tw.astype(dtype, copy=False), (n_out, n_in), expansion=expansion)
+
+    @classmethod
+    def identity(cls, n, dtype=np.float64):
+        """The n x n identity as a width-1 K-matrix."""
+        n = check_int(n, "n")
+        dtype = check_dtype(dtype)
+        N = _size_for(n, n, 1)
+        return cls(_identity_twiddles(1, N.bit_length() - 1, dtype), (n, n))
+
+    @classmethod
+    def hadamard(cls, n, dtype=np.float64):
+        """The Sylvester Walsh-Hadamard matrix (``scipy.linalg.hadamard(n)``).
+
+        ``n`` must be a power of two. Entries are +-1 (unnormalized). Width 1:
+        the B half holds ``[[1, 1], [1, -1]]`` in every block.
+        """
+        L = max(1, log2_exact(n))
+        dtype = check_dtype(dtype)
+        tw = _constructors.hadamard_twiddles(L)
+        return cls(tw.astype(dtype), (n, n))
+
+    @classmethod
+    def dft(cls, n, norm=None, dtype=np.complex128):
+        """The discrete Fourier transform matrix, exactly, at width 1.
+
+        ``F[j, k] = exp(-2j * pi * j * k / n)`` for a power of two ``n``;
+        ``K @ x`` equals ``np.fft.fft(x, norm=norm)`` to rounding.
+
+        Parameters
+        ----------
+        n : int
+            A power of two.
+        norm : {None, "backward", "ortho", "forward"}, default=None
+            As in :mod:`numpy.fft`: no scaling, ``1/sqrt(n)`` or ``1/n``.
+        dtype : {complex128, complex64}, default=complex128
+        """
+        L = max(1, log2_exact(n))
+        dtype = check_dtype(dtype)
+        if dtype.kind != "c":
+            raise ValueError(f"the DFT is complex: dtype must be complex64 or complex128, got {dtype}")
+        if norm not in (None, "backward", "ortho", "forward"):
+            raise ValueError(f'norm must be None, "backward", "ortho" or "forward", got {norm!r}')
+        tw = _constructors.dft_twiddles(L)
+        scale = {None: 1.0, "backward": 1.0, "ortho": 1.0 / np.sqrt(n), "forward": 1.0 / n}[norm]
+        if scale != 1.0:
+            tw[0, 0, 0] *= scale
+        return cls(tw.astype(dtype), (n, n))
+
+    @classmethod
+    def from_permutation(cls, perm, dtype=np.float64):
+        """The permutation matrix P with ``(P @ x)[i] == x[perm[i]]``, width 1.
+
+        The permutation is routed through the Benes network that is the
+        sparsity pattern of BB* (looping algorithm), so every 2x2 block is the
+        identity or a swap. Any length: it is padded to a power of two.
+        """
+        perm = as_numeric_array(perm, "perm")
+        if perm.ndim != 1 or perm.size == 0:
+            raise ValueError(f"perm must be a non-empty 1-D array, got shape {perm.shape}")
+        if perm.dtype.kind not in "iu":
+            if perm.dtype.kind == "f" and np.all(np.isfinite(perm)) and np.all(perm == np.round(perm)):
+                perm = perm.astype(np.int64)
+            else:
+                raise ValueError(f"perm must hold integers, got dtype {perm.dtype}")
+        n = perm.size
+        perm = perm.astype(np.int64)
+        if perm.min() < 0 or perm.max() >= n or np.unique(perm).size != n:
+            raise ValueError(f"perm is not a permutation of range({n})")
+        dtype = check_dtype(dtype)
+        N = _size_for(n, n, 1)
+        full = np.concatenate([perm, np.arange(n, N, dtype=np.int64)])
+        tw = _constructors.route_permutation(full)
+        return cls(tw.astype(dtype), (n, n))
+
+    # ------------------------------------------------------------ products --
+    def apply(self, X, *, trans="N", workers=None, check_finite=True):
+        """Apply the operator to every row of ``X``: ``X @ op(K).T``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_in) or (n_in,)
+            Any strides and dtype; integers are promoted as NumPy does.
+        trans : {"N", "T", "H"}, default="N"
+            Apply ``K``, ``K.T`` or ``K.H`` (the latter two take rows of
+            length n_out and cost the same as ``K``).
+        workers : int, default=None
+            Threads (scipy.fft semantics: -1 means all CPUs); None uses the
+            :func:`set_workers` / OpenMP default.
+        check_finite : bool, default=True
+            Raise ValueError if X holds NaN or infinity (checked by the
+            kernel while it reads X, at no extra pass).
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_out) or (n_out,)
+            In the promoted dtype of ``K`` and ``X``.
+        """
+        if trans not in ("N", "T", "H"):
+            raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+        X = as_numeric_array(X)
+        squeeze = X.ndim == 1
+        if squeeze:
+            X = X[np.newaxis, :]
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 1-D or 2-D (n_samples, n_features), got {X.ndim}-D of shape {X.shape}"
+            )
+        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
+        if X.shape[1] != in_len:
+            what = "K" if trans == "N" else f"K.{trans}"
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {what} of shape "
+                f"({out_len}, {in_len}) expects {in_len}"
+            )
+        dtype = result_dtype(self.dtype, X.dtype)
+        n_threads = resolve_workers(workers)
+        Y = np.empty((X.shape[0], out_len), dtype=dtype)
+        if dtype.kind == "c" and self.dtype.kind != "c":
+            # a real operator on complex rows: apply it to both parts
+            tw = self._twiddles_as(np.finfo(dtype).dtype)
+            Xc = X if X.dtype == dtype and X.flags.aligned else X.astype(dtype)
+            if trans == "H":
+                trans = "T"
+            for part_in, part_out in ((Xc.real, Y.real), (Xc.imag, Y.imag)):
+                _kernels.apply(tw, self.log_size, part_in, part_out, trans, n_threads,
+                               check_finite)
+        else:
+            tw = self._twiddles_as(dtype)
+            if X.dtype != dtype or not X.flags.aligned:
+                X = X.astype(dtype)
+            _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite)
+        return Y[0] if squeeze else Y
+
+    def _twiddles_as(self, dtype):
+        if self._twiddles.dtype == dtype:
+            return self._twiddles
+        return self._twiddles.astype(dtype)
+
+    def todense(self):
+        """The (n_out, n_in) matrix, computed by applying K to the identity."""
+        return self.apply(np.eye(self.n_in, dtype=self.dtype), check_finite=False).T.copy()
+
+    def toarray(self):
+        """Alias of :meth:`todense` (scipy.sparse spelling)."""
+        return self.todense()
+
+    def copy(self):
+        """An independent copy (its twiddles are not shared)."""
+        return KMatrix(self._twiddles, self._shape, expansion=self._expansion)
+
+    @property
+    def T(self):
+        """The transpose, as a new KMatrix of the same width and cost.
+
+        Transposing reverses the order of the stages and transposes every
+        block; the Benes pattern of each BB* block is symmetric under that.
+        """
+        w, _, L, half = self._twiddles.shape[:4]
+        flat = self._twiddles.reshape(w * 2 * L, half, 2, 2)[::-1].swapaxes(-1, -2)
+        return KMatrix(flat.reshape(self._twiddles.shape), (self.n_in, self.n_out),
+                       expansion=self._expansion)
+
+    @property
+    def H(self):
+        """The conjugate transpose (adjoint), as a new KMatrix."""
+        Kt = self.T
+        if self.dtype.kind == "c":
+            np.conjugate(Kt._twiddles, out=Kt._twiddles)
+        return Kt
+
+    def conj(self):
+        """The complex conjugate, as a new KMatrix."""
+        return KMatrix(np.conjugate(self._twiddles), self._shape, expansion=self._expansion)
+
+    def __matmul__(self, other):
+        if isinstance(other, KMatrix):
+            return _product(self, other)
+        if _is_scalar(other) or not _array_like(other):
+            return NotImplemented
+        V = as_numeric_array(other, "operand")
+        if V.ndim == 1:
+            if V.shape[0] != self.n_in:
+                raise ValueError(f"matmul: K has shape {self.shape}, vector has length {V.shape[0]}")
+            return self.apply(V)
+        if V.ndim == 2:
+            if V.shape[0] != self.n_in:
+                raise ValueError(f"matmul: K has shape {self.shape}, operand has shape {V.shape}")
+            return self.apply(V.T).T
+        raise ValueError(f"matmul: operand must be 1-D or 2-D, got shape {V.shape}")
+
+    def __rmatmul__(self, other):
+        if _is_scalar(other) or not _array_like(other):
+            return NotImplemented
+        V = as_numeric_array(other, "operand")
+        if V.ndim not in (1, 2):
+            raise ValueError(f"matmul: operand must be 1-D or 2-D, got shape {V.shape}")
+        if V.shape[-1] != self.n_out:
+            raise ValueError(f"matmul: operand of shape {V.shape} times K of shape {self.shape}")
+        return self.apply(V, trans="T")
+
+    def dot(self, other):
+        """``K @ other``."""
+        return self.__matmul__(other)
+
+    # ---------------------------------------------------------- arithmetic --
+    def __mul__(self, other):
+        if not _is_scalar(other):
+            return NotImplemented
+        dtype = result_dtype(_promoted_with_scalar(self.dtype, other))
+        tw = self._twiddles.astype(dtype, copy=True)
+        tw[0, 0, 0] *= other
+        return KMatrix(tw, self._shape, expansion=self._expansion)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if not _is_scalar(other):
+            return NotImplemented
+        return self * (1 / other)
+
+    def __neg__(self):
+        return self * -1
+
+    def __pos__(self):
+        return self.copy()
+
+    def __add__(self, other):
+        if not isinstance(other, KMatrix):
+            return NotImplemented
+        return _sum(self, other)
+
+    def __sub__(self, other):
+        if not isinstance(other, KMatrix):
+            return NotImplemented
+        return _sum(self, -other)
+
+    # ----------------------------------------------------------------- I/O --
+    def save(self, file):
+        """Save to a versioned ``.npz`` file; read it back with :func:`kaleido.load`."""
+        from ._io import save
+
+        save(self, file)
+
+
+def _array_like(obj):
+    return isinstance(obj, (np.ndarray, list, tuple)) or hasattr(obj, "__array__")
+
+
+def _promoted_with_scalar(base, value):
+    # NumPy's promotion of an array of dtype ``base`` with a scalar
+    return (np.zeros(1, dtype=base) * value).dtype
+
+
+def _product(K1, K2):
+    """K1 @ K2 as a K-matrix of width w1 + w2 on the larger size."""
+    if K1.n_in != K2.n_out:
+        raise ValueError(f"matmul: shapes {K1.shape} and {K2.shape} are not aligned")
+    dtype = result_dtype(K1.dtype, K2.dtype)
+    L = max(K1.log_size, K2.log_size)
+    t1 = _embed(K1.twiddles.astype(dtype), L).copy()
+    t2 = _embed(K2.twiddles.astype(dtype), L)
+    N = 1 << L
+    n_mid = K1.n_in
+    if n_mid < N:
+        # K2 truncates to n_mid outputs and K1 zero-pads them again: fold that
+        # projection into the columns of K1's first stage
+        keep = (np.arange(N) < n_mid).astype(dtype)
+        bit = _stage_bit(L, 0, 0)
+        u, v = _pair_positions(L, bit)
+        t1[0, 0, 0, :, :, 0] *= keep[u][:, None]
+        t1[0, 0, 0, :, :, 1] *= keep[v][:, None]
+    tw = np.concatenate([t2, t1], axis=0)  # K2 acts first
+    return KMatrix(tw, (K1.n_out, K2.n_in))
+
+
+def _sum(K1, K2):
+    """K1 + K2 through expansion: size 2N, width max(w1, w2).
+
+    The first stage copies the input to both halves, the two halves run K1 and
+    K2 side by side, the last stage adds the halves.
+    """
+    if K1.shape != K2.shape:
+        raise ValueError(f"add: shapes {K1.shape} and {K2.shape} differ")
+    dtype = result_dtype(K1.dtype, K2.dtype)
+    L = max(K1.log_size, K2.log_size)
+    width = max(K1.width, K2.width)
+    t1 = _pad_width(_embed(K1.twiddles.astype(dtype), L), width)
+    t2 = _pad_width(_embed(K2.twiddles.astype(dtype), L), width)
+    half = 1 << (L - 1)
+    tw = _identity_twiddles(width, L + 1, dtype)
+    # old bits keep their stages; pairs p < N/2 lie in the top half (K1)
+    tw[:, 0, 1:, :half] = t1[:, 0]
+    tw[:, 0, 1:, half:] = t2[:, 0]
+    tw[:, 1, :L, :half] = t1[:, 1]
+    tw[:, 1, :L, half:] = t2[:, 1]
+    tw[0, 0, 0] = np.array([[1, 0], [1, 0]], dtype=dtype)      # copy x to both halves
+    tw[-1, 1, L] = np.array([[1, 1], [0, 0]], dtype=dtype)     # add the halves
+    return KMatrix(tw, K1.shape)

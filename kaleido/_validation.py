@@ -1,0 +1,74 @@
+"""Input checks shared by kaleido's public functions."""
+
+import numbers
+import operator
+
+import numpy as np
+
+SUPPORTED_DTYPES = (
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+    np.dtype(np.complex64),
+    np.dtype(np.complex128),
+)
+
+
+def check_dtype(dtype, name="dtype"):
+    """Return ``dtype`` as one of the four supported dtypes, else ValueError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"{name} must be a NumPy dtype, got {dtype!r}") from None
+    if dt not in SUPPORTED_DTYPES:
+        raise ValueError(
+            f"{name} must be one of float32, float64, complex64, complex128; got {dt}"
+        )
+    return dt
+
+
+def check_int(value, name, minimum=1):
+    """Return ``value`` as an int >= minimum, else ValueError naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = operator.index(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def next_pow2(n):
+    """Smallest power of two >= n (n >= 1)."""
+    return 1 << max(0, int(n - 1).bit_length())
+
+
+def log2_exact(n, name="n"):
+    """log2(n) for a power of two n >= 1, else ValueError."""
+    n = check_int(n, name)
+    if n & (n - 1):
+        raise ValueError(f"{name} must be a power of two, got {n}")
+    return n.bit_length() - 1
+
+
+def result_dtype(*dtypes):
+    """The kernel dtype for operands of these dtypes (NumPy promotion)."""
+    dt = np.result_type(*dtypes)
+    if dt.kind not in "fc" or dt.itemsize > 16 or dt == np.float16:
+        # integers/bools promote to float64 like NumPy's true division
+        dt = np.result_type(dt, np.float64) if dt.kind in "biu" else dt
+    if dt == np.float16:
+        dt = np.dtype(np.float32)
+    if dt not in SUPPORTED_DTYPES:
+        raise ValueError(f"cannot compute in dtype {dt}: kaleido supports float32, "
+                         "float64, complex64 and complex128")
+    return dt
+
+
+def as_numeric_array(X, name="X"):
+    """np.asarray(X), rejecting non-numeric dtypes with a ValueError."""
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if arr.dtype.kind not in "biufc":
+        raise ValueError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
+    return arr

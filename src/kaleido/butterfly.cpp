@@ -1,0 +1,389 @@
+// Batched K-matrix products; see butterfly.hpp for the layout and design.
+#include "butterfly.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace kaleido {
+namespace {
+
+#if defined(__GNUC__) || defined(__clang__)
+#define KALEIDO_INLINE inline __attribute__((always_inline))
+#else
+#error "kaleido's kernels use GCC/Clang vector extensions"
+#endif
+
+// Runtime dispatch: every hot function below is inlined into the per-dtype
+// chunk function, which GCC compiles once per target and picks at load time
+// (ifunc). Portable builds thereby still use AVX-512/AVX2+FMA where present.
+#if defined(KALEIDO_TARGET_CLONES) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KALEIDO_DISPATCH \
+    __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#else
+#define KALEIDO_DISPATCH
+#endif
+
+// ---------------------------------------------------------------- types --
+template <class T>
+struct scalar_traits {
+    using real = T;
+    static constexpr bool is_complex = false;
+};
+template <class R>
+struct scalar_traits<std::complex<R>> {
+    using real = R;
+    static constexpr bool is_complex = true;
+};
+
+// One 64-byte lane vector: C real scalars of C rows of the batch.
+template <class R>
+struct lane_vector;
+template <>
+struct lane_vector<float> {
+    typedef float type __attribute__((vector_size(64)));
+};
+template <>
+struct lane_vector<double> {
+    typedef double type __attribute__((vector_size(64)));
+};
+
+template <class T>
+struct kernel_types {
+    using R = typename scalar_traits<T>::real;
+    using V = typename lane_vector<R>::type;
+    static constexpr bool is_complex = scalar_traits<T>::is_complex;
+    static constexpr int lanes = 64 / sizeof(R);
+    static constexpr int planes = is_complex ? 2 : 1;  // tile row = planes * V
+};
+
+KALEIDO_INLINE float real_part(float v) { return v; }
+KALEIDO_INLINE double real_part(double v) { return v; }
+KALEIDO_INLINE float imag_part(float) { return 0.0f; }
+KALEIDO_INLINE double imag_part(double) { return 0.0; }
+template <class R>
+KALEIDO_INLINE R real_part(std::complex<R> v) { return v.real(); }
+template <class R>
+KALEIDO_INLINE R imag_part(std::complex<R> v) { return v.imag(); }
+template <class T>
+KALEIDO_INLINE T make_scalar(typename scalar_traits<T>::real re,
+                             typename scalar_traits<T>::real im) {
+    if constexpr (scalar_traits<T>::is_complex) {
+        return T(re, im);
+    } else {
+        (void)im;
+        return re;
+    }
+}
+template <class T>
+KALEIDO_INLINE T conj_if_complex(T v) {
+    if constexpr (scalar_traits<T>::is_complex) {
+        return std::conj(v);
+    } else {
+        return v;
+    }
+}
+
+// A run of 1..3 consecutive stages acting on consecutive bits b0..b0+G-1,
+// in decreasing (B* half) or increasing (B half) bit order.
+template <class T>
+struct StageGroup {
+    int size;
+    bool descending;
+    int low_bit;
+    const T* twiddles[3];
+};
+constexpr int kMaxGroup = 3;
+
+// The 2x2 block of pair p as op(block) for op = identity, T or H.
+template <class T, int Trans>
+KALEIDO_INLINE void load_block(const T* t, T& a, T& b, T& c, T& d) {
+    if constexpr (Trans == TRANS_N) {
+        a = t[0]; b = t[1]; c = t[2]; d = t[3];
+    } else {
+        a = t[0]; b = t[2]; c = t[1]; d = t[3];
+        if constexpr (Trans == TRANS_H) {
+            a = conj_if_complex(a); b = conj_if_complex(b);
+            c = conj_if_complex(c); d = conj_if_complex(d);
+        }
+    }
+}
+
+// One fused pass of G stages over the tile Z (N rows of `planes` vectors).
+template <class T, int G, bool Desc, int Trans>
+KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
+                                const StageGroup<T>& group) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    constexpr int S = 1 << G;
+    constexpr int P = K::planes;
+    const int b0 = group.low_bit;
+    const index_t low_mask = (index_t(1) << b0) - 1;
+    const index_t n_bases = N >> G;
+    for (index_t q = 0; q < n_bases; ++q) {
+        // base position: q with G zero bits inserted at b0
+        const index_t u0 = ((q & ~low_mask) << G) | (q & low_mask);
+        V re[S], im[S];
+#pragma GCC unroll 8
+        for (int l = 0; l < S; ++l) {
+            const V* row = Z + (u0 + (index_t(l) << b0)) * P;
+            re[l] = row[0];
+            if constexpr (K::is_complex) im[l] = row[1];
+        }
+#pragma GCC unroll 3
+        for (int j = 0; j < G; ++j) {
+            const int t = Desc ? G - 1 - j : j;  // local bit of stage j
+            const int b = b0 + t;
+            const T* tw = group.twiddles[j];
+#pragma GCC unroll 8
+            for (int l = 0; l < S; ++l) {
+                if ((l >> t) & 1) continue;
+                const int h = l | (1 << t);
+                const index_t u = u0 + (index_t(l) << b0);
+                const index_t p = ((u >> (b + 1)) << b) | (u & ((index_t(1) << b) - 1));
+                T a, bb, c, d;
+                load_block<T, Trans>(tw + 4 * p, a, bb, c, d);
+                if constexpr (K::is_complex) {
+                    const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
+                    re[l] = a.real() * x0r - a.imag() * x0i + bb.real() * x1r - bb.imag() * x1i;
+                    im[l] = a.real() * x0i + a.imag() * x0r + bb.real() * x1i + bb.imag() * x1r;
+                    re[h] = c.real() * x0r - c.imag() * x0i + d.real() * x1r - d.imag() * x1i;
+                    im[h] = c.real() * x0i + c.imag() * x0r + d.real() * x1i + d.imag() * x1r;
+                } else {
+                    const V x0 = re[l], x1 = re[h];
+                    re[l] = a * x0 + bb * x1;
+                    re[h] = c * x0 + d * x1;
+                }
+            }
+        }
+#pragma GCC unroll 8
+        for (int l = 0; l < S; ++l) {
+            V* row = Z + (u0 + (index_t(l) << b0)) * P;
+            row[0] = re[l];
+            if constexpr (K::is_complex) row[1] = im[l];
+        }
+    }
+}
+
+template <class T, int Trans>
+KALEIDO_INLINE void apply_groups(typename kernel_types<T>::V* Z, index_t N,
+                                 const StageGroup<T>* groups, index_t n_groups) {
+    for (index_t g = 0; g < n_groups; ++g) {
+        const StageGroup<T>& gr = groups[g];
+        switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
+            case 2: case 3: apply_group<T, 1, false, Trans>(Z, N, gr); break;
+            case 4: apply_group<T, 2, false, Trans>(Z, N, gr); break;
+            case 5: apply_group<T, 2, true, Trans>(Z, N, gr); break;
+            case 6: apply_group<T, 3, false, Trans>(Z, N, gr); break;
+            case 7: apply_group<T, 3, true, Trans>(Z, N, gr); break;
+            default: break;  // unreachable: groups are built below
+        }
+    }
+}
+
+struct ChunkArgs {
+    index_t N, n_groups, row0, n_rows_here;
+    index_t x_len, x_rs, x_cs, y_len, y_rs, y_cs;
+    int trans;
+    bool check_finite;
+};
+
+// Transpose a chunk of rows into the tile, run every stage, transpose back.
+// Returns false if the chunk's input held NaN or infinity (when checked).
+template <class T>
+KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
+                              typename kernel_types<T>::V* Z, const ChunkArgs& a) {
+    using K = kernel_types<T>;
+    using R = typename K::R;
+    constexpr int C = K::lanes;
+    constexpr int P = K::planes;
+    R* Zs = reinterpret_cast<R*>(Z);
+    const index_t nr = a.n_rows_here;
+    // rows beyond x_len are the zero padding; lanes beyond nr are unused
+    std::memset(Zs + a.x_len * P * C, 0, sizeof(R) * (a.N - a.x_len) * P * C);
+    if (nr < C) {
+        for (index_t u = 0; u < a.x_len; ++u)
+            for (int pl = 0; pl < P; ++pl)
+                for (int lane = int(nr); lane < C; ++lane) Zs[(u * P + pl) * C + lane] = R(0);
+    }
+    R check = 0;  // v - v is 0 for finite v and NaN otherwise
+    for (index_t lane = 0; lane < nr; ++lane) {
+        const T* xr = x + (a.row0 + lane) * a.x_rs;
+        for (index_t u = 0; u < a.x_len; ++u) {
+            const T v = xr[u * a.x_cs];
+            const R vr = real_part(v);
+            Zs[(u * P) * C + lane] = vr;
+            if constexpr (K::is_complex) {
+                const R vi = imag_part(v);
+                Zs[(u * P + 1) * C + lane] = vi;
+                if (a.check_finite) check += (vr - vr) + (vi - vi);
+            } else {
+                if (a.check_finite) check += vr - vr;
+            }
+        }
+    }
+    if (a.check_finite && !(check == R(0))) return false;
+    switch (a.trans) {
+        case TRANS_N: apply_groups<T, TRANS_N>(Z, a.N, groups, a.n_groups); break;
+        case TRANS_T: apply_groups<T, TRANS_T>(Z, a.N, groups, a.n_groups); break;
+        default: apply_groups<T, TRANS_H>(Z, a.N, groups, a.n_groups); break;
+    }
+    for (index_t lane = 0; lane < nr; ++lane) {
+        T* yr = y + (a.row0 + lane) * a.y_rs;
+        for (index_t v = 0; v < a.y_len; ++v) {
+            if constexpr (K::is_complex) {
+                yr[v * a.y_cs] = make_scalar<T>(Zs[(v * P) * C + lane], Zs[(v * P + 1) * C + lane]);
+            } else {
+                yr[v * a.y_cs] = Zs[v * C + lane];
+            }
+        }
+    }
+    return true;
+}
+
+// One entry per dtype, compiled per target (see KALEIDO_DISPATCH).
+#define KALEIDO_CHUNK_FN(NAME, T)                                                   \
+    KALEIDO_DISPATCH bool NAME(const StageGroup<T>* g, const T* x, T* y,           \
+                               typename kernel_types<T>::V* Z, const ChunkArgs& a) { \
+        return run_chunk<T>(g, x, y, Z, a);                                         \
+    }
+KALEIDO_CHUNK_FN(chunk_f32, float)
+KALEIDO_CHUNK_FN(chunk_f64, double)
+KALEIDO_CHUNK_FN(chunk_c64, std::complex<float>)
+KALEIDO_CHUNK_FN(chunk_c128, std::complex<double>)
+#undef KALEIDO_CHUNK_FN
+
+inline bool chunk(const StageGroup<float>* g, const float* x, float* y,
+                  kernel_types<float>::V* Z, const ChunkArgs& a) { return chunk_f32(g, x, y, Z, a); }
+inline bool chunk(const StageGroup<double>* g, const double* x, double* y,
+                  kernel_types<double>::V* Z, const ChunkArgs& a) { return chunk_f64(g, x, y, Z, a); }
+inline bool chunk(const StageGroup<std::complex<float>>* g, const std::complex<float>* x,
+                  std::complex<float>* y, kernel_types<std::complex<float>>::V* Z,
+                  const ChunkArgs& a) { return chunk_c64(g, x, y, Z, a); }
+inline bool chunk(const StageGroup<std::complex<double>>* g, const std::complex<double>* x,
+                  std::complex<double>* y, kernel_types<std::complex<double>>::V* Z,
+                  const ChunkArgs& a) { return chunk_c128(g, x, y, Z, a); }
+
+// The stages in application order (reversed for TRANS_T/H), cut into runs of
+// up to kMaxGroup stages on consecutive bits.
+template <class T>
+std::vector<StageGroup<T>> plan_groups(const T* twiddles, index_t width, int L, int trans) {
+    const index_t n_stages = width * 2 * L;
+    const index_t stage_size = (index_t(1) << (L - 1)) * 4;
+    std::vector<StageGroup<T>> groups;
+    StageGroup<T> cur{0, false, 0, {nullptr, nullptr, nullptr}};
+    int last_bit = -1;
+    for (index_t s = 0; s < n_stages; ++s) {
+        const index_t q = (trans == TRANS_N) ? s : n_stages - 1 - s;
+        const int half = int((q / L) % 2);
+        const int k = int(q % L);
+        const int bit = half == 0 ? L - 1 - k : k;
+        const T* tw = twiddles + q * stage_size;
+        const bool extends = cur.size > 0 && cur.size < kMaxGroup &&
+                             ((cur.size == 1 && (bit == last_bit - 1 || bit == last_bit + 1)) ||
+                              (cur.size > 1 && cur.descending && bit == last_bit - 1) ||
+                              (cur.size > 1 && !cur.descending && bit == last_bit + 1));
+        if (extends) {
+            if (cur.size == 1) cur.descending = bit < last_bit;
+            cur.twiddles[cur.size++] = tw;
+            if (bit < cur.low_bit) cur.low_bit = bit;
+        } else {
+            if (cur.size > 0) groups.push_back(cur);
+            cur = StageGroup<T>{1, false, bit, {tw, nullptr, nullptr}};
+        }
+        last_bit = bit;
+    }
+    if (cur.size > 0) groups.push_back(cur);
+    return groups;
+}
+
+}  // namespace
+
+template <class T>
+int chunk_rows() {
+    return kernel_types<T>::lanes;
+}
+
+template <class T>
+int kmatrix_apply(const T* twiddles, index_t width, int log_size,
+                  const T* x, index_t n_rows, index_t x_len,
+                  index_t x_row_stride, index_t x_col_stride,
+                  T* y, index_t y_len, index_t y_row_stride,
+                  index_t y_col_stride, int trans, int n_threads,
+                  int check_finite) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || x_len < 0 || y_len < 0 ||
+        (trans != TRANS_N && trans != TRANS_T && trans != TRANS_H))
+        return STATUS_BAD_ARGUMENT;
+    const index_t N = index_t(1) << log_size;
+    if (x_len > N || y_len > N) return STATUS_BAD_ARGUMENT;
+    if (n_rows == 0 || y_len == 0) return STATUS_OK;
+
+    std::vector<StageGroup<T>> groups;
+    try {
+        groups = plan_groups<T>(twiddles, width, log_size, trans);
+    } catch (...) {
+        return STATUS_NO_MEMORY;
+    }
+    constexpr int C = K::lanes;
+    const index_t n_chunks = (n_rows + C - 1) / C;
+    int nt = resolve_threads(n_threads);
+    if (index_t(nt) > n_chunks) nt = int(n_chunks);
+    // below ~64k butterfly operations a second thread costs more than it saves
+    if (double(n_chunks) * double(N) * double(groups.size()) < 65536.0) nt = 1;
+    if (nt < 1) nt = 1;
+    const std::size_t tile_bytes = std::size_t(N) * K::planes * sizeof(V);
+
+    int status = STATUS_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        V* Z = static_cast<V*>(std::aligned_alloc(64, tile_bytes));
+        bool finite = true;
+        if (Z == nullptr) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            status = STATUS_NO_MEMORY;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (index_t c = 0; c < n_chunks; ++c) {
+            if (Z == nullptr || !finite) continue;
+            ChunkArgs a;
+            a.N = N;
+            a.n_groups = index_t(groups.size());
+            a.row0 = c * C;
+            a.n_rows_here = (n_rows - a.row0) < C ? (n_rows - a.row0) : C;
+            a.x_len = x_len; a.x_rs = x_row_stride; a.x_cs = x_col_stride;
+            a.y_len = y_len; a.y_rs = y_row_stride; a.y_cs = y_col_stride;
+            a.trans = trans;
+            a.check_finite = check_finite != 0;
+            if (!chunk(groups.data(), x, y, Z, a)) finite = false;
+        }
+        if (!finite) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            status = STATUS_NON_FINITE;
+        }
+        std::free(Z);
+    }
+    return status;
+}
+
+#define KALEIDO_INSTANTIATE(T)                                                        \
+    template int kmatrix_apply<T>(const T*, index_t, int, const T*, index_t, index_t, \
+                                  index_t, index_t, T*, index_t, index_t, index_t,    \
+                                  int, int, int);                                     \
+    template int chunk_rows<T>();
+KALEIDO_INSTANTIATE(float)
+KALEIDO_INSTANTIATE(double)
+KALEIDO_INSTANTIATE(std::complex<float>)
+KALEIDO_INSTANTIATE(std::complex<double>)
+#undef KALEIDO_INSTANTIATE
+
+}  // namespace kaleido
