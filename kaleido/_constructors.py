@@ -116,6 +116,32 @@ def hadamard_twiddles(L):
     return tw
 
 
+def _roots_of_unity(K, n):
+    """``exp(-2i pi K / n)`` for an integer array ``K``, ``n`` a power of two.
+
+    Computed from the first octant only, so that the quarter turns are
+    exactly 1, -i, -1, i and symmetric roots (e.g. the two parts of the
+    eighth roots) are exactly equal, as in FFT libraries.
+    """
+    K = np.asarray(K) % n
+    if n < 4:
+        return np.where(K == 0, 1.0 + 0j, -1.0 + 0j)
+    quarter = n // 4
+    quadrant, r = np.divmod(K, quarter)  # K = quadrant * n/4 + r
+    # Angle r/n of a turn lies in [0, 1/4); above 1/8 use the complementary
+    # angle g = n/4 - r: exp(-2i pi r/n) = -i * conj(exp(-2i pi g/n)).
+    upper = 2 * r > quarter
+    g = np.where(upper, quarter - r, r)
+    angle = (2 * np.pi / n) * g
+    re, im = np.cos(angle), -np.sin(angle)
+    re, im = np.where(upper, -im, re), np.where(upper, -re, im)
+    # Multiply by (-i)**quadrant, exactly: (re, im) -> (im, -re) per step.
+    out_re = np.choose(quadrant, [re, im, -re, -im])
+    out_im = np.choose(quadrant, [im, -re, -im, re])
+    # Adding +0.0 turns the -0.0 the negations may produce into +0.0.
+    return (out_re + 0.0) + 1j * (out_im + 0.0)
+
+
 def dft_twiddles(L):
     """Twiddles of the unnormalized DFT matrix, ``F[j, k] = exp(-2i pi jk/N)``.
 
@@ -181,8 +207,7 @@ def dft_twiddles(L):
 
     def twiddle(K, t):
         """theta_t = exp(-2i pi K / 2**(t+1)), for integer arrays K < 2**t."""
-        # exp(-i pi K / 2**t), with K / 2**t exact in binary floating point.
-        return np.exp(-1j * np.pi * (K / float(1 << t)))
+        return _roots_of_unity(K, 1 << (t + 1))
 
     # B* half (h = 0): stage k mixes bit L-1-k.
     for k in range(L):

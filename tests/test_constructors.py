@@ -111,6 +111,18 @@ def test_dft_large_on_vectors(L):
     assert rel_err(y, np.fft.fft(x, axis=0)) < 1e-12 * L
 
 
+@pytest.mark.parametrize("L", [1, 2, 3])
+def test_dft_quarter_turn_entries_exact(L):
+    # Entries of F equal to 1, -i, -1 or i come out exactly: the twiddles
+    # use exact quarter turns.
+    N = 1 << L
+    jk = np.outer(np.arange(N), np.arange(N)) % N
+    quarter = (4 * jk) % N == 0
+    expected = (-1j) ** ((4 * jk // N) % 4)
+    E = dense_expanded(dft_twiddles(L))
+    np.testing.assert_array_equal(E[quarter], expected[quarter])
+
+
 def test_dft_twiddles_are_unit_modulus():
     # Every entry of every block is 0 or of modulus 1 (no scaling hidden).
     mod = np.abs(dft_twiddles(7))

@@ -19,7 +19,7 @@ namespace {
 // (ifunc). Portable builds thereby still use AVX-512/AVX2+FMA where present.
 #if defined(KALEIDO_TARGET_CLONES) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KALEIDO_DISPATCH \
-    __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define KALEIDO_DISPATCH
 #endif
@@ -42,47 +42,23 @@ struct lane_vector;
 template <>
 struct lane_vector<float> {
     typedef float type __attribute__((vector_size(64)));
+    typedef std::int32_t mask __attribute__((vector_size(64)));
 };
 template <>
 struct lane_vector<double> {
     typedef double type __attribute__((vector_size(64)));
+    typedef std::int64_t mask __attribute__((vector_size(64)));
 };
 
 template <class T>
 struct kernel_types {
     using R = typename scalar_traits<T>::real;
     using V = typename lane_vector<R>::type;
+    using M = typename lane_vector<R>::mask;
     static constexpr bool is_complex = scalar_traits<T>::is_complex;
     static constexpr int lanes = 64 / sizeof(R);
     static constexpr int planes = is_complex ? 2 : 1;  // tile row = planes * V
 };
-
-KALEIDO_INLINE float real_part(float v) { return v; }
-KALEIDO_INLINE double real_part(double v) { return v; }
-KALEIDO_INLINE float imag_part(float) { return 0.0f; }
-KALEIDO_INLINE double imag_part(double) { return 0.0; }
-template <class R>
-KALEIDO_INLINE R real_part(std::complex<R> v) { return v.real(); }
-template <class R>
-KALEIDO_INLINE R imag_part(std::complex<R> v) { return v.imag(); }
-template <class T>
-KALEIDO_INLINE T make_scalar(typename scalar_traits<T>::real re,
-                             typename scalar_traits<T>::real im) {
-    if constexpr (scalar_traits<T>::is_complex) {
-        return T(re, im);
-    } else {
-        (void)im;
-        return re;
-    }
-}
-template <class T>
-KALEIDO_INLINE T conj_if_complex(T v) {
-    if constexpr (scalar_traits<T>::is_complex) {
-        return std::conj(v);
-    } else {
-        return v;
-    }
-}
 
 // A run of 1..3 consecutive stages acting on consecutive bits b0..b0+G-1,
 // in decreasing (B* half) or increasing (B half) bit order.
@@ -95,16 +71,24 @@ struct StageGroup {
 };
 constexpr int kMaxGroup = 3;
 
-// The 2x2 block of pair p as op(block) for op = identity, T or H.
+// The 2x2 block of pair p as op(block) for op = identity, T or H, read as
+// real and imaginary parts (std::complex accessors are not inlined into
+// target clones, so the hot path sees only real scalars).
 template <class T, int Trans>
-KALEIDO_INLINE void load_block(const T* t, T& a, T& b, T& c, T& d) {
-    if constexpr (Trans == TRANS_N) {
-        a = t[0]; b = t[1]; c = t[2]; d = t[3];
-    } else {
-        a = t[0]; b = t[2]; c = t[1]; d = t[3];
-        if constexpr (Trans == TRANS_H) {
-            a = conj_if_complex(a); b = conj_if_complex(b);
-            c = conj_if_complex(c); d = conj_if_complex(d);
+KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)[4],
+                               typename scalar_traits<T>::real (&im)[4]) {
+    using R = typename scalar_traits<T>::real;
+    constexpr bool cplx = scalar_traits<T>::is_complex;
+    const R* r = reinterpret_cast<const R*>(t);
+    // entry order a, b, c, d; transposing swaps b and c
+    constexpr int order[4] = {0, Trans == TRANS_N ? 1 : 2, Trans == TRANS_N ? 2 : 1, 3};
+    for (int e = 0; e < 4; ++e) {
+        if constexpr (cplx) {
+            re[e] = r[2 * order[e]];
+            im[e] = Trans == TRANS_H ? -r[2 * order[e] + 1] : r[2 * order[e] + 1];
+        } else {
+            re[e] = r[order[e]];
+            im[e] = R(0);
         }
     }
 }
@@ -115,6 +99,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
                                 const StageGroup<T>& group) {
     using K = kernel_types<T>;
     using V = typename K::V;
+    using R = typename K::R;
     constexpr int S = 1 << G;
     constexpr int P = K::planes;
     const int b0 = group.low_bit;
@@ -141,18 +126,18 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
                 const int h = l | (1 << t);
                 const index_t u = u0 + (index_t(l) << b0);
                 const index_t p = ((u >> (b + 1)) << b) | (u & ((index_t(1) << b) - 1));
-                T a, bb, c, d;
-                load_block<T, Trans>(tw + 4 * p, a, bb, c, d);
+                R br[4], bi[4];  // block entries a, b, c, d
+                load_block<T, Trans>(tw + 4 * p, br, bi);
                 if constexpr (K::is_complex) {
                     const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
-                    re[l] = a.real() * x0r - a.imag() * x0i + bb.real() * x1r - bb.imag() * x1i;
-                    im[l] = a.real() * x0i + a.imag() * x0r + bb.real() * x1i + bb.imag() * x1r;
-                    re[h] = c.real() * x0r - c.imag() * x0i + d.real() * x1r - d.imag() * x1i;
-                    im[h] = c.real() * x0i + c.imag() * x0r + d.real() * x1i + d.imag() * x1r;
+                    re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
+                    im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
+                    re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
+                    im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
                 } else {
                     const V x0 = re[l], x1 = re[h];
-                    re[l] = a * x0 + bb * x1;
-                    re[h] = c * x0 + d * x1;
+                    re[l] = br[0] * x0 + br[1] * x1;
+                    re[h] = br[2] * x0 + br[3] * x1;
                 }
             }
         }
@@ -181,6 +166,57 @@ KALEIDO_INLINE void apply_groups(typename kernel_types<T>::V* Z, index_t N,
     }
 }
 
+// In-register transpose of C lane vectors: r[i][j] <- r[j][i]. Round t
+// exchanges bit t of the row index with bit t of the column index, one
+// two-source shuffle per output vector (C log2 C shuffles in all).
+template <class T>
+KALEIDO_INLINE void transpose_square(typename kernel_types<T>::V (&r)[kernel_types<T>::lanes]) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    using M = typename K::M;
+    constexpr int C = K::lanes;
+#pragma GCC unroll 4
+    for (int t = 0; (1 << t) < C; ++t) {
+        const int h = 1 << t;
+        M lo, hi;
+#pragma GCC unroll 16
+        for (int j = 0; j < C; ++j) {
+            const bool low = ((j >> t) & 1) == 0;
+            lo[j] = low ? j : C + j - h;
+            hi[j] = low ? j + h : C + j;
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < C; ++i) {
+            if ((i >> t) & 1) continue;
+            const V a = r[i], b = r[i + h];
+            r[i] = __builtin_shuffle(a, b, lo);
+            r[i + h] = __builtin_shuffle(a, b, hi);
+        }
+    }
+}
+
+// Lanes 0..C-1 of two vectors holding C interleaved complex values, split
+// into real (part 0) or imaginary (part 1) parts; and the inverse.
+template <class T>
+KALEIDO_INLINE typename kernel_types<T>::V deinterleave(typename kernel_types<T>::V w0,
+                                                        typename kernel_types<T>::V w1, int part) {
+    using K = kernel_types<T>;
+    typename K::M m;
+#pragma GCC unroll 16
+    for (int j = 0; j < K::lanes; ++j) m[j] = 2 * j + part;
+    return __builtin_shuffle(w0, w1, m);
+}
+template <class T>
+KALEIDO_INLINE typename kernel_types<T>::V interleave(typename kernel_types<T>::V re,
+                                                      typename kernel_types<T>::V im, int half) {
+    using K = kernel_types<T>;
+    constexpr int C = K::lanes;
+    typename K::M m;
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) m[j] = (j & 1 ? C : 0) + (half * C + j) / 2;
+    return __builtin_shuffle(re, im, m);
+}
+
 struct ChunkArgs {
     index_t N, n_groups, row0, n_rows_here;
     index_t x_len, x_rs, x_cs, y_len, y_rs, y_cs;
@@ -188,56 +224,139 @@ struct ChunkArgs {
     bool check_finite;
 };
 
-// Transpose a chunk of rows into the tile, run every stage, transpose back.
-// Returns false if the chunk's input held NaN or infinity (when checked).
+// Read rows row0..row0+nr-1 of x into the tile: Z[u] holds position u of
+// every row (lane = row). Full chunks of unit-stride rows go through C x C
+// in-register transposes; the rest (the last partial chunk, strided rows,
+// the tail of a row) element by element. Returns false on NaN/inf when
+// check_finite is set.
 template <class T>
-KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
-                              typename kernel_types<T>::V* Z, const ChunkArgs& a) {
+KALEIDO_INLINE bool load_tile(typename kernel_types<T>::V* Z, const T* x, const ChunkArgs& a) {
     using K = kernel_types<T>;
     using R = typename K::R;
+    using V = typename K::V;
+    using M = typename K::M;
     constexpr int C = K::lanes;
     constexpr int P = K::planes;
     R* Zs = reinterpret_cast<R*>(Z);
     const index_t nr = a.n_rows_here;
     // rows beyond x_len are the zero padding; lanes beyond nr are unused
     std::memset(Zs + a.x_len * P * C, 0, sizeof(R) * (a.N - a.x_len) * P * C);
-    if (nr < C) {
-        for (index_t u = 0; u < a.x_len; ++u)
-            for (int pl = 0; pl < P; ++pl)
-                for (int lane = int(nr); lane < C; ++lane) Zs[(u * P + pl) * C + lane] = R(0);
-    }
-    R check = 0;  // v - v is 0 for finite v and NaN otherwise
-    for (index_t lane = 0; lane < nr; ++lane) {
-        const T* xr = x + (a.row0 + lane) * a.x_rs;
-        for (index_t u = 0; u < a.x_len; ++u) {
-            const T v = xr[u * a.x_cs];
-            const R vr = real_part(v);
-            Zs[(u * P) * C + lane] = vr;
-            if constexpr (K::is_complex) {
-                const R vi = imag_part(v);
-                Zs[(u * P + 1) * C + lane] = vi;
-                if (a.check_finite) check += (vr - vr) + (vi - vi);
-            } else {
-                if (a.check_finite) check += vr - vr;
+    M bad = M{};  // (v - v) != 0 flags NaN and infinity
+    index_t u_done = 0;
+    if (nr == C && a.x_cs == 1) {
+        const R* rows[C];
+        for (int lane = 0; lane < C; ++lane)
+            rows[lane] = reinterpret_cast<const R*>(x + (a.row0 + lane) * a.x_rs);
+        for (; u_done + C <= a.x_len; u_done += C) {
+#pragma GCC unroll 2
+            for (int pl = 0; pl < P; ++pl) {
+                V r[C];
+#pragma GCC unroll 16
+                for (int lane = 0; lane < C; ++lane) {
+                    if constexpr (K::is_complex) {
+                        V w0, w1;
+                        std::memcpy(&w0, rows[lane] + 2 * u_done, sizeof(V));
+                        std::memcpy(&w1, rows[lane] + 2 * u_done + C, sizeof(V));
+                        r[lane] = deinterleave<T>(w0, w1, pl);
+                    } else {
+                        std::memcpy(&r[lane], rows[lane] + u_done, sizeof(V));
+                    }
+                }
+                transpose_square<T>(r);
+#pragma GCC unroll 16
+                for (int j = 0; j < C; ++j) {
+                    Z[(u_done + j) * P + pl] = r[j];
+                    if (a.check_finite) bad |= (r[j] - r[j]) != 0;
+                }
             }
         }
     }
-    if (a.check_finite && !(check == R(0))) return false;
+    if (u_done < a.x_len) {
+        if (nr < C) {
+            for (index_t u = u_done; u < a.x_len; ++u)
+                for (int pl = 0; pl < P; ++pl)
+                    for (int lane = int(nr); lane < C; ++lane) Zs[(u * P + pl) * C + lane] = R(0);
+        }
+        // complex values are read as (re, im) pairs of reals: strides double
+        const index_t xs = K::is_complex ? 2 * a.x_cs : a.x_cs;
+        for (index_t lane = 0; lane < nr; ++lane) {
+            const R* xr = reinterpret_cast<const R*>(x + (a.row0 + lane) * a.x_rs);
+            for (index_t u = u_done; u < a.x_len; ++u) {
+                Zs[(u * P) * C + lane] = xr[u * xs];
+                if constexpr (K::is_complex) Zs[(u * P + 1) * C + lane] = xr[u * xs + 1];
+            }
+        }
+        if (a.check_finite)
+            for (index_t u = u_done; u < a.x_len; ++u)
+                for (int pl = 0; pl < P; ++pl) bad |= (Z[u * P + pl] - Z[u * P + pl]) != 0;
+    }
+    if (a.check_finite)
+        for (int j = 0; j < C; ++j)
+            if (bad[j]) return false;
+    return true;
+}
+
+// Write positions 0..y_len-1 of the tile back to rows row0..row0+nr-1 of y.
+template <class T>
+KALEIDO_INLINE void store_tile(const typename kernel_types<T>::V* Z, T* y, const ChunkArgs& a) {
+    using K = kernel_types<T>;
+    using R = typename K::R;
+    using V = typename K::V;
+    constexpr int C = K::lanes;
+    constexpr int P = K::planes;
+    const R* Zs = reinterpret_cast<const R*>(Z);
+    const index_t nr = a.n_rows_here;
+    index_t v_done = 0;
+    if (nr == C && a.y_cs == 1) {
+        R* rows[C];
+        for (int lane = 0; lane < C; ++lane)
+            rows[lane] = reinterpret_cast<R*>(y + (a.row0 + lane) * a.y_rs);
+        for (; v_done + C <= a.y_len; v_done += C) {
+            V re[C];
+#pragma GCC unroll 16
+            for (int j = 0; j < C; ++j) re[j] = Z[(v_done + j) * P];
+            transpose_square<T>(re);
+            if constexpr (K::is_complex) {
+                V im[C];
+#pragma GCC unroll 16
+                for (int j = 0; j < C; ++j) im[j] = Z[(v_done + j) * P + 1];
+                transpose_square<T>(im);
+#pragma GCC unroll 16
+                for (int lane = 0; lane < C; ++lane) {
+                    const V w0 = interleave<T>(re[lane], im[lane], 0);
+                    const V w1 = interleave<T>(re[lane], im[lane], 1);
+                    std::memcpy(rows[lane] + 2 * v_done, &w0, sizeof(V));
+                    std::memcpy(rows[lane] + 2 * v_done + C, &w1, sizeof(V));
+                }
+            } else {
+#pragma GCC unroll 16
+                for (int lane = 0; lane < C; ++lane)
+                    std::memcpy(rows[lane] + v_done, &re[lane], sizeof(V));
+            }
+        }
+    }
+    const index_t ys = K::is_complex ? 2 * a.y_cs : a.y_cs;
+    for (index_t lane = 0; lane < nr; ++lane) {
+        R* yr = reinterpret_cast<R*>(y + (a.row0 + lane) * a.y_rs);
+        for (index_t v = v_done; v < a.y_len; ++v) {
+            yr[v * ys] = Zs[(v * P) * C + lane];
+            if constexpr (K::is_complex) yr[v * ys + 1] = Zs[(v * P + 1) * C + lane];
+        }
+    }
+}
+
+// Transpose a chunk of rows into the tile, run every stage, transpose back.
+// Returns false if the chunk's input held NaN or infinity (when checked).
+template <class T>
+KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
+                              typename kernel_types<T>::V* Z, const ChunkArgs& a) {
+    if (!load_tile<T>(Z, x, a)) return false;
     switch (a.trans) {
         case TRANS_N: apply_groups<T, TRANS_N>(Z, a.N, groups, a.n_groups); break;
         case TRANS_T: apply_groups<T, TRANS_T>(Z, a.N, groups, a.n_groups); break;
         default: apply_groups<T, TRANS_H>(Z, a.N, groups, a.n_groups); break;
     }
-    for (index_t lane = 0; lane < nr; ++lane) {
-        T* yr = y + (a.row0 + lane) * a.y_rs;
-        for (index_t v = 0; v < a.y_len; ++v) {
-            if constexpr (K::is_complex) {
-                yr[v * a.y_cs] = make_scalar<T>(Zs[(v * P) * C + lane], Zs[(v * P + 1) * C + lane]);
-            } else {
-                yr[v * a.y_cs] = Zs[v * C + lane];
-            }
-        }
-    }
+    store_tile<T>(Z, y, a);
     return true;
 }
 
