@@ -60,16 +60,21 @@ struct kernel_types {
     static constexpr int planes = is_complex ? 2 : 1;  // tile row = planes * V
 };
 
-// A run of 1..3 consecutive stages acting on consecutive bits b0..b0+G-1,
+// A run of 1..4 consecutive stages acting on consecutive bits b0..b0+G-1,
 // in decreasing (B* half) or increasing (B half) bit order.
 template <class T>
 struct StageGroup {
     int size;
     bool descending;
     int low_bit;
-    const T* twiddles[3];
+    const T* twiddles[4];
 };
-constexpr int kMaxGroup = 3;
+// Stages fused per pass: 2^G tile rows stay in registers (16 lane vectors
+// for real data, 8 pairs of them for complex data).
+template <class T>
+constexpr int max_group() {
+    return scalar_traits<T>::is_complex ? 3 : 4;
+}
 
 // The 2x2 block of pair p as op(block) for op = identity, T or H, read as
 // real and imaginary parts (std::complex accessors are not inlined into
@@ -94,6 +99,12 @@ KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
 }
 
 // One fused pass of G stages over the tile Z (N rows of `planes` vectors).
+//
+// The group acts on bits b0..b0+G-1 with stride s = 2^b0: positions
+// u = hi * 2^(b0+G) + lo + l * s for lo < s and local index l < 2^G. In
+// those terms the pair of position u on local bit t is
+// p = hi * 2^(b0+G-1) + lo + (l without bit t) * s, so every address is a
+// base that moves by one row (one pair) per `lo` plus a per-l offset.
 template <class T, int G, bool Desc, int Trans>
 KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
                                 const StageGroup<T>& group) {
@@ -103,49 +114,48 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
     constexpr int S = 1 << G;
     constexpr int P = K::planes;
     const int b0 = group.low_bit;
-    const index_t low_mask = (index_t(1) << b0) - 1;
-    const index_t n_bases = N >> G;
-    for (index_t q = 0; q < n_bases; ++q) {
-        // base position: q with G zero bits inserted at b0
-        const index_t u0 = ((q & ~low_mask) << G) | (q & low_mask);
-        V re[S], im[S];
-#pragma GCC unroll 8
-        for (int l = 0; l < S; ++l) {
-            const V* row = Z + (u0 + (index_t(l) << b0)) * P;
-            re[l] = row[0];
-            if constexpr (K::is_complex) im[l] = row[1];
-        }
-#pragma GCC unroll 3
-        for (int j = 0; j < G; ++j) {
-            const int t = Desc ? G - 1 - j : j;  // local bit of stage j
-            const int b = b0 + t;
-            const T* tw = group.twiddles[j];
-#pragma GCC unroll 8
+    const index_t s = index_t(1) << b0;
+    const index_t n_hi = N >> (b0 + G);
+    for (index_t hi = 0; hi < n_hi; ++hi) {
+        V* const zbase = Z + hi * (s << G) * P;
+        const index_t pbase = hi * (s << (G - 1));
+        for (index_t lo = 0; lo < s; ++lo) {
+            V* const z = zbase + lo * P;
+            V re[S], im[S];
+#pragma GCC unroll 16
             for (int l = 0; l < S; ++l) {
-                if ((l >> t) & 1) continue;
-                const int h = l | (1 << t);
-                const index_t u = u0 + (index_t(l) << b0);
-                const index_t p = ((u >> (b + 1)) << b) | (u & ((index_t(1) << b) - 1));
-                R br[4], bi[4];  // block entries a, b, c, d
-                load_block<T, Trans>(tw + 4 * p, br, bi);
-                if constexpr (K::is_complex) {
-                    const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
-                    re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
-                    im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
-                    re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
-                    im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
-                } else {
-                    const V x0 = re[l], x1 = re[h];
-                    re[l] = br[0] * x0 + br[1] * x1;
-                    re[h] = br[2] * x0 + br[3] * x1;
+                re[l] = z[l * s * P];
+                if constexpr (K::is_complex) im[l] = z[l * s * P + 1];
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < G; ++j) {
+                const int t = Desc ? G - 1 - j : j;  // local bit of stage j
+                const T* tw = group.twiddles[j] + 4 * (pbase + lo);
+#pragma GCC unroll 16
+                for (int l = 0; l < S; ++l) {
+                    if ((l >> t) & 1) continue;
+                    const int h = l | (1 << t);
+                    const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
+                    R br[4], bi[4];  // block entries a, b, c, d
+                    load_block<T, Trans>(tw + 4 * (l_rm * s), br, bi);
+                    if constexpr (K::is_complex) {
+                        const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
+                        re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
+                        im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
+                        re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
+                        im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
+                    } else {
+                        const V x0 = re[l], x1 = re[h];
+                        re[l] = br[0] * x0 + br[1] * x1;
+                        re[h] = br[2] * x0 + br[3] * x1;
+                    }
                 }
             }
-        }
-#pragma GCC unroll 8
-        for (int l = 0; l < S; ++l) {
-            V* row = Z + (u0 + (index_t(l) << b0)) * P;
-            row[0] = re[l];
-            if constexpr (K::is_complex) row[1] = im[l];
+#pragma GCC unroll 16
+            for (int l = 0; l < S; ++l) {
+                z[l * s * P] = re[l];
+                if constexpr (K::is_complex) z[l * s * P + 1] = im[l];
+            }
         }
     }
 }
@@ -161,7 +171,13 @@ KALEIDO_INLINE void apply_groups(typename kernel_types<T>::V* Z, index_t N,
             case 5: apply_group<T, 2, true, Trans>(Z, N, gr); break;
             case 6: apply_group<T, 3, false, Trans>(Z, N, gr); break;
             case 7: apply_group<T, 3, true, Trans>(Z, N, gr); break;
-            default: break;  // unreachable: groups are built below
+            case 8:
+                if constexpr (!kernel_types<T>::is_complex) apply_group<T, 4, false, Trans>(Z, N, gr);
+                break;
+            case 9:
+                if constexpr (!kernel_types<T>::is_complex) apply_group<T, 4, true, Trans>(Z, N, gr);
+                break;
+            default: break;  // unreachable: plan_groups bounds the size
         }
     }
 }
@@ -384,13 +400,13 @@ inline bool chunk(const StageGroup<std::complex<double>>* g, const std::complex<
                   const ChunkArgs& a) { return chunk_c128(g, x, y, Z, a); }
 
 // The stages in application order (reversed for TRANS_T/H), cut into runs of
-// up to kMaxGroup stages on consecutive bits.
+// up to max_group<T>() stages on consecutive bits.
 template <class T>
 std::vector<StageGroup<T>> plan_groups(const T* twiddles, index_t width, int L, int trans) {
     const index_t n_stages = width * 2 * L;
     const index_t stage_size = (index_t(1) << (L - 1)) * 4;
     std::vector<StageGroup<T>> groups;
-    StageGroup<T> cur{0, false, 0, {nullptr, nullptr, nullptr}};
+    StageGroup<T> cur{0, false, 0, {nullptr, nullptr, nullptr, nullptr}};
     int last_bit = -1;
     for (index_t s = 0; s < n_stages; ++s) {
         const index_t q = (trans == TRANS_N) ? s : n_stages - 1 - s;
@@ -398,7 +414,7 @@ std::vector<StageGroup<T>> plan_groups(const T* twiddles, index_t width, int L, 
         const int k = int(q % L);
         const int bit = half == 0 ? L - 1 - k : k;
         const T* tw = twiddles + q * stage_size;
-        const bool extends = cur.size > 0 && cur.size < kMaxGroup &&
+        const bool extends = cur.size > 0 && cur.size < max_group<T>() &&
                              ((cur.size == 1 && (bit == last_bit - 1 || bit == last_bit + 1)) ||
                               (cur.size > 1 && cur.descending && bit == last_bit - 1) ||
                               (cur.size > 1 && !cur.descending && bit == last_bit + 1));
@@ -408,7 +424,7 @@ std::vector<StageGroup<T>> plan_groups(const T* twiddles, index_t width, int L, 
             if (bit < cur.low_bit) cur.low_bit = bit;
         } else {
             if (cur.size > 0) groups.push_back(cur);
-            cur = StageGroup<T>{1, false, bit, {tw, nullptr, nullptr}};
+            cur = StageGroup<T>{1, false, bit, {tw, nullptr, nullptr, nullptr}};
         }
         last_bit = bit;
     }

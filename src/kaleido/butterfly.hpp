@@ -20,11 +20,11 @@
 // into a scratch tile Z of shape (N, C) -- complex values as separate real and
 // imaginary planes -- so that every stage, whatever its stride, is the same
 // SIMD operation: a broadcast 2x2 block times two lane vectors of the batch.
-// Up to three consecutive stages of one half act on three consecutive bits,
-// i.e. on 8 tile rows at a time; they are fused into one pass that keeps the
-// 8 rows in registers. OpenMP distributes the chunks (static schedule). Each
-// row's arithmetic is the same whichever thread or lane handles it, so the
-// result does not depend on the number of threads.
+// Up to four (complex: three) consecutive stages of one half act on as many
+// consecutive bits, i.e. on 16 (8) tile rows at a time; they are fused into
+// one pass that keeps those rows in registers. OpenMP distributes the chunks
+// (static schedule). Each row's arithmetic is the same whichever thread or
+// lane handles it, so the result does not depend on the number of threads.
 #ifndef KALEIDO_BUTTERFLY_HPP
 #define KALEIDO_BUTTERFLY_HPP
 
