@@ -43,3 +43,30 @@ def dense_expanded(twiddles):
 def dense_kmatrix(twiddles, n_in, n_out):
     """The (n_out, n_in) matrix of a K-matrix: top-left corner of E."""
     return dense_expanded(twiddles)[:n_out, :n_in]
+
+
+def apply_stages(twiddles, x):
+    """E @ x for x of shape (N, ...), one stage at a time, vectorized.
+
+    For a stage on bit b, viewing x as (N / 2**(b+1), 2, 2**b, ...) puts the
+    pair's lower position u at [hi, 0, lo] and its upper v = u + 2**b at
+    [hi, 1, lo], with pair index p = hi * 2**b + lo.
+    """
+    width, _, L, half_n = twiddles.shape[:4]
+    N = 2 * half_n
+    rest = x.shape[1:]
+    y = np.array(x, dtype=np.result_type(twiddles, x))
+    for i in range(width):
+        for h in range(2):
+            for k in range(L):
+                b = L - 1 - k if h == 0 else k
+                s = 1 << b
+                blocks = twiddles[i, h, k].reshape(N // (2 * s), s, 2, 2)
+                blocks = blocks.reshape(blocks.shape + (1,) * len(rest))
+                view = y.reshape((N // (2 * s), 2, s) + rest)
+                lower, upper = view[:, 0], view[:, 1]
+                a, bb = blocks[:, :, 0, 0], blocks[:, :, 0, 1]
+                c, d = blocks[:, :, 1, 0], blocks[:, :, 1, 1]
+                view[:, 0], view[:, 1] = (a * lower + bb * upper,
+                                          c * lower + d * upper)
+    return y

@@ -1,12 +1,9 @@
 """Tests of kaleido._constructors against independent references.
 
 Small sizes are checked densely with ``_reference.dense_expanded``; large
-sizes by applying the stages to vectors with the vectorized NumPy applier
-below (itself checked against ``dense_expanded``).
+sizes by applying the stages to vectors with ``_reference.apply_stages``
+(itself checked against ``dense_expanded`` here).
 """
-
-import importlib.util
-import pathlib
 
 import numpy as np
 import pytest
@@ -14,55 +11,14 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _reference import dense_expanded
+from _reference import apply_stages, dense_expanded
 
-try:
-    from kaleido._constructors import (
-        dft_twiddles,
-        hadamard_twiddles,
-        identity_twiddles,
-        route_permutation,
-    )
-except ImportError:
-    # The compiled parts of the package may not be built yet; this module is
-    # pure NumPy, so load it straight from the source tree.
-    _path = (pathlib.Path(__file__).resolve().parents[1]
-             / "kaleido" / "_constructors.py")
-    _spec = importlib.util.spec_from_file_location(
-        "_kaleido_constructors_source", _path)
-    _module = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_module)
-    dft_twiddles = _module.dft_twiddles
-    hadamard_twiddles = _module.hadamard_twiddles
-    identity_twiddles = _module.identity_twiddles
-    route_permutation = _module.route_permutation
-
-
-def apply_stages(twiddles, x):
-    """E @ x for x of shape (N, ...), one stage at a time, vectorized.
-
-    For a stage on bit b, viewing x as (N / 2**(b+1), 2, 2**b, ...) puts the
-    pair's lower position u at [hi, 0, lo] and its upper v = u + 2**b at
-    [hi, 1, lo], with pair index p = hi * 2**b + lo.
-    """
-    width, _, L, half_n = twiddles.shape[:4]
-    N = 2 * half_n
-    rest = x.shape[1:]
-    y = np.array(x, dtype=np.result_type(twiddles, x))
-    for i in range(width):
-        for h in range(2):
-            for k in range(L):
-                b = L - 1 - k if h == 0 else k
-                s = 1 << b
-                blocks = twiddles[i, h, k].reshape(N // (2 * s), s, 2, 2)
-                blocks = blocks.reshape(blocks.shape + (1,) * len(rest))
-                view = y.reshape((N // (2 * s), 2, s) + rest)
-                lower, upper = view[:, 0], view[:, 1]
-                a, bb = blocks[:, :, 0, 0], blocks[:, :, 0, 1]
-                c, d = blocks[:, :, 1, 0], blocks[:, :, 1, 1]
-                view[:, 0], view[:, 1] = (a * lower + bb * upper,
-                                          c * lower + d * upper)
-    return y
+from kaleido._constructors import (
+    dft_twiddles,
+    hadamard_twiddles,
+    identity_twiddles,
+    route_permutation,
+)
 
 
 def rel_err(actual, expected):

@@ -107,7 +107,7 @@ KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
 // base that moves by one row (one pair) per `lo` plus a per-l offset.
 template <class T, int G, bool Desc, int Trans>
 KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
-                                const StageGroup<T>& group) {
+                                const StageGroup<T>& group, index_t pair_offset) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
@@ -130,7 +130,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;  // local bit of stage j
-                const T* tw = group.twiddles[j] + 4 * (pbase + lo);
+                const T* tw = group.twiddles[j] + 4 * (pair_offset + pbase + lo);
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     if ((l >> t) & 1) continue;
@@ -161,23 +161,52 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
 }
 
 template <class T, int Trans>
+KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z, index_t N,
+                                    const StageGroup<T>& gr, index_t pair_offset) {
+    switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
+        case 2: case 3: apply_group<T, 1, false, Trans>(Z, N, gr, pair_offset); break;
+        case 4: apply_group<T, 2, false, Trans>(Z, N, gr, pair_offset); break;
+        case 5: apply_group<T, 2, true, Trans>(Z, N, gr, pair_offset); break;
+        case 6: apply_group<T, 3, false, Trans>(Z, N, gr, pair_offset); break;
+        case 7: apply_group<T, 3, true, Trans>(Z, N, gr, pair_offset); break;
+        case 8:
+            if constexpr (!kernel_types<T>::is_complex)
+                apply_group<T, 4, false, Trans>(Z, N, gr, pair_offset);
+            break;
+        case 9:
+            if constexpr (!kernel_types<T>::is_complex)
+                apply_group<T, 4, true, Trans>(Z, N, gr, pair_offset);
+            break;
+        default: break;  // unreachable: plan_groups bounds the size
+    }
+}
+
+// Every pass of the plan over the tile. Consecutive passes that only touch
+// bits below `cache_bits` act independently on aligned blocks of
+// 2^cache_bits tile rows; those are run block by block so that a block
+// stays in the core's L2 across the passes (large N only).
+template <class T, int Trans>
 KALEIDO_INLINE void apply_groups(typename kernel_types<T>::V* Z, index_t N,
                                  const StageGroup<T>* groups, index_t n_groups) {
-    for (index_t g = 0; g < n_groups; ++g) {
-        const StageGroup<T>& gr = groups[g];
-        switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
-            case 2: case 3: apply_group<T, 1, false, Trans>(Z, N, gr); break;
-            case 4: apply_group<T, 2, false, Trans>(Z, N, gr); break;
-            case 5: apply_group<T, 2, true, Trans>(Z, N, gr); break;
-            case 6: apply_group<T, 3, false, Trans>(Z, N, gr); break;
-            case 7: apply_group<T, 3, true, Trans>(Z, N, gr); break;
-            case 8:
-                if constexpr (!kernel_types<T>::is_complex) apply_group<T, 4, false, Trans>(Z, N, gr);
-                break;
-            case 9:
-                if constexpr (!kernel_types<T>::is_complex) apply_group<T, 4, true, Trans>(Z, N, gr);
-                break;
-            default: break;  // unreachable: plan_groups bounds the size
+    using K = kernel_types<T>;
+    // ~512 KiB of tile rows per block
+    constexpr int cache_bits = K::is_complex ? 12 : 13;
+    const index_t block = index_t(1) << cache_bits;
+    index_t g = 0;
+    while (g < n_groups) {
+        index_t end = g;
+        while (end < n_groups && N > block &&
+               groups[end].low_bit + groups[end].size <= cache_bits)
+            ++end;
+        if (end - g >= 2) {
+            for (index_t blk = 0; blk < N / block; ++blk)
+                for (index_t i = g; i < end; ++i)
+                    apply_one_group<T, Trans>(Z + blk * block * K::planes, block, groups[i],
+                                              blk * (block / 2));
+            g = end;
+        } else {
+            apply_one_group<T, Trans>(Z, N, groups[g], 0);
+            ++g;
         }
     }
 }
