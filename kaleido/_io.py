@@ -39,6 +39,30 @@ def _fail(file, why):
     return ValueError(f"{name} is not a valid kaleido KMatrix file: {why}")
 
 
+class _Invalid(Exception):
+    """A readable archive whose content is not a valid KMatrix."""
+
+
+def _read_entries(fh):
+    data = np.load(fh, allow_pickle=False)
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise _Invalid("not an .npz archive")
+    with data:
+        missing = {"format", "version", "shape", "expansion", "twiddles"} - set(data.files)
+        if missing:
+            raise _Invalid(f"missing entries {sorted(missing)}")
+        fmt = data["format"]
+        if fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) != FORMAT:
+            raise _Invalid("wrong format tag")
+        version = data["version"]
+        if version.shape != () or version.dtype.kind not in "iu":
+            raise _Invalid("bad version entry")
+        if int(version) > VERSION or int(version) < 1:
+            raise _Invalid(f"version {int(version)} is not supported (this kaleido reads "
+                           f"versions 1 to {VERSION})")
+        return data["shape"], data["expansion"], data["twiddles"]
+
+
 def load(file):
     """Load a KMatrix written by :meth:`KMatrix.save`.
 
@@ -59,29 +83,15 @@ def load(file):
     from ._kmatrix import KMatrix
 
     try:
-        with np.load(file, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise _fail(file, "not an .npz archive")
-            missing = {"format", "version", "shape", "expansion", "twiddles"} - set(data.files)
-            if missing:
-                raise _fail(file, f"missing entries {sorted(missing)}")
-            fmt = data["format"]
-            if fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) != FORMAT:
-                raise _fail(file, "wrong format tag")
-            version = data["version"]
-            if version.shape != () or version.dtype.kind not in "iu":
-                raise _fail(file, "bad version entry")
-            if int(version) > VERSION or int(version) < 1:
-                raise _fail(file, f"version {int(version)} is not supported (this kaleido reads "
-                                  f"versions 1 to {VERSION})")
-            shape = data["shape"]
-            expansion = data["expansion"]
-            twiddles = data["twiddles"]
-    except ValueError as exc:
-        if str(exc).startswith(f"{os.fspath(file) if isinstance(file, (str, os.PathLike)) else 'the file'} is not a valid"):
-            raise
-        raise _fail(file, str(exc)) from exc
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        if isinstance(file, (str, os.PathLike)):
+            # open the file here so that it is closed even when np.load fails
+            with open(file, "rb") as fh:
+                shape, expansion, twiddles = _read_entries(fh)
+        else:
+            shape, expansion, twiddles = _read_entries(file)
+    except _Invalid as exc:
+        raise _fail(file, str(exc)) from None
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise _fail(file, f"{type(exc).__name__}: {exc}") from exc
     if shape.shape != (2,) or shape.dtype.kind not in "iu":
         raise _fail(file, f"bad shape entry {shape!r}")

@@ -120,8 +120,9 @@ class KMatrix:
     shape : tuple of int (n_out, n_in), default=(N, N)
         Output and input sizes, each between 1 and N.
     expansion : int, default=None
-        The expansion factor the operator was built with; by default the
-        largest ``e`` with ``size == max(2, next_pow2(e * max(shape)))``.
+        The expansion factor the operator was built with (it must satisfy
+        ``size >= e * max(shape)``); by default ``N // next_pow2(max(shape))``,
+        the power of two the size was scaled by.
 
     Attributes
     ----------
@@ -453,7 +454,7 @@ class KMatrix:
         if dtype.kind == "c" and self.dtype.kind != "c":
             # a real operator on complex rows: apply it to both parts
             tw = self._twiddles_as(np.finfo(dtype).dtype)
-            Xc = X if X.dtype == dtype and X.flags.aligned else X.astype(dtype)
+            Xc = X if X.dtype == dtype and _kernel_ready(X) else X.astype(dtype)
             if trans == "H":
                 trans = "T"
             for part_in, part_out in ((Xc.real, Y.real), (Xc.imag, Y.imag)):
@@ -461,7 +462,7 @@ class KMatrix:
                                check_finite)
         else:
             tw = self._twiddles_as(dtype)
-            if X.dtype != dtype or not X.flags.aligned:
+            if X.dtype != dtype or not _kernel_ready(X):
                 X = X.astype(dtype)
             _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite)
         return Y[0] if squeeze else Y
@@ -551,7 +552,10 @@ class KMatrix:
     def __truediv__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        return self * (1 / other)
+        dtype = result_dtype((np.ones(1, dtype=self.dtype) / other).dtype)
+        tw = self._twiddles.astype(dtype, copy=True)
+        tw[0, 0, 0] /= other
+        return KMatrix(tw, self._shape, expansion=self._expansion)
 
     def __neg__(self):
         return self * -1
@@ -575,6 +579,11 @@ class KMatrix:
         from ._io import save
 
         save(self, file)
+
+
+def _kernel_ready(X):
+    """Whether the kernels can read X in place: aligned, whole-item strides."""
+    return X.flags.aligned and all(st % X.itemsize == 0 for st in X.strides)
 
 
 def _array_like(obj):

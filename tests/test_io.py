@@ -1,0 +1,327 @@
+"""Saving and loading K-matrices: round trips are exact, and anything
+truncated, foreign or inconsistent raises ValueError (never a wrong operator,
+never a crash)."""
+
+import gc
+import io
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+import kaleido as kd
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
+
+
+def assert_same_kmatrix(K2, K):
+    assert isinstance(K2, kd.KMatrix)
+    assert K2.shape == K.shape
+    assert K2.dtype == K.dtype
+    assert K2.width == K.width
+    assert K2.expansion == K.expansion
+    assert K2.size == K.size
+    assert K2.n_params == K.n_params
+    assert K2.twiddles.dtype == K.twiddles.dtype
+    np.testing.assert_array_equal(K2.twiddles, K.twiddles)
+    # bit-identical parameters, so bit-identical products
+    X = np.random.default_rng(0).standard_normal((3, K.n_in))
+    np.testing.assert_array_equal(K2.apply(X), K.apply(X))
+
+
+def _valid_entries(K):
+    return dict(format=np.array("kaleido.KMatrix"), version=np.array(1, dtype=np.int64),
+                shape=np.array(K.shape, dtype=np.int64),
+                expansion=np.array(K.expansion, dtype=np.int64), twiddles=K.twiddles)
+
+
+@pytest.fixture
+def kmatrix():
+    return kd.KMatrix.random(5, 3, width=2, expansion=2, dtype=np.float64,
+                             init="normal", random_state=0)
+
+
+# ------------------------------------------------------------ round trips --
+@pytest.mark.parametrize("n_in, n_out, width, expansion",
+                         [(8, 8, 1, 1), (5, 3, 2, 2), (3, 5, 3, 1), (100, 37, 2, 3), (1, 1, 1, 1)])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_save_load_round_trip(tmp_path, dtype, n_in, n_out, width, expansion):
+    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+                          init="normal", random_state=1)
+    path = tmp_path / "k.npz"
+    K.save(path)
+    assert_same_kmatrix(kd.load(path), K)
+    assert_same_kmatrix(kd.load(str(path)), K)
+
+
+def test_save_path_without_extension(tmp_path, kmatrix):
+    # like numpy.savez, ".npz" is appended to a path without it
+    kmatrix.save(tmp_path / "model")
+    assert (tmp_path / "model.npz").exists()
+    assert_same_kmatrix(kd.load(tmp_path / "model.npz"), kmatrix)
+    kmatrix.save(str(tmp_path / "other"))
+    assert_same_kmatrix(kd.load(str(tmp_path / "other.npz")), kmatrix)
+
+
+def test_save_to_file_object(tmp_path, kmatrix):
+    buf = io.BytesIO()
+    kmatrix.save(buf)
+    buf.seek(0)
+    assert_same_kmatrix(kd.load(buf), kmatrix)
+    with open(tmp_path / "f.npz", "wb") as f:
+        kmatrix.save(f)
+    with open(tmp_path / "f.npz", "rb") as f:
+        assert_same_kmatrix(kd.load(f), kmatrix)
+
+
+def test_module_level_save_matches_method(tmp_path, kmatrix):
+    from kaleido._io import save
+    save(kmatrix, tmp_path / "a.npz")
+    assert_same_kmatrix(kd.load(tmp_path / "a.npz"), kmatrix)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: kd.KMatrix.dft(64, norm="ortho"), id="dft"),
+    pytest.param(lambda: kd.KMatrix.hadamard(16), id="hadamard"),
+    pytest.param(lambda: kd.KMatrix.from_permutation([2, 0, 1, 4, 3]), id="permutation"),
+    pytest.param(lambda: kd.KMatrix.random(6, 4, random_state=0) @ kd.KMatrix.random(
+        9, 6, width=2, random_state=1), id="product"),
+    pytest.param(lambda: kd.KMatrix.random(6, 4, random_state=0) + kd.KMatrix.random(
+        6, 4, dtype=np.complex64, random_state=1), id="sum"),
+    pytest.param(lambda: kd.KMatrix.random(7, 3, dtype=np.complex128, random_state=0).H,
+                 id="adjoint"),
+])
+def test_round_trip_of_derived_kmatrices(tmp_path, make):
+    K = make()
+    K.save(tmp_path / "k.npz")
+    assert_same_kmatrix(kd.load(tmp_path / "k.npz"), K)
+
+
+def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
+    kmatrix.save(tmp_path / "k.npz")
+    with np.load(tmp_path / "k.npz", allow_pickle=False) as data:
+        assert set(data.files) == {"format", "version", "shape", "expansion", "twiddles"}
+        assert str(data["format"]) == "kaleido.KMatrix"
+        assert int(data["version"]) == 1
+        np.testing.assert_array_equal(data["shape"], kmatrix.shape)
+        assert int(data["expansion"]) == kmatrix.expansion
+        np.testing.assert_array_equal(data["twiddles"], kmatrix.twiddles)
+
+
+def test_loaded_twiddles_are_live_and_independent(tmp_path, kmatrix):
+    kmatrix.save(tmp_path / "k.npz")
+    K2 = kd.load(tmp_path / "k.npz")
+    K2.twiddles[...] = kd.KMatrix.random(5, 3, width=2, expansion=2, init="identity").twiddles
+    np.testing.assert_array_equal(K2.todense(), np.eye(3, 5))
+    assert not np.array_equal(kmatrix.todense(), np.eye(3, 5))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_pickle_round_trip(dtype):
+    K = kd.KMatrix.random(37, 100, width=2, expansion=2, dtype=dtype, init="normal",
+                          random_state=2)
+    for protocol in (2, pickle.HIGHEST_PROTOCOL):
+        K2 = pickle.loads(pickle.dumps(K, protocol=protocol))
+        assert_same_kmatrix(K2, K)
+        assert not np.shares_memory(K2.twiddles, K.twiddles)
+
+
+def test_pickle_operator_round_trip():
+    K = kd.KMatrix.random(9, 4, width=2, random_state=3)
+    A = kd.aslinearoperator(K)
+    A2 = pickle.loads(pickle.dumps(A))
+    x = np.arange(9.0)
+    np.testing.assert_array_equal(A2.matvec(x), A.matvec(x))
+    np.testing.assert_array_equal(A2.H.matvec(x[:4]), A.H.matvec(x[:4]))
+
+
+# ------------------------------------------------------------- bad files --
+def _load_failure(target, match=None):
+    """Assert kd.load(target) raises ValueError; return (message, leaked files).
+
+    np.load leaves the file it opened unclosed when the zip archive is
+    corrupt (a ResourceWarning when the file object is collected). The
+    warning is recorded here, deterministically, instead of surfacing later
+    as an "unraisable exception" in some unrelated test; see
+    test_load_closes_the_file_of_a_corrupt_archive. Every other warning is
+    still an error.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error")
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(ValueError, match=match) as excinfo:
+            kd.load(target)
+        message = str(excinfo.value)
+        del excinfo  # its traceback holds the leaked file, if any
+        gc.collect()
+    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    return message, leaked
+
+
+def _assert_load_fails(target, match=None):
+    message, _ = _load_failure(target, match)
+    assert "kaleido" in message
+    return message
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.01, 0.3, 0.5, 0.9, 0.999])
+def test_truncated_file(tmp_path, kmatrix, fraction):
+    path = tmp_path / "k.npz"
+    kmatrix.save(path)
+    data = path.read_bytes()
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(data[:int(len(data) * fraction)])
+    _assert_load_fails(bad)
+
+
+def test_truncated_file_object(kmatrix):
+    buf = io.BytesIO()
+    kmatrix.save(buf)
+    _assert_load_fails(io.BytesIO(buf.getvalue()[:len(buf.getvalue()) // 2]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_bytes_file(tmp_path, seed):
+    path = tmp_path / "noise.npz"
+    path.write_bytes(np.random.default_rng(seed).integers(0, 256, 2000, dtype=np.uint8).tobytes())
+    _assert_load_fails(path)
+
+
+def test_random_bytes_with_zip_magic(tmp_path):
+    path = tmp_path / "noise.npz"
+    noise = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    path.write_bytes(b"PK\x03\x04" + noise)
+    _assert_load_fails(path)
+
+
+def test_text_file(tmp_path):
+    path = tmp_path / "k.npz"
+    path.write_text("this is not a kaleido file\n")
+    _assert_load_fails(path)
+
+
+def test_plain_npy_file(tmp_path, kmatrix):
+    path = tmp_path / "k.npy"
+    np.save(path, kmatrix.twiddles)
+    _assert_load_fails(path)
+
+
+def test_missing_file(tmp_path):
+    _assert_load_fails(tmp_path / "does_not_exist.npz")
+
+
+@pytest.mark.parametrize("entry", ["format", "version", "shape", "expansion", "twiddles"])
+def test_npz_missing_an_entry(tmp_path, kmatrix, entry):
+    entries = _valid_entries(kmatrix)
+    del entries[entry]
+    path = tmp_path / "k.npz"
+    np.savez(path, **entries)
+    _assert_load_fails(path, match=entry)
+
+
+def _save_with(tmp_path, kmatrix, **changes):
+    entries = _valid_entries(kmatrix)
+    entries.update(changes)
+    path = tmp_path / "k.npz"
+    np.savez(path, **entries)
+    return path
+
+
+def test_valid_hand_written_file_loads(tmp_path, kmatrix):
+    # the helper writes valid files: the tests below change one thing each
+    assert_same_kmatrix(kd.load(_save_with(tmp_path, kmatrix)), kmatrix)
+
+
+@pytest.mark.parametrize("tag", [np.array("kaleido.Other"), np.array(b"kaleido.KMatrix"),
+                                 np.array(["kaleido.KMatrix"]), np.array(1)],
+                         ids=["other", "bytes", "array", "number"])
+def test_wrong_format_tag(tmp_path, kmatrix, tag):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, format=tag), match="format")
+
+
+@pytest.mark.parametrize("version", [np.array(2), np.array(99, dtype=np.int32)])
+def test_newer_version(tmp_path, kmatrix, version):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, version=version), match="version")
+
+
+@pytest.mark.parametrize("version", [np.array(0), np.array(-1), np.array(1.0), np.array([1]),
+                                     np.array("1")], ids=["0", "-1", "float", "array", "str"])
+def test_bad_version(tmp_path, kmatrix, version):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, version=version), match="version")
+
+
+@pytest.mark.parametrize("twiddles", [
+    pytest.param(np.zeros((2, 2, 4, 4, 2, 2)), id="N_mismatch_halves"),
+    pytest.param(np.zeros((2, 2, 0, 0, 2, 2)), id="zero_stages"),
+    pytest.param(np.zeros((2, 2, 3, 4, 2)), id="five_dims"),
+    pytest.param(np.zeros((2, 3, 3, 4, 2, 2)), id="three_halves"),
+    pytest.param(np.zeros((0, 2, 3, 4, 2, 2)), id="zero_width"),
+    pytest.param(np.zeros((2, 2, 3, 4, 3, 2)), id="blocks_3x2"),
+    pytest.param(np.zeros((2, 2, 1, 1, 2, 2)), id="too_small_for_shape"),
+    pytest.param(np.zeros((2, 2, 3, 4, 2, 2), dtype=np.int64), id="int_dtype"),
+    pytest.param(np.zeros((2, 2, 3, 4, 2, 2), dtype=np.float16), id="float16"),
+    pytest.param(np.zeros(()), id="scalar"),
+])
+def test_inconsistent_twiddles(tmp_path, kmatrix, twiddles):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, twiddles=twiddles))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, complex(0, np.nan)])
+def test_non_finite_twiddles(tmp_path, kmatrix, value):
+    tw = kmatrix.twiddles.astype(np.result_type(kmatrix.dtype, type(value)))
+    tw[1, 0, 2, 3, 1, 0] = value
+    _assert_load_fails(_save_with(tmp_path, kmatrix, twiddles=tw), match="NaN|finite|infinit")
+
+
+@pytest.mark.parametrize("shape", [np.array([3, 17]), np.array([0, 5]), np.array([3]),
+                                   np.array([3, 5, 1]), np.array([3.0, 5.0]),
+                                   np.array([-3, 5])],
+                         ids=["too_big", "zero", "one_entry", "three_entries", "float",
+                              "negative"])
+def test_inconsistent_shape_entry(tmp_path, kmatrix, shape):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, shape=shape))
+
+
+@pytest.mark.parametrize("expansion", [np.array(0), np.array(8), np.array([2]), np.array(2.0)],
+                         ids=["zero", "too_big", "array", "float"])
+def test_inconsistent_expansion_entry(tmp_path, kmatrix, expansion):
+    # kmatrix: shape (3, 5), size 16: expansion 8 would need size 64
+    _assert_load_fails(_save_with(tmp_path, kmatrix, expansion=expansion))
+
+
+def test_object_array_entry_is_rejected_without_unpickling(tmp_path, kmatrix):
+    entries = _valid_entries(kmatrix)
+    entries["twiddles"] = np.array([object()], dtype=object)
+    path = tmp_path / "k.npz"
+    np.savez(path, **entries)
+    _assert_load_fails(path)
+
+
+def test_error_message_names_the_file(tmp_path):
+    path = tmp_path / "named_model.npz"
+    path.write_bytes(b"garbage")
+    assert "named_model.npz" in _assert_load_fails(path)
+    assert "named_model.npz" in _assert_load_fails(str(path))
+
+
+def test_load_closes_the_file_of_a_corrupt_archive(tmp_path, kmatrix):
+    path = tmp_path / "k.npz"
+    kmatrix.save(path)
+    data = path.read_bytes()
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(data[:len(data) // 2])
+    _, leaked = _load_failure(bad)
+    assert leaked == []
+
+
+def test_load_closes_the_file_of_other_bad_inputs(tmp_path, kmatrix):
+    # the paths that do not go through a corrupt zip archive do close it
+    (tmp_path / "text.npz").write_text("not a kaleido file")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    cases = [tmp_path / "text.npz", tmp_path / "empty.npz",
+             _save_with(tmp_path, kmatrix, version=np.array(7))]
+    for path in cases:
+        _, leaked = _load_failure(path)
+        assert leaked == [], path
