@@ -48,7 +48,7 @@ def _check_log_size(L):
     return L
 
 
-def _lower_positions(L, bit):
+def lower_positions(L, bit):
     """Lower position ``u`` of every pair ``p`` of a stage mixing ``bit``.
 
     ``u`` is ``p`` with a zero inserted at bit position ``bit``; the upper
@@ -212,7 +212,7 @@ def dft_twiddles(L):
     # B* half (h = 0): stage k mixes bit L-1-k.
     for k in range(L):
         a = L - 1 - k
-        u = _lower_positions(L, a)
+        u = lower_positions(L, a)
         if k <= L - 1 - k:
             # Step t = k on position a = L-1-t (>= t). K_{t-1} from the
             # already-made k_i = bit(L-1-i) XOR bit(i), i < t.
@@ -233,7 +233,7 @@ def dft_twiddles(L):
 
     # B half (h = 1): stage k mixes bit k.
     for k in range(L):
-        u = _lower_positions(L, k)
+        u = lower_positions(L, k)
         if k < L - n_pairs:
             # Bits b < L/2 (already k_b) and the middle bit: nothing to do.
             tw[0, 1, k] = _IDENTITY_BLOCK
@@ -346,7 +346,7 @@ def route_permutation(perm):
             nxt = nxt[nxt]
         colour = (orbit_min > orbit_min[positions ^ s]).astype(np.intp)
 
-        u = _lower_positions(L, b)
+        u = lower_positions(L, b)
         # Input switch: element u goes to the half of its colour, so the
         # switch swaps when colour[u] is 1.
         tw[0, 0, d] = _PERMUTATION_BLOCKS[colour[u]]

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from . import _constructors, _kernels
+from ._constructors import identity_twiddles
 from ._config import resolve_workers
 from ._validation import (
     as_numeric_array,
@@ -48,20 +49,6 @@ def _size_for(n_in, n_out, expansion):
     return max(2, next_pow2(expansion * max(n_in, n_out)))
 
 
-def _identity_twiddles(width, L, dtype):
-    tw = np.zeros((width, 2, L, 1 << (L - 1), 2, 2), dtype=dtype)
-    tw[..., 0, 0] = 1
-    tw[..., 1, 1] = 1
-    return tw
-
-
-def _pair_positions(L, bit):
-    """Positions (u, v) joined by the N/2 pairs of a stage on ``bit``."""
-    p = np.arange(1 << (L - 1), dtype=np.int64)
-    u = ((p >> bit) << (bit + 1)) | (p & ((1 << bit) - 1))
-    return u, u + (1 << bit)
-
-
 def _stage_bit(L, half, k):
     return L - 1 - k if half == 0 else k
 
@@ -76,7 +63,7 @@ def _embed(tw, L_new):
     width, _, L = tw.shape[:3]
     if L_new == L:
         return tw
-    new = _identity_twiddles(width, L_new, tw.dtype)
+    new = identity_twiddles(L_new, width, tw.dtype)
     half_old = 1 << (L - 1)
     shift = L_new - L
     # half 0 runs bits L_new-1..0: the old bits L-1..0 are its last L stages
@@ -89,7 +76,7 @@ def _embed(tw, L_new):
 def _pad_width(tw, width):
     if tw.shape[0] == width:
         return tw
-    extra = _identity_twiddles(width - tw.shape[0], tw.shape[2], tw.dtype)
+    extra = identity_twiddles(tw.shape[2], width - tw.shape[0], tw.dtype)
     return np.concatenate([tw, extra], axis=0)
 
 
@@ -305,7 +292,7 @@ class KMatrix:
         shape = (width, 2, L, N // 2)
         complex_ = dtype.kind == "c"
         if init == "identity":
-            tw = _identity_twiddles(width, L, dtype)
+            tw = identity_twiddles(L, width, dtype)
         elif init == "normal":
             if complex_:
                 g = rng.standard_normal(shape + (2, 2, 2)) * 0.5
@@ -341,7 +328,7 @@ class KMatrix:
         n = check_int(n, "n")
         dtype = check_dtype(dtype)
         N = _size_for(n, n, 1)
-        return cls(_identity_twiddles(1, N.bit_length() - 1, dtype), (n, n))
+        return cls(identity_twiddles(N.bit_length() - 1, 1, dtype), (n, n))
 
     @classmethod
     def hadamard(cls, n, dtype=np.float64):
@@ -610,7 +597,8 @@ def _product(K1, K2):
         # projection into the columns of K1's first stage
         keep = (np.arange(N) < n_mid).astype(dtype)
         bit = _stage_bit(L, 0, 0)
-        u, v = _pair_positions(L, bit)
+        u = _constructors.lower_positions(L, bit)
+        v = u + (1 << bit)
         t1[0, 0, 0, :, :, 0] *= keep[u][:, None]
         t1[0, 0, 0, :, :, 1] *= keep[v][:, None]
     tw = np.concatenate([t2, t1], axis=0)  # K2 acts first
@@ -631,7 +619,7 @@ def _sum(K1, K2):
     t1 = _pad_width(_embed(K1.twiddles.astype(dtype), L), width)
     t2 = _pad_width(_embed(K2.twiddles.astype(dtype), L), width)
     half = 1 << (L - 1)
-    tw = _identity_twiddles(width, L + 1, dtype)
+    tw = identity_twiddles(L + 1, width, dtype)
     # old bits keep their stages; pairs p < N/2 lie in the top half (K1)
     tw[:, 0, 1:, :half] = t1[:, 0]
     tw[:, 0, 1:, half:] = t2[:, 0]
