@@ -1,0 +1,86 @@
+"""kaleido in five steps: a fast K-matrix in place of a dense n x n matrix.
+
+Run it with ``python examples/quickstart.py`` (a few seconds). It builds a
+K-matrix, checks the exact DFT against numpy.fft, checks a random K-matrix
+against its own dense matrix, times ``K.apply`` against numpy's dense product
+and solves a least-squares problem with a SciPy solver that only ever calls the
+fast products.
+"""
+
+import time
+
+import numpy as np
+from scipy.sparse.linalg import lsqr
+
+import kaleido as kd
+
+rng = np.random.default_rng(0)
+n = 4096
+
+
+def median_time(func, repeat=5, warmup=0.5):
+    """Median wall time of ``func()`` over ``repeat`` runs.
+
+    Untimed warm-up calls run first for ``warmup`` seconds: right after a
+    numpy product, BLAS's idle threads keep spinning for 0.1-0.3 s and would slow
+    down the next multithreaded call (which is also why the dense product is
+    timed last).
+    """
+    start = time.perf_counter()
+    while time.perf_counter() - start < warmup:
+        func()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+# 1. A K-matrix replacing a dense n x n matrix. Width 1 is one B B* pair of
+#    butterfly networks: 4 * n * log2(n) parameters instead of n**2.
+K = kd.KMatrix.random(n, width=1, dtype=np.float32, random_state=0)
+print(f"1. {K}")
+print(f"   parameters: {K.n_params:,} (4 n log2 n) vs {n * n:,} for a dense "
+      f"{n} x {n} matrix: {n * n / K.n_params:.0f}x fewer")
+
+# 2. Exact transforms are K-matrices too: the DFT at width 1, no training.
+F = kd.KMatrix.dft(n)  # complex128, F[j, k] = exp(-2j pi j k / n)
+Z = rng.standard_normal((8, n)) + 1j * rng.standard_normal((8, n))
+err = np.max(np.abs(F.apply(Z) - np.fft.fft(Z, axis=1))) / np.max(np.abs(np.fft.fft(Z, axis=1)))
+print(f"2. KMatrix.dft({n}) vs np.fft.fft on 8 random complex rows: "
+      f"max relative error {err:.1e}")
+
+# 3. K.apply(X) maps every row x of X to K @ x, i.e. X @ K.todense().T.
+X = rng.standard_normal((1024, n)).astype(np.float32)
+W = K.todense()  # the same operator as a dense (n, n) float32 matrix
+Y = K.apply(X)
+err = np.max(np.abs(Y - X @ W.T)) / np.max(np.abs(Y))
+print(f"3. K.apply(X) vs X @ K.todense().T on a {X.shape[0]} x {n} float32 batch: "
+      f"max relative error {err:.1e} (float32 eps {np.finfo(np.float32).eps:.1e})")
+
+# 4. Speed: the fast product against numpy's dense product with the same
+#    matrix. Shared machines are noisy: compare medians measured together.
+t_fast = median_time(lambda: K.apply(X))
+t_dense = median_time(lambda: X @ W.T)
+print(f"4. batch of {X.shape[0]}, n = {n}, float32, median of 5: "
+      f"K.apply {t_fast * 1e3:.1f} ms, dense X @ W.T {t_dense * 1e3:.1f} ms: "
+      f"{t_dense / t_fast:.1f}x faster")
+del X, W, Y
+
+# 5. SciPy solvers take a K-matrix as a LinearOperator: least squares with a
+#    tall 3000 x 1500 K-matrix (a corner of a 4096-point network), never
+#    forming its dense matrix. LSQR only calls K @ v and K.T @ u, each
+#    O(n log n).
+Kt = kd.KMatrix.random(1500, 3000, random_state=1)  # n_in=1500, n_out=3000, float64
+A = kd.aslinearoperator(Kt)
+b = rng.standard_normal(Kt.n_out)
+t0 = time.perf_counter()
+x, istop, itn = lsqr(A, b, atol=1e-12, btol=1e-12)[:3]
+elapsed = time.perf_counter() - t0
+r = b - A @ x
+# at the least-squares solution the residual is orthogonal to the range of K
+optimality = np.linalg.norm(A.rmatvec(r)) / np.linalg.norm(r)
+status = "converged" if istop in (1, 2) else f"stopped (istop={istop})"
+print(f"5. lsqr on kd.aslinearoperator(K), K of shape {Kt.shape}: {status} in {itn} "
+      f"iterations, {elapsed * 1e3:.0f} ms; optimality ||K.T r|| / ||r|| = {optimality:.1e}")
