@@ -271,7 +271,9 @@ class KMatrix:
             Haar-random unitary (complex), so the N x N network is orthogonal
             or unitary and ``K`` is a corner of it. "normal": i.i.d. Gaussian
             entries of variance 1/2 (for complex, 1/4 per real part), so every
-            stage preserves the expected squared norm. "identity": the identity.
+            stage preserves the expected squared norm; products of many such
+            stages are often badly conditioned, so prefer "ortho" for a
+            well-behaved random operator. "identity": the identity.
         random_state : int, RandomState instance or None, default=None
             Seeds the draw.
 
@@ -396,7 +398,7 @@ class KMatrix:
         return cls(tw.astype(dtype), (n, n))
 
     # ------------------------------------------------------------ products --
-    def apply(self, X, *, trans="N", workers=None, check_finite=True):
+    def apply(self, X, *, trans="N", out=None, workers=None, check_finite=True):
         """Apply the operator to every row of ``X``: ``X @ op(K).T``.
 
         Parameters
@@ -406,6 +408,11 @@ class KMatrix:
         trans : {"N", "T", "H"}, default="N"
             Apply ``K``, ``K.T`` or ``K.H`` (the latter two take rows of
             length n_out and cost the same as ``K``).
+        out : ndarray, default=None
+            Array to write the result to, of the result's shape and exact
+            dtype, writable, any strides; reusing one saves the allocation
+            and page faults of a new output in loops. If it overlaps ``X``,
+            ``X`` is copied first.
         workers : int, default=None
             Threads (scipy.fft semantics: -1 means all CPUs); None uses the
             :func:`set_workers` / OpenMP default.
@@ -416,7 +423,7 @@ class KMatrix:
         Returns
         -------
         Y : ndarray of shape (n_samples, n_out) or (n_out,)
-            In the promoted dtype of ``K`` and ``X``.
+            In the promoted dtype of ``K`` and ``X`` (``out`` if given).
         """
         if trans not in ("N", "T", "H"):
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
@@ -437,7 +444,14 @@ class KMatrix:
             )
         dtype = result_dtype(self.dtype, X.dtype)
         n_threads = resolve_workers(workers)
-        Y = np.empty((X.shape[0], out_len), dtype=dtype)
+        if out is None:
+            Y = np.empty((X.shape[0], out_len), dtype=dtype)
+        else:
+            Y = _check_out(out, (X.shape[0], out_len) if not squeeze else (out_len,), dtype)
+            if np.may_share_memory(X, Y):
+                X = X.copy()
+            if squeeze:
+                Y = Y[np.newaxis, :]
         if dtype.kind == "c" and self.dtype.kind != "c":
             # a real operator on complex rows: apply it to both parts
             tw = self._twiddles_as(np.finfo(dtype).dtype)
@@ -452,6 +466,8 @@ class KMatrix:
             if X.dtype != dtype or not _kernel_ready(X):
                 X = X.astype(dtype)
             _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite)
+        if out is not None:
+            return out
         return Y[0] if squeeze else Y
 
     def _twiddles_as(self, dtype):
@@ -566,6 +582,20 @@ class KMatrix:
         from ._io import save
 
         save(self, file)
+
+
+def _check_out(out, shape, dtype):
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the result has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the result has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if not _kernel_ready(out):
+        raise ValueError("out must be aligned with strides that are whole items")
+    return out
 
 
 def _kernel_ready(X):

@@ -452,3 +452,50 @@ def test_todense_of_identity_init_is_identity_corner():
     for n_in, n_out in [(3, 5), (5, 3), (8, 8)]:
         K = kd.KMatrix.random(n_in, n_out, init="identity", width=2, expansion=2)
         np.testing.assert_array_equal(K.todense(), np.eye(n_out, n_in))
+
+
+# ------------------------------------------------------------------ out= --
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_apply_out_writes_in_place(dtype):
+    K = make_kmatrix(37, 20, width=2, dtype=dtype, seed=5)
+    X = np.random.default_rng(0).standard_normal((19, 37)).astype(dtype)
+    expected = reference_apply(K, X)
+    out = np.full((19, 20), np.nan, dtype=dtype)
+    Y = K.apply(X, out=out)
+    assert Y is out
+    assert_close_in_norm(out, expected, rtol_for(dtype, K))
+    # strided out, 1-D X with 1-D out
+    big = np.zeros((19, 40), dtype=dtype)
+    K.apply(X, out=big[:, ::2])
+    assert_close_in_norm(big[:, ::2], expected, rtol_for(dtype, K))
+    assert not big[:, 1::2].any()
+    v = np.zeros(20, dtype=dtype)
+    assert K.apply(X[3], out=v) is v
+    assert_close_in_norm(v, expected[3], rtol_for(dtype, K))
+
+
+def test_apply_out_overlapping_input_is_safe():
+    K = make_kmatrix(16, 16, width=1, dtype=np.float64, seed=6)
+    X = np.random.default_rng(1).standard_normal((33, 16))
+    expected = reference_apply(K, X)
+    K.apply(X, out=X)
+    assert_close_in_norm(X, expected, rtol_for(np.float64, K))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((5, 4)), "shape"),
+    (np.zeros((5, 3), dtype=np.float32), "dtype"),
+    ([[0.0] * 3] * 5, "NumPy array"),
+])
+def test_apply_out_rejects_bad_arrays(bad, match):
+    K = make_kmatrix(6, 3, width=1, dtype=np.float64, seed=7)
+    with pytest.raises(ValueError, match=match):
+        K.apply(np.ones((5, 6)), out=bad)
+
+
+def test_apply_out_rejects_read_only():
+    K = make_kmatrix(6, 3, width=1, dtype=np.float64, seed=7)
+    out = np.zeros((5, 3))
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        K.apply(np.ones((5, 6)), out=out)
