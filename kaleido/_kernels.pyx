@@ -7,7 +7,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kaleido._core cimport (
-    kmatrix_apply, chunk_rows, have_openmp, resolve_threads,
+    kmatrix_apply, kmatrix_vjp, chunk_rows, have_openmp, resolve_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H,
 )
@@ -126,3 +126,81 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     if status != STATUS_OK:
         _raise_status(status)
     return y
+
+
+def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
+        dx, cnp.ndarray dtwiddles, int n_threads=0, bint check_finite=True):
+    """Gradients of Re(sum(conj(g) * K x)); see kmatrix_vjp in butterfly.hpp.
+
+    x (n_rows, n_in), g (n_rows, n_out) and dx (n_rows, n_in, or None) any
+    strides; dtwiddles a C-contiguous array shaped like twiddles; one dtype.
+    """
+    if twiddles.ndim != 6 or not twiddles.flags.c_contiguous:
+        raise ValueError("twiddles must be a C-contiguous 6-D array")
+    if (dtwiddles.ndim != 6 or not dtwiddles.flags.c_contiguous
+            or (<object>dtwiddles).shape != (<object>twiddles).shape
+            or not dtwiddles.flags.writeable):
+        raise ValueError("dtwiddles must be a writable C-contiguous array shaped like twiddles")
+    if x.ndim != 2 or g.ndim != 2 or x.shape[0] != g.shape[0]:
+        raise ValueError("x and g must be 2-D with the same number of rows")
+    cdef cnp.ndarray dxa
+    if dx is not None:
+        dxa = dx
+        if dxa.ndim != 2 or dxa.shape[0] != x.shape[0] or dxa.shape[1] != x.shape[1]:
+            raise ValueError("dx must have the shape of x")
+        if not dxa.flags.writeable or not dxa.flags.aligned:
+            raise ValueError("dx must be writable and aligned")
+    else:
+        dxa = x  # only for the dtype check below; not written
+    dt = twiddles.dtype
+    if x.dtype != dt or g.dtype != dt or dtwiddles.dtype != dt or dxa.dtype != dt:
+        raise ValueError("x, g, dx, twiddles and dtwiddles must share one dtype")
+    if not (x.flags.aligned and g.flags.aligned):
+        raise ValueError("arrays must be aligned")
+    cdef int64_t width = twiddles.shape[0]
+    cdef int64_t n_rows = x.shape[0], n_in = x.shape[1], n_out = g.shape[1]
+    cdef int64_t xrs = _element_stride(x, 0), xcs = _element_stride(x, 1)
+    cdef int64_t grs = _element_stride(g, 0), gcs = _element_stride(g, 1)
+    cdef int64_t drs = 0, dcs = 0
+    cdef void* dxp = NULL
+    if dx is not None:
+        drs = _element_stride(dxa, 0)
+        dcs = _element_stride(dxa, 1)
+        dxp = cnp.PyArray_DATA(dxa)
+    cdef void* tw = cnp.PyArray_DATA(twiddles)
+    cdef void* dtw = cnp.PyArray_DATA(dtwiddles)
+    cdef void* xp = cnp.PyArray_DATA(x)
+    cdef void* gp = cnp.PyArray_DATA(g)
+    cdef int cf = 1 if check_finite else 0
+    cdef int status
+    cdef int kind
+    if dt == np.float32:
+        kind = 0
+    elif dt == np.float64:
+        kind = 1
+    elif dt == np.complex64:
+        kind = 2
+    elif dt == np.complex128:
+        kind = 3
+    else:
+        raise ValueError(f"unsupported dtype {dt}")
+    with nogil:
+        if kind == 0:
+            status = kmatrix_vjp[float](<const float*>tw, width, log_size,
+                <const float*>xp, n_rows, n_in, xrs, xcs, <const float*>gp, n_out, grs, gcs,
+                <float*>dxp, drs, dcs, <float*>dtw, n_threads, cf)
+        elif kind == 1:
+            status = kmatrix_vjp[double](<const double*>tw, width, log_size,
+                <const double*>xp, n_rows, n_in, xrs, xcs, <const double*>gp, n_out, grs, gcs,
+                <double*>dxp, drs, dcs, <double*>dtw, n_threads, cf)
+        elif kind == 2:
+            status = kmatrix_vjp[complex64_t](<const complex64_t*>tw, width, log_size,
+                <const complex64_t*>xp, n_rows, n_in, xrs, xcs, <const complex64_t*>gp, n_out,
+                grs, gcs, <complex64_t*>dxp, drs, dcs, <complex64_t*>dtw, n_threads, cf)
+        else:
+            status = kmatrix_vjp[complex128_t](<const complex128_t*>tw, width, log_size,
+                <const complex128_t*>xp, n_rows, n_in, xrs, xcs, <const complex128_t*>gp, n_out,
+                grs, gcs, <complex128_t*>dxp, drs, dcs, <complex128_t*>dtw, n_threads, cf)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return dtwiddles

@@ -470,6 +470,57 @@ class KMatrix:
             return out
         return Y[0] if squeeze else Y
 
+    def vjp(self, X, G, *, workers=None, check_finite=True):
+        """Vector-Jacobian product: gradients of a real scalar through ``K``.
+
+        For ``L = Re(sum(conj(G) * K.apply(X)))`` returns the gradients with
+        respect to ``X`` and to every twiddle, at the cost of about three
+        products (Baur-Strassen). For complex parameters the twiddle gradient
+        is ``dL/dRe + 1j * dL/dIm``; chained with an upstream gradient ``G =
+        dLoss/dY`` (real case) it is the gradient of the loss.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_in) or (n_in,)
+        G : array-like of shape (n_samples, n_out) or (n_out,)
+        workers : int, default=None
+            Threads, as in :meth:`apply`. The result does not depend on it.
+        check_finite : bool, default=True
+            Raise ValueError if X or G holds NaN or infinity.
+
+        Returns
+        -------
+        dX : ndarray of the shape of X
+            ``G @ conj(K)``, i.e. ``K.H`` applied to every row of G.
+        dtwiddles : ndarray of the shape and dtype of ``K.twiddles``
+        """
+        X = as_numeric_array(X)
+        G = as_numeric_array(G, "G")
+        squeeze = X.ndim == 1 and G.ndim == 1
+        if squeeze:
+            X, G = X[np.newaxis, :], G[np.newaxis, :]
+        if X.ndim != 2 or G.ndim != 2:
+            raise ValueError(f"X and G must both be 1-D or 2-D, got shapes {X.shape} and {G.shape}")
+        if X.shape[1] != self.n_in:
+            raise ValueError(f"X has {X.shape[1]} features, but K of shape {self.shape} "
+                             f"expects {self.n_in}")
+        if G.shape != (X.shape[0], self.n_out):
+            raise ValueError(f"G must have shape {(X.shape[0], self.n_out)} (one gradient row per "
+                             f"row of X, n_out = {self.n_out}), got {G.shape}")
+        dtype = result_dtype(self.dtype, X.dtype, G.dtype)
+        tw = self._twiddles_as(dtype)
+        if X.dtype != dtype or not _kernel_ready(X):
+            X = X.astype(dtype)
+        if G.dtype != dtype or not _kernel_ready(G):
+            G = G.astype(dtype)
+        dX = np.empty(X.shape, dtype=dtype)
+        dtw = np.empty(tw.shape, dtype=dtype)
+        _kernels.vjp(tw, self.log_size, X, G, dX, dtw, resolve_workers(workers), check_finite)
+        if self.dtype.kind != "c" and dtype.kind == "c":
+            dtw = dtw.real  # a real parameter's gradient is dL/dRe
+        dtw = dtw.astype(self.dtype, copy=False)
+        return (dX[0] if squeeze else dX), dtw
+
     def _twiddles_as(self, dtype):
         if self._twiddles.dtype == dtype:
             return self._twiddles

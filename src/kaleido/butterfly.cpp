@@ -405,12 +405,215 @@ KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
     return true;
 }
 
+// ------------------------------------------------------------ backward --
+// Sum of the C lanes of v, always in the same tree order.
+template <class T>
+KALEIDO_INLINE typename kernel_types<T>::R lane_sum(typename kernel_types<T>::V v) {
+    using K = kernel_types<T>;
+    typename K::M m;
+#pragma GCC unroll 4
+    for (int h = K::lanes / 2; h >= 1; h /= 2) {
+#pragma GCC unroll 16
+        for (int j = 0; j < K::lanes; ++j) m[j] = (j ^ h);
+        v = v + __builtin_shuffle(v, m);
+    }
+    return v[0];
+}
+
+// Backpropagate through one group: `in` is the saved tile at the group's
+// input, `grad` holds the gradient at its output and receives the gradient
+// at its input. The group's stages are recomputed in registers from `in`.
+// For every pair, dL/d(block) = sum over the chunk's rows of
+// g conj(x)^T (real: g x^T) is added to `dtw` (same layout as twiddles).
+template <class T, int G, bool Desc>
+KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
+                                   typename kernel_types<T>::V* grad, index_t N,
+                                   const StageGroup<T>& group, T* const* dtw) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    using R = typename K::R;
+    constexpr int S = 1 << G;
+    constexpr int P = K::planes;
+    const int b0 = group.low_bit;
+    const index_t s = index_t(1) << b0;
+    const index_t n_hi = N >> (b0 + G);
+    for (index_t hi = 0; hi < n_hi; ++hi) {
+        const index_t zoff = hi * (s << G) * P;
+        const index_t pbase = hi * (s << (G - 1));
+        for (index_t lo = 0; lo < s; ++lo) {
+            const V* x = in + zoff + lo * P;
+            V* gz = grad + zoff + lo * P;
+            // activations at the input of every stage of the group
+            V ar[G][S], ai[G][S];
+            V re[S], im[S];
+#pragma GCC unroll 16
+            for (int l = 0; l < S; ++l) {
+                re[l] = x[l * s * P];
+                if constexpr (K::is_complex) im[l] = x[l * s * P + 1];
+            }
+#pragma GCC unroll 4
+            for (int j = 0; j < G; ++j) {
+                const int t = Desc ? G - 1 - j : j;
+                const T* tw = group.twiddles[j] + 4 * (pbase + lo);
+#pragma GCC unroll 16
+                for (int l = 0; l < S; ++l) {
+                    ar[j][l] = re[l];
+                    if constexpr (K::is_complex) ai[j][l] = im[l];
+                }
+                if (j == G - 1) break;  // the last stage's output is not needed
+#pragma GCC unroll 16
+                for (int l = 0; l < S; ++l) {
+                    if ((l >> t) & 1) continue;
+                    const int h = l | (1 << t);
+                    const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
+                    R br[4], bi[4];
+                    load_block<T, TRANS_N>(tw + 4 * (l_rm * s), br, bi);
+                    if constexpr (K::is_complex) {
+                        const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
+                        re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
+                        im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
+                        re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
+                        im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
+                    } else {
+                        const V x0 = re[l], x1 = re[h];
+                        re[l] = br[0] * x0 + br[1] * x1;
+                        re[h] = br[2] * x0 + br[3] * x1;
+                    }
+                }
+            }
+            // the output gradient, then the stages in reverse
+#pragma GCC unroll 16
+            for (int l = 0; l < S; ++l) {
+                re[l] = gz[l * s * P];
+                if constexpr (K::is_complex) im[l] = gz[l * s * P + 1];
+            }
+#pragma GCC unroll 4
+            for (int j = G - 1; j >= 0; --j) {
+                const int t = Desc ? G - 1 - j : j;
+                const index_t pair0 = pbase + lo;
+                const T* tw = group.twiddles[j] + 4 * pair0;
+                R* dt = reinterpret_cast<R*>(dtw[j] + 4 * pair0);
+#pragma GCC unroll 16
+                for (int l = 0; l < S; ++l) {
+                    if ((l >> t) & 1) continue;
+                    const int h = l | (1 << t);
+                    const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
+                    R* d = dt + (K::is_complex ? 8 : 4) * (l_rm * s);
+                    R br[4], bi[4];
+                    load_block<T, TRANS_H>(tw + 4 * (l_rm * s), br, bi);
+                    if constexpr (K::is_complex) {
+                        const V g0r = re[l], g0i = im[l], g1r = re[h], g1i = im[h];
+                        const V a0r = ar[j][l], a0i = ai[j][l], a1r = ar[j][h], a1i = ai[j][h];
+                        // entries a, b, c, d: g_row * conj(x_col)
+                        d[0] += lane_sum<T>(g0r * a0r + g0i * a0i);
+                        d[1] += lane_sum<T>(g0i * a0r - g0r * a0i);
+                        d[2] += lane_sum<T>(g0r * a1r + g0i * a1i);
+                        d[3] += lane_sum<T>(g0i * a1r - g0r * a1i);
+                        d[4] += lane_sum<T>(g1r * a0r + g1i * a0i);
+                        d[5] += lane_sum<T>(g1i * a0r - g1r * a0i);
+                        d[6] += lane_sum<T>(g1r * a1r + g1i * a1i);
+                        d[7] += lane_sum<T>(g1i * a1r - g1r * a1i);
+                        re[l] = br[0] * g0r - bi[0] * g0i + br[1] * g1r - bi[1] * g1i;
+                        im[l] = br[0] * g0i + bi[0] * g0r + br[1] * g1i + bi[1] * g1r;
+                        re[h] = br[2] * g0r - bi[2] * g0i + br[3] * g1r - bi[3] * g1i;
+                        im[h] = br[2] * g0i + bi[2] * g0r + br[3] * g1i + bi[3] * g1r;
+                    } else {
+                        const V g0 = re[l], g1 = re[h];
+                        const V a0 = ar[j][l], a1 = ar[j][h];
+                        d[0] += lane_sum<T>(g0 * a0);
+                        d[1] += lane_sum<T>(g0 * a1);
+                        d[2] += lane_sum<T>(g1 * a0);
+                        d[3] += lane_sum<T>(g1 * a1);
+                        re[l] = br[0] * g0 + br[1] * g1;
+                        re[h] = br[2] * g0 + br[3] * g1;
+                    }
+                }
+            }
+#pragma GCC unroll 16
+            for (int l = 0; l < S; ++l) {
+                gz[l * s * P] = re[l];
+                if constexpr (K::is_complex) gz[l * s * P + 1] = im[l];
+            }
+        }
+    }
+}
+
+template <class T>
+KALEIDO_INLINE void backward_one_group(const typename kernel_types<T>::V* in,
+                                       typename kernel_types<T>::V* grad, index_t N,
+                                       const StageGroup<T>& gr, T* const* dtw) {
+    switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
+        case 2: case 3: backward_group<T, 1, false>(in, grad, N, gr, dtw); break;
+        case 4: backward_group<T, 2, false>(in, grad, N, gr, dtw); break;
+        case 5: backward_group<T, 2, true>(in, grad, N, gr, dtw); break;
+        case 6: backward_group<T, 3, false>(in, grad, N, gr, dtw); break;
+        case 7: backward_group<T, 3, true>(in, grad, N, gr, dtw); break;
+        case 8:
+            if constexpr (!kernel_types<T>::is_complex) backward_group<T, 4, false>(in, grad, N, gr, dtw);
+            break;
+        case 9:
+            if constexpr (!kernel_types<T>::is_complex) backward_group<T, 4, true>(in, grad, N, gr, dtw);
+            break;
+        default: break;
+    }
+}
+
+struct VjpArgs {
+    ChunkArgs x;      // rows of X (x fields) and of dX (y fields)
+    ChunkArgs g;      // rows of G (x fields)
+    index_t stage_size;  // N/2 * 4 entries
+    bool want_dx;
+};
+
+// vjp of one chunk: forward through the groups saving each group's input
+// tile, then the gradient tile backwards through them. `saved` holds
+// n_groups + 1 tiles (the last is the gradient tile); dtw_base is this
+// chunk's slot buffer (twiddle layout).
+template <class T>
+KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, const T* x,
+                              const T* g, T* dx, T* dtw_base,
+                              typename kernel_types<T>::V* saved, const VjpArgs& a) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    const index_t N = a.x.N;
+    const index_t tile = N * K::planes;
+    const index_t n_groups = a.x.n_groups;
+    if (!load_tile<T>(saved, x, a.x)) return false;
+    for (index_t i = 0; i + 1 < n_groups; ++i) {
+        V* next = saved + (i + 1) * tile;
+        std::memcpy(next, saved + i * tile, sizeof(V) * tile);
+        apply_one_group<T, TRANS_N>(next, N, groups[i], 0);
+    }
+    V* grad = saved + n_groups * tile;
+    if (!load_tile<T>(grad, g, a.g)) return false;
+    for (index_t i = n_groups - 1; i >= 0; --i) {
+        T* dtw[4];
+        for (int j = 0; j < groups[i].size; ++j)
+            dtw[j] = dtw_base + (groups[i].twiddles[j] - twiddles);
+        backward_one_group<T>(saved + i * tile, grad, N, groups[i], dtw);
+    }
+    if (a.want_dx) store_tile<T>(grad, dx, a.x);
+    return true;
+}
+
 // One entry per dtype, compiled per target (see KALEIDO_DISPATCH).
 #define KALEIDO_CHUNK_FN(NAME, T)                                                   \
     KALEIDO_DISPATCH bool NAME(const StageGroup<T>* g, const T* x, T* y,           \
                                typename kernel_types<T>::V* Z, const ChunkArgs& a) { \
         return run_chunk<T>(g, x, y, Z, a);                                         \
     }
+#define KALEIDO_VJP_FN(NAME, T)                                                       \
+    KALEIDO_DISPATCH bool NAME(const StageGroup<T>* gr, const T* tw, const T* x, const T* g, \
+                               T* dx, T* dtw, typename kernel_types<T>::V* saved,         \
+                               const VjpArgs& a) {                                      \
+        return vjp_chunk<T>(gr, tw, x, g, dx, dtw, saved, a);                           \
+    }
+KALEIDO_VJP_FN(vjp_f32, float)
+KALEIDO_VJP_FN(vjp_f64, double)
+KALEIDO_VJP_FN(vjp_c64, std::complex<float>)
+KALEIDO_VJP_FN(vjp_c128, std::complex<double>)
+#undef KALEIDO_VJP_FN
+
 KALEIDO_CHUNK_FN(chunk_f32, float)
 KALEIDO_CHUNK_FN(chunk_f64, double)
 KALEIDO_CHUNK_FN(chunk_c64, std::complex<float>)
@@ -427,6 +630,29 @@ inline bool chunk(const StageGroup<std::complex<float>>* g, const std::complex<f
 inline bool chunk(const StageGroup<std::complex<double>>* g, const std::complex<double>* x,
                   std::complex<double>* y, kernel_types<std::complex<double>>::V* Z,
                   const ChunkArgs& a) { return chunk_c128(g, x, y, Z, a); }
+
+inline bool vjp_dispatch(const StageGroup<float>* gr, const float* tw, const float* x,
+                         const float* g, float* dx, float* dtw,
+                         kernel_types<float>::V* saved, const VjpArgs& a) {
+    return vjp_f32(gr, tw, x, g, dx, dtw, saved, a);
+}
+inline bool vjp_dispatch(const StageGroup<double>* gr, const double* tw, const double* x,
+                         const double* g, double* dx, double* dtw,
+                         kernel_types<double>::V* saved, const VjpArgs& a) {
+    return vjp_f64(gr, tw, x, g, dx, dtw, saved, a);
+}
+inline bool vjp_dispatch(const StageGroup<std::complex<float>>* gr, const std::complex<float>* tw,
+                         const std::complex<float>* x, const std::complex<float>* g,
+                         std::complex<float>* dx, std::complex<float>* dtw,
+                         kernel_types<std::complex<float>>::V* saved, const VjpArgs& a) {
+    return vjp_c64(gr, tw, x, g, dx, dtw, saved, a);
+}
+inline bool vjp_dispatch(const StageGroup<std::complex<double>>* gr, const std::complex<double>* tw,
+                         const std::complex<double>* x, const std::complex<double>* g,
+                         std::complex<double>* dx, std::complex<double>* dtw,
+                         kernel_types<std::complex<double>>::V* saved, const VjpArgs& a) {
+    return vjp_c128(gr, tw, x, g, dx, dtw, saved, a);
+}
 
 // The stages in application order (reversed for TRANS_T/H), cut into runs of
 // up to max_group<T>() stages on consecutive bits.
@@ -539,7 +765,103 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size,
     return status;
 }
 
+template <class T>
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
+                const T* x, index_t n_rows, index_t n_in, index_t x_row_stride,
+                index_t x_col_stride, const T* g, index_t n_out, index_t g_row_stride,
+                index_t g_col_stride, T* dx, index_t dx_row_stride, index_t dx_col_stride,
+                T* dtwiddles, int n_threads, int check_finite) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || n_in < 1 || n_out < 1)
+        return STATUS_BAD_ARGUMENT;
+    const index_t N = index_t(1) << log_size;
+    if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
+    const index_t n_params = width * 2 * log_size * (N / 2) * 4;
+    std::vector<StageGroup<T>> groups;
+    std::vector<T> slots;
+    constexpr int C = K::lanes;
+    const index_t n_chunks = (n_rows + C - 1) / C;
+    // Twiddle gradients are summed per slot (slot s takes chunks s, s + S,
+    // s + 2S, ... in order) and the slots are then added in slot order. S
+    // depends on the batch and the parameter count only, never on the thread
+    // count, so the result is bit-identical for any number of threads.
+    const double slot_bytes = double(n_params) * sizeof(T);
+    index_t n_slots = n_chunks < 16 ? n_chunks : 16;
+    const index_t by_memory = index_t((512.0 * 1024 * 1024) / slot_bytes);
+    if (n_slots > by_memory) n_slots = by_memory;
+    if (n_slots < 1) n_slots = 1;
+    try {
+        groups = plan_groups<T>(twiddles, width, log_size, TRANS_N);
+        slots.assign(std::size_t(n_slots) * std::size_t(n_params), T(0));
+    } catch (...) {
+        return STATUS_NO_MEMORY;
+    }
+    const index_t n_groups = index_t(groups.size());
+    const std::size_t saved_bytes = std::size_t(n_groups + 1) * N * K::planes * sizeof(V);
+    int nt = resolve_threads(n_threads);
+    if (index_t(nt) > n_slots) nt = int(n_slots);
+    if (nt < 1) nt = 1;
+
+    int status = STATUS_OK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+        V* saved = static_cast<V*>(std::aligned_alloc(64, saved_bytes));
+        bool ok = saved != nullptr;
+        bool finite = true;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (index_t slot = 0; slot < n_slots; ++slot) {
+            if (!ok || !finite) continue;
+            T* dtw = slots.data() + slot * n_params;
+            for (index_t c = slot; c < n_chunks; c += n_slots) {
+                VjpArgs a;
+                a.x.N = N;
+                a.x.n_groups = n_groups;
+                a.x.row0 = c * C;
+                a.x.n_rows_here = (n_rows - a.x.row0) < C ? (n_rows - a.x.row0) : C;
+                a.x.x_len = n_in; a.x.x_rs = x_row_stride; a.x.x_cs = x_col_stride;
+                a.x.y_len = n_in; a.x.y_rs = dx_row_stride; a.x.y_cs = dx_col_stride;
+                a.x.trans = TRANS_N;
+                a.x.check_finite = check_finite != 0;
+                a.g = a.x;
+                a.g.x_len = n_out; a.g.x_rs = g_row_stride; a.g.x_cs = g_col_stride;
+                a.stage_size = (N / 2) * 4;
+                a.want_dx = dx != nullptr;
+                if (!vjp_dispatch(groups.data(), twiddles, x, g, dx, dtw, saved, a)) {
+                    finite = false;
+                    break;
+                }
+            }
+        }
+        if (!ok || !finite) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            status = ok ? STATUS_NON_FINITE : STATUS_NO_MEMORY;
+        }
+        std::free(saved);
+    }
+    if (status != STATUS_OK) return status;
+    // add the slots in order; each entry is independent
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n_params > 65536)
+#endif
+    for (index_t e = 0; e < n_params; ++e) {
+        T sum = slots[e];
+        for (index_t slot = 1; slot < n_slots; ++slot) sum += slots[slot * n_params + e];
+        dtwiddles[e] = sum;
+    }
+    return STATUS_OK;
+}
+
 #define KALEIDO_INSTANTIATE(T)                                                        \
+    template int kmatrix_vjp<T>(const T*, index_t, int, const T*, index_t, index_t,   \
+                                index_t, index_t, const T*, index_t, index_t, index_t, \
+                                T*, index_t, index_t, T*, int, int);                  \
     template int kmatrix_apply<T>(const T*, index_t, int, const T*, index_t, index_t, \
                                   index_t, index_t, T*, index_t, index_t, index_t,    \
                                   int, int, int);                                     \

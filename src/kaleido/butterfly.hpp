@@ -48,6 +48,22 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size,
                   index_t y_col_stride, int trans, int n_threads,
                   int check_finite);
 
+// Gradients of the real scalar L = Re(sum(conj(G) * (X K^T))) (rows of X of
+// length n_in, rows of G of length n_out): dx = G conj(K) (that is K^H
+// applied to every row of G), written when dx is not null, and the twiddle
+// gradient dL/dRe + i dL/dIm (real: dL/dtheta) in the twiddle layout,
+// overwriting dtwiddles. Costs about three products: each chunk is pushed
+// forward saving the tile at the input of every fused pass, then the
+// gradient goes back pass by pass, recomputing the pass's inner stages in
+// registers. Twiddle gradients are summed per fixed slot of chunks in chunk
+// order, so they do not depend on the thread count.
+template <class T>
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
+                const T* x, index_t n_rows, index_t n_in, index_t x_row_stride,
+                index_t x_col_stride, const T* g, index_t n_out, index_t g_row_stride,
+                index_t g_col_stride, T* dx, index_t dx_row_stride, index_t dx_col_stride,
+                T* dtwiddles, int n_threads, int check_finite);
+
 // Number of rows the kernel handles at once for scalar type T.
 template <class T>
 int chunk_rows();
