@@ -1,0 +1,164 @@
+"""KMatrix.vjp: gradients against an independent NumPy backpropagation
+through the dense stage matrices, against central finite differences, and
+for thread-count independence.
+
+For L = Re(sum(conj(G) * K.apply(X))): dX = G @ conj(K) and, for the 2x2
+block of pair p of a stage whose input rows are a and output gradient rows
+are g, dL/dblock = sum over rows of g[(u, v)] conj(a[(u, v)])^T.
+"""
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+import kaleido as kd
+from _reference import dense_kmatrix, stage_bit, stage_matrix
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+CASES = [(1, 1, 1, 1), (8, 8, 1, 1), (5, 3, 2, 2), (3, 7, 1, 1), (16, 16, 2, 1),
+         (33, 20, 3, 1), (20, 33, 1, 2)]
+
+
+def random_rows(rng, shape, dtype):
+    X = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        X = X + 1j * rng.standard_normal(shape)
+    return X.astype(dtype)
+
+
+def reference_vjp(K, X, G):
+    """Backpropagation with dense stage matrices, in double precision."""
+    ref = np.complex128
+    tw = K.twiddles.astype(ref)
+    width, _, L, half = tw.shape[:4]
+    N = 2 * half
+    stages = [(i, h, k) for i in range(width) for h in range(2) for k in range(L)]
+    mats = [stage_matrix(tw[s], stage_bit(L, s[1], s[2]), N) for s in stages]
+    A = np.zeros((N, X.shape[0]), dtype=ref)
+    A[:K.n_in] = X.T
+    acts = []
+    for M in mats:
+        acts.append(A)
+        A = M @ A
+    g = np.zeros((N, X.shape[0]), dtype=ref)
+    g[:K.n_out] = G.T
+    dtw = np.zeros_like(tw)
+    for s, M, a in zip(reversed(stages), reversed(mats), reversed(acts)):
+        bit = stage_bit(L, s[1], s[2])
+        p = np.arange(half)
+        u = ((p >> bit) << (bit + 1)) | (p & ((1 << bit) - 1))
+        v = u + (1 << bit)
+        for r, rows_g in enumerate((g[u], g[v])):
+            for c, rows_a in enumerate((a[u], a[v])):
+                dtw[s][:, r, c] = np.sum(rows_g * np.conj(rows_a), axis=1)
+        g = M.conj().T @ g
+    dX = g[:K.n_in].T
+    if K.dtype.kind != "c":
+        dtw = dtw.real
+    return dX, dtw
+
+
+def rtol(dtype, K):
+    return 50 * np.finfo(dtype).eps * 2 * K.width * np.log2(K.size)
+
+
+def rel(a, b):
+    return np.linalg.norm((a - b).ravel()) / max(np.linalg.norm(b.ravel()), 1e-300)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("n_in, n_out, width, expansion", CASES)
+def test_vjp_matches_dense_backpropagation(dtype, n_in, n_out, width, expansion):
+    rng = np.random.default_rng(n_in * 100 + n_out)
+    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+                          init="normal", random_state=3)
+    X = random_rows(rng, (37, n_in), dtype)
+    G = random_rows(rng, (37, n_out), dtype)
+    dX, dtw = K.vjp(X, G)
+    ref_dX, ref_dtw = reference_vjp(K, X, G)
+    assert dX.dtype == np.dtype(dtype) and dtw.dtype == np.dtype(dtype)
+    assert dtw.shape == K.twiddles.shape
+    assert rel(dX, ref_dX) <= rtol(dtype, K)
+    assert rel(dtw, ref_dtw) <= rtol(dtype, K)
+    # dX is K^H applied to G, through the dense matrix too
+    D = dense_kmatrix(K.twiddles.astype(np.complex128), n_in, n_out)
+    assert rel(dX, G @ D.conj()) <= rtol(dtype, K)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float64", "complex128"])
+def test_vjp_matches_finite_differences(dtype):
+    rng = np.random.default_rng(5)
+    K = kd.KMatrix.random(6, 5, width=2, dtype=dtype, init="normal", random_state=4)
+    X = random_rows(rng, (9, 6), dtype)
+    G = random_rows(rng, (9, 5), dtype)
+    _, dtw = K.vjp(X, G)
+
+    def loss():
+        return np.real(np.sum(np.conj(G) * K.apply(X)))
+
+    flat = K.twiddles.reshape(-1)
+    num = np.zeros(flat.shape, dtype=dtype)
+    h = 1e-6
+    units = (1.0, 1j) if np.dtype(dtype).kind == "c" else (1.0,)
+    for e in range(flat.size):
+        for unit in units:
+            old = flat[e]
+            flat[e] = old + h * unit
+            up = loss()
+            flat[e] = old - h * unit
+            down = loss()
+            flat[e] = old
+            num[e] += unit * (up - down) / (2 * h)
+    assert rel(dtw.reshape(-1), num) < 1e-7
+
+
+def test_vjp_of_real_kmatrix_with_complex_data_is_real_gradient():
+    rng = np.random.default_rng(6)
+    K = kd.KMatrix.random(12, 9, width=2, random_state=1)
+    X = random_rows(rng, (7, 12), np.complex128)
+    G = random_rows(rng, (7, 9), np.complex128)
+    dX, dtw = K.vjp(X, G)
+    assert dX.dtype == np.complex128 and dtw.dtype == np.float64
+    ref_dX, ref_dtw = reference_vjp(K, X, G)
+    assert rel(dX, ref_dX) < 1e-13
+    assert rel(dtw, ref_dtw) < 1e-13
+
+
+def test_vjp_single_row_and_linear_in_g():
+    rng = np.random.default_rng(7)
+    K = kd.KMatrix.random(10, 6, width=1, random_state=2)
+    x, g = rng.standard_normal(10), rng.standard_normal(6)
+    dx, dtw = K.vjp(x, g)
+    assert dx.shape == (10,)
+    dX2, dtw2 = K.vjp(x[None], 2 * g[None])
+    np.testing.assert_allclose(dX2[0], 2 * dx, rtol=1e-14)
+    np.testing.assert_allclose(dtw2, 2 * dtw, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_bit_identical_for_1_and_2_threads(dtype):
+    rng = np.random.default_rng(8)
+    K = kd.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=5)
+    rows = 16 * 37 + 5   # many chunks, several reduction slots, a partial chunk
+    X = random_rows(rng, (rows, 300), dtype)
+    G = random_rows(rng, (rows, 200), dtype)
+    with threadpool_limits(limits=1):
+        dX1, dtw1 = K.vjp(X, G)
+    dX2, dtw2 = K.vjp(X, G, workers=2)
+    assert np.array_equal(dX1, dX2)
+    assert np.array_equal(dtw1, dtw2)
+
+
+def test_vjp_rejects_bad_input():
+    K = kd.KMatrix.random(6, 4, random_state=0)
+    X = np.ones((3, 6))
+    with pytest.raises(ValueError, match="G must have shape"):
+        K.vjp(X, np.ones((3, 5)))
+    with pytest.raises(ValueError, match="features"):
+        K.vjp(np.ones((3, 5)), np.ones((3, 4)))
+    G = np.ones((3, 4))
+    G[1, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        K.vjp(X, G)
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        K.vjp(np.ones((2, 3, 6)), np.ones((2, 3, 4)))
