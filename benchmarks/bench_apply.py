@@ -368,8 +368,8 @@ def print_summary(results, args):
               f"{speedup:.2f}x ({fmt_time(r['kd'])} vs {fmt_time(r['dense'])}) "
               f"{verdict(speedup >= BAR_DENSE_SPEEDUP)}")
         rate = dense_flops(4096, 1024, np.float32) / r["dense"] / 1e9
-        print(f"   (the dense baseline ran at {rate:.0f} GFLOP/s: a much lower rate than "
-              "usual for this CPU means a slowed BLAS, see benchmarks/README.md)")
+        print(f"   (the dense baseline ran at {rate:.0f} GFLOP/s; compare with the BLAS's usual "
+              "rate on this CPU: a much lower one means a slowed BLAS, see benchmarks/README.md)")
 
     r = results.get(("complex64", 4096, 1024))
     if r is None:
