@@ -28,4 +28,3 @@ cdef extern from "butterfly.hpp" namespace "kaleido":
                        int64_t g_col_stride, T* dx, int64_t dx_row_stride,
                        int64_t dx_col_stride, T* dtwiddles, int n_threads,
                        int check_finite) nogil
-    int chunk_rows[T]()

@@ -7,7 +7,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kaleido._core cimport (
-    kmatrix_apply, kmatrix_vjp, chunk_rows, have_openmp, resolve_threads,
+    kmatrix_apply, kmatrix_vjp, have_openmp, resolve_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H,
 )
@@ -30,26 +30,25 @@ def default_threads():
     return resolve_threads(0)
 
 
-def rows_per_chunk(dtype):
-    """Rows the kernel processes at once (one 64-byte line per real plane)."""
-    dtype = np.dtype(dtype)
-    if dtype == np.float32:
-        return chunk_rows[float]()
-    if dtype == np.float64:
-        return chunk_rows[double]()
-    if dtype == np.complex64:
-        return chunk_rows[complex64_t]()
-    if dtype == np.complex128:
-        return chunk_rows[complex128_t]()
-    raise ValueError(f"unsupported dtype {dtype}")
-
-
 cdef int64_t _element_stride(cnp.ndarray a, int axis) except? -1:
     cdef Py_ssize_t s = a.strides[axis]
     cdef Py_ssize_t item = a.itemsize
     if s % item != 0:
         raise ValueError("array strides must be multiples of the item size")
     return s // item
+
+
+cdef int _dtype_kind(dt) except -1:
+    """0..3 for float32, float64, complex64, complex128 (the kernels' order)."""
+    if dt == np.float32:
+        return 0
+    if dt == np.float64:
+        return 1
+    if dt == np.complex64:
+        return 2
+    if dt == np.complex128:
+        return 3
+    raise ValueError(f"unsupported dtype {dt}")
 
 
 cdef _raise_status(int status):
@@ -94,18 +93,7 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     cdef void* yp = cnp.PyArray_DATA(y)
     cdef int cf = 1 if check_finite else 0
     cdef int status
-    cdef int kind
-    dt = twiddles.dtype
-    if dt == np.float32:
-        kind = 0
-    elif dt == np.float64:
-        kind = 1
-    elif dt == np.complex64:
-        kind = 2
-    elif dt == np.complex128:
-        kind = 3
-    else:
-        raise ValueError(f"unsupported dtype {dt}")
+    cdef int kind = _dtype_kind(twiddles.dtype)
     with nogil:
         if kind == 0:
             status = kmatrix_apply[float](<const float*>tw, width, log_size,
@@ -173,17 +161,7 @@ def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
     cdef void* gp = cnp.PyArray_DATA(g)
     cdef int cf = 1 if check_finite else 0
     cdef int status
-    cdef int kind
-    if dt == np.float32:
-        kind = 0
-    elif dt == np.float64:
-        kind = 1
-    elif dt == np.complex64:
-        kind = 2
-    elif dt == np.complex128:
-        kind = 3
-    else:
-        raise ValueError(f"unsupported dtype {dt}")
+    cdef int kind = _dtype_kind(dt)
     with nogil:
         if kind == 0:
             status = kmatrix_vjp[float](<const float*>tw, width, log_size,

@@ -98,6 +98,28 @@ KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
     }
 }
 
+// (x_l, x_h) <- block (x_l, x_h) on lane vectors; complex values as
+// separate real and imaginary planes, the block as real/imaginary parts.
+template <class T>
+KALEIDO_INLINE void apply_block(const typename kernel_types<T>::R (&br)[4],
+                                const typename kernel_types<T>::R (&bi)[4],
+                                typename kernel_types<T>::V& rl, typename kernel_types<T>::V& il,
+                                typename kernel_types<T>::V& rh, typename kernel_types<T>::V& ih) {
+    using V = typename kernel_types<T>::V;
+    if constexpr (kernel_types<T>::is_complex) {
+        const V x0r = rl, x0i = il, x1r = rh, x1i = ih;
+        rl = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
+        il = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
+        rh = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
+        ih = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
+    } else {
+        (void)bi; (void)il; (void)ih;
+        const V x0 = rl, x1 = rh;
+        rl = br[0] * x0 + br[1] * x1;
+        rh = br[2] * x0 + br[3] * x1;
+    }
+}
+
 // One fused pass of G stages over the tile Z (N rows of `planes` vectors).
 //
 // The group acts on bits b0..b0+G-1 with stride s = 2^b0: positions
@@ -138,17 +160,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];  // block entries a, b, c, d
                     load_block<T, Trans>(tw + 4 * (l_rm * s), br, bi);
-                    if constexpr (K::is_complex) {
-                        const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
-                        re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
-                        im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
-                        re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
-                        im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
-                    } else {
-                        const V x0 = re[l], x1 = re[h];
-                        re[l] = br[0] * x0 + br[1] * x1;
-                        re[h] = br[2] * x0 + br[3] * x1;
-                    }
+                    apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
 #pragma GCC unroll 16
@@ -468,17 +480,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];
                     load_block<T, TRANS_N>(tw + 4 * (l_rm * s), br, bi);
-                    if constexpr (K::is_complex) {
-                        const V x0r = re[l], x0i = im[l], x1r = re[h], x1i = im[h];
-                        re[l] = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
-                        im[l] = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
-                        re[h] = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
-                        im[h] = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
-                    } else {
-                        const V x0 = re[l], x1 = re[h];
-                        re[l] = br[0] * x0 + br[1] * x1;
-                        re[h] = br[2] * x0 + br[3] * x1;
-                    }
+                    apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
             // the output gradient, then the stages in reverse
@@ -513,10 +515,6 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                         d[5] += lane_sum<T>(g1i * a0r - g1r * a0i);
                         d[6] += lane_sum<T>(g1r * a1r + g1i * a1i);
                         d[7] += lane_sum<T>(g1i * a1r - g1r * a1i);
-                        re[l] = br[0] * g0r - bi[0] * g0i + br[1] * g1r - bi[1] * g1i;
-                        im[l] = br[0] * g0i + bi[0] * g0r + br[1] * g1i + bi[1] * g1r;
-                        re[h] = br[2] * g0r - bi[2] * g0i + br[3] * g1r - bi[3] * g1i;
-                        im[h] = br[2] * g0i + bi[2] * g0r + br[3] * g1i + bi[3] * g1r;
                     } else {
                         const V g0 = re[l], g1 = re[h];
                         const V a0 = ar[j][l], a1 = ar[j][h];
@@ -524,9 +522,9 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                         d[1] += lane_sum<T>(g0 * a1);
                         d[2] += lane_sum<T>(g1 * a0);
                         d[3] += lane_sum<T>(g1 * a1);
-                        re[l] = br[0] * g0 + br[1] * g1;
-                        re[h] = br[2] * g0 + br[3] * g1;
                     }
+                    // the gradient through the block: block^H (g_l, g_h)
+                    apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
 #pragma GCC unroll 16
@@ -688,11 +686,6 @@ std::vector<StageGroup<T>> plan_groups(const T* twiddles, index_t width, int L, 
 }
 
 }  // namespace
-
-template <class T>
-int chunk_rows() {
-    return kernel_types<T>::lanes;
-}
 
 template <class T>
 int kmatrix_apply(const T* twiddles, index_t width, int log_size,
@@ -864,8 +857,7 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
                                 T*, index_t, index_t, T*, int, int);                  \
     template int kmatrix_apply<T>(const T*, index_t, int, const T*, index_t, index_t, \
                                   index_t, index_t, T*, index_t, index_t, index_t,    \
-                                  int, int, int);                                     \
-    template int chunk_rows<T>();
+                                  int, int, int);
 KALEIDO_INSTANTIATE(float)
 KALEIDO_INSTANTIATE(double)
 KALEIDO_INSTANTIATE(std::complex<float>)

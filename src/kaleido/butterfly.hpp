@@ -64,10 +64,6 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
                 index_t g_col_stride, T* dx, index_t dx_row_stride, index_t dx_col_stride,
                 T* dtwiddles, int n_threads, int check_finite);
 
-// Number of rows the kernel handles at once for scalar type T.
-template <class T>
-int chunk_rows();
-
 }  // namespace kaleido
 
 #endif  // KALEIDO_BUTTERFLY_HPP
