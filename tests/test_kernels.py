@@ -18,6 +18,7 @@ import pytest
 
 import kaleido as kd
 from _reference import dense_kmatrix, stage_bit
+from _helpers import assert_close_in_norm, n_stages, random_input, reference_dtype, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -29,33 +30,9 @@ SHAPE_IDS = [f"{n_in}to{n_out}" for n_in, n_out in SHAPES]
 
 # largest N for which the dense reference is built; above it, stagewise
 DENSE_MAX_SIZE = 128
-SAFETY = 10
 
 
 # --------------------------------------------------------------- helpers --
-def reference_dtype(dtype):
-    """The double-precision dtype of the same kind."""
-    return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
-
-
-def n_stages(K):
-    return 2 * K.width * int(np.log2(K.size))
-
-
-def rtol_for(dtype, K):
-    """Norm-wise relative tolerance for a result of ``dtype`` through ``K``."""
-    return SAFETY * np.finfo(dtype).eps * n_stages(K)
-
-
-def assert_close_in_norm(Y, Yref, rtol):
-    Y = np.asarray(Y)
-    assert Y.shape == Yref.shape, (Y.shape, Yref.shape)
-    err = np.linalg.norm((Y - Yref).ravel())
-    ref = np.linalg.norm(Yref.ravel())
-    assert err <= rtol * ref, (
-        f"relative error {err / ref if ref else err:.3e} exceeds rtol {rtol:.3e}")
-
-
 def stagewise_apply(twiddles, Z, reverse=False, conjugate=False):
     """Apply every stage to the columns of ``Z`` (shape (N, k)), in NumPy.
 
@@ -116,19 +93,6 @@ def reference_apply(K, X, trans="N"):
         Z = stagewise_apply(tw, Z, reverse=trans != "N", conjugate=trans == "H")
         Y = Z[:out_len].T
     return Y[0] if squeeze else Y
-
-
-def random_input(rng, shape, dtype):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "c":
-        X = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    elif dtype.kind == "b":
-        X = rng.integers(0, 2, size=shape)
-    elif dtype.kind in "iu":
-        X = rng.integers(0, 5, size=shape)
-    else:
-        X = rng.standard_normal(shape)
-    return X.astype(dtype)
 
 
 def make_kmatrix(n_in, n_out, width=1, expansion=1, dtype=np.float64, seed=0):

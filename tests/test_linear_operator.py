@@ -8,15 +8,11 @@ from scipy.sparse.linalg import LinearOperator
 
 import kaleido as kd
 from _reference import dense_kmatrix
+from _helpers import assert_close_in_norm, random_input, reference_dtype, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
 SHAPES = [(1, 1), (8, 8), (5, 3), (3, 5), (100, 37), (37, 100)]  # (n_in, n_out)
-SAFETY = 10
-
-
-def reference_dtype(dtype):
-    return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
 
 
 _dense_cache = {}
@@ -29,25 +25,6 @@ def reference_matrix(K):
     if key not in _dense_cache:
         _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
     return _dense_cache[key].copy()
-
-
-def rtol_for(dtype, K):
-    return SAFETY * np.finfo(dtype).eps * 2 * K.width * int(np.log2(K.size))
-
-
-def assert_close_in_norm(Y, Yref, rtol):
-    Y, Yref = np.asarray(Y), np.asarray(Yref)
-    assert Y.shape == Yref.shape, (Y.shape, Yref.shape)
-    err = np.linalg.norm((Y - Yref).ravel())
-    assert err <= rtol * np.linalg.norm(Yref.ravel()), (err, np.linalg.norm(Yref.ravel()))
-
-
-def random_input(rng, shape, dtype):
-    if np.dtype(dtype).kind == "c":
-        X = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    else:
-        X = rng.standard_normal(shape)
-    return X.astype(dtype)
 
 
 # ------------------------------------------------------------- products --

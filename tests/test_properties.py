@@ -15,35 +15,13 @@ from hypothesis import strategies as st
 
 import kaleido as kd
 from _reference import dense_kmatrix, stage_bit
+from _helpers import assert_close_in_norm, n_stages, random_input, reference_dtype, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
-SAFETY = 10
 
 
 # --------------------------------------------------------------- helpers --
-def reference_dtype(dtype):
-    return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
-
-
-def n_stages(K):
-    return 2 * K.width * int(np.log2(K.size))
-
-
-def rtol_for(dtype, K):
-    return SAFETY * np.finfo(dtype).eps * n_stages(K)
-
-
-def assert_close_in_norm(Y, Yref, rtol, scale=None):
-    """||Y - Yref|| <= rtol * scale, scale defaulting to ||Yref||."""
-    Y, Yref = np.asarray(Y), np.asarray(Yref)
-    assert Y.shape == Yref.shape, (Y.shape, Yref.shape)
-    err = np.linalg.norm((Y - Yref).ravel())
-    if scale is None:
-        scale = np.linalg.norm(Yref.ravel())
-    assert err <= rtol * scale, f"error {err:.3e} > rtol {rtol:.3e} * scale {scale:.3e}"
-
-
 def _stagewise_expanded(tw, n_cols):
     """First n_cols columns of the expanded N x N matrix, stage by stage."""
     width, _, L, half_n = tw.shape[:4]
@@ -86,14 +64,6 @@ def test_stagewise_helper_matches_dense_reference():
     tw = rng.standard_normal((2, 2, 5, 16, 2, 2)) + 1j * rng.standard_normal((2, 2, 5, 16, 2, 2))
     np.testing.assert_allclose(_stagewise_expanded(tw, 20)[:13], dense_kmatrix(tw, 20, 13),
                                rtol=1e-12, atol=1e-12)
-
-
-def random_input(rng, shape, dtype):
-    if np.dtype(dtype).kind == "c":
-        X = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    else:
-        X = rng.standard_normal(shape)
-    return X.astype(dtype)
 
 
 def adjoint_gap(Ku, v, u, KHv):

@@ -16,18 +16,11 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import kaleido as kd
+from _helpers import random_input
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
 BATCH_SIZES = [1, 17, 100, 1001]  # none a multiple of 16 (or of 8)
-
-
-def random_input(rng, shape, dtype):
-    if np.dtype(dtype).kind == "c":
-        X = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    else:
-        X = rng.standard_normal(shape)
-    return X.astype(dtype)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,44 @@
+"""Helpers shared by the test modules: tolerances, comparisons, inputs."""
+
+import numpy as np
+
+# rtol = SAFETY * eps(dtype) * number of stages
+SAFETY = 10
+
+
+def reference_dtype(dtype):
+    """The double-precision dtype of the same kind."""
+    return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
+
+
+def n_stages(K):
+    return 2 * K.width * int(np.log2(K.size))
+
+
+def rtol_for(dtype, K):
+    """Norm-wise relative tolerance for a result of ``dtype`` through ``K``."""
+    return SAFETY * np.finfo(dtype).eps * n_stages(K)
+
+
+def assert_close_in_norm(Y, Yref, rtol, scale=None):
+    """||Y - Yref|| <= rtol * scale, scale defaulting to ||Yref||."""
+    Y, Yref = np.asarray(Y), np.asarray(Yref)
+    assert Y.shape == Yref.shape, (Y.shape, Yref.shape)
+    err = np.linalg.norm((Y - Yref).ravel())
+    if scale is None:
+        scale = np.linalg.norm(Yref.ravel())
+    assert err <= rtol * scale, f"error {err:.3e} > rtol {rtol:.3e} * scale {scale:.3e}"
+
+
+def random_input(rng, shape, dtype):
+    """Random rows of any dtype (complex: both parts random)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        X = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    elif dtype.kind == "b":
+        X = rng.integers(0, 2, size=shape)
+    elif dtype.kind in "iu":
+        X = rng.integers(0, 5, size=shape)
+    else:
+        X = rng.standard_normal(shape)
+    return X.astype(dtype)
