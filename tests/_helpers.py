@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from _reference import dense_kmatrix
+
 # rtol = SAFETY * eps(dtype) * number of stages
 SAFETY = 10
 
@@ -42,3 +44,16 @@ def random_input(rng, shape, dtype):
     else:
         X = rng.standard_normal(shape)
     return X.astype(dtype)
+
+
+_dense_cache = {}
+
+
+def reference_matrix(K):
+    """Dense (n_out, n_in) matrix of K in double precision (a cached copy:
+    building it stage by stage is slow)."""
+    tw = K.twiddles.astype(reference_dtype(K.dtype))
+    key = (tw.tobytes(), tw.shape, K.n_in, K.n_out)
+    if key not in _dense_cache:
+        _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
+    return _dense_cache[key].copy()

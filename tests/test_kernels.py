@@ -18,7 +18,7 @@ import pytest
 
 import kaleido as kd
 from _reference import dense_kmatrix, stage_bit
-from _helpers import assert_close_in_norm, n_stages, random_input, reference_dtype, rtol_for
+from _helpers import assert_close_in_norm, random_input, reference_dtype, reference_matrix, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -60,18 +60,6 @@ def stagewise_apply(twiddles, Z, reverse=False, conjugate=False):
         view[:, 0] = blocks[:, :, 0, 0] * x0 + blocks[:, :, 0, 1] * x1
         view[:, 1] = blocks[:, :, 1, 0] * x0 + blocks[:, :, 1, 1] * x1
     return Z
-
-
-_dense_cache = {}
-
-
-def reference_matrix(K):
-    """Dense (n_out, n_in) matrix of K from its twiddles, in double precision."""
-    tw = K.twiddles.astype(reference_dtype(K.dtype))
-    key = (tw.tobytes(), tw.shape, K.n_in, K.n_out)
-    if key not in _dense_cache:
-        _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
-    return _dense_cache[key]
 
 
 def reference_apply(K, X, trans="N"):

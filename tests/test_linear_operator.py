@@ -7,24 +7,11 @@ import scipy.sparse.linalg as spla
 from scipy.sparse.linalg import LinearOperator
 
 import kaleido as kd
-from _reference import dense_kmatrix
-from _helpers import assert_close_in_norm, random_input, reference_dtype, rtol_for
+from _helpers import assert_close_in_norm, random_input, reference_matrix, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
 SHAPES = [(1, 1), (8, 8), (5, 3), (3, 5), (100, 37), (37, 100)]  # (n_in, n_out)
-
-
-_dense_cache = {}
-
-
-def reference_matrix(K):
-    """Dense (n_out, n_in) matrix of K from its twiddles (cached: it is slow)."""
-    tw = K.twiddles.astype(reference_dtype(K.dtype))
-    key = (tw.tobytes(), tw.shape, K.n_in, K.n_out)
-    if key not in _dense_cache:
-        _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
-    return _dense_cache[key].copy()
 
 
 # ------------------------------------------------------------- products --

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import kaleido as kd
 from _reference import dense_kmatrix, stage_bit
-from _helpers import assert_close_in_norm, n_stages, random_input, reference_dtype, rtol_for
+from _helpers import assert_close_in_norm, random_input, reference_dtype, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
