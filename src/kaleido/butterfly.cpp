@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace kaleido {
@@ -98,6 +99,55 @@ KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
     }
 }
 
+// The 2^G tile rows z[0], z[stride], ... of one pass into registers (real and
+// imaginary planes), and back.
+template <class T, int S>
+KALEIDO_INLINE void load_rows(const typename kernel_types<T>::V* z, index_t stride,
+                              typename kernel_types<T>::V (&re)[S],
+                              typename kernel_types<T>::V (&im)[S]) {
+#pragma GCC unroll 16
+    for (int l = 0; l < S; ++l) {
+        re[l] = z[l * stride];
+        if constexpr (kernel_types<T>::is_complex) im[l] = z[l * stride + 1];
+    }
+}
+template <class T, int S>
+KALEIDO_INLINE void store_rows(typename kernel_types<T>::V* z, index_t stride,
+                               const typename kernel_types<T>::V (&re)[S],
+                               const typename kernel_types<T>::V (&im)[S]) {
+#pragma GCC unroll 16
+    for (int l = 0; l < S; ++l) {
+        z[l * stride] = re[l];
+        if constexpr (kernel_types<T>::is_complex) z[l * stride + 1] = im[l];
+    }
+}
+
+// Calls f(std::integral_constant<int, G>, std::bool_constant<Desc>) for the
+// group's size and direction: one switch for every kind of pass. Callers'
+// lambdas must be always_inline: a lambda left out of line is compiled for
+// the baseline ISA, outside the target clone (measured 20x slower, complex).
+template <class T, class F>
+KALEIDO_INLINE void visit_group(const StageGroup<T>& gr, F&& f) {
+    using std::bool_constant;
+    using std::integral_constant;
+    switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
+        case 2: case 3: f(integral_constant<int, 1>{}, bool_constant<false>{}); break;
+        case 4: f(integral_constant<int, 2>{}, bool_constant<false>{}); break;
+        case 5: f(integral_constant<int, 2>{}, bool_constant<true>{}); break;
+        case 6: f(integral_constant<int, 3>{}, bool_constant<false>{}); break;
+        case 7: f(integral_constant<int, 3>{}, bool_constant<true>{}); break;
+        case 8:
+            if constexpr (!kernel_types<T>::is_complex)
+                f(integral_constant<int, 4>{}, bool_constant<false>{});
+            break;
+        case 9:
+            if constexpr (!kernel_types<T>::is_complex)
+                f(integral_constant<int, 4>{}, bool_constant<true>{});
+            break;
+        default: break;  // unreachable: plan_groups bounds the size
+    }
+}
+
 // (x_l, x_h) <- block (x_l, x_h) on lane vectors; complex values as
 // separate real and imaginary planes, the block as real/imaginary parts.
 template <class T>
@@ -144,11 +194,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
         for (index_t lo = 0; lo < s; ++lo) {
             V* const z = zbase + lo * P;
             V re[S], im[S];
-#pragma GCC unroll 16
-            for (int l = 0; l < S; ++l) {
-                re[l] = z[l * s * P];
-                if constexpr (K::is_complex) im[l] = z[l * s * P + 1];
-            }
+            load_rows<T, S>(z, s * P, re, im);
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;  // local bit of stage j
@@ -163,11 +209,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
-#pragma GCC unroll 16
-            for (int l = 0; l < S; ++l) {
-                z[l * s * P] = re[l];
-                if constexpr (K::is_complex) z[l * s * P + 1] = im[l];
-            }
+            store_rows<T, S>(z, s * P, re, im);
         }
     }
 }
@@ -175,22 +217,9 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
 template <class T, int Trans>
 KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z, index_t N,
                                     const StageGroup<T>& gr, index_t pair_offset) {
-    switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
-        case 2: case 3: apply_group<T, 1, false, Trans>(Z, N, gr, pair_offset); break;
-        case 4: apply_group<T, 2, false, Trans>(Z, N, gr, pair_offset); break;
-        case 5: apply_group<T, 2, true, Trans>(Z, N, gr, pair_offset); break;
-        case 6: apply_group<T, 3, false, Trans>(Z, N, gr, pair_offset); break;
-        case 7: apply_group<T, 3, true, Trans>(Z, N, gr, pair_offset); break;
-        case 8:
-            if constexpr (!kernel_types<T>::is_complex)
-                apply_group<T, 4, false, Trans>(Z, N, gr, pair_offset);
-            break;
-        case 9:
-            if constexpr (!kernel_types<T>::is_complex)
-                apply_group<T, 4, true, Trans>(Z, N, gr, pair_offset);
-            break;
-        default: break;  // unreachable: plan_groups bounds the size
-    }
+    visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
+        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans>(Z, N, gr, pair_offset);
+    });
 }
 
 // Every pass of the plan over the tile. Consecutive passes that only touch
@@ -458,11 +487,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
             // activations at the input of every stage of the group
             V ar[G][S], ai[G][S];
             V re[S], im[S];
-#pragma GCC unroll 16
-            for (int l = 0; l < S; ++l) {
-                re[l] = x[l * s * P];
-                if constexpr (K::is_complex) im[l] = x[l * s * P + 1];
-            }
+            load_rows<T, S>(x, s * P, re, im);
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;
@@ -484,11 +509,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                 }
             }
             // the output gradient, then the stages in reverse
-#pragma GCC unroll 16
-            for (int l = 0; l < S; ++l) {
-                re[l] = gz[l * s * P];
-                if constexpr (K::is_complex) im[l] = gz[l * s * P + 1];
-            }
+            load_rows<T, S>(gz, s * P, re, im);
 #pragma GCC unroll 4
             for (int j = G - 1; j >= 0; --j) {
                 const int t = Desc ? G - 1 - j : j;
@@ -527,11 +548,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
-#pragma GCC unroll 16
-            for (int l = 0; l < S; ++l) {
-                gz[l * s * P] = re[l];
-                if constexpr (K::is_complex) gz[l * s * P + 1] = im[l];
-            }
+            store_rows<T, S>(gz, s * P, re, im);
         }
     }
 }
@@ -540,20 +557,9 @@ template <class T>
 KALEIDO_INLINE void backward_one_group(const typename kernel_types<T>::V* in,
                                        typename kernel_types<T>::V* grad, index_t N,
                                        const StageGroup<T>& gr, T* const* dtw) {
-    switch (gr.size * 2 + (gr.descending ? 1 : 0)) {
-        case 2: case 3: backward_group<T, 1, false>(in, grad, N, gr, dtw); break;
-        case 4: backward_group<T, 2, false>(in, grad, N, gr, dtw); break;
-        case 5: backward_group<T, 2, true>(in, grad, N, gr, dtw); break;
-        case 6: backward_group<T, 3, false>(in, grad, N, gr, dtw); break;
-        case 7: backward_group<T, 3, true>(in, grad, N, gr, dtw); break;
-        case 8:
-            if constexpr (!kernel_types<T>::is_complex) backward_group<T, 4, false>(in, grad, N, gr, dtw);
-            break;
-        case 9:
-            if constexpr (!kernel_types<T>::is_complex) backward_group<T, 4, true>(in, grad, N, gr, dtw);
-            break;
-        default: break;
-    }
+    visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
+        backward_group<T, decltype(g)::value, decltype(desc)::value>(in, grad, N, gr, dtw);
+    });
 }
 
 struct VjpArgs {
