@@ -447,18 +447,49 @@ KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
 }
 
 // ------------------------------------------------------------ backward --
-// Sum of the C lanes of v, always in the same tree order.
+// Lane sums of four vectors at once, always in the same tree order:
+// out[e] = sum of the C lanes of d_e. Halving d0|d1 and d2|d3 into one vector
+// each, then the two into quarters, shares the shuffles of the four
+// reductions (13 vector operations for float32 instead of 32).
 template <class T>
-KALEIDO_INLINE typename kernel_types<T>::R lane_sum(typename kernel_types<T>::V v) {
+KALEIDO_INLINE void lane_sums4(typename kernel_types<T>::V d0, typename kernel_types<T>::V d1,
+                               typename kernel_types<T>::V d2, typename kernel_types<T>::V d3,
+                               typename kernel_types<T>::R* out) {
     using K = kernel_types<T>;
-    typename K::M m;
-#pragma GCC unroll 4
-    for (int h = K::lanes / 2; h >= 1; h /= 2) {
+    using V = typename K::V;
+    using M = typename K::M;
+    constexpr int C = K::lanes, H = C / 2, Q = C / 4;
+    M lo, hi;
 #pragma GCC unroll 16
-        for (int j = 0; j < K::lanes; ++j) m[j] = (j ^ h);
+    for (int j = 0; j < C; ++j) {
+        // lanes [a_low, b_high] + [a_high, b_low]: half 0 sums a, half 1 sums b
+        lo[j] = j < H ? j : C + j;
+        hi[j] = j < H ? j + H : C + j - H;
+    }
+    const V u = __builtin_shuffle(d0, d1, lo) + __builtin_shuffle(d0, d1, hi);  // d0 | d1
+    const V w = __builtin_shuffle(d2, d3, lo) + __builtin_shuffle(d2, d3, hi);  // d2 | d3
+    M qlo, qhi;
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) {
+        // quarters: u's first quarter pairs of each half, w's second ones
+        const int q = j / Q, r = j % Q;
+        const bool from_w = q & 1;
+        const int base = (q / 2) * H;  // which half of u or w
+        qlo[j] = (from_w ? C : 0) + base + (from_w ? Q : 0) + r;
+        qhi[j] = (from_w ? C : 0) + base + (from_w ? 0 : Q) + r;
+    }
+    V v = __builtin_shuffle(u, w, qlo) + __builtin_shuffle(u, w, qhi);  // d0 | d2 | d1 | d3
+#pragma GCC unroll 4
+    for (int h = Q / 2; h >= 1; h /= 2) {
+        M m;
+#pragma GCC unroll 16
+        for (int j = 0; j < C; ++j) m[j] = j ^ h;
         v = v + __builtin_shuffle(v, m);
     }
-    return v[0];
+    out[0] = v[0];
+    out[1] = v[2 * Q];
+    out[2] = v[Q];
+    out[3] = v[3 * Q];
 }
 
 // Backpropagate through one group: `in` is the saved tile at the group's
@@ -528,21 +559,18 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                         const V g0r = re[l], g0i = im[l], g1r = re[h], g1i = im[h];
                         const V a0r = ar[j][l], a0i = ai[j][l], a1r = ar[j][h], a1i = ai[j][h];
                         // entries a, b, c, d: g_row * conj(x_col)
-                        d[0] += lane_sum<T>(g0r * a0r + g0i * a0i);
-                        d[1] += lane_sum<T>(g0i * a0r - g0r * a0i);
-                        d[2] += lane_sum<T>(g0r * a1r + g0i * a1i);
-                        d[3] += lane_sum<T>(g0i * a1r - g0r * a1i);
-                        d[4] += lane_sum<T>(g1r * a0r + g1i * a0i);
-                        d[5] += lane_sum<T>(g1i * a0r - g1r * a0i);
-                        d[6] += lane_sum<T>(g1r * a1r + g1i * a1i);
-                        d[7] += lane_sum<T>(g1i * a1r - g1r * a1i);
+                        R sums[8];
+                        lane_sums4<T>(g0r * a0r + g0i * a0i, g0i * a0r - g0r * a0i,
+                                      g0r * a1r + g0i * a1i, g0i * a1r - g0r * a1i, sums);
+                        lane_sums4<T>(g1r * a0r + g1i * a0i, g1i * a0r - g1r * a0i,
+                                      g1r * a1r + g1i * a1i, g1i * a1r - g1r * a1i, sums + 4);
+                        for (int e = 0; e < 8; ++e) d[e] += sums[e];
                     } else {
                         const V g0 = re[l], g1 = re[h];
                         const V a0 = ar[j][l], a1 = ar[j][h];
-                        d[0] += lane_sum<T>(g0 * a0);
-                        d[1] += lane_sum<T>(g0 * a1);
-                        d[2] += lane_sum<T>(g1 * a0);
-                        d[3] += lane_sum<T>(g1 * a1);
+                        R sums[4];
+                        lane_sums4<T>(g0 * a0, g0 * a1, g1 * a0, g1 * a1, sums);
+                        for (int e = 0; e < 4; ++e) d[e] += sums[e];
                     }
                     // the gradient through the block: block^H (g_l, g_h)
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
