@@ -177,8 +177,11 @@ KALEIDO_INLINE void apply_block(const typename kernel_types<T>::R (&br)[4],
 // those terms the pair of position u on local bit t is
 // p = hi * 2^(b0+G-1) + lo + (l without bit t) * s, so every address is a
 // base that moves by one row (one pair) per `lo` plus a per-l offset.
+// The pass reads tile `src` and writes tile `Z` (the same tile in place, or
+// another one when the input must be kept, as in the vjp).
 template <class T, int G, bool Desc, int Trans>
-KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
+KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
+                                const typename kernel_types<T>::V* src, index_t N,
                                 const StageGroup<T>& group, index_t pair_offset) {
     using K = kernel_types<T>;
     using V = typename K::V;
@@ -189,12 +192,12 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
     const index_t s = index_t(1) << b0;
     const index_t n_hi = N >> (b0 + G);
     for (index_t hi = 0; hi < n_hi; ++hi) {
-        V* const zbase = Z + hi * (s << G) * P;
+        const index_t zoff = hi * (s << G) * P;
         const index_t pbase = hi * (s << (G - 1));
         for (index_t lo = 0; lo < s; ++lo) {
-            V* const z = zbase + lo * P;
+            V* const z = Z + zoff + lo * P;
             V re[S], im[S];
-            load_rows<T, S>(z, s * P, re, im);
+            load_rows<T, S>(src + zoff + lo * P, s * P, re, im);
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;  // local bit of stage j
@@ -215,10 +218,12 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z, index_t N,
 }
 
 template <class T, int Trans>
-KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z, index_t N,
+KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z,
+                                    const typename kernel_types<T>::V* src, index_t N,
                                     const StageGroup<T>& gr, index_t pair_offset) {
     visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
-        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans>(Z, N, gr, pair_offset);
+        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans>(Z, src, N, gr,
+                                                                         pair_offset);
     });
 }
 
@@ -242,11 +247,12 @@ KALEIDO_INLINE void apply_groups(typename kernel_types<T>::V* Z, index_t N,
         if (end - g >= 2) {
             for (index_t blk = 0; blk < N / block; ++blk)
                 for (index_t i = g; i < end; ++i)
-                    apply_one_group<T, Trans>(Z + blk * block * K::planes, block, groups[i],
+                    apply_one_group<T, Trans>(Z + blk * block * K::planes,
+                                              Z + blk * block * K::planes, block, groups[i],
                                               blk * (block / 2));
             g = end;
         } else {
-            apply_one_group<T, Trans>(Z, N, groups[g], 0);
+            apply_one_group<T, Trans>(Z, Z, N, groups[g], 0);
             ++g;
         }
     }
@@ -611,11 +617,8 @@ KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, co
     const index_t tile = N * K::planes;
     const index_t n_groups = a.x.n_groups;
     if (!load_tile<T>(saved, x, a.x)) return false;
-    for (index_t i = 0; i + 1 < n_groups; ++i) {
-        V* next = saved + (i + 1) * tile;
-        std::memcpy(next, saved + i * tile, sizeof(V) * tile);
-        apply_one_group<T, TRANS_N>(next, N, groups[i], 0);
-    }
+    for (index_t i = 0; i + 1 < n_groups; ++i)
+        apply_one_group<T, TRANS_N>(saved + (i + 1) * tile, saved + i * tile, N, groups[i], 0);
     V* grad = saved + n_groups * tile;
     if (!load_tile<T>(grad, g, a.g)) return false;
     for (index_t i = n_groups - 1; i >= 0; --i) {
