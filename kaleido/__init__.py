@@ -11,12 +11,14 @@ from ._io import load
 from ._kernels import openmp_enabled
 from ._kmatrix import KMatrix
 from ._linear_operator import KMatrixOperator, aslinearoperator
+from ._regressor import KMatrixRegressor
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "KMatrix",
     "KMatrixOperator",
+    "KMatrixRegressor",
     "aslinearoperator",
     "get_workers",
     "load",

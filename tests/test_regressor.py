@@ -1,0 +1,299 @@
+"""KMatrixRegressor: learning, the gradient of a step, the estimator contract."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.linalg
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+import kaleido as kd
+from kaleido._training import SGDOptimizer, Trainer
+
+ACTIVATIONS = ["identity", "relu", "tanh", "logistic"]
+
+
+def _g(Z, activation):
+    if activation == "relu":
+        return np.maximum(Z, 0)
+    if activation == "tanh":
+        return np.tanh(Z)
+    if activation == "logistic":
+        return 1 / (1 + np.exp(-Z))
+    return Z
+
+
+def _hadamard_data(n=64, n_samples=3000, noise=0.01, seed=0, activation="identity"):
+    """y = g(H x / sqrt(n)) + noise: a map with a fast algorithm."""
+    rng = np.random.default_rng(seed)
+    W = scipy.linalg.hadamard(n) / np.sqrt(n)
+    X = rng.standard_normal((n_samples, n))
+    Xt = rng.standard_normal((1000, n))
+    y = _g(X @ W.T, activation) + noise * rng.standard_normal((n_samples, n))
+    return X, y, Xt, _g(Xt @ W.T, activation)
+
+
+# ------------------------------------------------------------- learning --
+@pytest.mark.parametrize("activation, bar", [("identity", 0.99), ("relu", 0.95)])
+def test_learns_a_fast_transform_from_noisy_data(activation, bar):
+    # Plain gradient descent from a random orthogonal start stalls on some
+    # seeds (R^2 0.76-0.99 for relu); from the identity it reaches the
+    # Hadamard transform for every seed tried (5 of 5).
+    n = 64
+    X, y, Xt, yt = _hadamard_data(n, activation=activation)
+    reg = kd.KMatrixRegressor(activation=activation, init="identity", learning_rate_init=1e-2,
+                              max_iter=300, tol=1e-6, random_state=0)
+    reg.fit(X, y)
+    assert reg.score(Xt, yt) > bar
+    assert reg.kmatrix_.n_params < n * n / 2
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0] / 10
+
+
+def test_rectangular_map_and_one_dimensional_target():
+    rng = np.random.default_rng(1)
+    W = scipy.linalg.hadamard(32)[:8] / np.sqrt(32)  # 8 targets from 32 features
+    X = rng.standard_normal((2000, 32))
+    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=300, random_state=0)
+    reg.fit(X, X @ W.T)
+    assert reg.kmatrix_.shape == (8, 32)
+    assert reg.predict(X[:3]).shape == (3, 8)
+    assert reg.score(X, X @ W.T) > 0.99
+    w = W[0]
+    reg1 = clone(reg).fit(X, X @ w + 0.5)
+    assert reg1.kmatrix_.shape == (1, 32)
+    assert reg1.predict(X[:3]).shape == (3,)
+    assert reg1.score(X, X @ w + 0.5) > 0.99
+    np.testing.assert_allclose(reg1.intercept_, [0.5], atol=0.05)
+
+
+# ------------------------------------------------ the gradient of a step --
+def _dense_loss(K, b, X, Y, w, activation, alpha):
+    """The loss of one mini-batch, computed from the dense matrix."""
+    A = _g(X @ K.todense().T + b, activation)
+    R = A - Y
+    wsum = w.sum()
+    loss = 0.5 * (w @ (R * R).sum(axis=1)) / (wsum * Y.shape[1])
+    return loss + 0.5 * alpha * np.sum(K.twiddles ** 2) / wsum
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_one_step_follows_the_finite_difference_gradient(activation, weighted):
+    rng = np.random.default_rng(2)
+    n_in, n_out, m = 12, 7, 40
+    K = kd.KMatrix.random(n_in, n_out, width=2, random_state=3)
+    b = 0.1 * rng.standard_normal(n_out)
+    X = rng.standard_normal((m, n_in))
+    Y = rng.standard_normal((m, n_out))
+    w = rng.uniform(0.5, 2.0, m) if weighted else np.ones(m)
+    alpha = 0.3
+    K0, b0 = K.copy(), b.copy()
+    lr = 1e-3
+    opt = SGDOptimizer([K.twiddles, b], learning_rate=lr, momentum=0.0, nesterov=False)
+    trainer = Trainer(K, b, activation, alpha, opt)
+    loss = trainer.step(X, Y, w if weighted else None)
+    assert loss == pytest.approx(_dense_loss(K0, b0, X, Y, w, activation, alpha), rel=1e-12)
+    step_tw = (K0.twiddles - K.twiddles) / lr
+    step_b = (b0 - b) / lr
+    # central differences on a random sample of twiddles and every intercept
+    flat = K0.twiddles.reshape(-1)
+    h = 1e-6
+    for e in rng.choice(flat.size, 25, replace=False):
+        Kp, Km = K0.copy(), K0.copy()
+        Kp.twiddles.reshape(-1)[e] += h
+        Km.twiddles.reshape(-1)[e] -= h
+        fd = (_dense_loss(Kp, b0, X, Y, w, activation, alpha)
+              - _dense_loss(Km, b0, X, Y, w, activation, alpha)) / (2 * h)
+        assert step_tw.reshape(-1)[e] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+    for j in range(n_out):
+        bp, bm = b0.copy(), b0.copy()
+        bp[j] += h
+        bm[j] -= h
+        fd = (_dense_loss(K0, bp, X, Y, w, activation, alpha)
+              - _dense_loss(K0, bm, X, Y, w, activation, alpha)) / (2 * h)
+        assert step_b[j] == pytest.approx(fd, rel=1e-5, abs=1e-9)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_sample_weight_equals_repeated_rows(shuffle):
+    # one mini-batch holds every row, so row order only changes rounding
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 16))
+    y = rng.standard_normal((30, 3))
+    w = rng.integers(1, 4, 30)
+    params = dict(batch_size=200, shuffle=shuffle, max_iter=20, tol=0, random_state=0,
+                  learning_rate_init=1e-2)
+    with pytest.warns(ConvergenceWarning):
+        a = kd.KMatrixRegressor(**params).fit(X, y, sample_weight=w)
+    with pytest.warns(ConvergenceWarning):
+        b = kd.KMatrixRegressor(**params).fit(np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
+    np.testing.assert_allclose(a.kmatrix_.twiddles, b.kmatrix_.twiddles, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+
+
+# -------------------------------------------------------------- threads --
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_model_for_one_and_two_threads(dtype):
+    # n = 512 and 400 rows: large enough that the kernels really use 2 threads
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 512)).astype(dtype)
+    y = rng.standard_normal((400, 300)).astype(dtype)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="openmp"), pytest.warns(ConvergenceWarning):
+            fits.append(kd.KMatrixRegressor(width=2, activation="tanh", max_iter=3,
+                                            batch_size=128, alpha=1e-3,
+                                            random_state=0).fit(X, y))
+    a, b = fits
+    assert np.array_equal(a.kmatrix_.twiddles, b.kmatrix_.twiddles)
+    assert np.array_equal(a.intercept_, b.intercept_)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+# ------------------------------------------------------------- contract --
+def test_float32_in_float32_out():
+    X, y, _, _ = _hadamard_data(16, 200)
+    reg = kd.KMatrixRegressor(max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X.astype(np.float32), y.astype(np.float32))
+    assert reg.kmatrix_.dtype == np.float32
+    assert reg.intercept_.dtype == np.float32
+    assert reg.predict(X.astype(np.float32)).dtype == np.float32
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert reg.kmatrix_.dtype == np.float64
+    assert reg.predict(X).dtype == np.float64
+
+
+def test_bad_input_raises_value_error():
+    X, y, _, _ = _hadamard_data(16, 100)
+    reg = kd.KMatrixRegressor(max_iter=2, random_state=0)
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[3, 4] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            reg.fit(Xb, y)
+        yb = y.copy()
+        yb[1, 1] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            reg.fit(X, yb)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        reg.predict(X[:, :10])
+    with pytest.raises(ValueError, match="features"):
+        reg.partial_fit(X[:, :10], y)
+    with pytest.raises(ValueError, match="targets"):
+        reg.partial_fit(X, y[:, :3])
+    with pytest.raises(ValueError):
+        reg.predict(X[np.newaxis])
+    with pytest.raises(ValueError, match="learning_rate_init"):
+        kd.KMatrixRegressor(learning_rate_init=-1).fit(X, y)
+    with pytest.raises(ValueError, match="activation"):
+        kd.KMatrixRegressor(activation="softmax").fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        kd.KMatrixRegressor(early_stopping=True).partial_fit(X, y)
+    with pytest.raises(ValueError, match="diverged"):
+        kd.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, random_state=0).fit(X, y)
+
+
+def test_convergence_warning_only_at_max_iter():
+    X, y, _, _ = _hadamard_data(16, 300)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        reg = kd.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y)
+    assert reg.n_iter_ == 3 and len(reg.loss_curve_) == 3
+    # a huge tol: epoch 1 sets the best loss, epochs 2..4 do not improve by
+    # tol and the count then exceeds n_iter_no_change=2 (MLPRegressor's rule)
+    reg = kd.KMatrixRegressor(max_iter=50, tol=1e3, n_iter_no_change=2, random_state=0)
+    reg.fit(X, y)
+    assert reg.n_iter_ == 4
+
+
+def test_early_stopping_keeps_the_best_validation_model():
+    X, y, Xt, yt = _hadamard_data(32, 1000)
+    reg = kd.KMatrixRegressor(early_stopping=True, learning_rate_init=1e-2, max_iter=200,
+                              n_iter_no_change=5, random_state=0).fit(X, y)
+    assert reg.n_iter_ < 200
+    assert len(reg.validation_scores_) == reg.n_iter_
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    assert reg.best_loss_ is None
+    assert reg.score(Xt, yt) > 0.9
+    with pytest.raises(ValueError, match="validation set is too small"):
+        kd.KMatrixRegressor(early_stopping=True).fit(X[:10], y[:10])
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y, _, _ = _hadamard_data(16, 200)
+    with pytest.warns(ConvergenceWarning):
+        kd.KMatrixRegressor(max_iter=4, early_stopping=True, verbose=1,
+                            random_state=0).fit(X, y)
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("Iteration")]
+    assert len(lines) == 4
+    assert all("loss = " in ln and "validation score = " in ln and "elapsed = " in ln
+               for ln in lines)
+
+
+def test_partial_fit_continues_and_warm_start_reuses_the_model():
+    X, y, _, _ = _hadamard_data(16, 400)
+    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, random_state=0)
+    for _ in range(5):
+        reg.partial_fit(X, y)
+    assert reg.n_iter_ == 5 and len(reg.loss_curve_) == 5
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
+    assert reg.t_ == 5 * 400
+    # partial_fit == fit for the same number of epochs (same seed, same steps)
+    with pytest.warns(ConvergenceWarning):
+        full = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, tol=0,
+                                   random_state=0).fit(X, y)
+    np.testing.assert_allclose(full.loss_curve_, reg.loss_curve_, rtol=1e-12)
+
+    cold = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0)
+    warm = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0,
+                               warm_start=True)
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(X, y)
+        warm.fit(X, y)
+        first, first_last_loss = warm.kmatrix_, warm.loss_curve_[-1]
+        warm.fit(X, y)
+    assert warm.kmatrix_ is first  # trained further in place
+    assert warm.n_iter_ == 5
+    # the second fit starts where the first ended, far below a cold start
+    assert warm.loss_curve_[0] < 1.1 * first_last_loss < 0.7 * cold.loss_curve_[0]
+    with pytest.warns(ConvergenceWarning):
+        cold.fit(X, y)
+    np.testing.assert_array_equal(cold.loss_curve_[0], full.loss_curve_[0])
+
+
+def test_init_from_a_given_kmatrix():
+    X, y, _, _ = _hadamard_data(16, 300, noise=0)
+    H = kd.KMatrix.hadamard(16) * 0.25
+    with pytest.warns(ConvergenceWarning):
+        reg = kd.KMatrixRegressor(init=H, max_iter=2, random_state=0).fit(X, y)
+    assert reg.loss_curve_[0] < 1e-10
+    assert reg.kmatrix_ is not H
+    np.testing.assert_allclose(H.todense(), scipy.linalg.hadamard(16) / 4, atol=1e-14)
+    with pytest.raises(ValueError, match="shape"):
+        kd.KMatrixRegressor(init=H).fit(X[:, :8], y)
+
+
+@pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
+def test_pickle_clone_pipeline_gridsearch():
+    X, y, Xt, yt = _hadamard_data(16, 600)
+    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=100, random_state=0)
+    reg.fit(X, y)
+    again = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(again.predict(Xt), reg.predict(Xt))
+    fresh = clone(reg)
+    assert not hasattr(fresh, "kmatrix_") and fresh.get_params() == reg.get_params()
+    pipe = make_pipeline(StandardScaler(), kd.KMatrixRegressor(
+        init="identity", learning_rate_init=1e-2, max_iter=200, tol=1e-6, random_state=0))
+    assert pipe.fit(X, y).score(Xt, yt) > 0.9
+    search = GridSearchCV(kd.KMatrixRegressor(max_iter=100, random_state=0),
+                          {"learning_rate_init": [1e-4, 1e-2]}, cv=2)
+    search.fit(X, y)
+    assert search.best_params_ == {"learning_rate_init": 1e-2}
