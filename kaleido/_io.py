@@ -2,7 +2,9 @@
 
 A file holds the arrays ``format`` (the string "kaleido.KMatrix"),
 ``version`` (an int), ``shape`` (n_out, n_in), ``expansion`` and
-``twiddles``. :func:`load` checks every one of them and raises ValueError on
+``twiddles``, and since version 2 ``real_part`` (a bool: the operator is
+the real part of its complex twiddles' network, see ``KMatrix.real``;
+version-1 files have none and load as plain K-matrices). :func:`load` checks every one of them and raises ValueError on
 anything truncated, foreign or inconsistent, never returning a wrong operator.
 """
 
@@ -16,7 +18,7 @@ from ._validation import SUPPORTED_DTYPES
 __all__ = ["load", "save"]
 
 FORMAT = "kaleido.KMatrix"
-VERSION = 1
+VERSION = 2
 
 
 def save(kmatrix, file):
@@ -31,6 +33,7 @@ def save(kmatrix, file):
         shape=np.array(kmatrix.shape, dtype=np.int64),
         expansion=np.array(kmatrix.expansion, dtype=np.int64),
         twiddles=kmatrix.twiddles,
+        real_part=np.array(kmatrix.real_part),
     )
 
 
@@ -60,7 +63,14 @@ def _read_entries(fh):
         if int(version) > VERSION or int(version) < 1:
             raise _Invalid(f"version {int(version)} is not supported (this kaleido reads "
                            f"versions 1 to {VERSION})")
-        return data["shape"], data["expansion"], data["twiddles"]
+        real_part = np.array(False)
+        if int(version) >= 2:
+            if "real_part" not in data.files:
+                raise _Invalid("missing entry 'real_part'")
+            real_part = data["real_part"]
+            if real_part.shape != () or real_part.dtype != np.bool_:
+                raise _Invalid("bad real_part entry")
+        return data["shape"], data["expansion"], data["twiddles"], bool(real_part)
 
 
 def load(file):
@@ -86,9 +96,9 @@ def load(file):
         if isinstance(file, (str, os.PathLike)):
             # open the file here so that it is closed even when np.load fails
             with open(file, "rb") as fh:
-                shape, expansion, twiddles = _read_entries(fh)
+                shape, expansion, twiddles, real_part = _read_entries(fh)
         else:
-            shape, expansion, twiddles = _read_entries(file)
+            shape, expansion, twiddles, real_part = _read_entries(file)
     except _Invalid as exc:
         raise _fail(file, str(exc)) from None
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -101,7 +111,10 @@ def load(file):
         raise _fail(file, f"twiddles have unsupported dtype {twiddles.dtype}")
     if not np.all(np.isfinite(twiddles)):
         raise _fail(file, "twiddles contain NaN or infinity")
+    if real_part and twiddles.dtype.kind != "c":
+        raise _fail(file, "real_part is set but the twiddles are real")
     try:
-        return KMatrix(twiddles, (int(shape[0]), int(shape[1])), expansion=int(expansion))
+        return KMatrix(twiddles, (int(shape[0]), int(shape[1])), expansion=int(expansion),
+                       real_part=real_part)
     except ValueError as exc:
         raise _fail(file, str(exc)) from exc

@@ -143,7 +143,7 @@ class KMatrix:
     # let NumPy defer ``ndarray @ KMatrix`` and friends to our reflected methods
     __array_ufunc__ = None
 
-    def __init__(self, twiddles, shape=None, *, expansion=None):
+    def __init__(self, twiddles, shape=None, *, expansion=None, real_part=False):
         tw = as_numeric_array(twiddles, "twiddles")
         dtype = result_dtype(tw.dtype)
         if tw.ndim != 6 or tw.shape[1] != 2 or tw.shape[4:] != (2, 2):
@@ -178,6 +178,23 @@ class KMatrix:
         self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True)
         self._shape = (n_out, n_in)
         self._expansion = expansion
+        # the real part of a complex network (K.real); meaningless for real twiddles
+        self._real_part = bool(real_part) and dtype.kind == "c"
+
+    @classmethod
+    def _wrap(cls, twiddles, shape, expansion, real_part=False):
+        """A KMatrix on an already validated C-contiguous twiddle array (shared)."""
+        K = cls.__new__(cls)
+        K._twiddles = twiddles
+        K._shape = tuple(shape)
+        K._expansion = expansion
+        K._real_part = bool(real_part) and twiddles.dtype.kind == "c"
+        return K
+
+    def _like(self, twiddles, shape=None):
+        """A new KMatrix with these twiddles and this one's expansion and real_part."""
+        return KMatrix(twiddles, self._shape if shape is None else shape,
+                       expansion=self._expansion, real_part=self._real_part)
 
     # ---------------------------------------------------------- properties --
     @property
@@ -199,7 +216,31 @@ class KMatrix:
 
     @property
     def dtype(self):
+        """The operator's dtype: the twiddles' dtype, real for a real part."""
+        if self._real_part:
+            return np.finfo(self._twiddles.dtype).dtype
         return self._twiddles.dtype
+
+    @property
+    def real_part(self):
+        """Whether the operator is the real part of its complex network (see :attr:`real`)."""
+        return self._real_part
+
+    @property
+    def real(self):
+        """The real part ``(K + conj(K)) / 2`` as a real-valued KMatrix.
+
+        For complex twiddles this is a KMatrix of real dtype that keeps (and
+        shares, like :attr:`numpy.ndarray.real`) the complex twiddles: a real
+        input goes through the complex network and the real part of the result
+        is kept, so it costs one complex product. This is how real transforms
+        such as the DCT are one K-matrix of small width. Gradients
+        (:meth:`vjp`) are with respect to the complex twiddles. For a real K,
+        ``K.real`` is K itself.
+        """
+        if self.dtype.kind != "c" or self._real_part:
+            return self
+        return KMatrix._wrap(self._twiddles, self._shape, self._expansion, real_part=True)
 
     @property
     def width(self):
@@ -238,14 +279,17 @@ class KMatrix:
             raise ValueError(
                 f"twiddles must keep shape {self._twiddles.shape}, got {value.shape}"
             )
-        if not np.can_cast(value.dtype, self.dtype, casting="same_kind"):
-            raise ValueError(f"cannot store {value.dtype} twiddles in a {self.dtype} KMatrix")
+        if not np.can_cast(value.dtype, self._twiddles.dtype, casting="same_kind"):
+            raise ValueError(f"cannot store {value.dtype} twiddles in a "
+                             f"{self._twiddles.dtype} KMatrix")
         self._twiddles[...] = value
 
     def __repr__(self):
+        real = (f", real part of {self._twiddles.dtype} twiddles"
+                if self._real_part else "")
         return (
             f"KMatrix(shape={self._shape}, dtype={self.dtype}, width={self.width}, "
-            f"expansion={self.expansion}, size={self.size})"
+            f"expansion={self.expansion}, size={self.size}{real})"
         )
 
     # -------------------------------------------------------- constructors --
@@ -428,6 +472,8 @@ class KMatrix:
         if trans not in ("N", "T", "H"):
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
         X = as_numeric_array(X)
+        if self._real_part:
+            return self._apply_real_part(X, trans, out, workers, check_finite)
         squeeze = X.ndim == 1
         if squeeze:
             X = X[np.newaxis, :]
@@ -470,6 +516,39 @@ class KMatrix:
             return out
         return Y[0] if squeeze else Y
 
+    def _complex_network(self, dtype=None):
+        """The complex operator whose real part this is (twiddles shared if possible)."""
+        tw = self._twiddles if dtype is None else self._twiddles_as(dtype)
+        return KMatrix._wrap(tw, self._shape, self._expansion)
+
+    def _apply_real_part(self, X, trans, out, workers, check_finite):
+        # Re(K) is a real matrix: its adjoint is its transpose
+        trans = "T" if trans == "H" else trans
+        dtype = result_dtype(self.dtype, X.dtype)
+        work = result_dtype(self._twiddles.dtype, X.dtype)
+        Kc = self._complex_network(work)
+        parts = (X.real, X.imag) if X.dtype.kind == "c" else (X,)
+        Ys = [Kc.apply(P.astype(work), trans=trans, workers=workers,
+                       check_finite=check_finite).real for P in parts]
+        Y = Ys[0].astype(dtype) if len(Ys) == 1 else Ys[0] + 1j * Ys[1]
+        if out is None:
+            return Y
+        _check_out(out, Y.shape, dtype)[...] = Y
+        return out
+
+    def _vjp_real_part(self, X, G, workers, check_finite):
+        Kc = self._complex_network()
+        if X.dtype.kind != "c" and G.dtype.kind != "c":
+            # L = sum(G * Re(K X)) = Re(sum(conj(G) * K X)) for real X and G
+            dX, dtw = Kc.vjp(X, G, workers=workers, check_finite=check_finite)
+            return dX.real.astype(result_dtype(self.dtype, X.dtype, G.dtype)), dtw
+        # Re(K) = (K + conj(K)) / 2 splits L into two complex terms:
+        # L = (L_K(X, G) + L_K(conj(X), conj(G))) / 2
+        dX1, dtw1 = Kc.vjp(X, G, workers=workers, check_finite=check_finite)
+        dX2, dtw2 = Kc.vjp(np.conjugate(X), np.conjugate(G), workers=workers,
+                           check_finite=check_finite)
+        return (dX1 + np.conjugate(dX2)) / 2, (dtw1 + dtw2) / 2
+
     def vjp(self, X, G, *, workers=None, check_finite=True):
         """Vector-Jacobian product: gradients of a real scalar through ``K``.
 
@@ -496,6 +575,8 @@ class KMatrix:
         """
         X = as_numeric_array(X)
         G = as_numeric_array(G, "G")
+        if self._real_part:
+            return self._vjp_real_part(X, G, workers, check_finite)
         squeeze = X.ndim == 1 and G.ndim == 1
         if squeeze:
             X, G = X[np.newaxis, :], G[np.newaxis, :]
@@ -536,7 +617,7 @@ class KMatrix:
 
     def copy(self):
         """An independent copy (its twiddles are not shared)."""
-        return KMatrix(self._twiddles, self._shape, expansion=self._expansion)
+        return self._like(self._twiddles)
 
     @property
     def T(self):
@@ -547,19 +628,20 @@ class KMatrix:
         """
         w, _, L, half = self._twiddles.shape[:4]
         flat = self._twiddles.reshape(w * 2 * L, half, 2, 2)[::-1].swapaxes(-1, -2)
-        return KMatrix(flat.reshape(self._twiddles.shape), (self.n_in, self.n_out),
-                       expansion=self._expansion)
+        return self._like(flat.reshape(self._twiddles.shape), (self.n_in, self.n_out))
 
     @property
     def H(self):
         """The conjugate transpose (adjoint), as a new KMatrix."""
         Kt = self.T
-        if self.dtype.kind == "c":
+        if self.dtype.kind == "c":  # not for a real part: Re(K)^H = Re(K)^T
             np.conjugate(Kt._twiddles, out=Kt._twiddles)
         return Kt
 
     def conj(self):
         """The complex conjugate, as a new KMatrix."""
+        if self._real_part:
+            return self.copy()
         return KMatrix(np.conjugate(self._twiddles), self._shape, expansion=self._expansion)
 
     def __matmul__(self, other):
@@ -596,20 +678,27 @@ class KMatrix:
     def __mul__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        dtype = result_dtype(_promoted_with_scalar(self.dtype, other))
+        self._check_real_scalar(other)
+        dtype = result_dtype(_promoted_with_scalar(self._twiddles.dtype, other))
         tw = self._twiddles.astype(dtype, copy=True)
         tw[0, 0, 0] *= other
-        return KMatrix(tw, self._shape, expansion=self._expansion)
+        return self._like(tw)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        dtype = result_dtype((np.ones(1, dtype=self.dtype) / other).dtype)
+        self._check_real_scalar(other)
+        dtype = result_dtype((np.ones(1, dtype=self._twiddles.dtype) / other).dtype)
         tw = self._twiddles.astype(dtype, copy=True)
         tw[0, 0, 0] /= other
-        return KMatrix(tw, self._shape, expansion=self._expansion)
+        return self._like(tw)
+
+    def _check_real_scalar(self, value):
+        if self._real_part and np.iscomplexobj(value) and np.imag(value) != 0:
+            raise ValueError("a complex multiple of a real part (K.real) is not the real part "
+                             "of a K-matrix; scale K before taking .real")
 
     def __neg__(self):
         return self * -1
@@ -663,8 +752,31 @@ def _promoted_with_scalar(base, value):
     return (np.zeros(1, dtype=base) * value).dtype
 
 
+def _through_real_parts(K1, K2, combine, what):
+    """combine(K1, K2) when one or both are real parts (K.real).
+
+    Re(A) op Re(B) = Re(A op B) for a sum, and Re(A) op B = Re(A op B) for a
+    real KMatrix B (product or sum); other combinations are not the real
+    part of one K-matrix.
+    """
+    both = K1.real_part and K2.real_part
+    other = K2 if K1.real_part else K1
+    if (what == "product" and both) or (not other.real_part and other.dtype.kind == "c"):
+        raise ValueError(
+            f"the {what} of a real part (K.real) with "
+            f"{'another real part' if both else 'a complex KMatrix'} is not the real part of "
+            "one K-matrix; apply the operators one after the other instead"
+        )
+    C1 = K1._complex_network() if K1.real_part else K1
+    C2 = K2._complex_network() if K2.real_part else K2
+    R = combine(C1, C2)
+    return KMatrix._wrap(R.twiddles, R.shape, R.expansion, real_part=True)
+
+
 def _product(K1, K2):
     """K1 @ K2 as a K-matrix of width w1 + w2 on the larger size."""
+    if K1.real_part or K2.real_part:
+        return _through_real_parts(K1, K2, _product, "product")
     if K1.n_in != K2.n_out:
         raise ValueError(f"matmul: shapes {K1.shape} and {K2.shape} are not aligned")
     dtype = result_dtype(K1.dtype, K2.dtype)
@@ -692,6 +804,8 @@ def _sum(K1, K2):
     The first stage copies the input to both halves, the two halves run K1 and
     K2 side by side, the last stage adds the halves.
     """
+    if K1.real_part or K2.real_part:
+        return _through_real_parts(K1, K2, _sum, "sum")
     if K1.shape != K2.shape:
         raise ValueError(f"add: shapes {K1.shape} and {K2.shape} differ")
     dtype = result_dtype(K1.dtype, K2.dtype)

@@ -32,9 +32,10 @@ def assert_same_kmatrix(K2, K):
 
 
 def _valid_entries(K):
-    return dict(format=np.array("kaleido.KMatrix"), version=np.array(1, dtype=np.int64),
+    return dict(format=np.array("kaleido.KMatrix"), version=np.array(2, dtype=np.int64),
                 shape=np.array(K.shape, dtype=np.int64),
-                expansion=np.array(K.expansion, dtype=np.int64), twiddles=K.twiddles)
+                expansion=np.array(K.expansion, dtype=np.int64), twiddles=K.twiddles,
+                real_part=np.array(K.real_part))
 
 
 @pytest.fixture
@@ -102,9 +103,11 @@ def test_round_trip_of_derived_kmatrices(tmp_path, make):
 def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
     kmatrix.save(tmp_path / "k.npz")
     with np.load(tmp_path / "k.npz", allow_pickle=False) as data:
-        assert set(data.files) == {"format", "version", "shape", "expansion", "twiddles"}
+        assert set(data.files) == {"format", "version", "shape", "expansion", "twiddles",
+                                   "real_part"}
         assert str(data["format"]) == "kaleido.KMatrix"
-        assert int(data["version"]) == 1
+        assert int(data["version"]) == 2
+        assert data["real_part"].dtype == np.bool_ and not data["real_part"]
         np.testing.assert_array_equal(data["shape"], kmatrix.shape)
         assert int(data["expansion"]) == kmatrix.expansion
         np.testing.assert_array_equal(data["twiddles"], kmatrix.twiddles)
@@ -212,7 +215,8 @@ def test_missing_file(tmp_path):
     _assert_load_fails(tmp_path / "does_not_exist.npz")
 
 
-@pytest.mark.parametrize("entry", ["format", "version", "shape", "expansion", "twiddles"])
+@pytest.mark.parametrize("entry", ["format", "version", "shape", "expansion", "twiddles",
+                                   "real_part"])
 def test_npz_missing_an_entry(tmp_path, kmatrix, entry):
     entries = _valid_entries(kmatrix)
     del entries[entry]
@@ -241,7 +245,33 @@ def test_wrong_format_tag(tmp_path, kmatrix, tag):
     _assert_load_fails(_save_with(tmp_path, kmatrix, format=tag), match="format")
 
 
-@pytest.mark.parametrize("version", [np.array(2), np.array(99, dtype=np.int32)])
+def test_version_1_file_without_real_part_loads(tmp_path, kmatrix):
+    entries = _valid_entries(kmatrix)
+    del entries["real_part"]
+    entries["version"] = np.array(1)
+    np.savez(tmp_path / "k.npz", **entries)
+    assert_same_kmatrix(kd.load(tmp_path / "k.npz"), kmatrix)
+
+
+def test_real_part_round_trip(tmp_path):
+    K = kd.KMatrix.random(6, 5, width=2, dtype=np.complex64, random_state=0).real
+    K.save(tmp_path / "k.npz")
+    K2 = kd.load(tmp_path / "k.npz")
+    assert K2.real_part and K2.dtype == np.float32 and K2.twiddles.dtype == np.complex64
+    np.testing.assert_array_equal(K2.todense(), K.todense())
+
+
+@pytest.mark.parametrize("value", [np.array(1), np.array([True]), np.array("yes")])
+def test_bad_real_part_entry(tmp_path, kmatrix, value):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, real_part=value), match="real_part")
+
+
+def test_real_part_of_real_twiddles(tmp_path, kmatrix):
+    _assert_load_fails(_save_with(tmp_path, kmatrix, real_part=np.array(True)),
+                       match="real_part")
+
+
+@pytest.mark.parametrize("version", [np.array(3), np.array(99, dtype=np.int32)])
 def test_newer_version(tmp_path, kmatrix, version):
     _assert_load_fails(_save_with(tmp_path, kmatrix, version=version), match="version")
 
