@@ -390,30 +390,104 @@ class KMatrix:
 
     @classmethod
     def dft(cls, n, norm=None, dtype=np.complex128):
-        """The discrete Fourier transform matrix, exactly, at width 1.
+        """The discrete Fourier transform matrix, exactly.
 
-        ``F[j, k] = exp(-2j * pi * j * k / n)`` for a power of two ``n``;
-        ``K @ x`` equals ``np.fft.fft(x, norm=norm)`` to rounding.
+        ``F[j, k] = exp(-2j * pi * j * k / n)``; ``K @ x`` equals
+        ``np.fft.fft(x, norm=norm)`` to rounding. Width 1 for a power of two
+        ``n``; any other length takes width 2 and size ``next_pow2(2n - 1)``
+        (Bluestein's chirp: a convolution through two power-of-two DFTs).
 
         Parameters
         ----------
         n : int
-            A power of two.
+            Any length >= 1.
         norm : {None, "backward", "ortho", "forward"}, default=None
             As in :mod:`numpy.fft`: no scaling, ``1/sqrt(n)`` or ``1/n``.
         dtype : {complex128, complex64}, default=complex128
         """
-        L = max(1, log2_exact(n))
+        n = check_int(n, "n")
         dtype = check_dtype(dtype)
         if dtype.kind != "c":
             raise ValueError(f"the DFT is complex: dtype must be complex64 or complex128, got {dtype}")
         if norm not in (None, "backward", "ortho", "forward"):
             raise ValueError(f'norm must be None, "backward", "ortho" or "forward", got {norm!r}')
-        tw = _constructors.dft_twiddles(L)
         scale = {None: 1.0, "backward": 1.0, "ortho": 1.0 / np.sqrt(n), "forward": 1.0 / n}[norm]
+        if n & (n - 1):
+            from ._transforms import dft_any
+
+            K = dft_any(n, np.complex128)
+            tw = K.twiddles
+        else:
+            tw = _constructors.dft_twiddles(max(1, log2_exact(n)))
         if scale != 1.0:
             tw[0, 0, 0] *= scale
         return cls(tw.astype(dtype), (n, n))
+
+    @classmethod
+    def dct(cls, n, type=2, norm="ortho", dtype=np.float64):
+        """The discrete cosine transform matrix, exactly, as a real part.
+
+        Equals ``scipy.fft.dct(np.eye(n), type=type, norm=norm, axis=0)`` to
+        rounding, so ``K @ x == scipy.fft.dct(x, type, norm=norm)``. It is the
+        real part (:attr:`real`) of a complex network of width 2 for a power
+        of two ``n`` (Makhoul's reordering, one DFT and diagonal scalings
+        folded into stages), width 3 for other lengths.
+
+        Parameters
+        ----------
+        n : int
+            Any length >= 1.
+        type : {2, 3}, default=2
+        norm : {None, "backward", "ortho", "forward"}, default="ortho"
+            As in :func:`scipy.fft.dct`.
+        dtype : {float64, float32}, default=float64
+            The operator's (real) dtype; the twiddles are complex.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.fft, kaleido as kd
+        >>> K = kd.KMatrix.dct(64)
+        >>> x = np.random.default_rng(0).standard_normal(64)
+        >>> bool(np.allclose(K @ x, scipy.fft.dct(x, norm="ortho")))
+        True
+        """
+        from ._transforms import dct
+
+        return dct(n, type, norm, dtype)
+
+    @classmethod
+    def dst(cls, n, type=2, norm="ortho", dtype=np.float64):
+        """The discrete sine transform matrix, exactly, as a real part.
+
+        Equals ``scipy.fft.dst(np.eye(n), type=type, norm=norm, axis=0)`` to
+        rounding; widths and parameters as for :meth:`dct` (the reversal that
+        relates the DST-II to the DCT-II is folded into a conjugated DFT).
+        """
+        from ._transforms import dst
+
+        return dst(n, type, norm, dtype)
+
+    @classmethod
+    def circulant(cls, c, dtype=None):
+        """The circulant matrix of ``c``: ``scipy.linalg.circulant(c)``, exactly.
+
+        ``C[i, j] = c[(i - j) % n]``, so ``C @ x`` is the circular convolution
+        of ``c`` and ``x``. Built as ``F^-1 diag(F c) F`` (width 2, complex
+        twiddles); a length that is not a power of two is embedded in a
+        circular convolution of size ``next_pow2(2n - 1)``. For real ``c`` the
+        operator is the real part (:attr:`real`) of that network, real-valued.
+
+        Parameters
+        ----------
+        c : array-like of shape (n,)
+            The first column.
+        dtype : dtype, default=None
+            The operator's dtype; by default float64 (float32 for float32 c)
+            for real c and the matching complex dtype for complex c.
+        """
+        from ._transforms import circulant
+
+        return circulant(c, dtype)
 
     @classmethod
     def from_permutation(cls, perm, dtype=np.float64):

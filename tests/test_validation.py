@@ -154,17 +154,31 @@ def test_hadamard_non_power_of_two(n):
         kd.KMatrix.hadamard(n)
 
 
-@pytest.mark.parametrize("n", [0, 3, 6, 12, 1000, -4])
-def test_dft_non_power_of_two(n):
-    with pytest.raises(ValueError, match="n"):
+@pytest.mark.parametrize("n", [0, -4, 2.0, True, "8"])
+def test_dft_bad_length(n):
+    # any length >= 1 works (non powers of two through Bluestein's chirp)
+    with pytest.raises(ValueError, match="n must"):
         kd.KMatrix.dft(n)
 
 
-def test_dft_power_of_two_message():
-    with pytest.raises(ValueError, match="power of two"):
-        kd.KMatrix.dft(6)
+def test_hadamard_power_of_two_message():
     with pytest.raises(ValueError, match="power of two"):
         kd.KMatrix.hadamard(12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: kd.KMatrix.dct(0), lambda: kd.KMatrix.dst(-2), lambda: kd.KMatrix.dct(4.0),
+    lambda: kd.KMatrix.dct(8, type=1), lambda: kd.KMatrix.dst(8, type=4),
+    lambda: kd.KMatrix.dct(8, norm="bad"), lambda: kd.KMatrix.dst(8, dtype=np.complex128),
+    lambda: kd.KMatrix.dct(8, dtype=np.int64),
+    lambda: kd.KMatrix.circulant([]), lambda: kd.KMatrix.circulant(np.ones((2, 2))),
+    lambda: kd.KMatrix.circulant([1.0, np.nan]), lambda: kd.KMatrix.circulant(["a"]),
+    lambda: kd.KMatrix.circulant([1j, 2.0], dtype=np.float64),
+], ids=["dct0", "dst-2", "dct-float-n", "dct-type1", "dst-type4", "norm", "dst-complex",
+        "dct-int", "circ-empty", "circ-2d", "circ-nan", "circ-str", "circ-complex-real"])
+def test_transform_constructors_reject_bad_input(make):
+    with pytest.raises(ValueError):
+        make()
 
 
 @pytest.mark.parametrize("kwargs, match", [
