@@ -53,6 +53,15 @@ def _activation_derivative(A, out, activation):
     return out
 
 
+def _real_view(a):
+    """A complex array as its interleaved real and imaginary parts (no copy).
+
+    Optimizers treat the two parts of a complex parameter as independent real
+    parameters (Adam's second moment is then per part, not |g|^2).
+    """
+    return a.view(a.real.dtype) if a.dtype.kind == "c" else a
+
+
 class AdamOptimizer:
     """Adam (Kingma & Ba, 2015) on a list of arrays updated in place.
 
@@ -63,6 +72,8 @@ class AdamOptimizer:
 
     def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.params = params
+        params = [_real_view(p) for p in params]
+        self._views = params
         self.learning_rate = learning_rate
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -76,7 +87,8 @@ class AdamOptimizer:
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
-        for p, g, m, v, buf in zip(self.params, grads, self.ms, self.vs, self._bufs):
+        for p, g, m, v, buf in zip(self._views, grads, self.ms, self.vs, self._bufs):
+            g = _real_view(g)
             m *= b1
             np.multiply(g, 1 - b1, out=buf)
             m += buf
@@ -96,6 +108,8 @@ class SGDOptimizer:
 
     def __init__(self, params, learning_rate=1e-3, momentum=0.9, nesterov=True):
         self.params = params
+        params = [_real_view(p) for p in params]
+        self._views = params
         self.learning_rate = learning_rate
         self.momentum = momentum
         self.nesterov = nesterov
@@ -104,7 +118,8 @@ class SGDOptimizer:
 
     def step(self, grads):
         lr, mu = self.learning_rate, self.momentum
-        for p, g, vel, buf in zip(self.params, grads, self.velocities, self._bufs):
+        for p, g, vel, buf in zip(self._views, grads, self.velocities, self._bufs):
+            g = _real_view(g)
             # velocity = mu * velocity - lr * g
             vel *= mu
             np.multiply(g, lr, out=buf)
@@ -125,7 +140,8 @@ class Trainer:
     Parameters
     ----------
     kmatrix : KMatrix
-        Trained in place (its live twiddles); real dtype.
+        Trained in place (its live twiddles); a real operator: real
+        twiddles, or the real part (``K.real``) of complex ones.
     intercept : ndarray of shape (n_out,) or None
         Trained in place when not None.
     activation : str
@@ -145,6 +161,7 @@ class Trainer:
         self.alpha = alpha
         self.optimizer = optimizer
         self.n_threads = n_threads
+        self._workers = None if n_threads == 0 else n_threads
         tw = kmatrix.twiddles
         self._dtw = np.empty_like(tw)
         self._db = None if intercept is None else np.empty_like(intercept)
@@ -164,7 +181,10 @@ class Trainer:
     def forward(self, X, out):
         """out = g(X K^T + b) for a C-contiguous batch X in the model dtype."""
         K = self.kmatrix
-        _kernels.apply(K.twiddles, K.log_size, X, out, "N", self.n_threads, False)
+        if K.real_part:
+            K.apply(X, out=out, workers=self._workers, check_finite=False)
+        else:
+            _kernels.apply(K.twiddles, K.log_size, X, out, "N", self.n_threads, False)
         if self.intercept is not None:
             out += self.intercept
         return activate(out, self.activation)
@@ -174,7 +194,7 @@ class Trainer:
         K = self.kmatrix
         tw = K.twiddles
         m, n_out = Yb.shape
-        _, _, A, D = self._batch_buffers(m, Xb.shape[1], n_out, tw.dtype)
+        _, _, A, D = self._batch_buffers(m, Xb.shape[1], n_out, K.dtype)
         self.forward(Xb, A)
         if self.activation != "identity":
             _activation_derivative(A, D, self.activation)
@@ -199,7 +219,11 @@ class Trainer:
         if self.intercept is not None:
             np.sum(dZ, axis=0, out=self._db)
             grads.append(self._db)
-        _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
+        if K.real_part:
+            # gradient with respect to the complex twiddles of Re(K)
+            self._dtw[...] = K.vjp(Xb, dZ, workers=self._workers, check_finite=False)[1]
+        else:
+            _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
         if self.alpha:
             loss += 0.5 * self.alpha * float(np.vdot(tw, tw).real) / total
             self._dtw += (self.alpha / total) * tw

@@ -15,6 +15,7 @@ def _instances():
     yield kd.KMatrixRegressor(learning_rate_init=1e-2, random_state=0)
     yield kd.KMatrixRegressor(activation="tanh", solver="sgd", width=2,
                               learning_rate_init=1e-2, random_state=0)
+    yield kd.KMatrixRegressor(field="complex", learning_rate_init=1e-2, random_state=0)
 
 
 @pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
