@@ -515,6 +515,40 @@ class KMatrix:
         tw = _constructors.route_permutation(full)
         return cls(tw.astype(dtype), (n, n))
 
+    @classmethod
+    def from_sparse(cls, S, dtype=None):
+        """Any sparse (or dense) matrix, exactly, as a width-1 K-matrix.
+
+        The nonzeros are split into ``Delta`` classes with at most one entry
+        per row and column (König's edge colouring; ``Delta`` is the largest
+        number of nonzeros in a row or column); each class is a permutation
+        times a diagonal, one Benes-routed network, and the classes are added
+        through expansion: the result has width 1 and size
+        ``next_pow2(max(shape)) * next_pow2(Delta)``, so about
+        ``8 nnz log(n Delta)`` parameters for evenly spread nonzeros. A
+        dense row or column makes ``Delta`` large; see the module
+        ``kaleido._sparse`` for the construction and its cost.
+
+        Parameters
+        ----------
+        S : scipy sparse matrix/array or array-like of shape (n_out, n_in)
+            Explicit zeros are dropped; duplicate entries are summed.
+        dtype : dtype, default=None
+            The operator's dtype; by default that of S's values (integers and
+            booleans become float64).
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse, kaleido as kd
+        >>> S = scipy.sparse.random(50, 40, density=0.05, random_state=0)
+        >>> K = kd.KMatrix.from_sparse(S)
+        >>> bool(np.allclose(K.todense(), S.toarray()))
+        True
+        """
+        from ._sparse import from_sparse
+
+        return from_sparse(S, dtype)
+
     # ------------------------------------------------------------ products --
     def apply(self, X, *, trans="N", out=None, workers=None, check_finite=True):
         """Apply the operator to every row of ``X``: ``X @ op(K).T``.
