@@ -453,49 +453,76 @@ KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
 }
 
 // ------------------------------------------------------------ backward --
-// Lane sums of four vectors at once, always in the same tree order:
-// out[e] = sum of the C lanes of d_e. Halving d0|d1 and d2|d3 into one vector
-// each, then the two into quarters, shares the shuffles of the four
-// reductions (13 vector operations for float32 instead of 32).
-template <class T>
-KALEIDO_INLINE void lane_sums4(typename kernel_types<T>::V d0, typename kernel_types<T>::V d1,
-                               typename kernel_types<T>::V d2, typename kernel_types<T>::V d3,
-                               typename kernel_types<T>::R* out) {
+// Lane sums of M product vectors (M a power of two) without leaving the
+// vector registers: afterwards lane i of p[o] holds the sum over the C lanes
+// of product o*C + i (M >= C), or of product i mod M (M < C: lanes repeat).
+// Round H turns two vectors into one whose lanes with bit H clear add the
+// first vector's lanes i and i^H and the others the second's: one blend, one
+// two-source permute and one add per merge, M - M/C merges in all (about
+// 0.75 vector operations per product against ~7 for a shuffle tree per
+// product plus scalar extraction). Rounds run H = 1, 2, ... so the products
+// of one pair are merged first and few vectors stay live. The tree is fixed
+// by M and C alone, so the sums do not depend on the thread count.
+template <class T, int H>
+KALEIDO_INLINE typename kernel_types<T>::V merge_lanes(typename kernel_types<T>::V a,
+                                                       typename kernel_types<T>::V b) {
+    using K = kernel_types<T>;
+    constexpr int C = K::lanes;
+    typename K::M keep, swap;
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) {
+        keep[j] = (j & H) ? C + j : j;
+        swap[j] = (j & H) ? C + (j ^ H) : (j ^ H);
+    }
+    return __builtin_shuffle(a, b, keep) + __builtin_shuffle(a, b, swap);
+}
+template <class T, int H, int Live, int M>
+KALEIDO_INLINE void reduce_lanes(typename kernel_types<T>::V (&p)[M]) {
+    if constexpr (H < kernel_types<T>::lanes) {
+        if constexpr (Live >= 2) {
+#pragma GCC unroll 32
+            for (int q = 0; q < Live / 2; ++q) p[q] = merge_lanes<T, H>(p[2 * q], p[2 * q + 1]);
+            reduce_lanes<T, 2 * H, Live / 2, M>(p);
+        } else {
+            p[0] = merge_lanes<T, H>(p[0], p[0]);
+            reduce_lanes<T, 2 * H, 1, M>(p);
+        }
+    }
+}
+
+// Add the reduced gradients of the NP pairs of one stage of a pass to dtw:
+// pair q (its 4 * planes reals at lanes q * seg of p) lives s pairs after
+// pair q - 1, so for s == 1 whole vectors are added in place and otherwise
+// one 4 * planes-real piece per pair.
+template <class T, int NP, int M>
+KALEIDO_INLINE void add_pair_sums(const typename kernel_types<T>::V (&p)[M],
+                                  typename kernel_types<T>::R* dt, index_t s) {
     using K = kernel_types<T>;
     using V = typename K::V;
-    using M = typename K::M;
-    constexpr int C = K::lanes, H = C / 2, Q = C / 4;
-    M lo, hi;
-#pragma GCC unroll 16
-    for (int j = 0; j < C; ++j) {
-        // lanes [a_low, b_high] + [a_high, b_low]: half 0 sums a, half 1 sums b
-        lo[j] = j < H ? j : C + j;
-        hi[j] = j < H ? j + H : C + j - H;
+    using R = typename K::R;
+    constexpr int C = K::lanes;
+    constexpr int seg = 4 * K::planes;
+    typedef R Piece __attribute__((vector_size(seg * sizeof(R))));
+    if (M >= C && s == 1) {
+#pragma GCC unroll 8
+        for (int o = 0; o < (M >= C ? M / C : 1); ++o) {
+            V cur;
+            std::memcpy(&cur, dt + o * C, sizeof(V));
+            cur += p[o];
+            std::memcpy(dt + o * C, &cur, sizeof(V));
+        }
+        return;
     }
-    const V u = __builtin_shuffle(d0, d1, lo) + __builtin_shuffle(d0, d1, hi);  // d0 | d1
-    const V w = __builtin_shuffle(d2, d3, lo) + __builtin_shuffle(d2, d3, hi);  // d2 | d3
-    M qlo, qhi;
 #pragma GCC unroll 16
-    for (int j = 0; j < C; ++j) {
-        // quarters: u's first quarter pairs of each half, w's second ones
-        const int q = j / Q, r = j % Q;
-        const bool from_w = q & 1;
-        const int base = (q / 2) * H;  // which half of u or w
-        qlo[j] = (from_w ? C : 0) + base + (from_w ? Q : 0) + r;
-        qhi[j] = (from_w ? C : 0) + base + (from_w ? 0 : Q) + r;
+    for (int q = 0; q < NP; ++q) {
+        Piece part, cur;
+        std::memcpy(&part, reinterpret_cast<const R*>(&p[q * seg / C]) + (q * seg) % C,
+                    sizeof(Piece));
+        R* d = dt + seg * (q * s);
+        std::memcpy(&cur, d, sizeof(Piece));
+        cur += part;
+        std::memcpy(d, &cur, sizeof(Piece));
     }
-    V v = __builtin_shuffle(u, w, qlo) + __builtin_shuffle(u, w, qhi);  // d0 | d2 | d1 | d3
-#pragma GCC unroll 4
-    for (int h = Q / 2; h >= 1; h /= 2) {
-        M m;
-#pragma GCC unroll 16
-        for (int j = 0; j < C; ++j) m[j] = j ^ h;
-        v = v + __builtin_shuffle(v, m);
-    }
-    out[0] = v[0];
-    out[1] = v[2 * Q];
-    out[2] = v[Q];
-    out[3] = v[3 * Q];
 }
 
 // Backpropagate through one group: `in` is the saved tile at the group's
@@ -552,35 +579,35 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                 const int t = Desc ? G - 1 - j : j;
                 const index_t pair0 = pbase + lo;
                 const T* tw = group.twiddles[j] + 4 * pair0;
-                R* dt = reinterpret_cast<R*>(dtw[j] + 4 * pair0);
+                // products of pair l_rm, entry e at prod[l_rm * seg + e]
+                constexpr int NP = S / 2, seg = 4 * P;
+                V prod[NP * seg];
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     if ((l >> t) & 1) continue;
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
-                    R* d = dt + (K::is_complex ? 8 : 4) * (l_rm * s);
+                    V* pr = prod + l_rm * seg;
                     R br[4], bi[4];
                     load_block<T, TRANS_H>(tw + 4 * (l_rm * s), br, bi);
                     if constexpr (K::is_complex) {
                         const V g0r = re[l], g0i = im[l], g1r = re[h], g1i = im[h];
                         const V a0r = ar[j][l], a0i = ai[j][l], a1r = ar[j][h], a1i = ai[j][h];
-                        // entries a, b, c, d: g_row * conj(x_col)
-                        R sums[8];
-                        lane_sums4<T>(g0r * a0r + g0i * a0i, g0i * a0r - g0r * a0i,
-                                      g0r * a1r + g0i * a1i, g0i * a1r - g0r * a1i, sums);
-                        lane_sums4<T>(g1r * a0r + g1i * a0i, g1i * a0r - g1r * a0i,
-                                      g1r * a1r + g1i * a1i, g1i * a1r - g1r * a1i, sums + 4);
-                        for (int e = 0; e < 8; ++e) d[e] += sums[e];
+                        // entries a, b, c, d: g_row * conj(x_col), (re, im) each
+                        pr[0] = g0r * a0r + g0i * a0i; pr[1] = g0i * a0r - g0r * a0i;
+                        pr[2] = g0r * a1r + g0i * a1i; pr[3] = g0i * a1r - g0r * a1i;
+                        pr[4] = g1r * a0r + g1i * a0i; pr[5] = g1i * a0r - g1r * a0i;
+                        pr[6] = g1r * a1r + g1i * a1i; pr[7] = g1i * a1r - g1r * a1i;
                     } else {
                         const V g0 = re[l], g1 = re[h];
                         const V a0 = ar[j][l], a1 = ar[j][h];
-                        R sums[4];
-                        lane_sums4<T>(g0 * a0, g0 * a1, g1 * a0, g1 * a1, sums);
-                        for (int e = 0; e < 4; ++e) d[e] += sums[e];
+                        pr[0] = g0 * a0; pr[1] = g0 * a1; pr[2] = g1 * a0; pr[3] = g1 * a1;
                     }
                     // the gradient through the block: block^H (g_l, g_h)
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
+                reduce_lanes<T, 1, NP * seg>(prod);
+                add_pair_sums<T, NP>(prod, reinterpret_cast<R*>(dtw[j] + 4 * pair0), s);
             }
             store_rows<T, S>(gz, s * P, re, im);
         }
