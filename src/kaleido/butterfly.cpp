@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -490,38 +491,60 @@ KALEIDO_INLINE void reduce_lanes(typename kernel_types<T>::V (&p)[M]) {
     }
 }
 
-// Add the reduced gradients of the NP pairs of one stage of a pass to dtw:
-// pair q (its 4 * planes reals at lanes q * seg of p) lives s pairs after
-// pair q - 1, so for s == 1 whole vectors are added in place and otherwise
-// one 4 * planes-real piece per pair.
-template <class T, int NP, int M>
-KALEIDO_INLINE void add_pair_sums(const typename kernel_types<T>::V (&p)[M],
-                                  typename kernel_types<T>::R* dt, index_t s) {
+// Store (first chunk of a slot) or add the M reduced sums of one stage of a
+// pass to their contiguous place d in the pass-ordered slot buffer.
+template <class T, int M>
+KALEIDO_INLINE void add_sums(const typename kernel_types<T>::V (&p)[M],
+                             typename kernel_types<T>::R* d, bool first) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
     constexpr int C = K::lanes;
-    constexpr int seg = 4 * K::planes;
-    typedef R Piece __attribute__((vector_size(seg * sizeof(R))));
-    if (M >= C && s == 1) {
+    if constexpr (M >= C) {
 #pragma GCC unroll 8
-        for (int o = 0; o < (M >= C ? M / C : 1); ++o) {
-            V cur;
-            std::memcpy(&cur, dt + o * C, sizeof(V));
-            cur += p[o];
-            std::memcpy(dt + o * C, &cur, sizeof(V));
+        for (int o = 0; o < M / C; ++o) {
+            V cur = p[o];
+            if (!first) {
+                std::memcpy(&cur, d + o * C, sizeof(V));
+                cur += p[o];
+            }
+            std::memcpy(d + o * C, &cur, sizeof(V));
         }
-        return;
-    }
-#pragma GCC unroll 16
-    for (int q = 0; q < NP; ++q) {
+    } else {  // lanes 0..M-1 of p[0]
+        typedef R Piece __attribute__((vector_size(M * sizeof(R))));
         Piece part, cur;
-        std::memcpy(&part, reinterpret_cast<const R*>(&p[q * seg / C]) + (q * seg) % C,
-                    sizeof(Piece));
-        R* d = dt + seg * (q * s);
-        std::memcpy(&cur, d, sizeof(Piece));
-        cur += part;
+        std::memcpy(&part, &p[0], sizeof(Piece));
+        if (first) {
+            cur = part;
+        } else {
+            std::memcpy(&cur, d, sizeof(Piece));
+            cur += part;
+        }
         std::memcpy(d, &cur, sizeof(Piece));
+    }
+}
+
+// Pass order (vjp only): the twiddles of a group laid out in the order its
+// backward pass reads them -- iteration it = hi * s + lo, then stage j, then
+// pair l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
+// entries per iteration addresses every block at a constant offset (stride-s
+// addresses took more registers than x86 has and spilled), and the pass's
+// gradients go to contiguous whole vectors. Calls f(packed, original) for
+// the index (in T) of every block.
+template <class T, class F>
+void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
+                      const T* twiddles, F&& f) {
+    const int G = gr.size;
+    const index_t s = index_t(1) << gr.low_bit;
+    const index_t np = index_t(1) << (G - 1);
+    const index_t n_it = N >> G;
+    for (index_t it = 0; it < n_it; ++it) {
+        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+        const index_t pbase = hi * (s << (G - 1)) + lo;
+        for (int j = 0; j < G; ++j)
+            for (index_t q = 0; q < np; ++q)
+                f(group_offset + 4 * ((it * G + j) * np + q),
+                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
     }
 }
 
@@ -529,25 +552,31 @@ KALEIDO_INLINE void add_pair_sums(const typename kernel_types<T>::V (&p)[M],
 // input, `grad` holds the gradient at its output and receives the gradient
 // at its input. The group's stages are recomputed in registers from `in`.
 // For every pair, dL/d(block) = sum over the chunk's rows of
-// g conj(x)^T (real: g x^T) is added to `dtw` (same layout as twiddles).
+// g conj(x)^T (real: g x^T) is stored (first) or added to `dtw`. `tw` and
+// `dtw` are the group's twiddles and gradients in pass order.
 template <class T, int G, bool Desc>
 KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                                    typename kernel_types<T>::V* grad, index_t N,
-                                   const StageGroup<T>& group, T* const* dtw) {
+                                   const StageGroup<T>& group, const T* tw, T* dtw,
+                                   bool first) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
     constexpr int S = 1 << G;
     constexpr int P = K::planes;
+    constexpr int NP = S / 2;        // pairs per stage and iteration
+    constexpr int seg = 4 * P;       // reals of one pair's gradient
+    constexpr int step = 4 * G * NP;  // entries per iteration
     const int b0 = group.low_bit;
     const index_t s = index_t(1) << b0;
     const index_t n_hi = N >> (b0 + G);
     for (index_t hi = 0; hi < n_hi; ++hi) {
         const index_t zoff = hi * (s << G) * P;
-        const index_t pbase = hi * (s << (G - 1));
         for (index_t lo = 0; lo < s; ++lo) {
             const V* x = in + zoff + lo * P;
             V* gz = grad + zoff + lo * P;
+            const T* twi = tw + (hi * s + lo) * step;
+            R* dti = reinterpret_cast<R*>(dtw + (hi * s + lo) * step);
             // activations at the input of every stage of the group
             V ar[G][S], ai[G][S];
             V re[S], im[S];
@@ -555,7 +584,6 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;
-                const T* tw = group.twiddles[j] + 4 * (pbase + lo);
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     ar[j][l] = re[l];
@@ -568,7 +596,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];
-                    load_block<T, TRANS_N>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, TRANS_N>(twi + 4 * (j * NP + l_rm), br, bi);
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
@@ -577,10 +605,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 #pragma GCC unroll 4
             for (int j = G - 1; j >= 0; --j) {
                 const int t = Desc ? G - 1 - j : j;
-                const index_t pair0 = pbase + lo;
-                const T* tw = group.twiddles[j] + 4 * pair0;
                 // products of pair l_rm, entry e at prod[l_rm * seg + e]
-                constexpr int NP = S / 2, seg = 4 * P;
                 V prod[NP * seg];
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
@@ -589,7 +614,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     V* pr = prod + l_rm * seg;
                     R br[4], bi[4];
-                    load_block<T, TRANS_H>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, TRANS_H>(twi + 4 * (j * NP + l_rm), br, bi);
                     if constexpr (K::is_complex) {
                         const V g0r = re[l], g0i = im[l], g1r = re[h], g1i = im[h];
                         const V a0r = ar[j][l], a0i = ai[j][l], a1r = ar[j][h], a1i = ai[j][h];
@@ -607,7 +632,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
                 reduce_lanes<T, 1, NP * seg>(prod);
-                add_pair_sums<T, NP>(prod, reinterpret_cast<R*>(dtw[j] + 4 * pair0), s);
+                add_sums<T>(prod, dti + j * NP * seg, first);
             }
             store_rows<T, S>(gz, s * P, re, im);
         }
@@ -617,25 +642,28 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 template <class T>
 KALEIDO_INLINE void backward_one_group(const typename kernel_types<T>::V* in,
                                        typename kernel_types<T>::V* grad, index_t N,
-                                       const StageGroup<T>& gr, T* const* dtw) {
+                                       const StageGroup<T>& gr, const T* tw, T* dtw,
+                                       bool first) {
     visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
-        backward_group<T, decltype(g)::value, decltype(desc)::value>(in, grad, N, gr, dtw);
+        backward_group<T, decltype(g)::value, decltype(desc)::value>(in, grad, N, gr, tw, dtw,
+                                                                     first);
     });
 }
 
 struct VjpArgs {
     ChunkArgs x;      // rows of X (x fields) and of dX (y fields)
     ChunkArgs g;      // rows of G (x fields)
-    index_t stage_size;  // N/2 * 4 entries
     bool want_dx;
+    bool first;       // the slot's first chunk: store twiddle gradients, not add
 };
 
 // vjp of one chunk: forward through the groups saving each group's input
 // tile, then the gradient tile backwards through them. `saved` holds
-// n_groups + 1 tiles (the last is the gradient tile); dtw_base is this
-// chunk's slot buffer (twiddle layout).
+// n_groups + 1 tiles (the last is the gradient tile). `packed` holds the
+// twiddles and dtw_base (this chunk's slot buffer) the gradients in pass
+// order, group after group.
 template <class T>
-KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, const T* x,
+KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* packed, const T* x,
                               const T* g, T* dx, T* dtw_base,
                               typename kernel_types<T>::V* saved, const VjpArgs& a) {
     using K = kernel_types<T>;
@@ -644,15 +672,17 @@ KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, co
     const index_t tile = N * K::planes;
     const index_t n_groups = a.x.n_groups;
     if (!load_tile<T>(saved, x, a.x)) return false;
-    for (index_t i = 0; i + 1 < n_groups; ++i)
+    index_t offset = 0;  // of the group's entries in pass order
+    for (index_t i = 0; i + 1 < n_groups; ++i) {
         apply_one_group<T, TRANS_N>(saved + (i + 1) * tile, saved + i * tile, N, groups[i], 0);
+        offset += groups[i].size * (N / 2) * 4;
+    }
     V* grad = saved + n_groups * tile;
     if (!load_tile<T>(grad, g, a.g)) return false;
     for (index_t i = n_groups - 1; i >= 0; --i) {
-        T* dtw[4];
-        for (int j = 0; j < groups[i].size; ++j)
-            dtw[j] = dtw_base + (groups[i].twiddles[j] - twiddles);
-        backward_one_group<T>(saved + i * tile, grad, N, groups[i], dtw);
+        backward_one_group<T>(saved + i * tile, grad, N, groups[i], packed + offset,
+                              dtw_base + offset, a.first);
+        if (i > 0) offset -= groups[i - 1].size * (N / 2) * 4;
     }
     if (a.want_dx) store_tile<T>(grad, dx, a.x);
     return true;
@@ -835,30 +865,62 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
     const index_t N = index_t(1) << log_size;
     if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
     const index_t n_params = width * 2 * log_size * (N / 2) * 4;
-    std::vector<StageGroup<T>> groups;
-    std::vector<T> slots;
+    if (n_rows == 0) {
+        std::memset(static_cast<void*>(dtwiddles), 0, sizeof(T) * std::size_t(n_params));
+        return STATUS_OK;
+    }
     constexpr int C = K::lanes;
     const index_t n_chunks = (n_rows + C - 1) / C;
     // Twiddle gradients are summed per slot (slot s takes chunks s, s + S,
-    // s + 2S, ... in order) and the slots are then added in slot order. S
-    // depends on the batch and the parameter count only, never on the thread
-    // count, so the result is bit-identical for any number of threads.
+    // s + 2S, ... in order; the first one stores, the others add) and the
+    // slots are then added in slot order. S depends on the batch and the
+    // parameter count only, never on the thread count, so the result is
+    // bit-identical for any number of threads.
     const double slot_bytes = double(n_params) * sizeof(T);
     index_t n_slots = n_chunks < 16 ? n_chunks : 16;
     const index_t by_memory = index_t((512.0 * 1024 * 1024) / slot_bytes);
     if (n_slots > by_memory) n_slots = by_memory;
     if (n_slots < 1) n_slots = 1;
+    struct Free {
+        void operator()(void* p) const { std::free(p); }
+    };
+    const auto alloc = [](std::size_t count) {  // 64-byte aligned, uninitialized
+        const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+        return std::unique_ptr<T, Free>(static_cast<T*>(std::aligned_alloc(64, bytes)));
+    };
+    std::vector<StageGroup<T>> groups;
+    std::vector<index_t> block_at;  // pass-order block -> twiddle-layout index
+    std::unique_ptr<T, Free> packed, slots;
     try {
         groups = plan_groups<T>(twiddles, width, log_size, TRANS_N);
-        slots.assign(std::size_t(n_slots) * std::size_t(n_params), T(0));
+        block_at.resize(std::size_t(n_params / 4));
+        packed = alloc(std::size_t(n_params));
+        slots = alloc(std::size_t(n_slots) * std::size_t(n_params));
     } catch (...) {
         return STATUS_NO_MEMORY;
     }
+    if (!packed || !slots) return STATUS_NO_MEMORY;
     const index_t n_groups = index_t(groups.size());
+    {
+        index_t offset = 0;
+        for (const auto& gr : groups) {
+            visit_pass_order(gr, N, offset, twiddles,
+                             [&](index_t pk, index_t orig) { block_at[pk / 4] = orig; });
+            offset += gr.size * (N / 2) * 4;
+        }
+    }
     const std::size_t saved_bytes = std::size_t(n_groups + 1) * N * K::planes * sizeof(V);
     int nt = resolve_threads(n_threads);
     if (index_t(nt) > n_slots) nt = int(n_slots);
     if (nt < 1) nt = 1;
+    const bool big = nt > 1 && n_params > 65536;
+    T* const pk = packed.get();
+    T* const sl = slots.get();
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (big)
+#endif
+    for (index_t b = 0; b < n_params / 4; ++b)
+        for (int e = 0; e < 4; ++e) pk[4 * b + e] = twiddles[block_at[b] + e];
 
     int status = STATUS_OK;
 #ifdef _OPENMP
@@ -873,7 +935,7 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
 #endif
         for (index_t slot = 0; slot < n_slots; ++slot) {
             if (!ok || !finite) continue;
-            T* dtw = slots.data() + slot * n_params;
+            T* dtw = sl + slot * n_params;
             for (index_t c = slot; c < n_chunks; c += n_slots) {
                 VjpArgs a;
                 a.x.N = N;
@@ -886,9 +948,9 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
                 a.x.check_finite = check_finite != 0;
                 a.g = a.x;
                 a.g.x_len = n_out; a.g.x_rs = g_row_stride; a.g.x_cs = g_col_stride;
-                a.stage_size = (N / 2) * 4;
                 a.want_dx = dx != nullptr;
-                if (!vjp_dispatch(groups.data(), twiddles, x, g, dx, dtw, saved, a)) {
+                a.first = c == slot;
+                if (!vjp_dispatch(groups.data(), pk, x, g, dx, dtw, saved, a)) {
                     finite = false;
                     break;
                 }
@@ -903,14 +965,17 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
         std::free(saved);
     }
     if (status != STATUS_OK) return status;
-    // add the slots in order; each entry is independent
+    // add the slots in order, back into the twiddle layout; each entry is
+    // independent
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n_params > 65536)
+#pragma omp parallel for schedule(static) num_threads(nt) if (big)
 #endif
-    for (index_t e = 0; e < n_params; ++e) {
-        T sum = slots[e];
-        for (index_t slot = 1; slot < n_slots; ++slot) sum += slots[slot * n_params + e];
-        dtwiddles[e] = sum;
+    for (index_t b = 0; b < n_params / 4; ++b) {
+        for (int e = 0; e < 4; ++e) {
+            T sum = sl[4 * b + e];
+            for (index_t slot = 1; slot < n_slots; ++slot) sum += sl[slot * n_params + 4 * b + e];
+            dtwiddles[block_at[b] + e] = sum;
+        }
     }
     return STATUS_OK;
 }
