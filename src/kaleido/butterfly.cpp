@@ -180,10 +180,14 @@ KALEIDO_INLINE void apply_block(const typename kernel_types<T>::R (&br)[4],
 // base that moves by one row (one pair) per `lo` plus a per-l offset.
 // The pass reads tile `src` and writes tile `Z` (the same tile in place, or
 // another one when the input must be kept, as in the vjp).
-template <class T, int G, bool Desc, int Trans>
+//
+// With Packed (the vjp's forward), the twiddles are read from `packed`, the
+// group's twiddles in pass order (see visit_pass_order), instead.
+template <class T, int G, bool Desc, int Trans, bool Packed = false>
 KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
                                 const typename kernel_types<T>::V* src, index_t N,
-                                const StageGroup<T>& group, index_t pair_offset) {
+                                const StageGroup<T>& group, index_t pair_offset,
+                                const T* packed = nullptr) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
@@ -202,14 +206,15 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;  // local bit of stage j
-                const T* tw = group.twiddles[j] + 4 * (pair_offset + pbase + lo);
+                const T* tw = Packed ? packed + 4 * ((hi * s + lo) * G + j) * (S / 2)
+                                     : group.twiddles[j] + 4 * (pair_offset + pbase + lo);
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     if ((l >> t) & 1) continue;
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];  // block entries a, b, c, d
-                    load_block<T, Trans>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, Trans>(tw + 4 * (Packed ? l_rm : l_rm * s), br, bi);
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
@@ -218,13 +223,14 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
     }
 }
 
-template <class T, int Trans>
+template <class T, int Trans, bool Packed = false>
 KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z,
                                     const typename kernel_types<T>::V* src, index_t N,
-                                    const StageGroup<T>& gr, index_t pair_offset) {
+                                    const StageGroup<T>& gr, index_t pair_offset,
+                                    const T* packed = nullptr) {
     visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
-        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans>(Z, src, N, gr,
-                                                                         pair_offset);
+        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans, Packed>(
+            Z, src, N, gr, pair_offset, packed);
     });
 }
 
@@ -674,7 +680,8 @@ KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* packed, cons
     if (!load_tile<T>(saved, x, a.x)) return false;
     index_t offset = 0;  // of the group's entries in pass order
     for (index_t i = 0; i + 1 < n_groups; ++i) {
-        apply_one_group<T, TRANS_N>(saved + (i + 1) * tile, saved + i * tile, N, groups[i], 0);
+        apply_one_group<T, TRANS_N, true>(saved + (i + 1) * tile, saved + i * tile, N,
+                                          groups[i], 0, packed + offset);
         offset += groups[i].size * (N / 2) * 4;
     }
     V* grad = saved + n_groups * tile;
