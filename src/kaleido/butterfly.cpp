@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -179,10 +180,14 @@ KALEIDO_INLINE void apply_block(const typename kernel_types<T>::R (&br)[4],
 // base that moves by one row (one pair) per `lo` plus a per-l offset.
 // The pass reads tile `src` and writes tile `Z` (the same tile in place, or
 // another one when the input must be kept, as in the vjp).
-template <class T, int G, bool Desc, int Trans>
+//
+// With Packed (the vjp's forward), the twiddles are read from `packed`, the
+// group's twiddles in pass order (see visit_pass_order), instead.
+template <class T, int G, bool Desc, int Trans, bool Packed = false>
 KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
                                 const typename kernel_types<T>::V* src, index_t N,
-                                const StageGroup<T>& group, index_t pair_offset) {
+                                const StageGroup<T>& group, index_t pair_offset,
+                                const T* packed = nullptr) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
@@ -201,14 +206,15 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;  // local bit of stage j
-                const T* tw = group.twiddles[j] + 4 * (pair_offset + pbase + lo);
+                const T* tw = Packed ? packed + 4 * ((hi * s + lo) * G + j) * (S / 2)
+                                     : group.twiddles[j] + 4 * (pair_offset + pbase + lo);
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     if ((l >> t) & 1) continue;
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];  // block entries a, b, c, d
-                    load_block<T, Trans>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, Trans>(tw + 4 * (Packed ? l_rm : l_rm * s), br, bi);
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
@@ -217,13 +223,14 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
     }
 }
 
-template <class T, int Trans>
+template <class T, int Trans, bool Packed = false>
 KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z,
                                     const typename kernel_types<T>::V* src, index_t N,
-                                    const StageGroup<T>& gr, index_t pair_offset) {
+                                    const StageGroup<T>& gr, index_t pair_offset,
+                                    const T* packed = nullptr) {
     visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
-        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans>(Z, src, N, gr,
-                                                                         pair_offset);
+        apply_group<T, decltype(g)::value, decltype(desc)::value, Trans, Packed>(
+            Z, src, N, gr, pair_offset, packed);
     });
 }
 
@@ -453,74 +460,129 @@ KALEIDO_INLINE bool run_chunk(const StageGroup<T>* groups, const T* x, T* y,
 }
 
 // ------------------------------------------------------------ backward --
-// Lane sums of four vectors at once, always in the same tree order:
-// out[e] = sum of the C lanes of d_e. Halving d0|d1 and d2|d3 into one vector
-// each, then the two into quarters, shares the shuffles of the four
-// reductions (13 vector operations for float32 instead of 32).
-template <class T>
-KALEIDO_INLINE void lane_sums4(typename kernel_types<T>::V d0, typename kernel_types<T>::V d1,
-                               typename kernel_types<T>::V d2, typename kernel_types<T>::V d3,
-                               typename kernel_types<T>::R* out) {
+// Lane sums of M product vectors (M a power of two) without leaving the
+// vector registers: afterwards lane i of p[o] holds the sum over the C lanes
+// of product o*C + i (M >= C), or of product i mod M (M < C: lanes repeat).
+// Round H turns two vectors into one whose lanes with bit H clear add the
+// first vector's lanes i and i^H and the others the second's: one blend, one
+// two-source permute and one add per merge, M - M/C merges in all (about
+// 0.75 vector operations per product against ~7 for a shuffle tree per
+// product plus scalar extraction). Rounds run H = 1, 2, ... so the products
+// of one pair are merged first and few vectors stay live. The tree is fixed
+// by M and C alone, so the sums do not depend on the thread count.
+template <class T, int H>
+KALEIDO_INLINE typename kernel_types<T>::V merge_lanes(typename kernel_types<T>::V a,
+                                                       typename kernel_types<T>::V b) {
+    using K = kernel_types<T>;
+    constexpr int C = K::lanes;
+    typename K::M keep, swap;
+#pragma GCC unroll 16
+    for (int j = 0; j < C; ++j) {
+        keep[j] = (j & H) ? C + j : j;
+        swap[j] = (j & H) ? C + (j ^ H) : (j ^ H);
+    }
+    return __builtin_shuffle(a, b, keep) + __builtin_shuffle(a, b, swap);
+}
+template <class T, int H, int Live, int M>
+KALEIDO_INLINE void reduce_lanes(typename kernel_types<T>::V (&p)[M]) {
+    if constexpr (H < kernel_types<T>::lanes) {
+        if constexpr (Live >= 2) {
+#pragma GCC unroll 32
+            for (int q = 0; q < Live / 2; ++q) p[q] = merge_lanes<T, H>(p[2 * q], p[2 * q + 1]);
+            reduce_lanes<T, 2 * H, Live / 2, M>(p);
+        } else {
+            p[0] = merge_lanes<T, H>(p[0], p[0]);
+            reduce_lanes<T, 2 * H, 1, M>(p);
+        }
+    }
+}
+
+// Store (first chunk of a slot) or add the M reduced sums of one stage of a
+// pass to their contiguous place d in the pass-ordered slot buffer.
+template <class T, int M>
+KALEIDO_INLINE void add_sums(const typename kernel_types<T>::V (&p)[M],
+                             typename kernel_types<T>::R* d, bool first) {
     using K = kernel_types<T>;
     using V = typename K::V;
-    using M = typename K::M;
-    constexpr int C = K::lanes, H = C / 2, Q = C / 4;
-    M lo, hi;
-#pragma GCC unroll 16
-    for (int j = 0; j < C; ++j) {
-        // lanes [a_low, b_high] + [a_high, b_low]: half 0 sums a, half 1 sums b
-        lo[j] = j < H ? j : C + j;
-        hi[j] = j < H ? j + H : C + j - H;
+    using R = typename K::R;
+    constexpr int C = K::lanes;
+    if constexpr (M >= C) {
+#pragma GCC unroll 8
+        for (int o = 0; o < M / C; ++o) {
+            V cur = p[o];
+            if (!first) {
+                std::memcpy(&cur, d + o * C, sizeof(V));
+                cur += p[o];
+            }
+            std::memcpy(d + o * C, &cur, sizeof(V));
+        }
+    } else {  // lanes 0..M-1 of p[0]
+        typedef R Piece __attribute__((vector_size(M * sizeof(R))));
+        Piece part, cur;
+        std::memcpy(&part, &p[0], sizeof(Piece));
+        if (first) {
+            cur = part;
+        } else {
+            std::memcpy(&cur, d, sizeof(Piece));
+            cur += part;
+        }
+        std::memcpy(d, &cur, sizeof(Piece));
     }
-    const V u = __builtin_shuffle(d0, d1, lo) + __builtin_shuffle(d0, d1, hi);  // d0 | d1
-    const V w = __builtin_shuffle(d2, d3, lo) + __builtin_shuffle(d2, d3, hi);  // d2 | d3
-    M qlo, qhi;
-#pragma GCC unroll 16
-    for (int j = 0; j < C; ++j) {
-        // quarters: u's first quarter pairs of each half, w's second ones
-        const int q = j / Q, r = j % Q;
-        const bool from_w = q & 1;
-        const int base = (q / 2) * H;  // which half of u or w
-        qlo[j] = (from_w ? C : 0) + base + (from_w ? Q : 0) + r;
-        qhi[j] = (from_w ? C : 0) + base + (from_w ? 0 : Q) + r;
+}
+
+// Pass order (vjp only): the twiddles of a group laid out in the order its
+// backward pass reads them -- iteration it = hi * s + lo, then stage j, then
+// pair l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
+// entries per iteration addresses every block at a constant offset (stride-s
+// addresses took more registers than x86 has and spilled), and the pass's
+// gradients go to contiguous whole vectors. Calls f(packed, original) for
+// the index (in T) of every block.
+template <class T, class F>
+void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
+                      const T* twiddles, F&& f) {
+    const int G = gr.size;
+    const index_t s = index_t(1) << gr.low_bit;
+    const index_t np = index_t(1) << (G - 1);
+    const index_t n_it = N >> G;
+    for (index_t it = 0; it < n_it; ++it) {
+        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+        const index_t pbase = hi * (s << (G - 1)) + lo;
+        for (int j = 0; j < G; ++j)
+            for (index_t q = 0; q < np; ++q)
+                f(group_offset + 4 * ((it * G + j) * np + q),
+                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
     }
-    V v = __builtin_shuffle(u, w, qlo) + __builtin_shuffle(u, w, qhi);  // d0 | d2 | d1 | d3
-#pragma GCC unroll 4
-    for (int h = Q / 2; h >= 1; h /= 2) {
-        M m;
-#pragma GCC unroll 16
-        for (int j = 0; j < C; ++j) m[j] = j ^ h;
-        v = v + __builtin_shuffle(v, m);
-    }
-    out[0] = v[0];
-    out[1] = v[2 * Q];
-    out[2] = v[Q];
-    out[3] = v[3 * Q];
 }
 
 // Backpropagate through one group: `in` is the saved tile at the group's
 // input, `grad` holds the gradient at its output and receives the gradient
 // at its input. The group's stages are recomputed in registers from `in`.
 // For every pair, dL/d(block) = sum over the chunk's rows of
-// g conj(x)^T (real: g x^T) is added to `dtw` (same layout as twiddles).
+// g conj(x)^T (real: g x^T) is stored (first) or added to `dtw`. `tw` and
+// `dtw` are the group's twiddles and gradients in pass order.
 template <class T, int G, bool Desc>
 KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                                    typename kernel_types<T>::V* grad, index_t N,
-                                   const StageGroup<T>& group, T* const* dtw) {
+                                   const StageGroup<T>& group, const T* tw, T* dtw,
+                                   bool first) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
     constexpr int S = 1 << G;
     constexpr int P = K::planes;
+    constexpr int NP = S / 2;        // pairs per stage and iteration
+    constexpr int seg = 4 * P;       // reals of one pair's gradient
+    constexpr int step = 4 * G * NP;  // entries per iteration
     const int b0 = group.low_bit;
     const index_t s = index_t(1) << b0;
     const index_t n_hi = N >> (b0 + G);
     for (index_t hi = 0; hi < n_hi; ++hi) {
         const index_t zoff = hi * (s << G) * P;
-        const index_t pbase = hi * (s << (G - 1));
         for (index_t lo = 0; lo < s; ++lo) {
             const V* x = in + zoff + lo * P;
             V* gz = grad + zoff + lo * P;
+            const T* twi = tw + (hi * s + lo) * step;
+            R* dti = reinterpret_cast<R*>(dtw + (hi * s + lo) * step);
             // activations at the input of every stage of the group
             V ar[G][S], ai[G][S];
             V re[S], im[S];
@@ -528,7 +590,6 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 #pragma GCC unroll 4
             for (int j = 0; j < G; ++j) {
                 const int t = Desc ? G - 1 - j : j;
-                const T* tw = group.twiddles[j] + 4 * (pbase + lo);
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     ar[j][l] = re[l];
@@ -541,7 +602,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
                     R br[4], bi[4];
-                    load_block<T, TRANS_N>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, TRANS_N>(twi + 4 * (j * NP + l_rm), br, bi);
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
             }
@@ -550,37 +611,34 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 #pragma GCC unroll 4
             for (int j = G - 1; j >= 0; --j) {
                 const int t = Desc ? G - 1 - j : j;
-                const index_t pair0 = pbase + lo;
-                const T* tw = group.twiddles[j] + 4 * pair0;
-                R* dt = reinterpret_cast<R*>(dtw[j] + 4 * pair0);
+                // products of pair l_rm, entry e at prod[l_rm * seg + e]
+                V prod[NP * seg];
 #pragma GCC unroll 16
                 for (int l = 0; l < S; ++l) {
                     if ((l >> t) & 1) continue;
                     const int h = l | (1 << t);
                     const int l_rm = ((l >> (t + 1)) << t) | (l & ((1 << t) - 1));
-                    R* d = dt + (K::is_complex ? 8 : 4) * (l_rm * s);
+                    V* pr = prod + l_rm * seg;
                     R br[4], bi[4];
-                    load_block<T, TRANS_H>(tw + 4 * (l_rm * s), br, bi);
+                    load_block<T, TRANS_H>(twi + 4 * (j * NP + l_rm), br, bi);
                     if constexpr (K::is_complex) {
                         const V g0r = re[l], g0i = im[l], g1r = re[h], g1i = im[h];
                         const V a0r = ar[j][l], a0i = ai[j][l], a1r = ar[j][h], a1i = ai[j][h];
-                        // entries a, b, c, d: g_row * conj(x_col)
-                        R sums[8];
-                        lane_sums4<T>(g0r * a0r + g0i * a0i, g0i * a0r - g0r * a0i,
-                                      g0r * a1r + g0i * a1i, g0i * a1r - g0r * a1i, sums);
-                        lane_sums4<T>(g1r * a0r + g1i * a0i, g1i * a0r - g1r * a0i,
-                                      g1r * a1r + g1i * a1i, g1i * a1r - g1r * a1i, sums + 4);
-                        for (int e = 0; e < 8; ++e) d[e] += sums[e];
+                        // entries a, b, c, d: g_row * conj(x_col), (re, im) each
+                        pr[0] = g0r * a0r + g0i * a0i; pr[1] = g0i * a0r - g0r * a0i;
+                        pr[2] = g0r * a1r + g0i * a1i; pr[3] = g0i * a1r - g0r * a1i;
+                        pr[4] = g1r * a0r + g1i * a0i; pr[5] = g1i * a0r - g1r * a0i;
+                        pr[6] = g1r * a1r + g1i * a1i; pr[7] = g1i * a1r - g1r * a1i;
                     } else {
                         const V g0 = re[l], g1 = re[h];
                         const V a0 = ar[j][l], a1 = ar[j][h];
-                        R sums[4];
-                        lane_sums4<T>(g0 * a0, g0 * a1, g1 * a0, g1 * a1, sums);
-                        for (int e = 0; e < 4; ++e) d[e] += sums[e];
+                        pr[0] = g0 * a0; pr[1] = g0 * a1; pr[2] = g1 * a0; pr[3] = g1 * a1;
                     }
                     // the gradient through the block: block^H (g_l, g_h)
                     apply_block<T>(br, bi, re[l], im[l], re[h], im[h]);
                 }
+                reduce_lanes<T, 1, NP * seg>(prod);
+                add_sums<T>(prod, dti + j * NP * seg, first);
             }
             store_rows<T, S>(gz, s * P, re, im);
         }
@@ -590,25 +648,28 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
 template <class T>
 KALEIDO_INLINE void backward_one_group(const typename kernel_types<T>::V* in,
                                        typename kernel_types<T>::V* grad, index_t N,
-                                       const StageGroup<T>& gr, T* const* dtw) {
+                                       const StageGroup<T>& gr, const T* tw, T* dtw,
+                                       bool first) {
     visit_group(gr, [&](auto g, auto desc) __attribute__((always_inline)) {
-        backward_group<T, decltype(g)::value, decltype(desc)::value>(in, grad, N, gr, dtw);
+        backward_group<T, decltype(g)::value, decltype(desc)::value>(in, grad, N, gr, tw, dtw,
+                                                                     first);
     });
 }
 
 struct VjpArgs {
     ChunkArgs x;      // rows of X (x fields) and of dX (y fields)
     ChunkArgs g;      // rows of G (x fields)
-    index_t stage_size;  // N/2 * 4 entries
     bool want_dx;
+    bool first;       // the slot's first chunk: store twiddle gradients, not add
 };
 
 // vjp of one chunk: forward through the groups saving each group's input
 // tile, then the gradient tile backwards through them. `saved` holds
-// n_groups + 1 tiles (the last is the gradient tile); dtw_base is this
-// chunk's slot buffer (twiddle layout).
+// n_groups + 1 tiles (the last is the gradient tile). `packed` holds the
+// twiddles and dtw_base (this chunk's slot buffer) the gradients in pass
+// order, group after group.
 template <class T>
-KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, const T* x,
+KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* packed, const T* x,
                               const T* g, T* dx, T* dtw_base,
                               typename kernel_types<T>::V* saved, const VjpArgs& a) {
     using K = kernel_types<T>;
@@ -617,15 +678,18 @@ KALEIDO_INLINE bool vjp_chunk(const StageGroup<T>* groups, const T* twiddles, co
     const index_t tile = N * K::planes;
     const index_t n_groups = a.x.n_groups;
     if (!load_tile<T>(saved, x, a.x)) return false;
-    for (index_t i = 0; i + 1 < n_groups; ++i)
-        apply_one_group<T, TRANS_N>(saved + (i + 1) * tile, saved + i * tile, N, groups[i], 0);
+    index_t offset = 0;  // of the group's entries in pass order
+    for (index_t i = 0; i + 1 < n_groups; ++i) {
+        apply_one_group<T, TRANS_N, true>(saved + (i + 1) * tile, saved + i * tile, N,
+                                          groups[i], 0, packed + offset);
+        offset += groups[i].size * (N / 2) * 4;
+    }
     V* grad = saved + n_groups * tile;
     if (!load_tile<T>(grad, g, a.g)) return false;
     for (index_t i = n_groups - 1; i >= 0; --i) {
-        T* dtw[4];
-        for (int j = 0; j < groups[i].size; ++j)
-            dtw[j] = dtw_base + (groups[i].twiddles[j] - twiddles);
-        backward_one_group<T>(saved + i * tile, grad, N, groups[i], dtw);
+        backward_one_group<T>(saved + i * tile, grad, N, groups[i], packed + offset,
+                              dtw_base + offset, a.first);
+        if (i > 0) offset -= groups[i - 1].size * (N / 2) * 4;
     }
     if (a.want_dx) store_tile<T>(grad, dx, a.x);
     return true;
@@ -808,30 +872,62 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
     const index_t N = index_t(1) << log_size;
     if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
     const index_t n_params = width * 2 * log_size * (N / 2) * 4;
-    std::vector<StageGroup<T>> groups;
-    std::vector<T> slots;
+    if (n_rows == 0) {
+        std::memset(static_cast<void*>(dtwiddles), 0, sizeof(T) * std::size_t(n_params));
+        return STATUS_OK;
+    }
     constexpr int C = K::lanes;
     const index_t n_chunks = (n_rows + C - 1) / C;
     // Twiddle gradients are summed per slot (slot s takes chunks s, s + S,
-    // s + 2S, ... in order) and the slots are then added in slot order. S
-    // depends on the batch and the parameter count only, never on the thread
-    // count, so the result is bit-identical for any number of threads.
+    // s + 2S, ... in order; the first one stores, the others add) and the
+    // slots are then added in slot order. S depends on the batch and the
+    // parameter count only, never on the thread count, so the result is
+    // bit-identical for any number of threads.
     const double slot_bytes = double(n_params) * sizeof(T);
     index_t n_slots = n_chunks < 16 ? n_chunks : 16;
     const index_t by_memory = index_t((512.0 * 1024 * 1024) / slot_bytes);
     if (n_slots > by_memory) n_slots = by_memory;
     if (n_slots < 1) n_slots = 1;
+    struct Free {
+        void operator()(void* p) const { std::free(p); }
+    };
+    const auto alloc = [](std::size_t count) {  // 64-byte aligned, uninitialized
+        const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+        return std::unique_ptr<T, Free>(static_cast<T*>(std::aligned_alloc(64, bytes)));
+    };
+    std::vector<StageGroup<T>> groups;
+    std::vector<index_t> block_at;  // pass-order block -> twiddle-layout index
+    std::unique_ptr<T, Free> packed, slots;
     try {
         groups = plan_groups<T>(twiddles, width, log_size, TRANS_N);
-        slots.assign(std::size_t(n_slots) * std::size_t(n_params), T(0));
+        block_at.resize(std::size_t(n_params / 4));
+        packed = alloc(std::size_t(n_params));
+        slots = alloc(std::size_t(n_slots) * std::size_t(n_params));
     } catch (...) {
         return STATUS_NO_MEMORY;
     }
+    if (!packed || !slots) return STATUS_NO_MEMORY;
     const index_t n_groups = index_t(groups.size());
+    {
+        index_t offset = 0;
+        for (const auto& gr : groups) {
+            visit_pass_order(gr, N, offset, twiddles,
+                             [&](index_t pk, index_t orig) { block_at[pk / 4] = orig; });
+            offset += gr.size * (N / 2) * 4;
+        }
+    }
     const std::size_t saved_bytes = std::size_t(n_groups + 1) * N * K::planes * sizeof(V);
     int nt = resolve_threads(n_threads);
     if (index_t(nt) > n_slots) nt = int(n_slots);
     if (nt < 1) nt = 1;
+    const bool big = nt > 1 && n_params > 65536;
+    T* const pk = packed.get();
+    T* const sl = slots.get();
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (big)
+#endif
+    for (index_t b = 0; b < n_params / 4; ++b)
+        for (int e = 0; e < 4; ++e) pk[4 * b + e] = twiddles[block_at[b] + e];
 
     int status = STATUS_OK;
 #ifdef _OPENMP
@@ -846,7 +942,7 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
 #endif
         for (index_t slot = 0; slot < n_slots; ++slot) {
             if (!ok || !finite) continue;
-            T* dtw = slots.data() + slot * n_params;
+            T* dtw = sl + slot * n_params;
             for (index_t c = slot; c < n_chunks; c += n_slots) {
                 VjpArgs a;
                 a.x.N = N;
@@ -859,9 +955,9 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
                 a.x.check_finite = check_finite != 0;
                 a.g = a.x;
                 a.g.x_len = n_out; a.g.x_rs = g_row_stride; a.g.x_cs = g_col_stride;
-                a.stage_size = (N / 2) * 4;
                 a.want_dx = dx != nullptr;
-                if (!vjp_dispatch(groups.data(), twiddles, x, g, dx, dtw, saved, a)) {
+                a.first = c == slot;
+                if (!vjp_dispatch(groups.data(), pk, x, g, dx, dtw, saved, a)) {
                     finite = false;
                     break;
                 }
@@ -876,14 +972,17 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
         std::free(saved);
     }
     if (status != STATUS_OK) return status;
-    // add the slots in order; each entry is independent
+    // add the slots in order, back into the twiddle layout; each entry is
+    // independent
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n_params > 65536)
+#pragma omp parallel for schedule(static) num_threads(nt) if (big)
 #endif
-    for (index_t e = 0; e < n_params; ++e) {
-        T sum = slots[e];
-        for (index_t slot = 1; slot < n_slots; ++slot) sum += slots[slot * n_params + e];
-        dtwiddles[e] = sum;
+    for (index_t b = 0; b < n_params / 4; ++b) {
+        for (int e = 0; e < 4; ++e) {
+            T sum = sl[4 * b + e];
+            for (index_t slot = 1; slot < n_slots; ++slot) sum += sl[slot * n_params + 4 * b + e];
+            dtwiddles[block_at[b] + e] = sum;
+        }
     }
     return STATUS_OK;
 }

@@ -56,7 +56,12 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size,
 // forward saving the tile at the input of every fused pass, then the
 // gradient goes back pass by pass, recomputing the pass's inner stages in
 // registers. Twiddle gradients are summed per fixed slot of chunks in chunk
-// order, so they do not depend on the thread count.
+// order, so they do not depend on the thread count. Scratch: a copy of the
+// twiddles in the order the passes read them (iteration, stage, pair), slot
+// buffers in that order (up to 16 x the twiddle size, at most 512 MiB; a
+// slot's first chunk stores, so nothing is zeroed), and n_passes + 1 tiles
+// per thread. Per pair and stage the lane sums of the products go through a
+// fixed merge tree into whole vectors, never through scalars.
 template <class T>
 int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
                 const T* x, index_t n_rows, index_t n_in, index_t x_row_stride,
