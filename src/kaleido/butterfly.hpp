@@ -55,7 +55,7 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size,
 // overwriting dtwiddles. Costs about three products: each chunk is pushed
 // forward saving the tile at the input of every fused pass, then the
 // gradient goes back pass by pass, recomputing the pass's inner stages in
-// registers. Twiddle gradients are summed per fixed slot of chunks in chunk
+// registers (passes of at most three stages here, to limit register spills). Twiddle gradients are summed per fixed slot of chunks in chunk
 // order, so they do not depend on the thread count. Scratch: a copy of the
 // twiddles in the order the passes read them (iteration, stage, pair), slot
 // buffers in that order (up to 16 x the twiddle size, at most 512 MiB; a
