@@ -1,0 +1,113 @@
+"""Hierarchical butterfly factorization: a matrix as L butterfly stages.
+
+A butterfly whose stages mix the index bits ``bits[0], bits[1], ...,
+bits[L-1]`` (applied in that order) is ``M = S_{L-1} ... S_1 S_0``. Peeling
+the last stage: ``R = S_{L-2} ... S_0`` never mixes bit ``b = bits[L-1]``, so
+``R[i, j] = 0`` unless i and j agree on bit b, and for the two rows u, v = u +
+2^b that the last stage pairs,
+
+    [M[u, J0]; M[v, J0]] = [a; c] R[u, J0]   (columns J0 with bit b = 0)
+    [M[u, J1]; M[v, J1]] = [b; d] R[v, J1]   (columns J1 with bit b = 1)
+
+are rank one. Their best rank-one approximations (the top eigenvector p of
+the 2 x 2 Gram matrix, then ``p^H A``) give the stage's 2x2 blocks and the
+two halves of R, two independent butterflies on the remaining bits; they are
+peeled the same way, all blocks of a level at once (batched NumPy). After L
+levels R is diagonal and is folded into the first stage. Every level costs
+O(N^2) and halves the work of the next: O(N^2) in all. A matrix that is such
+a butterfly is recovered to rounding; otherwise every split is a best
+rank-one fit (a greedy approximation, a starting point for gradient fits).
+
+This is the rank-one splitting idea of the hierarchical butterfly
+factorization of Q.-T. Le, L. Zheng, E. Riccietti, R. Gribonval (ICASSP 2022;
+SIAM J. Math. Data Sci. 2023), here peeling one stage per level.
+"""
+
+import numpy as np
+
+from ._constructors import identity_twiddles, lower_positions
+
+__all__ = ["factor_butterfly", "half_butterfly_twiddles"]
+
+
+def _top_vectors(X):
+    """For stacked 2 x m matrices X: unit p (top left singular vector), p^H X."""
+    gram = X @ np.conjugate(np.swapaxes(X, -1, -2))
+    _, vecs = np.linalg.eigh(gram)
+    p = vecs[..., :, 1]  # eigenvalues ascending: the last is the largest
+    r = np.einsum("...i,...ij->...j", np.conjugate(p), X)
+    return p, r
+
+
+def factor_butterfly(M, bits):
+    """Stage blocks of the butterfly closest (greedily) to M.
+
+    Parameters
+    ----------
+    M : ndarray of shape (N, N), N = 2**L
+    bits : sequence of the L distinct bits, in application order
+
+    Returns
+    -------
+    stages : ndarray of shape (L, N // 2, 2, 2)
+        stages[k] mixes bits[k], in the pair layout of KMatrix.twiddles.
+    """
+    M = np.asarray(M)
+    N = M.shape[0]
+    L = N.bit_length() - 1
+    if M.shape != (N, N) or N != 1 << L or L < 1:
+        raise ValueError(f"M must be square with a power-of-two size, got {M.shape}")
+    if sorted(bits) != list(range(L)):
+        raise ValueError(f"bits must be a permutation of range({L}), got {bits!r}")
+    dtype = np.result_type(M.dtype, np.float64)
+    stages = np.zeros((L, N // 2, 2, 2), dtype=dtype)
+    A = M.astype(dtype)[np.newaxis]         # blocks (G, n, n)
+    fixed = np.zeros(1, dtype=np.int64)     # value of the peeled bits of each block
+    remaining = list(range(L))              # free bits, ascending = local index bits
+    for k in range(L - 1, -1, -1):
+        b = bits[k]
+        beta = remaining.index(b)
+        G, n = A.shape[0], A.shape[1]
+        lo = 1 << beta
+        hi = n // (2 * lo)
+        A7 = A.reshape(G, hi, 2, lo, hi, 2, lo)
+        # (G, hi, lo, row bit, columns (hi, lo)) for the column sets J0 and J1
+        halves = [A7[:, :, :, :, :, s, :].transpose(0, 1, 3, 2, 4, 5).reshape(G, hi, lo, 2, -1)
+                  for s in (0, 1)]
+        (p0, r0), (p1, r1) = _top_vectors(halves[0]), _top_vectors(halves[1])
+        # global lower positions u of the pairs (G, hi, lo)
+        local = (np.arange(hi)[:, None] * (2 * lo) + np.arange(lo)[None, :]).ravel()
+        pos = np.zeros(local.size, dtype=np.int64)
+        for i, bit in enumerate(remaining):
+            pos |= ((local >> i) & 1) << bit
+        u = (fixed[:, None] + pos[None, :]).ravel()
+        pair = ((u >> (b + 1)) << b) | (u & ((1 << b) - 1))
+        stages[k, pair, :, 0] = p0.reshape(-1, 2)
+        stages[k, pair, :, 1] = p1.reshape(-1, 2)
+        # the two halves of R become blocks 2g (bit b = 0) and 2g + 1
+        A = np.stack([r0.reshape(G, n // 2, n // 2), r1.reshape(G, n // 2, n // 2)], axis=1)
+        A = A.reshape(2 * G, n // 2, n // 2)
+        fixed = np.stack([fixed, fixed | (1 << b)], axis=1).ravel()
+        remaining.remove(b)
+    # R is now diagonal: R[j, j] = A[g] at position fixed[g]; scale the
+    # columns of the first stage by it
+    diag = np.empty(N, dtype=dtype)
+    diag[fixed] = A[:, 0, 0]
+    b = bits[0]
+    u = lower_positions(L, b)
+    stages[0, :, :, 0] *= diag[u][:, None]
+    stages[0, :, :, 1] *= diag[u + (1 << b)][:, None]
+    return stages
+
+
+def half_butterfly_twiddles(M, half=1):
+    """Twiddles (1, 2, L, N // 2, 2, 2) of a width-1 K-matrix whose ``half``
+    (0: the B* half, bits L-1..0; 1: the B half, bits 0..L-1) fits M and whose
+    other half is the identity."""
+    N = np.asarray(M).shape[0]
+    L = N.bit_length() - 1
+    bits = list(range(L)) if half == 1 else list(range(L - 1, -1, -1))
+    stages = factor_butterfly(M, bits)
+    tw = identity_twiddles(L, 1, stages.dtype)
+    tw[0, half] = stages
+    return tw

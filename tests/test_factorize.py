@@ -1,0 +1,74 @@
+"""Hierarchical butterfly factorization (the exact core of the approximator)."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+import kaleido as kd
+from kaleido._constructors import identity_twiddles
+from kaleido._factorize import factor_butterfly, half_butterfly_twiddles
+
+
+def _bit_reversal(L):
+    i = np.arange(1 << L)
+    r = np.zeros_like(i)
+    for b in range(L):
+        r |= ((i >> b) & 1) << (L - 1 - b)
+    return r
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 6, 9])
+@pytest.mark.parametrize("half", [0, 1])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_recovers_a_random_half_butterfly(L, half, dtype):
+    N = 1 << L
+    K = kd.KMatrix.random(N, init="normal", dtype=dtype, random_state=L)
+    K.twiddles[0, 1 - half] = identity_twiddles(L, 1, dtype)[0, 0]
+    M = K.todense()
+    tw = half_butterfly_twiddles(M, half)
+    assert tw.dtype == dtype
+    K2 = kd.KMatrix(tw)
+    err = np.linalg.norm(K2.todense() - M) / np.linalg.norm(M)
+    assert err < 50 * L * np.finfo(dtype).eps
+
+
+@pytest.mark.parametrize("N", [256, 1024])
+def test_dft_with_bit_reversed_columns_to_machine_precision(N):
+    L = N.bit_length() - 1
+    F = np.fft.fft(np.eye(N), axis=0)
+    br = _bit_reversal(L)
+    # F P_br^T is a butterfly in the B order (decimation in time)
+    K = kd.KMatrix(half_butterfly_twiddles(F[:, br], 1))
+    P = kd.KMatrix.from_permutation(np.argsort(br), dtype=np.complex128)
+    err = np.linalg.norm((K @ P).todense() - F) / np.linalg.norm(F)
+    assert err < 1e-12
+
+
+@pytest.mark.parametrize("half", [0, 1])
+def test_hadamard_in_either_order(half):
+    H = scipy.linalg.hadamard(512).astype(float)
+    K = kd.KMatrix(half_butterfly_twiddles(H, half))
+    np.testing.assert_allclose(K.todense(), H, atol=1e-11)
+
+
+def test_non_butterfly_gets_a_greedy_approximation():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((64, 64))
+    K = kd.KMatrix(half_butterfly_twiddles(M, 1))
+    err = np.linalg.norm(K.todense() - M) / np.linalg.norm(M)
+    # a Gaussian matrix is far from every butterfly, but each split keeps the
+    # best rank-one part: better than the zero matrix, worse than exact
+    assert 0.5 < err < 1.0
+    # one stage (N = 2) holds every 2 x 2 matrix
+    A = rng.standard_normal((2, 2))
+    np.testing.assert_allclose(kd.KMatrix(half_butterfly_twiddles(A, 1)).todense(), A,
+                               atol=1e-14)
+
+
+@pytest.mark.parametrize("M, bits, match", [
+    (np.ones((3, 3)), [0, 1], "power-of-two"), (np.ones((4, 2)), [0, 1], "square"),
+    (np.ones((4, 4)), [0, 0], "permutation"), (np.ones((4, 4)), [0], "permutation"),
+])
+def test_bad_arguments(M, bits, match):
+    with pytest.raises(ValueError, match=match):
+        factor_butterfly(M, bits)
