@@ -6,6 +6,7 @@ to hold the FFT, DCT, Hadamard transform, convolutions, every permutation and
 every sparse matrix. See the README for a tour.
 """
 
+from ._approximator import KMatrixApproximator
 from ._config import get_workers, set_workers
 from ._io import load
 from ._kernels import openmp_enabled
@@ -17,6 +18,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "KMatrix",
+    "KMatrixApproximator",
     "KMatrixOperator",
     "KMatrixRegressor",
     "aslinearoperator",

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["kaleido._config", "kaleido._kmatrix", "kaleido._linear_operator",
+MODULES = ["kaleido._approximator", "kaleido._config", "kaleido._kmatrix", "kaleido._linear_operator",
            "kaleido._regressor"]
 
 

@@ -1,0 +1,107 @@
+"""KMatrixApproximator: exact recovery, gradient fits, operators, the contract."""
+
+import numpy as np
+import pytest
+import scipy.fft
+import scipy.linalg
+import scipy.sparse
+from scipy.sparse.linalg import aslinearoperator
+
+import kaleido as kd
+
+
+@pytest.mark.parametrize("n", [256, 1024])
+def test_dft_recovered_to_machine_precision(n):
+    F = np.fft.fft(np.eye(n), axis=0)
+    est = kd.KMatrixApproximator(width=2).fit(F)
+    assert est.relative_error_ < 1e-12
+    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
+    assert est.kmatrix_.width == 2 and est.kmatrix_.dtype == np.complex128
+    # relative_error_ is the measured one
+    err = np.linalg.norm(est.kmatrix_.todense() - F) / np.linalg.norm(F)
+    assert est.relative_error_ == pytest.approx(err, rel=1e-6, abs=1e-15)
+    X = np.random.default_rng(0).standard_normal((5, n))
+    np.testing.assert_allclose(est.transform(X), np.fft.fft(X, axis=-1), atol=1e-9)
+
+
+def test_hadamard_and_butterfly_products_at_width_one():
+    H = scipy.linalg.hadamard(512).astype(float)
+    est = kd.KMatrixApproximator().fit(H)
+    assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
+    # a product of butterfly factors: one random B half
+    K = kd.KMatrix.random(128, init="normal", random_state=3)
+    K.twiddles[0, 0] = kd.KMatrix.identity(128).twiddles[0, 0]
+    est = kd.KMatrixApproximator().fit(K.todense())
+    assert est.relative_error_ < 1e-12
+    assert est.transform(np.eye(128)).dtype == np.float64
+
+
+def test_dct_from_its_entries_by_gradient():
+    # no exact hierarchical fit: "auto" falls through to Adam
+    D = scipy.fft.dct(np.eye(64), norm="ortho", axis=0)
+    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=3000,
+                                 learning_rate=3e-2, random_state=0).fit(D)
+    assert est.method_ == "gradient"
+    assert est.relative_error_ < 0.1
+    assert len(est.loss_curve_) == est.n_iter_ == 3000
+    assert est.kmatrix_.real_part and est.transform(np.eye(64)).dtype == np.float64
+    measured = np.linalg.norm(est.kmatrix_.todense() - D) / np.linalg.norm(D)
+    assert est.relative_error_ == pytest.approx(measured, rel=1e-9)
+
+
+def test_gaussian_matrix_error_is_reported_honestly():
+    M = np.random.default_rng(1).standard_normal((40, 30))
+    est = kd.KMatrixApproximator(width=2, max_iter=200, random_state=0).fit(M)
+    measured = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
+    assert est.relative_error_ == pytest.approx(measured, rel=1e-9)
+    assert 0 < est.relative_error_ < 1
+    assert est.kmatrix_.shape == (40, 30)
+    assert est.transform(M[:3].T.T[:, :30]).shape == (3, 40)
+
+
+def test_sparse_and_operator_targets():
+    S = scipy.sparse.random(64, 64, density=0.05, random_state=0, format="csr")
+    est = kd.KMatrixApproximator(width=2, max_iter=50, random_state=0).fit(S)
+    assert est.kmatrix_.shape == (64, 64)
+    # matrix-free: a DFT given only as products
+    n = 128
+    op = scipy.sparse.linalg.LinearOperator(
+        (n, n), matvec=lambda x: np.fft.fft(x), matmat=lambda X: np.fft.fft(X, axis=0),
+        dtype=np.complex128)
+    est = kd.KMatrixApproximator(width=2).fit(op)
+    assert est.relative_error_ < 1e-12
+    assert isinstance(est.operator_, kd.KMatrixOperator)
+    x = np.random.default_rng(2).standard_normal(n)
+    np.testing.assert_allclose(est.operator_ @ x, np.fft.fft(x), atol=1e-10)
+
+
+def test_large_operator_fits_on_probes(monkeypatch):
+    from kaleido import _approximator
+
+    monkeypatch.setattr(_approximator, "_DENSE_LIMIT", 100)  # force matrix-free
+    K0 = kd.KMatrix.random(32, random_state=5)
+    op = aslinearoperator(K0.todense())
+    est = kd.KMatrixApproximator(method="gradient", max_iter=300, random_state=0).fit(op)
+    assert est.method_ == "gradient"
+    true = np.linalg.norm(est.kmatrix_.todense() - K0.todense()) / np.linalg.norm(K0.todense())
+    # the probe estimate (32 Gaussian probes) is within a factor of the truth
+    assert 0.5 * true <= est.relative_error_ <= 2 * true
+    with pytest.raises(ValueError, match="too large"):
+        kd.KMatrixApproximator(method="hierarchical").fit(op)
+
+
+def test_float32_and_bad_input():
+    M = scipy.linalg.hadamard(16).astype(np.float32)
+    est = kd.KMatrixApproximator().fit(M)
+    assert est.kmatrix_.dtype == np.float32
+    assert est.transform(M).dtype == np.float32
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        kd.KMatrixApproximator().fit(np.array([[1.0, np.nan], [0, 1]]))
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        kd.KMatrixApproximator().fit(np.array([[1j, np.inf], [0, 1]]))
+    with pytest.raises(ValueError, match="features"):
+        est.transform(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="field"):
+        kd.KMatrixApproximator(field="real").fit(np.eye(4) * 1j)
+    with pytest.raises(ValueError):
+        kd.KMatrixApproximator(method="svd").fit(M)
