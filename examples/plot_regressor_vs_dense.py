@@ -7,7 +7,8 @@ the same input/output shape learn it from samples:
 * ``KMatrixRegressor``: the weight matrix is a K-matrix, O(n log n)
   parameters, trained by mini-batch Adam on kaleido's compiled kernels;
 * ``MLPRegressor(hidden_layer_sizes=())``: one dense n x n layer trained by
-  the same mini-batch Adam;
+  mini-batch Adam too (scikit-learn's default batches of 200 rows; the
+  K-matrix models use 64-row batches, more steps per epoch);
 * ``Ridge``: the dense least-squares solution (closed form).
 
 The script prints, for each model, the parameter count, the fit time, the

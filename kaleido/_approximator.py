@@ -15,6 +15,7 @@ from ._factorize import half_butterfly_twiddles
 from ._kmatrix import KMatrix, _size_for
 from ._linear_operator import KMatrixOperator
 from ._training import AdamOptimizer
+from ._validation import complex_dtype_of, frobenius, sum_of_squares
 
 __all__ = ["KMatrixApproximator"]
 
@@ -43,8 +44,8 @@ def _permutations(N):
 
 
 def _relative_error(K, M, norm_M):
-    return float(np.linalg.norm(K.todense() - M) / norm_M) if norm_M > 0 else float(
-        np.linalg.norm(K.todense()))
+    D = K.todense()
+    return frobenius(D - M) / norm_M if norm_M > 0 else frobenius(D)
 
 
 class KMatrixApproximator(TransformerMixin, BaseEstimator):
@@ -190,8 +191,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         if complex_target and field == "real":
             raise ValueError("a complex M needs field='complex' (or 'auto')")
         real_dtype = np.finfo(dtype).dtype
-        tw_dtype = np.dtype(np.complex64 if real_dtype == np.float32 else np.complex128) \
-            if field == "complex" else real_dtype
+        tw_dtype = complex_dtype_of(real_dtype) if field == "complex" else real_dtype
         self._rng = check_random_state(self.random_state)
         self.n_iter_ = 0
         self.loss_curve_ = []
@@ -231,7 +231,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         N = _size_for(n_in, n_out, self.expansion)
         padded = np.zeros((N, N), dtype=np.result_type(M.dtype, tw_dtype))
         padded[:n_out, :n_in] = M
-        norm_M = float(np.linalg.norm(M))
+        norm_M = frobenius(M)
         perms = {"identity": None}
         if self.width >= 2:
             perms.update(_permutations(N))
@@ -258,7 +258,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         K = KMatrix.random(n_in, n_out, width=self.width, expansion=self.expansion,
                            dtype=tw_dtype, init="ortho", random_state=rng)
         if M is not None:
-            norm_M = float(np.linalg.norm(M))
+            norm_M = frobenius(M)
             # an orthogonal start has the wrong scale: the best multiple of it
             self._scale_to(K, M, norm_M, complex_target)
             # A near-exact hierarchical fit (e.g. a noisy butterfly) is the
@@ -283,9 +283,9 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
                 if data_dtype.kind == "c":
                     X = X + 1j * rng.standard_normal((n_probe, n_in)).astype(real_dtype)
                 T = np.asarray(op.matmat(X.T)).T
-                scale2 = float(np.vdot(T, T).real)
+                scale2 = sum_of_squares(T)
             R = model.apply(X) - T
-            err = np.sqrt(float(np.vdot(R, R).real) / scale2) if scale2 > 0 else 0.0
+            err = np.sqrt(sum_of_squares(R) / scale2) if scale2 > 0 else 0.0
             self.loss_curve_.append(err)
             self.n_iter_ = it + 1
             if err < best_err * (1 - 1e-6):
@@ -309,21 +309,21 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
 
     def _scale_to(self, K, M, norm_M, complex_target):
         D = self._as_model(K, complex_target).todense()
-        nk = np.linalg.norm(D)
+        nk = frobenius(D)
         # least-squares scalar c minimizing ||c D - M||, folded into one stage
-        c = np.vdot(D, M) / nk ** 2 if nk > 0 else 1.0
+        c = np.sum(np.conjugate(D) * M) / nk ** 2 if nk > 0 else 1.0
         if not complex_target:
             c = float(np.real(c))
         K.twiddles[0, 0, 0] *= c
-        return float(np.linalg.norm(c * D - M) / norm_M) if norm_M > 0 else 0.0
+        return frobenius(c * D - M) / norm_M if norm_M > 0 else 0.0
 
     def _probe_error(self, K, op, n_probes=32):
         """Hutchinson estimate of ||M - K||_F / ||M||_F with Gaussian probes."""
         Z = self._rng.standard_normal((n_probes, op.shape[1]))
         T = np.asarray(op.matmat(Z.T)).T
         R = K.apply(Z) - T
-        den = float(np.vdot(T, T).real)
-        return float(np.sqrt(np.vdot(R, R).real / den)) if den > 0 else 0.0
+        den = sum_of_squares(T)
+        return float(np.sqrt(sum_of_squares(R) / den)) if den > 0 else 0.0
 
     # ------------------------------------------------------------ transform --
     def transform(self, X):

@@ -142,6 +142,8 @@ class KMatrix:
 
     # let NumPy defer ``ndarray @ KMatrix`` and friends to our reflected methods
     __array_ufunc__ = None
+    # objects pickled before real parts existed lack the instance attribute
+    _real_part = False
 
     def __init__(self, twiddles, shape=None, *, expansion=None, real_part=False):
         tw = as_numeric_array(twiddles, "twiddles")
@@ -524,10 +526,10 @@ class KMatrix:
         number of nonzeros in a row or column); each class is a permutation
         times a diagonal, one Benes-routed network, and the classes are added
         through expansion: the result has width 1 and size
-        ``next_pow2(max(shape)) * next_pow2(Delta)``, so about
-        ``8 nnz log(n Delta)`` parameters for evenly spread nonzeros. A
-        dense row or column makes ``Delta`` large; see the module
-        ``kaleido._sparse`` for the construction and its cost.
+        ``next_pow2(max(shape)) * next_pow2(Delta)``, about
+        ``4 n Delta log(n Delta)`` parameters: compact when every row and
+        column holds few nonzeros, large when one is dense (a ValueError is
+        raised beyond 16x the dense size); see the module ``kaleido._sparse``.
 
         Parameters
         ----------

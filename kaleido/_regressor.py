@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 from ._config import resolve_workers
 from ._kmatrix import KMatrix
 from ._training import ACTIVATIONS, AdamOptimizer, SGDOptimizer, Trainer, activate
+from ._validation import complex_dtype_of
 
 __all__ = ["KMatrixRegressor"]
 
@@ -275,7 +276,10 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         Y = np.ascontiguousarray(Y)
         X = np.ascontiguousarray(X)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=dtype,
+                                                 ensure_non_negative=True)
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must have a positive sum")
         n_samples, n_features = X.shape
         n_targets = Y.shape[1]
         if keep_model:
@@ -288,6 +292,12 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
                 # continue in the new data's precision
                 self.kmatrix_ = _as_precision(self.kmatrix_, dtype)
                 self.intercept_ = self.intercept_.astype(dtype)
+            # a warm fit follows the current parameters
+            self._y_1d = y.ndim == 1
+            if not self.fit_intercept:
+                self.intercept_[...] = 0
+            if self.best_loss_ is None:  # after a fit with early stopping
+                self.best_loss_ = np.inf
         rng = check_random_state(self.random_state)
         if first:
             self._random_state = rng
@@ -318,7 +328,8 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
             parts = train_test_split(*split, test_size=self.validation_fraction,
                                      random_state=rng)
             X, X_val, Y, Y_val = parts[:4]
-            sample_weight = parts[4] if sample_weight is not None else None
+            sample_weight, weight_val = (parts[4], parts[5]) if sample_weight is not None \
+                else (None, None)
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small: increase validation_fraction "
@@ -339,10 +350,22 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         no_improvement = 0
         start = time.perf_counter()
         stopped = False
+        # a diverged fit must not leave a NaN model behind: keep the start
+        before = (self.kmatrix_.twiddles.copy(), self.intercept_.copy())
         for _ in range(n_epochs):
             order = rng.permutation(n_train) if self.shuffle else None
             loss = trainer.epoch(X, Y, batch_size, order, sample_weight)
             if not np.isfinite(loss):
+                if keep_model:
+                    self.kmatrix_.twiddles[...] = before[0]
+                    self.intercept_[...] = before[1]
+                    del self._optimizer
+                else:
+                    # back to unfitted: drop every fitted attribute
+                    for name in [k for k in vars(self)
+                                 if k.endswith("_") and not k.startswith("__")]:
+                        delattr(self, name)
+                    self.__dict__.pop("_optimizer", None)
                 raise ValueError(
                     "Training diverged (the loss became NaN or infinite): lower "
                     f"learning_rate_init ({self.learning_rate_init}) or scale the data."
@@ -353,7 +376,8 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
             self.loss_curve_.append(loss)
             message = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
             if early:
-                score = r2_score(Y_val, self._forward(X_val), multioutput="uniform_average")
+                score = r2_score(Y_val, self._forward(X_val), sample_weight=weight_val,
+                                 multioutput="uniform_average")
                 self.validation_scores_.append(float(score))
                 message += f", validation score = {score:.6f}"
                 if score < self.best_validation_score_ + self.tol:
@@ -402,7 +426,7 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
             return _as_precision(K, dtype, copy=True)
         complex_ = self.field == "complex"
         K = KMatrix.random(n_features, n_targets, width=self.width, expansion=self.expansion,
-                           dtype=_complex_of(dtype) if complex_ else dtype, init=self.init,
+                           dtype=complex_dtype_of(dtype) if complex_ else dtype, init=self.init,
                            random_state=self._random_state)
         return K.real
 
@@ -449,13 +473,9 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         return tags
 
 
-def _complex_of(dtype):
-    return np.dtype(np.complex64 if dtype == np.float32 else np.complex128)
-
-
 def _as_precision(K, dtype, copy=False):
     """K (a real operator) with twiddles in the precision of the real ``dtype``."""
-    tw_dtype = _complex_of(dtype) if K.real_part else np.dtype(dtype)
+    tw_dtype = complex_dtype_of(dtype) if K.real_part else np.dtype(dtype)
     if K.twiddles.dtype == tw_dtype and not copy:
         return K
     return KMatrix(K.twiddles.astype(tw_dtype), K.shape, expansion=K.expansion,

@@ -10,11 +10,13 @@ of its columns to its row (completed arbitrarily on the zero columns). Each
 stage), and the sum of the Delta terms is again width 1 on a network of size
 ``N * 2^h``, ``2^h >= Delta``: the first h stages copy the input into 2^h
 blocks, the blocks run the terms side by side on the low bits, the last h
-stages add the blocks. Parameters: ``4 N 2^h log2(N 2^h)``, about
-``8 nnz log(n Delta)`` when the nonzeros are spread evenly (Delta close to
-nnz / n), against the ``O(nnz log n)`` of the survey's construction (Dao et
-al. 2020, Thm 5.7: width about 4 nnz / n). Uneven rows or columns (a dense
-row makes Delta = n) cost up to ``n / Delta_avg`` times more.
+stages add the blocks. Parameters: ``4 N 2^h log2(N 2^h)``, i.e. about
+``4 n Delta log(n Delta)`` (up to the rounding of n and Delta to powers of
+two). That is ``O(nnz log n)`` like the survey's construction (Dao et al.
+2020, Thm 5.7: width about 4 nnz / n) only when Delta is close to the mean
+count nnz / n; for random sparse matrices Delta is 2-3x the mean, and uneven
+rows or columns (a dense row makes Delta = n) cost up to n / mean times more.
+Above 16x the dense matrix's size from_sparse raises a ValueError.
 
 The colouring is König's alternating-path algorithm: an edge (u, v) takes a
 colour a free at row u; if a is taken at column v, the path from v whose
@@ -80,15 +82,13 @@ def _term_twiddles(rows, cols, values, N, dtype):
     used = np.zeros(N, dtype=bool)
     used[cols] = True
     perm[free_rows] = np.flatnonzero(~used)  # the zero columns, any order
-    tw = route_permutation(perm).astype(dtype)
+    from ._kmatrix import KMatrix
+    from ._transforms import scale_inputs
+
+    K = KMatrix(route_permutation(perm).astype(dtype))
     d = np.zeros(N, dtype=dtype)
     d[cols] = values
-    L = N.bit_length() - 1
-    half = N // 2
-    # the first stage (block 0, B* half) mixes bit L-1: pair p joins p and p + N/2
-    tw[0, 0, 0, :, :, 0] *= d[:half, None]
-    tw[0, 0, 0, :, :, 1] *= d[half:, None]
-    return tw
+    return scale_inputs(K, d).twiddles
 
 
 def from_sparse(S, dtype=None):
@@ -123,6 +123,22 @@ def from_sparse(S, dtype=None):
         raise ValueError(f"a complex S needs a complex dtype, got {dtype}")
     N = max(2, next_pow2(max(n_out, n_in)))
     L = N.bit_length() - 1
+    if rows.size:
+        row_deg = np.bincount(rows, minlength=n_out)
+        col_deg = np.bincount(cols, minlength=n_in)
+        delta = int(max(row_deg.max(), col_deg.max()))
+        size = N * next_pow2(delta)
+        n_params = 4 * size * (size.bit_length() - 1)
+        budget = max(16 * n_out * n_in, 1 << 20)
+        if n_params > budget:
+            where = (f"row {int(row_deg.argmax())}" if row_deg.max() >= col_deg.max()
+                     else f"column {int(col_deg.argmax())}")
+            raise ValueError(
+                f"from_sparse would need {n_params} parameters (size {size}): {where} holds "
+                f"{delta} nonzeros and the construction grows with the busiest row or "
+                f"column; that exceeds 16x the dense matrix ({n_out * n_in} entries). Use "
+                "KMatrixApproximator, or split the dense rows/columns off."
+            )
     colour, delta = edge_colouring(rows, cols, n_out, n_in)
     if delta == 0:
         tw = identity_twiddles(L, 1, dtype)

@@ -15,6 +15,7 @@ Every operation is deterministic: the kernels reduce per fixed chunk of rows
 import numpy as np
 
 from . import _kernels
+from ._validation import sum_of_squares
 
 __all__ = ["ACTIVATIONS", "AdamOptimizer", "SGDOptimizer", "Trainer", "activate"]
 
@@ -207,7 +208,7 @@ class Trainer:
         else:
             total = float(wb.sum(dtype=np.float64))
             sq = np.einsum("ij,ij->i", R, R, dtype=np.float64)
-            loss = 0.5 * float(sq @ wb) / (total * n_out)
+            loss = 0.5 * float(np.einsum("i,i->", sq, wb)) / (total * n_out)
         # dLoss/dA, then through the activation
         R *= 1.0 / (total * n_out)
         if self.activation != "identity":
@@ -225,7 +226,7 @@ class Trainer:
         else:
             _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
         if self.alpha:
-            loss += 0.5 * self.alpha * float(np.vdot(tw, tw).real) / total
+            loss += 0.5 * self.alpha * sum_of_squares(tw) / total
             self._dtw += (self.alpha / total) * tw
         self.optimizer.step(grads)
         return loss
@@ -252,5 +253,7 @@ class Trainer:
                 np.take(X, idx, axis=0, out=Xb)
                 np.take(Y, idx, axis=0, out=Yb)
                 wb = None if sample_weight is None else sample_weight[idx]
+            if wb is not None and not wb.sum() > 0:
+                continue  # rows of weight zero: no gradient, no loss
             total += self.step(Xb, Yb, wb) * m
         return total / n

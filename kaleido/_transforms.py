@@ -27,7 +27,7 @@ Trans. ASSP 28 (1980).
 import numpy as np
 
 from ._constructors import lower_positions
-from ._validation import check_dtype, check_int, next_pow2
+from ._validation import check_dtype, check_int, complex_dtype_of, next_pow2
 
 __all__ = ["circulant", "dct", "dft_any", "dst", "scale_inputs", "scale_outputs"]
 
@@ -65,8 +65,7 @@ def scale_outputs(K, d):
 
 
 def _complex_dtype(dtype):
-    dtype = check_dtype(dtype)
-    return np.dtype(np.complex64 if dtype in (np.float32, np.complex64) else np.complex128)
+    return complex_dtype_of(check_dtype(dtype))
 
 
 def _circular(h, dtype):

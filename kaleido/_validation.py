@@ -72,3 +72,26 @@ def as_numeric_array(X, name="X"):
     if arr.dtype.kind not in "biufc":
         raise ValueError(f"{name} must hold numbers, got an array of dtype {arr.dtype}")
     return arr
+
+
+def complex_dtype_of(dtype):
+    """complex64 for float32/complex64, else complex128."""
+    return np.dtype(np.complex64 if np.dtype(dtype) in (np.float32, np.complex64)
+                    else np.complex128)
+
+
+def sum_of_squares(a):
+    """sum(|a|^2) in float64 without BLAS, so it never depends on the thread count.
+
+    (``np.vdot``, ``@`` and ``np.linalg.norm`` go through BLAS, which splits
+    long sums across its threads.)
+    """
+    a = np.asarray(a)
+    r = np.ascontiguousarray(a).view(a.real.dtype) if a.dtype.kind == "c" else a
+    r = r.ravel()
+    return float(np.einsum("i,i->", r, r, dtype=np.float64))
+
+
+def frobenius(a):
+    """||a||_F, thread-count independent (see sum_of_squares)."""
+    return float(np.sqrt(sum_of_squares(a)))

@@ -324,3 +324,86 @@ def test_pickle_clone_pipeline_gridsearch():
                           {"learning_rate_init": [1e-4, 1e-2]}, cv=2)
     search.fit(X, y)
     assert search.best_params_ == {"learning_rate_init": 1e-2}
+
+
+def test_losses_do_not_depend_on_threads_with_many_parameters():
+    # 196,608 twiddles: long enough sums that BLAS would split them
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((64, 4096))
+    y = rng.standard_normal(64)
+    w = rng.uniform(0.5, 2, 64)
+    curves = []
+    for threads in (1, 2):
+        with threadpool_limits(threads), pytest.warns(ConvergenceWarning):
+            reg = kd.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
+            curves.append(reg.fit(X, y, sample_weight=w).loss_curve_)
+    assert curves[0] == curves[1]
+
+
+def test_a_diverged_fit_leaves_no_broken_model():
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _, _ = _hadamard_data(16, 200)
+    reg = kd.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, batch_size=10,
+                              random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(X, y)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
+    reg.set_params(learning_rate_init=1e-3)
+    reg.partial_fit(X, y)
+    before = reg.predict(X)
+    # a warm fit (new optimizer, huge step) diverges: the model is kept
+    reg.set_params(learning_rate_init=1e6, warm_start=True)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+def test_early_stopping_restores_the_best_model(monkeypatch):
+    from kaleido import _regressor
+
+    seen = {}
+    real_split = _regressor.train_test_split
+
+    def spy(*arrays, **kwargs):
+        parts = real_split(*arrays, **kwargs)
+        seen["X_val"], seen["Y_val"] = parts[1], parts[3]
+        return parts
+
+    monkeypatch.setattr(_regressor, "train_test_split", spy)
+    X, y, _, _ = _hadamard_data(32, 600)
+    # a step size that makes the validation score oscillate
+    # (lr 0.5: the last of 40 epochs is worse than epoch 38)
+    reg = kd.KMatrixRegressor(early_stopping=True, learning_rate_init=0.5, max_iter=40,
+                              n_iter_no_change=5, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    final = reg.score(seen["X_val"], seen["Y_val"])
+    assert final == pytest.approx(reg.best_validation_score_, rel=1e-10, abs=1e-12)
+    assert reg.validation_scores_[-1] != reg.best_validation_score_
+
+
+def test_sample_weight_and_warm_start_edge_cases():
+    X, y, _, _ = _hadamard_data(16, 60)
+    w = np.ones(60)
+    w[:10] = 0
+    reg = kd.KMatrixRegressor(batch_size=10, shuffle=False, max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y, sample_weight=w)   # a batch of zero weight is skipped
+    assert np.all(np.isfinite(reg.loss_curve_))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        reg.fit(X, y, sample_weight=-w)
+    with pytest.raises(ValueError, match="non-zero|positive sum"):
+        reg.fit(X, y, sample_weight=np.zeros(60))
+    # partial_fit after an early-stopping fit
+    es = kd.KMatrixRegressor(early_stopping=True, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        es.fit(X, y)
+    es.set_params(early_stopping=False).partial_fit(X, y)
+    # a warm fit without intercept drops the old one
+    warm = kd.KMatrixRegressor(warm_start=True, max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(X, y + 3.0)
+        warm.set_params(fit_intercept=False).fit(X, y)
+    np.testing.assert_array_equal(warm.intercept_, 0)

@@ -95,3 +95,14 @@ def test_edge_colouring_is_proper_with_delta_colours(n_rows, n_cols, data):
     # no two edges of one colour share a row or a column
     assert len(set(zip(rows, colour))) == rows.size
     assert len(set(zip(cols, colour))) == cols.size
+
+
+def test_refuses_constructions_far_larger_than_the_dense_matrix():
+    D = np.zeros((4096, 4096))
+    D[7] = 1.0   # one dense row: the network would have size 4096^2
+    with pytest.raises(ValueError, match="row 7 holds 4096 nonzeros"):
+        kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
+    D2 = np.eye(256)
+    D2[:, 3] = 1.0
+    with pytest.raises(ValueError, match="column 3"):
+        kd.KMatrix.from_sparse(D2)
