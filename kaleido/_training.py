@@ -221,8 +221,10 @@ class Trainer:
             np.sum(dZ, axis=0, out=self._db)
             grads.append(self._db)
         if K.real_part:
-            # gradient with respect to the complex twiddles of Re(K)
-            self._dtw[...] = K.vjp(Xb, dZ, workers=self._workers, check_finite=False)[1]
+            # L = sum(dZ * Re(K Xb)) = Re(sum(conj(dZ) K Xb)) for real Xb, dZ: the
+            # complex kernel's twiddle gradient (no input gradient needed)
+            _kernels.vjp(tw, K.log_size, Xb.astype(tw.dtype), dZ.astype(tw.dtype), None,
+                         self._dtw, self.n_threads, False)
         else:
             _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
         if self.alpha:

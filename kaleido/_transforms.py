@@ -105,15 +105,6 @@ def dft_any(n, dtype=np.complex128):
     return KMatrix(K.twiddles.astype(dtype), (n, n))
 
 
-def _dft(n):
-    """The complex128 DFT network: exact width 1 for powers of two, else Bluestein."""
-    from ._kmatrix import KMatrix
-
-    if n >= 2 and n & (n - 1) == 0:
-        return KMatrix.dft(n)
-    return dft_any(n)
-
-
 def circulant(c, dtype=None):
     """The circulant matrix with first column c, C[i, j] = c[(i - j) mod n]."""
     from ._kmatrix import KMatrix
@@ -173,12 +164,12 @@ def _type2_network(n, sine):
         # DST2 = J DCT2 S: S = diag((-1)^j) on the input, and
         # J diag(D) F = diag(J D) J F = diag(J D) conj(F) diag(exp(2i pi m / n))
         scale_inputs(P, (-1.0) ** k)
-        F = _dft(n).conj()
+        F = KMatrix.dft(n).conj()
         scale_inputs(F, np.exp(2j * np.pi * k / n))
         d = 2 * np.exp(-1j * np.pi * k / (2 * n))
         scale_outputs(F, d[::-1])
     else:
-        F = _dft(n)
+        F = KMatrix.dft(n)
         scale_outputs(F, 2 * np.exp(-1j * np.pi * k / (2 * n)))
     return F @ P
 
