@@ -59,10 +59,11 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     Methods:
 
     * "hierarchical": an exact butterfly factorization by rank-one splits
-      (O(N^2), no tuning; see ``kaleido._factorize``) of ``M P^-1`` in either
-      half of the network, for ``P`` the identity and, when ``width >= 2``,
-      structured permutations (bit reversal, even/odd, reversal and a
-      composition), which then take one Benes-routed block of width. It
+      (O(N^2), no tuning; see ``kaleido._factorize``) of
+      ``P_out^-1 M P_in^-1`` in either half of the network, for ``P_in`` and
+      ``P_out`` the identity or structured permutations (bit reversal,
+      even/odd, reversal and a composition): one side when ``width >= 2``,
+      both when ``width >= 3`` (each takes one Benes-routed block). It
       recovers any matrix of that form -- the DFT, the Hadamard transform, a
       butterfly factor product -- to rounding.
     * "gradient": Adam on ``||K - M||_F^2`` through the compiled vjp kernel
@@ -102,7 +103,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         ``||M - K||_F / ||M||_F`` (estimated with random probes when M is an
         operator too large to materialize).
     method_ : str
-        The method that produced ``kmatrix_`` ("hierarchical: <permutation>"
+        The method that produced ``kmatrix_`` ("hierarchical: <permutations>"
         or "gradient").
     n_iter_ : int
         Gradient steps taken (0 for a hierarchical fit).
@@ -117,7 +118,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     >>> F = np.fft.fft(np.eye(256))
     >>> est = kd.KMatrixApproximator(width=2).fit(F)
     >>> est.relative_error_ < 1e-12, est.method_
-    (True, 'hierarchical: bit reversal')
+    (True, 'hierarchical: input bit reversal')
     """
 
     _parameter_constraints = {
@@ -232,17 +233,30 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         padded = np.zeros((N, N), dtype=np.result_type(M.dtype, tw_dtype))
         padded[:n_out, :n_in] = M
         norm_M = frobenius(M)
-        perms = {"identity": None}
+        # (name, input permutation, output permutation); each non-identity
+        # permutation is one Benes-routed block, so it needs one unit of width
+        structured = _permutations(N)
+        candidates = [("identity", None, None)]
         if self.width >= 2:
-            perms.update(_permutations(N))
+            candidates += [(f"input {name}", p, None) for name, p in structured.items()]
+            candidates += [(f"output {name}", None, q) for name, q in structured.items()]
+        if self.width >= 3:
+            candidates += [(f"input {a}, output {b}", p, q) for a, p in structured.items()
+                           for b, q in structured.items()]
         best = None
-        for name, perm in perms.items():
-            target = padded if perm is None else padded[:, perm]
+        for name, perm_in, perm_out in candidates:
+            # M = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 M P_in^-1
+            target = padded if perm_in is None else padded[:, perm_in]
+            if perm_out is not None:
+                unpermuted = np.empty_like(target)
+                unpermuted[perm_out] = target
+                target = unpermuted
             for half in (1, 0):
-                tw = half_butterfly_twiddles(target, half).astype(tw_dtype)
-                K = KMatrix(tw, (N, N))
-                if perm is not None:
-                    K = K @ KMatrix.from_permutation(perm, dtype=tw_dtype)
+                K = KMatrix(half_butterfly_twiddles(target, half).astype(tw_dtype), (N, N))
+                if perm_in is not None:
+                    K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
+                if perm_out is not None:
+                    K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
                 K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in)), self.width)
                 err = _relative_error(self._as_model(K, complex_target), M, norm_M)
                 if self.verbose > 1:

@@ -15,7 +15,7 @@ def test_dft_recovered_to_machine_precision(n):
     F = np.fft.fft(np.eye(n), axis=0)
     est = kd.KMatrixApproximator(width=2).fit(F)
     assert est.relative_error_ < 1e-12
-    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
+    assert est.method_ == "hierarchical: input bit reversal" and est.n_iter_ == 0
     assert est.kmatrix_.width == 2 and est.kmatrix_.dtype == np.complex128
     # relative_error_ is the measured one
     err = np.linalg.norm(est.kmatrix_.todense() - F) / np.linalg.norm(F)
@@ -121,3 +121,33 @@ def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold():
     svd_err = np.linalg.norm(D_svd - D) / np.linalg.norm(D)
     assert svd_err > 0.8                         # the DCT is orthogonal: no low-rank shortcut
     assert est.relative_error_ < svd_err / 10
+
+
+def _half_butterfly(N, half, seed, dtype=np.float64):
+    K = kd.KMatrix.random(N, init="normal", dtype=dtype, random_state=seed)
+    K.twiddles[0, 1 - half] = kd.KMatrix.identity(N, dtype=dtype).twiddles[0, 0]
+    return K.todense()
+
+
+@pytest.mark.parametrize("width, side", [(2, "output"), (2, "input"), (3, "both")])
+def test_structured_permutations_on_either_side(width, side):
+    N = 64
+    B = _half_butterfly(N, 1, seed=4)
+    even_odd = np.concatenate([np.arange(0, N, 2), np.arange(1, N, 2)])
+    # even/odd rotates the index bits, which no half's bit order absorbs (a
+    # reversal complements every bit and the bit reversal reverses their
+    # order: both can move through a butterfly to the other side or half)
+    M = B
+    if side in ("input", "both"):
+        M = M[:, np.argsort(even_odd)]      # M = B P_in with (P_in x) = x[even_odd]
+    if side in ("output", "both"):
+        M = M[even_odd]                     # M = P_out B with (P_out y) = y[even_odd]
+    est = kd.KMatrixApproximator(width=width).fit(M)
+    assert est.relative_error_ < 1e-12, est.method_
+    assert est.kmatrix_.width == width
+    if side != "input":
+        assert "output even/odd" in est.method_
+    if side == "both":  # one permutation block is not enough
+        assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
+    # at width 1 no permutation is available: the fit is only approximate
+    assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
