@@ -63,7 +63,17 @@ def _real_view(a):
     return a.view(a.real.dtype) if a.dtype.kind == "c" else a
 
 
-class AdamOptimizer:
+class _Optimizer:
+    """Parameters updated in place; complex ones through their real views."""
+
+    def __init__(self, params, learning_rate):
+        self.params = params
+        self._views = [_real_view(p) for p in params]
+        self.learning_rate = learning_rate
+        self._bufs = [np.empty_like(v) for v in self._views]
+
+
+class AdamOptimizer(_Optimizer):
     """Adam (Kingma & Ba, 2015) on a list of arrays updated in place.
 
     The step size follows the bias-corrected form ``lr * sqrt(1 - b2^t) /
@@ -72,17 +82,13 @@ class AdamOptimizer:
     """
 
     def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.params = params
-        params = [_real_view(p) for p in params]
-        self._views = params
-        self.learning_rate = learning_rate
+        super().__init__(params, learning_rate)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
-        self._bufs = [np.empty_like(p) for p in params]
+        self.ms = [np.zeros_like(v) for v in self._views]
+        self.vs = [np.zeros_like(v) for v in self._views]
 
     def step(self, grads):
         self.t += 1
@@ -104,18 +110,14 @@ class AdamOptimizer:
             p -= buf
 
 
-class SGDOptimizer:
+class SGDOptimizer(_Optimizer):
     """Stochastic gradient descent with (Nesterov) momentum, in place."""
 
     def __init__(self, params, learning_rate=1e-3, momentum=0.9, nesterov=True):
-        self.params = params
-        params = [_real_view(p) for p in params]
-        self._views = params
-        self.learning_rate = learning_rate
+        super().__init__(params, learning_rate)
         self.momentum = momentum
         self.nesterov = nesterov
-        self.velocities = [np.zeros_like(p) for p in params]
-        self._bufs = [np.empty_like(p) for p in params]
+        self.velocities = [np.zeros_like(v) for v in self._views]
 
     def step(self, grads):
         lr, mu = self.learning_rate, self.momentum
