@@ -238,8 +238,8 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         -------
         self : KMatrixRegressor
         """
-        incremental = self.warm_start and hasattr(self, "kmatrix_")
-        return self._fit(X, y, sample_weight, incremental=False, keep_model=incremental)
+        keep = self.warm_start and hasattr(self, "kmatrix_")
+        return self._fit(X, y, sample_weight, incremental=False, keep_model=keep)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
