@@ -11,7 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._factorize import half_butterfly_twiddles
+from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
+                         half_butterfly_twiddles)
 from ._kmatrix import KMatrix, _size_for
 from ._linear_operator import KMatrixOperator
 from ._training import AdamOptimizer
@@ -60,12 +61,19 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
 
     * "hierarchical": an exact butterfly factorization by rank-one splits
       (O(N^2), no tuning; see ``kaleido._factorize``) of
-      ``P_out^-1 M P_in^-1`` in either half of the network, for ``P_in`` and
-      ``P_out`` the identity or structured permutations (bit reversal,
-      even/odd, reversal and a composition): one side when ``width >= 2``,
-      both when ``width >= 3`` (each takes one Benes-routed block). It
-      recovers any matrix of that form -- the DFT, the Hadamard transform, a
-      butterfly factor product -- to rounding.
+      ``P_out^-1 M P_in^-1`` in either half of the network. At width 1,
+      ``P`` is the identity or the bit reversal (an FFT's permutation, which
+      costs no width: ``bit_reversed_twiddles``); from width 2 on also other
+      structured permutations (bit reversal, even/odd, reversal and a
+      composition), on one side, on both sides from width 3 (each takes one
+      Benes-routed block). For a real M fitted by a complex K-matrix's real
+      part (``field="complex"``) it also factors complex completions of M:
+      the analytic signal of the even or odd extension of M's rows (or
+      columns), which turns sampled cosines and sines into complex
+      exponentials and needs ``N >= 2 n_in`` (``2 n_out``), e.g.
+      ``expansion=2``. It recovers any matrix of these forms -- the DFT, the
+      Hadamard transform, a butterfly factor product, the DCT-II/III and
+      DST-II/III (through the completion) -- to rounding.
     * "gradient": Adam on ``||K - M||_F^2`` through the compiled vjp kernel
       (step size halved when the error stalls for 20 steps), started from the
       hierarchical fit when that is within 10% of M, else from a random
@@ -116,9 +124,18 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np, kaleido as kd
     >>> F = np.fft.fft(np.eye(256))
-    >>> est = kd.KMatrixApproximator(width=2).fit(F)
+    >>> est = kd.KMatrixApproximator().fit(F)
+    >>> est.relative_error_ < 1e-12, est.method_, est.kmatrix_.width
+    (True, 'hierarchical: bit reversal', 1)
+
+    A real DCT-II, from its entries alone, as the real part of a complex
+    K-matrix of width 1 on twice the size:
+
+    >>> from scipy.fft import dct
+    >>> C = dct(np.eye(256), norm="ortho", axis=0)
+    >>> est = kd.KMatrixApproximator(expansion=2, field="complex").fit(C)
     >>> est.relative_error_ < 1e-12, est.method_
-    (True, 'hierarchical: input bit reversal')
+    (True, 'hierarchical: analytic rows (even extension), bit reversal')
     """
 
     _parameter_constraints = {
@@ -233,20 +250,58 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         padded = np.zeros((N, N), dtype=np.result_type(M.dtype, tw_dtype))
         padded[:n_out, :n_in] = M
         norm_M = frobenius(M)
-        # (name, input permutation, output permutation); each non-identity
-        # permutation is one Benes-routed block, so it needs one unit of width
+        # (name, N x N target, transposed): the fit of a transposed target is
+        # transposed back
+        targets = [("", padded, False)]
+        if not complex_target and tw_dtype.kind == "c":
+            # complex completions of a real M, for K.real; the columns' are
+            # the rows' of M^T
+            for side, A, transposed in (("rows", M, False), ("columns", M.T, True)):
+                for kind, sign in (("even", 1), ("odd", -1)):
+                    T = analytic_completion(A, N, sign)
+                    if T is not None:
+                        targets.append((f"analytic {side} ({kind} extension), ", T, transposed))
+        best = None
+        for prefix, target, transposed in targets:
+            # structured permutations for the completions too would be 8x the work
+            for name, K in self._butterfly_fits(target, tw_dtype, permutations=not prefix):
+                if transposed:
+                    K = K.T
+                K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in)), self.width)
+                err = _relative_error(self._as_model(K, complex_target), M, norm_M)
+                if self.verbose > 1:
+                    print(f"  hierarchical, {prefix}{name}: {err:.3e}")
+                if best is None or err < best[1]:
+                    best = (K, err, prefix + name)
+                if err <= self.tol:
+                    return best
+        return best
+
+    def _butterfly_fits(self, T, tw_dtype, permutations=True):
+        """(name, N x N KMatrix) hierarchical fits of the square target T."""
+        N = T.shape[0]
+        L = N.bit_length() - 1
+        for half in (1, 0):
+            tw = half_butterfly_twiddles(T, half).astype(tw_dtype)
+            yield f"identity, half {half}", KMatrix(tw, (N, N))
+        # T = P_br B with B in the B* half's bit order (equivalently T = B' P_br,
+        # B' in the B half's order) fits at width 1: bit_reversed_twiddles
+        br = _bit_reversal(N)
+        tw = bit_reversed_twiddles(factor_butterfly(T[br], list(range(L - 1, -1, -1))))
+        yield "bit reversal", KMatrix(tw.astype(tw_dtype), (N, N))
+        if not permutations or self.width < 2:
+            return
+        # each other structured permutation is one Benes-routed block: one
+        # unit of width per side
         structured = _permutations(N)
-        candidates = [("identity", None, None)]
-        if self.width >= 2:
-            candidates += [(f"input {name}", p, None) for name, p in structured.items()]
-            candidates += [(f"output {name}", None, q) for name, q in structured.items()]
+        candidates = [(f"input {name}", p, None) for name, p in structured.items()]
+        candidates += [(f"output {name}", None, q) for name, q in structured.items()]
         if self.width >= 3:
             candidates += [(f"input {a}, output {b}", p, q) for a, p in structured.items()
                            for b, q in structured.items()]
-        best = None
         for name, perm_in, perm_out in candidates:
-            # M = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 M P_in^-1
-            target = padded if perm_in is None else padded[:, perm_in]
+            # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
+            target = T if perm_in is None else T[:, perm_in]
             if perm_out is not None:
                 unpermuted = np.empty_like(target)
                 unpermuted[perm_out] = target
@@ -257,15 +312,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
                     K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
                 if perm_out is not None:
                     K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
-                K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in)), self.width)
-                err = _relative_error(self._as_model(K, complex_target), M, norm_M)
-                if self.verbose > 1:
-                    print(f"  hierarchical, {name}, half {half}: {err:.3e}")
-                if best is None or err < best[1]:
-                    best = (K, err, name)
-                if err <= self.tol:
-                    return best
-        return best
+                yield f"{name}, half {half}", K
 
     def _gradient(self, M, op, n_out, n_in, tw_dtype, complex_target, candidate):
         rng = self._rng

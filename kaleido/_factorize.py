@@ -27,7 +27,8 @@ import numpy as np
 
 from ._constructors import identity_twiddles, lower_positions
 
-__all__ = ["factor_butterfly", "half_butterfly_twiddles"]
+__all__ = ["analytic_completion", "bit_reversed_twiddles", "factor_butterfly",
+           "half_butterfly_twiddles"]
 
 
 def _top_vectors(X):
@@ -111,3 +112,116 @@ def half_butterfly_twiddles(M, half=1):
     tw = identity_twiddles(L, 1, stages.dtype)
     tw[0, half] = stages
     return tw
+
+
+def _pair_index(u, b):
+    """Pair index of the lower position u in a stage mixing bit b."""
+    return ((u >> (b + 1)) << b) | (u & ((1 << b) - 1))
+
+
+def _bit_of(u, j):
+    return (u >> j) & 1
+
+
+def bit_reversed_twiddles(stages):
+    """Width-1 twiddles of ``P_br S_{L-1} ... S_0``, P_br the bit reversal.
+
+    ``stages`` (L, N // 2, 2, 2) is a butterfly whose stage s mixes bit
+    ``L-1-s`` (the order of the B* half, as returned by
+    ``factor_butterfly(M, range(L)[::-1])``); its blocks may be arbitrary.
+    Run in place, it leaves the output of step s at bit position ``L-1-s``,
+    and the bit reversal that follows is a full Benes permutation, not one
+    half of BB*. Width 1 suffices all the same, by relabelling bits with
+    XORs (as :func:`kaleido._constructors.dft_twiddles` does for the FFT):
+    pair the positions ``a = L-1-t`` and ``b = t`` for ``t < L // 2``;
+
+    * B* half, stage on ``a`` (step t): the original block, rows swapped
+      when bit ``b`` is 1, leaving ``k_t XOR n_b`` at ``a``;
+    * B* half, stage on ``b``: a swap when bit ``a`` is 1, so ``b`` holds
+      ``k_t``; the middle bit of an odd L is its own step, in place;
+    * B half, stage on ``a`` (step ``L-1-t``): the original block, columns
+      swapped when bit ``b`` is 1 (the input bit it sums out is ``n_t =
+      bit a XOR bit b``); it leaves ``k_{L-1-t}`` at ``a``. Stages on ``b``
+      and the middle bit are the identity.
+
+    Every block may depend on the other bits (its context); the original
+    context of each step is read back from the relabelled bits.
+    """
+    stages = np.asarray(stages)
+    L, half_n = stages.shape[:2]
+    tw = identity_twiddles(L, 1, stages.dtype)
+    rows = np.arange(2)
+    P = L // 2
+
+    def orig_block(s, orig_u):
+        q = L - 1 - s
+        return stages[s, _pair_index(orig_u, q)]
+
+    # B* half: stage k mixes bit L-1-k
+    for k in range(L):
+        p = L - 1 - k
+        u = lower_positions(L, p)
+        if p >= L - P:  # a = a_t, step t
+            t = L - 1 - p
+            orig_u = u.copy()
+            for t2 in range(t):  # processed a-positions hold k XOR n_b
+                orig_u ^= _bit_of(u, t2) << (L - 1 - t2)
+            blocks = orig_block(t, orig_u)
+            swap = _bit_of(u, t)[:, None]
+            tw[0, 0, k] = blocks[np.arange(half_n)[:, None], rows[None, :] ^ swap]
+        elif p == P and L % 2 == 1:  # the middle bit: step P, in place
+            orig_u = u.copy()
+            for t2 in range(P):
+                orig_u ^= _bit_of(u, t2) << (L - 1 - t2)
+            tw[0, 0, k] = orig_block(P, orig_u)
+        else:  # b = b_t: swap when bit a is 1
+            a_bit = _bit_of(u, L - 1 - p)
+            blk = np.zeros((half_n, 2, 2), dtype=stages.dtype)
+            blk[:, 0, 0] = blk[:, 1, 1] = 1 - a_bit
+            blk[:, 0, 1] = blk[:, 1, 0] = a_bit
+            tw[0, 0, k] = blk
+    # B half: stage k mixes bit k; only the a-positions do work
+    for k in range(L - P, L):
+        t = L - 1 - k  # position a_t = k, step L-1-t
+        u = lower_positions(L, k)
+        orig_u = np.zeros_like(u)
+        for t2 in range(P):  # original a-positions hold k_t2: now at b_t2
+            orig_u |= _bit_of(u, t2) << (L - 1 - t2)
+        if L % 2 == 1:
+            orig_u |= _bit_of(u, P) << P
+        for t2 in range(P):
+            if t2 > t:  # processed: original b-position holds what a holds now
+                orig_u |= _bit_of(u, L - 1 - t2) << t2
+            elif t2 < t:  # unprocessed: n_t2 = bit a XOR bit b
+                orig_u |= (_bit_of(u, L - 1 - t2) ^ _bit_of(u, t2)) << t2
+        blocks = orig_block(L - 1 - t, orig_u)
+        swap = _bit_of(u, t)[:, None]
+        tw[0, 1, k] = blocks[np.arange(half_n)[:, None, None], rows[None, :, None],
+                             rows[None, None, :] ^ swap[:, :, None]]
+    return tw
+
+
+def analytic_completion(M, N, sign):
+    """A complex N x N matrix whose real part extends M: each row's analytic
+    signal.
+
+    Row i of M (length m) is extended to length 2m by its mirror image times
+    ``sign`` (+1: even, -1: odd extension), and replaced by its analytic
+    signal (negative frequencies of the length-2m DFT removed, positive ones
+    doubled), which has the extension as its real part. A sampled cosine
+    whose even (or sine whose odd) extension is periodic becomes a complex
+    exponential: the rows of the DCT-II (DST-II) become rows of a DFT of size
+    2m, a butterfly, so a real M whose rows are such cosines is the real part
+    of a butterfly the hierarchical factorization recovers exactly. Returns
+    None when 2m > N (no room for the extension).
+    """
+    n_out, m = M.shape
+    if 2 * m > N or n_out > N:
+        return None
+    extended = np.concatenate([M, sign * M[:, ::-1]], axis=1)
+    spectrum = np.fft.fft(extended, axis=1)
+    spectrum[:, 1:m] *= 2
+    spectrum[:, m + 1:] = 0
+    T = np.zeros((N, N), dtype=np.result_type(M.dtype, np.complex64))
+    T[:n_out, :2 * m] = np.fft.ifft(spectrum, axis=1)
+    return T

@@ -11,17 +11,40 @@ import kaleido as kd
 
 
 @pytest.mark.parametrize("n", [256, 1024])
-def test_dft_recovered_to_machine_precision(n):
+@pytest.mark.parametrize("width", [1, 2])
+def test_dft_recovered_to_machine_precision(n, width):
     F = np.fft.fft(np.eye(n), axis=0)
-    est = kd.KMatrixApproximator(width=2).fit(F)
+    est = kd.KMatrixApproximator(width=width).fit(F)
     assert est.relative_error_ < 1e-12
-    assert est.method_ == "hierarchical: input bit reversal" and est.n_iter_ == 0
-    assert est.kmatrix_.width == 2 and est.kmatrix_.dtype == np.complex128
+    # the bit reversal of the FFT costs no width (bit_reversed_twiddles)
+    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
+    assert est.kmatrix_.width == width and est.kmatrix_.dtype == np.complex128
     # relative_error_ is the measured one
     err = np.linalg.norm(est.kmatrix_.todense() - F) / np.linalg.norm(F)
     assert est.relative_error_ == pytest.approx(err, rel=1e-6, abs=1e-15)
     X = np.random.default_rng(0).standard_normal((5, n))
     np.testing.assert_allclose(est.transform(X), np.fft.fft(X, axis=-1), atol=1e-9)
+
+
+def test_bit_reversed_butterflies_at_width_one_or_two():
+    N = 128
+    br = np.array([int(format(i, "07b")[::-1], 2) for i in range(N)])
+    B_half = _half_butterfly(N, 1, seed=7, dtype=np.complex128)   # the B half's bit order
+    B_star = _half_butterfly(N, 0, seed=8, dtype=np.complex128)   # the B* half's
+    # P_br B* = B' P_br: one width-1 K-matrix (bit_reversed_twiddles), either side
+    for M in (B_star[br], B_half[:, br]):
+        est = kd.KMatrixApproximator(width=1).fit(M)
+        assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
+        assert est.method_ == "hierarchical: bit reversal"
+        np.testing.assert_allclose(est.kmatrix_.todense(), M, atol=1e-10 * np.abs(M).max())
+    # P_br B is not: it takes a Benes-routed permutation block
+    M = B_half[br]
+    assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
+    est = kd.KMatrixApproximator(width=2).fit(M)
+    assert est.relative_error_ < 1e-12
+    # P_br B = B'' P_br: found on either side
+    assert est.method_ in ("hierarchical: output bit reversal, half 1",
+                           "hierarchical: input bit reversal, half 0")
 
 
 def test_hadamard_and_butterfly_products_at_width_one():
@@ -37,9 +60,9 @@ def test_hadamard_and_butterfly_products_at_width_one():
 
 
 def test_dct_from_its_entries_by_gradient():
-    # no exact hierarchical fit: "auto" falls through to Adam
+    # from a random start (method="gradient" skips the hierarchical fits)
     D = scipy.fft.dct(np.eye(64), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=3000,
+    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=3000, method="gradient",
                                  learning_rate=3e-2, random_state=0).fit(D)
     assert est.method_ == "gradient"
     assert est.relative_error_ < 0.1
@@ -47,6 +70,27 @@ def test_dct_from_its_entries_by_gradient():
     assert est.kmatrix_.real_part and est.transform(np.eye(64)).dtype == np.float64
     measured = np.linalg.norm(est.kmatrix_.todense() - D) / np.linalg.norm(D)
     assert est.relative_error_ == pytest.approx(measured, rel=1e-9)
+
+
+@pytest.mark.parametrize("kind, side, extension", [
+    ((scipy.fft.dct, 2), "rows", "even"), ((scipy.fft.dct, 3), "columns", "even"),
+    ((scipy.fft.dst, 2), "rows", "odd"), ((scipy.fft.dst, 3), "columns", "odd")])
+def test_cosine_and_sine_transforms_from_their_entries_exactly(kind, side, extension):
+    # real targets: the analytic completion of the rows (or columns) of M
+    # is a bit-reversed DFT of twice the size, whose real part is M
+    transform, type_ = kind
+    n = 128
+    M = transform(np.eye(n), type=type_, norm="ortho", axis=0)
+    est = kd.KMatrixApproximator(field="complex", expansion=2).fit(M)
+    assert est.relative_error_ < 1e-12
+    assert est.method_ == f"hierarchical: analytic {side} ({extension} extension), bit reversal"
+    assert est.kmatrix_.width == 1 and est.kmatrix_.real_part
+    X = np.random.default_rng(0).standard_normal((3, n))
+    np.testing.assert_allclose(est.transform(X), transform(X, type=type_, norm="ortho"), atol=1e-11)
+    # no room for the extension at expansion 1, and a real field has no completion
+    for params in ({"field": "complex"}, {"expansion": 2}):
+        loose = kd.KMatrixApproximator(method="hierarchical", **params).fit(M)
+        assert loose.relative_error_ > 0.1
 
 
 def test_gaussian_matrix_error_is_reported_honestly():
@@ -107,20 +151,24 @@ def test_float32_and_bad_input():
         kd.KMatrixApproximator(method="svd").fit(M)
 
 
-def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold():
+@pytest.mark.parametrize("method", ["auto", "gradient"])
+def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold(method):
     from sklearn.decomposition import TruncatedSVD
 
     n = 256
     D = scipy.fft.dct(np.eye(n), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=600,
+    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=600, method=method,
                                  learning_rate=3e-2, random_state=0).fit(D)
     reals = 2 * est.kmatrix_.n_params            # complex twiddles
+    assert reals < n * n
     rank = reals // (2 * n)                      # a rank-r SVD stores r (n + n) reals
     svd = TruncatedSVD(n_components=rank, random_state=0).fit(D)
     D_svd = svd.transform(D) @ svd.components_
     svd_err = np.linalg.norm(D_svd - D) / np.linalg.norm(D)
     assert svd_err > 0.8                         # the DCT is orthogonal: no low-rank shortcut
     assert est.relative_error_ < svd_err / 10
+    if method == "auto":                         # exact through the analytic completion
+        assert est.relative_error_ < 1e-12 and est.n_iter_ == 0
 
 
 def _half_butterfly(N, half, seed, dtype=np.float64):

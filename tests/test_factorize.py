@@ -6,7 +6,8 @@ import scipy.linalg
 
 import kaleido as kd
 from kaleido._constructors import identity_twiddles
-from kaleido._factorize import factor_butterfly, half_butterfly_twiddles
+from kaleido._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
+                               half_butterfly_twiddles)
 
 
 def _bit_reversal(L):
@@ -72,3 +73,55 @@ def test_non_butterfly_gets_a_greedy_approximation():
 def test_bad_arguments(M, bits, match):
     with pytest.raises(ValueError, match=match):
         factor_butterfly(M, bits)
+
+
+def _dense_of_stages(stages, bits):
+    """S_{L-1} ... S_0 with stage s on bits[s], by explicit 2x2 mixing of rows."""
+    L, half_n = stages.shape[:2]
+    N = 2 * half_n
+    X = np.eye(N, dtype=stages.dtype)
+    for s, b in enumerate(bits):
+        lo = np.flatnonzero(((np.arange(N) >> b) & 1) == 0)
+        blocks = stages[s, ((lo >> (b + 1)) << b) | (lo & ((1 << b) - 1))]
+        x0, x1 = X[lo].copy(), X[lo + (1 << b)].copy()
+        X[lo] = blocks[:, 0, 0, None] * x0 + blocks[:, 0, 1, None] * x1
+        X[lo + (1 << b)] = blocks[:, 1, 0, None] * x0 + blocks[:, 1, 1, None] * x1
+    return X
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 4, 5, 8])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_bit_reversed_butterfly_is_one_width_one_kmatrix(L, dtype):
+    rng = np.random.default_rng(L)
+    N = 1 << L
+    stages = rng.standard_normal((L, N // 2, 2, 2))
+    if dtype == np.complex128:
+        stages = stages + 1j * rng.standard_normal(stages.shape)
+    descending = list(range(L - 1, -1, -1))
+    M = _dense_of_stages(stages, descending)[np.argsort(_bit_reversal(L))]  # P_br B
+    tw = bit_reversed_twiddles(stages)
+    assert tw.shape == (1, 2, L, N // 2, 2, 2) and tw.dtype == dtype
+    err = np.linalg.norm(kd.KMatrix(tw).todense() - M) / np.linalg.norm(M)
+    assert err < 1e-13
+    # and the factorization finds those stages back from P_br^-1 M
+    again = kd.KMatrix(bit_reversed_twiddles(factor_butterfly(M[_bit_reversal(L)], descending)))
+    assert np.linalg.norm(again.todense() - M) / np.linalg.norm(M) < 1e-12
+
+
+def test_analytic_completion_extends_the_rows():
+    rng = np.random.default_rng(0)
+    M = rng.standard_normal((5, 6))
+    for sign in (1, -1):
+        T = analytic_completion(M, 16, sign)
+        assert T.shape == (16, 16) and T.dtype == np.complex128
+        np.testing.assert_allclose(T.real[:5, :6], M, atol=1e-14)
+        np.testing.assert_allclose(T.real[:5, 6:12], sign * M[:, ::-1], atol=1e-14)
+        assert not np.any(T[5:]) and not np.any(T[:, 12:])
+    # a cosine row with a periodic even extension becomes an exponential
+    n = 8
+    k = 3
+    row = np.cos(np.pi * k * (2 * np.arange(n) + 1) / (2 * n))
+    T = analytic_completion(row[None, :], 16, 1)
+    np.testing.assert_allclose(T[0], np.exp(1j * np.pi * k * (2 * np.arange(2 * n) + 1) / (2 * n)),
+                               atol=1e-14)
+    assert analytic_completion(M, 8, 1) is None   # 2 * 6 > 8: no room
