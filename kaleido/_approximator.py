@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._constructors import identity_twiddles
+from ._constructors import bit_reversal, identity_twiddles
 from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
                          half_butterfly_twiddles)
 from ._kmatrix import KMatrix, _size_for
@@ -25,23 +25,14 @@ __all__ = ["KMatrixApproximator"]
 _DENSE_LIMIT = 1 << 24
 
 
-def _bit_reversal(N):
-    L = N.bit_length() - 1
-    i = np.arange(N)
-    r = np.zeros_like(i)
-    for b in range(L):
-        r |= ((i >> b) & 1) << (L - 1 - b)
-    return r
-
-
 def _permutations(N):
     """Structured input permutations tried by the hierarchical method."""
     even_odd = np.concatenate([np.arange(0, N, 2), np.arange(1, N, 2)])
     return {
-        "bit reversal": _bit_reversal(N),
+        "bit reversal": bit_reversal(N.bit_length() - 1),
         "even/odd": even_odd,
         "reversal": np.arange(N)[::-1].copy(),
-        "even/odd then bit reversal": even_odd[_bit_reversal(N)],
+        "even/odd then bit reversal": even_odd[bit_reversal(N.bit_length() - 1)],
     }
 
 
@@ -287,7 +278,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             yield f"identity, half {half}", KMatrix(tw, (N, N))
         # T = P_br B with B in the B* half's bit order (equivalently T = B' P_br,
         # B' in the B half's order) fits at width 1: bit_reversed_twiddles
-        br = _bit_reversal(N)
+        br = bit_reversal(N.bit_length() - 1)
         tw = bit_reversed_twiddles(factor_butterfly(T[br], list(range(L - 1, -1, -1))))
         yield "bit reversal", KMatrix(tw.astype(tw_dtype), (N, N))
         if not permutations or self.width < 2:

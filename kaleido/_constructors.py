@@ -60,6 +60,22 @@ def lower_positions(L, bit):
     return ((p >> bit) << (bit + 1)) | (p & low_mask)
 
 
+def pair_index(u, bit):
+    """Pair index of the lower position ``u`` in a stage mixing ``bit``
+    (the inverse of :func:`lower_positions`)."""
+    return ((u >> (bit + 1)) << bit) | (u & ((1 << bit) - 1))
+
+
+def bit_reversal(L):
+    """The bit reversal of ``range(2**L)``: ``r[i]`` is i with its L bits
+    reversed (an involution)."""
+    i = np.arange(1 << L, dtype=np.intp)
+    r = np.zeros_like(i)
+    for b in range(L):
+        r |= ((i >> b) & 1) << (L - 1 - b)
+    return r
+
+
 def _bit(u, j):
     """Bit ``j`` of every entry of the integer array ``u`` (0 or 1)."""
     return (u >> j) & 1

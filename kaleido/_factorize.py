@@ -25,7 +25,7 @@ SIAM J. Math. Data Sci. 2023), here peeling one stage per level.
 
 import numpy as np
 
-from ._constructors import identity_twiddles, lower_positions
+from ._constructors import identity_twiddles, lower_positions, pair_index
 
 __all__ = ["analytic_completion", "bit_reversed_twiddles", "factor_butterfly",
            "half_butterfly_twiddles"]
@@ -82,7 +82,7 @@ def factor_butterfly(M, bits):
         for i, bit in enumerate(remaining):
             pos |= ((local >> i) & 1) << bit
         u = (fixed[:, None] + pos[None, :]).ravel()
-        pair = ((u >> (b + 1)) << b) | (u & ((1 << b) - 1))
+        pair = pair_index(u, b)
         stages[k, pair, :, 0] = p0.reshape(-1, 2)
         stages[k, pair, :, 1] = p1.reshape(-1, 2)
         # the two halves of R become blocks 2g (bit b = 0) and 2g + 1
@@ -112,11 +112,6 @@ def half_butterfly_twiddles(M, half=1):
     tw = identity_twiddles(L, 1, stages.dtype)
     tw[0, half] = stages
     return tw
-
-
-def _pair_index(u, b):
-    """Pair index of the lower position u in a stage mixing bit b."""
-    return ((u >> (b + 1)) << b) | (u & ((1 << b) - 1))
 
 
 def _bit_of(u, j):
@@ -155,7 +150,7 @@ def bit_reversed_twiddles(stages):
 
     def orig_block(s, orig_u):
         q = L - 1 - s
-        return stages[s, _pair_index(orig_u, q)]
+        return stages[s, pair_index(orig_u, q)]
 
     # B* half: stage k mixes bit L-1-k
     for k in range(L):

@@ -519,17 +519,20 @@ class KMatrix:
 
     @classmethod
     def from_sparse(cls, S, dtype=None):
-        """Any sparse (or dense) matrix, exactly, as a width-1 K-matrix.
+        """Any sparse (or dense) matrix, exactly, as a K-matrix of width 1 or 2.
 
-        The nonzeros are split into ``Delta`` classes with at most one entry
-        per row and column (König's edge colouring; ``Delta`` is the largest
-        number of nonzeros in a row or column); each class is a permutation
-        times a diagonal, one Benes-routed network, and the classes are added
-        through expansion: the result has width 1 and size
-        ``next_pow2(max(shape)) * next_pow2(Delta)``, about
-        ``4 n Delta log(n Delta)`` parameters: compact when every row and
-        column holds few nonzeros, large when one is dense (a ValueError is
-        raised beyond 16x the dense size); see the module ``kaleido._sparse``.
+        Two constructions, whichever has fewer parameters (see the module
+        ``kaleido._sparse``): the nonzeros split into ``Delta`` classes with
+        at most one entry per row and column (König's edge colouring;
+        ``Delta`` is the largest number of nonzeros in a row or column), each
+        a Benes-routed permutation times a diagonal, added through expansion:
+        width 1 and size ``next_pow2(max(shape)) * next_pow2(Delta)``, about
+        ``4 n Delta log(n Delta)`` parameters; or, when rows or columns are
+        uneven, copy the inputs to a list of the nonzeros, reorder it, scale
+        and add it into the outputs (the step matrices of survey Thm 5.7):
+        width 2 and size ``next_pow2(nnz + empty rows and columns)``, about
+        ``8 nnz log(nnz)`` parameters. A ValueError is raised when both would
+        exceed 16x the dense matrix's size.
 
         Parameters
         ----------

@@ -1,22 +1,41 @@
-"""Any sparse matrix as one exact K-matrix of width 1.
+"""Any sparse matrix as one exact K-matrix of width 1 or 2.
 
-Construction. Let S be n_out x n_in with nnz nonzeros and Delta the largest
-number of nonzeros in a row or a column. By Koenig's edge-colouring theorem
-the nonzeros split into Delta classes, none with two entries in one row or
-one column. A class is a partial matching: ``S_c = P_c D_c`` with D_c the
-diagonal of its values (indexed by column) and P_c a permutation sending each
-of its columns to its row (completed arbitrarily on the zero columns). Each
-``P_c D_c`` is a width-1 K-matrix (Benes routing, D_c folded into the first
-stage), and the sum of the Delta terms is again width 1 on a network of size
-``N * 2^h``, ``2^h >= Delta``: the first h stages copy the input into 2^h
-blocks, the blocks run the terms side by side on the low bits, the last h
-stages add the blocks. Parameters: ``4 N 2^h log2(N 2^h)``, i.e. about
-``4 n Delta log(n Delta)`` (up to the rounding of n and Delta to powers of
-two). That is ``O(nnz log n)`` like the survey's construction (Dao et al.
-2020, Thm 5.7: width about 4 nnz / n) only when Delta is close to the mean
-count nnz / n; for random sparse matrices Delta is 2-3x the mean, and uneven
-rows or columns (a dense row makes Delta = n) cost up to n / mean times more.
-Above 16x the dense matrix's size from_sparse raises a ValueError.
+Two constructions; from_sparse takes the one with fewer parameters.
+
+Colouring (width 1). Let S be n_out x n_in with nnz nonzeros and Delta the
+largest number of nonzeros in a row or a column. By Koenig's edge-colouring
+theorem the nonzeros split into Delta classes, none with two entries in one
+row or one column. A class is a partial matching: ``S_c = P_c D_c`` with D_c
+the diagonal of its values (indexed by column) and P_c a permutation sending
+each of its columns to its row (completed arbitrarily on the zero columns).
+Each ``P_c D_c`` is a width-1 K-matrix (Benes routing, D_c folded into the
+first stage), and the sum of the Delta terms is again width 1 on a network
+of size ``N * 2^h``, ``2^h >= Delta``: the first h stages copy the input
+into 2^h blocks, the blocks run the terms side by side on the low bits, the
+last h stages add the blocks. Parameters: ``4 N 2^h log2(N 2^h)``, about
+``4 n Delta log(n Delta)``: compact when Delta is near the mean count
+nnz / n, up to n / mean times larger when rows or columns are uneven (a
+dense row makes Delta = n).
+
+Steps (width 2), for uneven rows and columns; the idea of survey Thm 5.7
+(Dao et al. 2020: ``S = P1 H P2 V P3`` with horizontal step matrices, width
+about 4 ceil(nnz / n)), done on a network of the size of the edge list
+instead of a sum of ceil(nnz / n) terms. Give every empty row and column a
+zero "edge" and let m be the number of edges, ``N = next_pow2(max(m, n))``.
+Then ``S = H D P V``: V copies x[j] to the edges of column j (edges sorted
+by column), P reorders the edges by row, D multiplies by the values and H
+adds the edges of row i into output i. H is a fan-in whose groups are
+consecutive runs of positions, ranked 0, 1, ... in order: after the stages
+on bits 0..k, the partial sum of group r over an aligned block of 2^(k+1)
+positions sits at offset ``r mod 2^(k+1)`` of the block; the stage on bit k
+moves both halves' partial sums of r to the output bit ``bit k of r``, where
+they add, and never two groups to one place (the groups meeting a block
+have consecutive ranks and at most as many as the block has positions).
+So H is one B half (bits ascending), V the transpose of such a fan-in (a B*
+half), and P a Benes permutation run in the other order (B then B*: the
+routing of ``P_br P P_br``, each stage moved to the mirrored bit), giving
+the chain V | P | H D = (B* B)(B* B): width 2 on size N, ``8 N log2 N``
+parameters, about ``8 nnz log(nnz)`` however uneven the rows are.
 
 The colouring is König's alternating-path algorithm: an edge (u, v) takes a
 colour a free at row u; if a is taken at column v, the path from v whose
@@ -27,7 +46,8 @@ at v and never reaches u.
 import numpy as np
 import scipy.sparse
 
-from ._constructors import identity_twiddles, route_permutation
+from ._constructors import (bit_reversal, identity_twiddles, lower_positions, pair_index,
+                            route_permutation)
 from ._validation import next_pow2
 
 __all__ = ["edge_colouring", "from_sparse"]
@@ -91,6 +111,83 @@ def _term_twiddles(rows, cols, values, N, dtype):
     return scale_inputs(K, d).twiddles
 
 
+def _fan_in(group, N, dtype):
+    """Stages (stage k on bit k) of the matrix adding position p into output
+    ``group[p]`` (groups: consecutive runs, ranked 0, 1, ...; -1 past the end)."""
+    L = N.bit_length() - 1
+    holding = np.full(N, -1, dtype=np.intp)
+    holding[:group.size] = group
+    stages = np.zeros((L, N // 2, 2, 2), dtype=dtype)
+    pairs = np.arange(N // 2)
+    for k in range(L):
+        u = lower_positions(L, k)
+        moved = np.full(N, -1, dtype=np.intp)
+        for col, pos in ((0, u), (1, u + (1 << k))):
+            r = holding[pos]
+            has = r >= 0
+            row = (r[has] >> k) & 1
+            stages[k, pairs[has], row, col] = 1
+            dest = u[has] + (row << k)
+            if np.any((moved[dest] >= 0) & (moved[dest] != r[has])):
+                raise RuntimeError("internal error: two groups met in a fan-in")
+            moved[dest] = r[has]
+        holding = moved
+    return stages
+
+
+def _mirror_stages(stages, bits):
+    """Stages of ``P_br S P_br`` for stages S on ``bits``: each moves to bit
+    ``L-1-b`` with its blocks re-indexed by the reversed positions."""
+    L = stages.shape[0]
+    br = bit_reversal(L)
+    out = np.empty_like(stages)
+    for j, b in enumerate(bits):
+        out[j] = stages[j, pair_index(br[lower_positions(L, L - 1 - b)], b)]
+    return out
+
+
+def _step_size(rows, cols, n_out, n_in):
+    m = rows.size + (n_out - np.unique(rows).size) + (n_in - np.unique(cols).size)
+    return max(2, next_pow2(max(m, n_out, n_in)))
+
+
+def _step_twiddles(rows, cols, values, n_out, n_in, dtype):
+    """Width-2 twiddles of S = H D P V (module docstring)."""
+    empty_rows = np.setdiff1d(np.arange(n_out), rows)
+    empty_cols = np.setdiff1d(np.arange(n_in), cols)
+    rows = np.concatenate([rows, empty_rows, np.zeros(empty_cols.size, dtype=np.intp)])
+    cols = np.concatenate([cols, np.zeros(empty_rows.size, dtype=np.intp), empty_cols])
+    values = np.concatenate([values.astype(dtype),
+                             np.zeros(empty_rows.size + empty_cols.size, dtype=dtype)])
+    m = rows.size
+    N = max(2, next_pow2(max(m, n_out, n_in)))
+    L = N.bit_length() - 1
+    by_row = np.lexsort((cols, rows))
+    by_col = np.lexsort((rows, cols))
+    tw = identity_twiddles(L, 2, dtype)
+    # V: the transpose of the fan-in of the column-sorted edges (stages
+    # reversed, blocks transposed): a B* half
+    tw[0, 0] = _fan_in(cols[by_col], N, dtype)[::-1].swapaxes(-1, -2)
+    # P: column order -> row order, (P z)[i] = z[perm[i]], routed B then B*
+    where_in_col = np.empty(m, dtype=np.intp)
+    where_in_col[by_col] = np.arange(m)
+    perm = np.arange(N)
+    perm[:m] = where_in_col[by_row]
+    br = bit_reversal(L)
+    routed = route_permutation(br[perm[br]]).astype(dtype)
+    tw[0, 1] = _mirror_stages(routed[0, 0], range(L - 1, -1, -1))
+    tw[1, 0] = _mirror_stages(routed[0, 1], range(L))
+    # H D: the fan-in of the row-sorted edges, values on its first stage
+    H = _fan_in(rows[by_row], N, dtype)
+    d = np.zeros(N, dtype=dtype)
+    d[:m] = values[by_row]
+    u = lower_positions(L, 0)
+    H[0, :, :, 0] *= d[u][:, None]
+    H[0, :, :, 1] *= d[u + 1][:, None]
+    tw[1, 1] = H
+    return tw
+
+
 def from_sparse(S, dtype=None):
     """The K-matrix equal to S (scipy sparse or dense), width 1."""
     from ._kmatrix import KMatrix
@@ -128,17 +225,20 @@ def from_sparse(S, dtype=None):
         col_deg = np.bincount(cols, minlength=n_in)
         delta = int(max(row_deg.max(), col_deg.max()))
         size = N * next_pow2(delta)
-        n_params = 4 * size * (size.bit_length() - 1)
+        colouring_params = 4 * size * (size.bit_length() - 1)
+        step_size = _step_size(rows, cols, n_out, n_in)
+        step_params = 8 * step_size * (step_size.bit_length() - 1)
+        n_params = min(colouring_params, step_params)
         budget = max(16 * n_out * n_in, 1 << 20)
         if n_params > budget:
-            where = (f"row {int(row_deg.argmax())}" if row_deg.max() >= col_deg.max()
-                     else f"column {int(col_deg.argmax())}")
             raise ValueError(
-                f"from_sparse would need {n_params} parameters (size {size}): {where} holds "
-                f"{delta} nonzeros and the construction grows with the busiest row or "
-                f"column; that exceeds 16x the dense matrix ({n_out * n_in} entries). Use "
-                "KMatrixApproximator, or split the dense rows/columns off."
+                f"from_sparse would need {n_params} parameters for {rows.size} nonzeros, "
+                f"more than 16x the dense matrix ({n_out * n_in} entries): S is too dense "
+                "for an exact K-matrix to pay off. Use KMatrixApproximator or a dense product."
             )
+        if step_params < colouring_params:
+            tw = _step_twiddles(rows, cols, values, n_out, n_in, dtype)
+            return KMatrix(tw, (n_out, n_in), expansion=tw.shape[3] * 2 // N)
     colour, delta = edge_colouring(rows, cols, n_out, n_in)
     if delta == 0:
         tw = identity_twiddles(L, 1, dtype)

@@ -18,17 +18,52 @@ from _helpers import assert_close_in_norm, rtol_for
 def test_random_sparse_matrices_exactly(shape, density, fmt):
     S = scipy.sparse.random(*shape, density=density, random_state=0, format=fmt)
     K = kd.KMatrix.from_sparse(S)
-    assert K.shape == shape and K.width == 1 and K.dtype == np.float64
+    assert K.shape == shape and K.width in (1, 2) and K.dtype == np.float64
     D = S.toarray()
     # every entry is one product of a value with 0/1 blocks: exact
     np.testing.assert_array_equal(K.todense(), D)
     x = np.random.default_rng(1).standard_normal((3, shape[1]))
     assert_close_in_norm(K.apply(x), x @ D.T, rtol_for(np.float64, K))
-    # size: next_pow2(n) times next_pow2(Delta)
-    A = (D != 0)
-    delta = max(A.sum(axis=0).max(), A.sum(axis=1).max())
-    n = 1 << max(1, (max(shape) - 1).bit_length())
-    assert K.size == n * (1 << int(delta - 1).bit_length())
+    assert K.n_params == min(_construction_params(D))
+
+
+def _pow2(m):
+    return 1 << max(1, int(m - 1).bit_length())
+
+
+def _construction_params(D):
+    """Parameters of the colouring (width 1, size n * next_pow2(Delta)) and
+    step (width 2, size next_pow2(edges incl. one per empty row/column))
+    constructions."""
+    A = D != 0
+    row_deg, col_deg = A.sum(axis=1), A.sum(axis=0)
+    delta = max(row_deg.max(), col_deg.max(), 1)
+    size = _pow2(max(D.shape)) * _pow2(delta) if delta > 1 else _pow2(max(D.shape))
+    colouring = 4 * size * (size.bit_length() - 1)
+    m = A.sum() + np.sum(row_deg == 0) + np.sum(col_deg == 0)
+    step = _pow2(max(m, *D.shape))
+    return colouring, 8 * step * (step.bit_length() - 1)
+
+
+@pytest.mark.parametrize("n, dense_rows, dense_cols", [(256, 2, 0), (1024, 3, 1), (1000, 0, 5)])
+def test_uneven_rows_stay_as_compact_as_the_survey_construction(n, dense_rows, dense_cols):
+    # a few dense rows/columns on a sparse background: Delta = n, so the
+    # colouring would cost ~n^2 log n; the step construction ~8 nnz log nnz
+    rng = np.random.default_rng(n)
+    D = scipy.sparse.random(n, n, density=3 / n, random_state=rng).toarray()
+    D[rng.choice(n, dense_rows, replace=False)] = rng.standard_normal(n)
+    D[:, rng.choice(n, dense_cols, replace=False)] = rng.standard_normal((n, 1))
+    K = kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
+    assert K.width == 2
+    x = rng.standard_normal((4, n))
+    assert_close_in_norm(K.apply(x), x @ D.T, rtol_for(np.float64, K))
+    np.testing.assert_array_equal(K.todense(), D)
+    nnz = np.count_nonzero(D)
+    # survey Thm 5.7: width 4 ceil(nnz / n) at size next_pow2(n)
+    N = _pow2(n)
+    thm = 4 * -(-nnz // n) * 4 * N * (N.bit_length() - 1)
+    assert K.n_params <= 1.5 * thm
+    assert K.n_params < min(_construction_params(D)[0], 16 * n * n) / 4
 
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float32])
@@ -53,7 +88,8 @@ def test_special_matrices():
     row[2] = np.arange(1, 9)       # one dense row: Delta = 8
     K = kd.KMatrix.from_sparse(row)
     np.testing.assert_array_equal(K.todense(), row)
-    assert K.size == 8 * 8
+    # steps: 8 + 7 edges (one per empty row) on size 16, width 2
+    assert K.size == 16 and K.width == 2
     ints = scipy.sparse.coo_array(([1, 2, 3], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
     # duplicates are summed, integers become float64
     K = kd.KMatrix.from_sparse(ints)
@@ -98,11 +134,32 @@ def test_edge_colouring_is_proper_with_delta_colours(n_rows, n_cols, data):
 
 
 def test_refuses_constructions_far_larger_than_the_dense_matrix():
+    D = np.ones((256, 256))
+    with pytest.raises(ValueError, match="too dense"):
+        kd.KMatrix.from_sparse(D)
+    # a dense row alone is fine: 2 * 4096 edges, size 8192, 852k parameters
     D = np.zeros((4096, 4096))
-    D[7] = 1.0   # one dense row: the network would have size 4096^2
-    with pytest.raises(ValueError, match="row 7 holds 4096 nonzeros"):
-        kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
-    D2 = np.eye(256)
-    D2[:, 3] = 1.0
-    with pytest.raises(ValueError, match="column 3"):
-        kd.KMatrix.from_sparse(D2)
+    D[7] = np.arange(4096.0)
+    K = kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
+    assert K.size == 8192 and K.width == 2
+    x = np.random.default_rng(3).standard_normal((2, 4096))
+    assert_close_in_norm(K.apply(x), x @ D.T, rtol_for(np.float64, K))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 20), st.data())
+def test_step_construction_on_any_pattern(n_out, n_in, data):
+    # the width-2 construction by itself, whatever from_sparse would choose
+    from kaleido._sparse import _step_twiddles
+
+    cells = sorted(data.draw(st.sets(st.tuples(st.integers(0, n_out - 1),
+                                                st.integers(0, n_in - 1)))))
+    rows = np.array([c[0] for c in cells], dtype=np.intp)
+    cols = np.array([c[1] for c in cells], dtype=np.intp)
+    values = np.arange(1, rows.size + 1) * (1 - 0.5j)
+    tw = _step_twiddles(rows, cols, values, n_out, n_in, np.complex128)
+    N = tw.shape[3] * 2
+    D = np.zeros((n_out, n_in), dtype=complex)
+    D[rows, cols] = values
+    K = kd.KMatrix(tw, (n_out, n_in), expansion=N // (1 << max(1, (max(n_out, n_in) - 1).bit_length())))
+    np.testing.assert_array_equal(K.todense(), D)
