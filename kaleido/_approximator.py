@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constructors import bit_reversal, identity_twiddles
 from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
-                         half_butterfly_twiddles)
+                         factor_kmatrix, half_butterfly_twiddles)
 from ._kmatrix import KMatrix, _size_for
 from ._linear_operator import KMatrixOperator
 from ._training import AdamOptimizer
@@ -51,9 +51,11 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
 
     Methods:
 
-    * "hierarchical": an exact butterfly factorization by rank-one splits
-      (O(N^2), no tuning; see ``kaleido._factorize``) of
-      ``P_out^-1 M P_in^-1`` in either half of the network. At width 1,
+    * "hierarchical": exact factorizations, O(N^2) each, no tuning (see
+      ``kaleido._factorize``): of a whole width-1 K-matrix (both halves:
+      2 x 2 eigenproblems peel the outer stages, then the two inner
+      K-matrices), and by rank-one splits of ``P_out^-1 M P_in^-1`` in
+      either half of the network. At width 1,
       ``P`` is the identity or the bit reversal (an FFT's permutation, which
       costs no width: ``bit_reversed_twiddles``); from width 2 on also other
       structured permutations (bit reversal, even/odd, reversal and a
@@ -64,8 +66,9 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
       columns), which turns sampled cosines and sines into complex
       exponentials and needs ``N >= 2 n_in`` (``2 n_out``), e.g.
       ``expansion=2``. It recovers any matrix of these forms -- the DFT, the
-      Hadamard transform, a butterfly factor product, the DCT-II/III and
-      DST-II/III (through the completion) -- to rounding.
+      Hadamard transform, a butterfly factor product, a width-1 K-matrix
+      with blocks in general position, the DCT-II/III and DST-II/III
+      (through the completion) -- to rounding.
     * "gradient": Adam on ``||K - M||_F^2`` through the compiled vjp kernel
       (step size halved when the error stalls for 20 steps), started from the
       hierarchical fit when that is within 10% of M, else from a random
@@ -281,6 +284,12 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         br = bit_reversal(N.bit_length() - 1)
         tw = bit_reversed_twiddles(factor_butterfly(T[br], list(range(L - 1, -1, -1))))
         yield "bit reversal", KMatrix(tw.astype(tw_dtype), (N, N))
+        # a width-1 K-matrix in general position, both halves at once; on
+        # other matrices its blocks can be huge (no overflow into float32)
+        with np.errstate(over="ignore", invalid="ignore"):
+            tw = factor_kmatrix(T).astype(tw_dtype)
+        if np.all(np.isfinite(tw)):
+            yield "both halves", KMatrix(tw, (N, N))
         if not permutations or self.width < 2:
             return
         # each other structured permutation is one Benes-routed block: one

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._constructors import identity_twiddles, lower_positions, pair_index
 
-__all__ = ["analytic_completion", "bit_reversed_twiddles", "factor_butterfly",
+__all__ = ["analytic_completion", "bit_reversed_twiddles", "factor_butterfly", "factor_kmatrix",
            "half_butterfly_twiddles"]
 
 
@@ -220,3 +220,146 @@ def analytic_completion(M, N, sign):
     T = np.zeros((N, N), dtype=np.result_type(M.dtype, np.complex64))
     T[:n_out, :2 * m] = np.fft.ifft(spectrum, axis=1)
     return T
+
+
+def _inv2(X):
+    """Inverses of stacked 2 x 2 matrices (inf/nan where singular)."""
+    det = X[..., 0, 0] * X[..., 1, 1] - X[..., 0, 1] * X[..., 1, 0]
+    adj = np.empty_like(X)
+    adj[..., 0, 0], adj[..., 1, 1] = X[..., 1, 1], X[..., 0, 0]
+    adj[..., 0, 1], adj[..., 1, 0] = -X[..., 0, 1], -X[..., 1, 0]
+    return adj / det[..., None, None], np.abs(det)
+
+
+def _mul2(X, Y):
+    """Products of stacked 2 x 2 matrices (broadcast), without matmul's
+    per-matrix overhead."""
+    X0, X1 = X[..., 0, :], X[..., 1, :]
+    Y0, Y1 = Y[..., :, 0], Y[..., :, 1]
+    out = np.empty(np.broadcast_shapes(X.shape, Y.shape), dtype=np.result_type(X, Y))
+    out[..., 0, 0] = X0[..., 0] * Y0[..., 0] + X0[..., 1] * Y0[..., 1]
+    out[..., 0, 1] = X0[..., 0] * Y1[..., 0] + X0[..., 1] * Y1[..., 1]
+    out[..., 1, 0] = X1[..., 0] * Y0[..., 0] + X1[..., 1] * Y0[..., 1]
+    out[..., 1, 1] = X1[..., 0] * Y1[..., 0] + X1[..., 1] * Y1[..., 1]
+    return out
+
+
+def _top_eigenvector(gram):
+    """Unit eigenvector of the largest eigenvalue of stacked 2 x 2 Gram matrices."""
+    return np.linalg.eigh(gram)[1][..., :, 1]
+
+
+def _row_directions(R):
+    """For R (G, i, j, r, q): the unit direction of the rows R[g, :, j, r]
+    (2-vectors over q), dominant over all i: (G, j, r, q)."""
+    return _top_eigenvector(np.einsum("gijra,gijrb->gjrab", R, np.conjugate(R)))
+
+
+def _column_directions(Q):
+    """For Q (G, i, j, p, r): the unit direction of the columns Q[g, i, :, :, r]
+    (2-vectors over p), dominant over all j: (G, i, p, r)."""
+    return np.swapaxes(_top_eigenvector(np.einsum("gijar,gijbr->girab", Q, np.conjugate(Q))),
+                       -1, -2)
+
+
+def _parallel_misfit(a, b):
+    """|sin| of the angle between the 2-vectors a and b (0: parallel)."""
+    cross = np.abs(a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0])
+    return cross / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-300)
+
+
+def factor_kmatrix(M, n_candidates=4, n_refine=3):
+    """Twiddles (1, 2, L, N // 2, 2, 2) of a width-1 K-matrix (both halves)
+    equal to M when M is one in general position.
+
+    A width-1 K-matrix is ``M = T_out diag(M_0, M_1) T_in``: the first stage
+    of the B* half (T_in) and the last of the B half (T_out) mix the top
+    bit, and nothing between them does, so the inner network is two
+    independent width-1 K-matrices of half the size. For the row pair i
+    (rows i, i + N/2) and the column pair j, the 2 x 2 block of M is
+    ``E_ij = O_i diag(M_0[i, j], M_1[i, j]) I_j`` with O_i, I_j the blocks
+    of T_out, T_in. Hence for any k, j, j'
+
+        Y_i = E_ij E_kj^-1 E_kj' E_ij'^-1 = O_i Lambda O_i^-1,
+
+    Lambda diagonal: O_i's columns are the eigenvectors of Y_i (of a few
+    choices of (k, j, j') the one with the best separated eigenvalues), in
+    an order matched to one reference row pair. Then, twice or more, the
+    rows of ``O_i^-1 E_ij`` are multiples of I_j's rows (their dominant
+    direction over all i gives I_j) and the columns of ``E_ij I_j^-1``
+    multiples of O_i's (over all j): this uses every entry and removes the
+    rounding of the 2 x 2 eigenproblems. The coefficients along I_j's rows
+    are M_0 and M_1, factored the same way, all blocks of a level at once;
+    a level costs O(N^2) and halves the next: O(N^2) in all. At size 2 the
+    block goes to the B half. A matrix that is not such a product (or is
+    degenerate: a Hadamard matrix, whose blocks are all equal, defeats the
+    eigenvectors) gets some finite approximation, measured by the caller.
+    """
+    M = np.asarray(M)
+    N = M.shape[0]
+    L = N.bit_length() - 1
+    if M.shape != (N, N) or N != 1 << L or L < 1:
+        raise ValueError(f"M must be square with a power-of-two size, got {M.shape}")
+    dtype = np.result_type(M.dtype, np.float64)
+    tw = identity_twiddles(L, 1, dtype)
+    A = M.astype(dtype)[np.newaxis]
+    fixed = np.zeros(1, dtype=np.int64)   # value of the peeled (top) bits of each block
+    with np.errstate(all="ignore"):
+        for d in range(L - 1):
+            b = L - 1 - d
+            G, n = A.shape[:2]
+            h = n // 2
+            g, gi, ii = np.arange(G), np.arange(G)[:, None], np.arange(h)[None, :]
+            E = A.reshape(G, 2, h, 2, h).transpose(0, 2, 4, 1, 3)   # (G, i, j, p, q)
+            E_inv, det = _inv2(E)
+            columns = np.argsort(-det.sum(axis=1), axis=1)            # best conditioned first
+            best_sep = np.full((G, h), -1.0)
+            O = np.zeros((G, h, 2, 2), dtype=dtype)
+            O[...] = np.eye(2)
+            for c in range(min(n_candidates, h)):
+                j1, j2 = columns[:, c], columns[:, (c + 1) % h]
+                k = np.argsort(-det[g, :, j1] * det[g, :, j2], axis=1)[:, c % h]
+                middle = _mul2(E_inv[g, k, j1], E[g, k, j2])[:, None]
+                Y = _mul2(_mul2(E[gi, ii, j1[:, None]], middle), E_inv[gi, ii, j2[:, None]])
+                ok = np.all(np.isfinite(Y), axis=(-2, -1))
+                w, V = np.linalg.eig(np.where(ok[..., None, None], Y, np.eye(2)))
+                sep = np.abs(w[..., 0] - w[..., 1]) / (np.abs(w[..., 0]) + np.abs(w[..., 1]))
+                if dtype.kind != "c":  # a real block has real eigenvectors
+                    ok &= np.all(w.imag == 0, axis=-1)
+                    V = V.real
+                sep = np.where(ok & np.isfinite(sep), sep, -0.5)
+                better = sep > best_sep
+                best_sep = np.where(better, sep, best_sep)
+                O[better] = V[better]
+            # order the eigenvectors alike: rows of O_i^-1 E_ij (at the best
+            # column) parallel to those of a reference row pair
+            R = _mul2(_inv2(O)[0][:, :, None], E)
+            j1 = columns[:, 0]
+            ref = R[g, np.argmax(best_sep, axis=1), j1]                # (G, r, q)
+            Rj = R[gi, ii, j1[:, None]]
+            keep = (_parallel_misfit(Rj[..., 0, :], ref[:, None, 0])
+                    + _parallel_misfit(Rj[..., 1, :], ref[:, None, 1]))
+            swap = (_parallel_misfit(Rj[..., 1, :], ref[:, None, 0])
+                    + _parallel_misfit(Rj[..., 0, :], ref[:, None, 1]))
+            O = np.where((swap < keep)[..., None, None], O[..., ::-1], O)
+            R = _mul2(_inv2(O)[0][:, :, None], E)
+            # row pairs whose eigenvectors are unreliable do not vote for I
+            # until their O_i has been recomputed from I
+            trusted = best_sep > 1e-6 * best_sep.max(axis=1, keepdims=True)
+            R = np.where(trusted[:, :, None, None, None], R, 0)
+            for _ in range(n_refine):
+                # I_j's rows (unit): dominant direction of rows r of R over i
+                I = _row_directions(R)                                 # (G, j, r, q)
+                O = _column_directions(_mul2(E, _inv2(I)[0][:, None]))       # (G, i, p, r)
+                R = _mul2(_inv2(O)[0][:, :, None], E)
+            I = _row_directions(R)
+            coef = np.einsum("gijrq,gjrq->grij", R, np.conjugate(I))  # M_r[i, j]
+            lower = (fixed[:, None] + np.arange(h)[None, :]).ravel()
+            tw[0, 0, d, pair_index(lower, b)] = I.reshape(-1, 2, 2)    # B* stage on bit b
+            tw[0, 1, b, pair_index(lower, b)] = O.reshape(-1, 2, 2)    # B stage on bit b
+            A = coef.reshape(2 * G, h, h)
+            fixed = np.stack([fixed, fixed | (1 << b)], axis=1).ravel()
+    tw[0, 1, 0, pair_index(fixed, 0)] = A       # size 2: the whole block in the B half
+    if not np.all(np.isfinite(tw)):
+        tw[~np.isfinite(tw)] = 0
+    return tw

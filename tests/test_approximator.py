@@ -47,6 +47,21 @@ def test_bit_reversed_butterflies_at_width_one_or_two():
                            "hierarchical: input bit reversal, half 0")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_random_width_one_kmatrix_recovered_exactly(dtype):
+    # B1 B2^T: neither half alone holds it (a single butterfly leaves ~0.5)
+    n = 256
+    M = kd.KMatrix.random(n, dtype=dtype, random_state=11).todense()
+    est = kd.KMatrixApproximator(max_iter=0).fit(M)
+    assert est.method_ == "hierarchical: both halves" and est.kmatrix_.width == 1
+    assert est.relative_error_ < 1e-12
+    half = kd.KMatrixApproximator(method="hierarchical", max_iter=0)
+    half._butterfly_fits = lambda T, tw_dtype, permutations=True: (
+        (name, K) for name, K in type(half)._butterfly_fits(half, T, tw_dtype, permutations)
+        if name != "both halves")
+    assert half.fit(M).relative_error_ > 0.3
+
+
 def test_hadamard_and_butterfly_products_at_width_one():
     H = scipy.linalg.hadamard(512).astype(float)
     est = kd.KMatrixApproximator().fit(H)

@@ -125,3 +125,35 @@ def test_analytic_completion_extends_the_rows():
     np.testing.assert_allclose(T[0], np.exp(1j * np.pi * k * (2 * np.arange(2 * n) + 1) / (2 * n)),
                                atol=1e-14)
     assert analytic_completion(M, 8, 1) is None   # 2 * 6 > 8: no room
+
+
+@pytest.mark.parametrize("N", [2, 4, 8, 64, 256])
+@pytest.mark.parametrize("dtype, init", [(np.float64, "ortho"), (np.complex128, "ortho"),
+                                         (np.complex128, "normal"), (np.float64, "normal")])
+def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
+    from kaleido._factorize import factor_kmatrix
+
+    M = kd.KMatrix.random(N, init=init, dtype=dtype, random_state=N).todense()
+    tw = factor_kmatrix(M)
+    assert tw.shape == (1, 2, N.bit_length() - 1, N // 2, 2, 2) and tw.dtype == dtype
+    err = np.linalg.norm(kd.KMatrix(tw).todense() - M) / np.linalg.norm(M)
+    # Gaussian blocks multiply into ill-conditioned matrices: the 2 x 2
+    # eigenproblems lose digits level by level
+    assert err < (1e-8 if (init, dtype) == ("normal", np.float64) else 1e-12)
+
+
+def test_factor_kmatrix_degrades_gracefully():
+    from kaleido._factorize import factor_kmatrix
+
+    rng = np.random.default_rng(0)
+    K = kd.KMatrix.random(128, random_state=1).todense()
+    for eps in (1e-6, 1e-3):
+        noise = rng.standard_normal(K.shape)
+        M = K + eps * noise * np.linalg.norm(K) / np.linalg.norm(noise)
+        fit = kd.KMatrix(factor_kmatrix(M)).todense()
+        # about as close to M as K itself is
+        assert np.linalg.norm(fit - M) / np.linalg.norm(M) < 1.5 * eps
+    # no structure: some finite answer (the approximator measures and drops it)
+    assert np.all(np.isfinite(factor_kmatrix(rng.standard_normal((64, 64)))))
+    with pytest.raises(ValueError, match="power-of-two"):
+        factor_kmatrix(np.ones((6, 6)))
