@@ -57,8 +57,8 @@ def test_random_width_one_kmatrix_recovered_exactly(dtype):
     assert est.relative_error_ < 1e-12
     half = kd.KMatrixApproximator(method="hierarchical", max_iter=0)
     half._butterfly_fits = lambda T, tw_dtype, permutations=True: (
-        (name, K) for name, K in type(half)._butterfly_fits(half, T, tw_dtype, permutations)
-        if name != "both halves")
+        fit for fit in type(half)._butterfly_fits(half, T, tw_dtype, permutations)
+        if fit[1] != "both halves")
     assert half.fit(M).relative_error_ > 0.3
 
 
@@ -214,3 +214,34 @@ def test_structured_permutations_on_either_side(width, side):
         assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
     # at width 1 no permutation is available: the fit is only approximate
     assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
+
+
+def test_lbfgs_solvers():
+    D = scipy.fft.dct(np.eye(16), norm="ortho", axis=0)
+    params = dict(field="complex", expansion=2, method="gradient", max_iter=300,
+                  learning_rate=3e-2, random_state=0)
+    adam = kd.KMatrixApproximator(**params).fit(D)
+    both = kd.KMatrixApproximator(solver="adam+lbfgs", **params).fit(D)
+    # the same Adam run, then L-BFGS from its best: never worse, here better
+    assert both.loss_curve_[:300] == adam.loss_curve_
+    assert both.n_iter_ == len(both.loss_curve_) > 300
+    assert both.relative_error_ < 0.5 * adam.relative_error_
+    measured = np.linalg.norm(both.kmatrix_.todense() - D) / np.linalg.norm(D)
+    assert both.relative_error_ == pytest.approx(measured, rel=1e-9)
+    # L-BFGS alone, and matrix-free on fixed probes
+    K0 = kd.KMatrix.random(32, random_state=5).todense()
+    lbfgs = kd.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
+                                   random_state=0).fit(K0)
+    assert lbfgs.n_iter_ <= 100 and lbfgs.relative_error_ < lbfgs.loss_curve_[0] < 1
+    op = aslinearoperator(K0)
+    from kaleido import _approximator
+
+    limit = _approximator._DENSE_LIMIT
+    try:
+        _approximator._DENSE_LIMIT = 100
+        est = kd.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
+                                     random_state=0).fit(op)
+    finally:
+        _approximator._DENSE_LIMIT = limit
+    true = np.linalg.norm(est.kmatrix_.todense() - K0) / np.linalg.norm(K0)
+    assert true < 0.9 and 0.5 * true <= est.relative_error_ <= 2 * true
