@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._constructors import bit_reversal, identity_twiddles
 from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
@@ -473,9 +474,13 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             if err <= self.tol:
                 raise StopIteration
 
-        scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
-                                method="L-BFGS-B", callback=callback,
-                                options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})
+        # L-BFGS-B's vector operations go through BLAS, whose threaded sums
+        # depend on the thread count: one BLAS thread keeps fits identical
+        # (the products still use every OpenMP thread)
+        with threadpool_limits(1, user_api="blas"):
+            scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
+                                    method="L-BFGS-B", callback=callback,
+                                    options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})
         return state["best"]
 
     def _scale_to(self, K, M, norm_M, complex_target):

@@ -231,3 +231,20 @@ def test_concurrent_calls_from_python_threads(kmatrices, dtype):
             got = list(pool.map(lambda X: K.apply(X, workers=2), inputs))
             for g, e in zip(got, expected):
                 assert np.array_equal(g, e)
+
+
+@pytest.mark.parametrize("params", [
+    dict(width=2, method="gradient", max_iter=30),
+    dict(field="complex", expansion=2, method="gradient", max_iter=15, solver="adam+lbfgs"),
+    dict(width=1),  # hierarchical, then Adam from its fit
+])
+def test_approximator_identical_across_threads(params):
+    M = np.random.default_rng(4).standard_normal((200, 256))
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            est = kd.KMatrixApproximator(random_state=0, **params).fit(M)
+        fits.append(est)
+    assert np.array_equal(fits[0].kmatrix_.twiddles, fits[1].kmatrix_.twiddles)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    assert fits[0].method_ == fits[1].method_
