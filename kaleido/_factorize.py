@@ -284,7 +284,7 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3):
 
     Lambda diagonal: O_i's columns are the eigenvectors of Y_i (of a few
     choices of (k, j, j') the one with the best separated eigenvalues), in
-    an order matched to one reference row pair. Then, twice or more, the
+    an order matched to one reference row pair. Then, ``n_refine`` times, the
     rows of ``O_i^-1 E_ij`` are multiples of I_j's rows (their dominant
     direction over all i gives I_j) and the columns of ``E_ij I_j^-1``
     multiples of O_i's (over all j): this uses every entry and removes the
@@ -314,8 +314,7 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3):
             E_inv, det = _inv2(E)
             columns = np.argsort(-det.sum(axis=1), axis=1)            # best conditioned first
             best_sep = np.full((G, h), -1.0)
-            O = np.zeros((G, h, 2, 2), dtype=dtype)
-            O[...] = np.eye(2)
+            O = np.broadcast_to(np.eye(2, dtype=dtype), (G, h, 2, 2)).copy()
             for c in range(min(n_candidates, h)):
                 j1, j2 = columns[:, c], columns[:, (c + 1) % h]
                 k = np.argsort(-det[g, :, j1] * det[g, :, j2], axis=1)[:, c % h]
@@ -350,7 +349,7 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3):
             for _ in range(n_refine):
                 # I_j's rows (unit): dominant direction of rows r of R over i
                 I = _row_directions(R)                                 # (G, j, r, q)
-                O = _column_directions(_mul2(E, _inv2(I)[0][:, None]))       # (G, i, p, r)
+                O = _column_directions(_mul2(E, _inv2(I)[0][:, None]))  # (G, i, p, r)
                 R = _mul2(_inv2(O)[0][:, :, None], E)
             I = _row_directions(R)
             coef = np.einsum("gijrq,gjrq->grij", R, np.conjugate(I))  # M_r[i, j]
