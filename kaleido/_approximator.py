@@ -1,6 +1,7 @@
 """KMatrixApproximator: fit a given matrix or operator by a fast K-matrix."""
 
 import numbers
+import threading
 import time
 
 import numpy as np
@@ -25,6 +26,10 @@ __all__ = ["KMatrixApproximator"]
 
 # a LinearOperator is materialized (n_in products) up to this many entries
 _DENSE_LIMIT = 1 << 24
+
+# threadpoolctl's limits are process-wide and their save/restore is not
+# thread-safe: fits in several Python threads take turns to hold one
+_BLAS_LIMIT_LOCK = threading.Lock()
 
 
 def _permutations(N):
@@ -56,7 +61,8 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     * "hierarchical": exact factorizations, O(N^2) each, no tuning (see
       ``kaleido._factorize``): of a whole width-1 K-matrix (both halves:
       2 x 2 eigenproblems peel the outer stages, then the two inner
-      K-matrices), and by rank-one splits of ``P_out^-1 M P_in^-1`` in
+      K-matrices; square power-of-two M only, as zero padding breaks the
+      general position it needs), and by rank-one splits of ``P_out^-1 M P_in^-1`` in
       either half of the network. At width 1,
       ``P`` is the identity or the bit reversal (an FFT's permutation, which
       costs no width: ``bit_reversed_twiddles``); from width 2 on also other
@@ -68,8 +74,8 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
       columns), which turns sampled cosines and sines into complex
       exponentials and needs ``N >= 2 n_in`` (``2 n_out``), e.g.
       ``expansion=2``. It recovers any matrix of these forms -- the DFT, the
-      Hadamard transform, a butterfly factor product, a width-1 K-matrix
-      with blocks in general position, the DCT-II/III and DST-II/III
+      Hadamard transform, a butterfly factor product, a (square) width-1
+      K-matrix with blocks in general position, the DCT-II/III and DST-II/III
       (through the completion) -- to rounding.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
@@ -90,7 +96,8 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         Gradient steps.
     tol : float, default=1e-10
         Target relative error: "auto" skips the gradient below it, and the
-        gradient stops there.
+        gradient stops there. Raised to 100 eps of the working precision
+        (1.2e-5 for float32) when below.
     learning_rate : float, default=1e-2
         Adam's initial step size (halved when the error stalls).
     solver : {"adam", "lbfgs", "adam+lbfgs"}, default="adam"
@@ -99,8 +106,12 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         Adam then L-BFGS from Adam's best (``max_iter`` each; ``n_iter_`` and
         ``loss_curve_`` count both). An L-BFGS iteration costs several
         products (its line search): from a random start it did worse than
-        Adam in more time (DCT-II n=64, 3000 iterations: 0.10 in 30 s vs
-        0.035 in 0.7 s), but it keeps improving where Adam plateaus.
+        Adam (DCT-II n=64, 3000 iterations: 0.10 in 2.0 s vs 0.035 in
+        0.7 s), but it keeps improving where Adam plateaus (Adam then
+        L-BFGS: 0.018 in 2.9 s). L-BFGS-B runs its vector operations on one
+        BLAS thread, which keeps fits independent of the thread count;
+        threadpoolctl's limit is process-wide, so fits in concurrent Python
+        threads take turns for that part.
     field : {"auto", "real", "complex"}, default="auto"
         "complex" fits a real M by the real part of a complex K-matrix
         (:attr:`KMatrix.real`); "auto" is "complex" for a complex M, else
@@ -122,7 +133,8 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     n_iter_ : int
         Gradient steps taken (0 for a hierarchical fit).
     loss_curve_ : list of float
-        Relative error after every gradient step.
+        Relative error at every gradient iteration (Adam: before its step;
+        L-BFGS: after its iteration).
     n_features_in_ : int
         ``n_in``.
 
@@ -220,14 +232,25 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         real_dtype = np.finfo(dtype).dtype
         tw_dtype = complex_dtype_of(real_dtype) if field == "complex" else real_dtype
         self._rng = check_random_state(self.random_state)
+        # a tolerance below the working precision's rounding cannot be met
+        self._tol = max(self.tol, 100 * float(np.finfo(real_dtype).eps))
         self.n_iter_ = 0
         self.loss_curve_ = []
         start = time.perf_counter()
+        # entries whose squares could overflow or underflow: work on M
+        # scaled by 2^-k (exact), scale the fit back by 2^k at the end
+        exponent = 0
+        if dense is not None and dense.size:
+            peak = float(np.max(np.abs(dense)))
+            bound = 2.0 ** (np.finfo(real_dtype).maxexp // 4)
+            if peak > 0 and not 1 / bound < peak < bound:
+                exponent = int(np.round(np.log2(peak)))
+                dense = _times_power_of_two(dense, -exponent)
         candidate = None
         if self.method in ("auto", "hierarchical") and dense is not None:
             candidate = self._hierarchical(dense, n_out, n_in, tw_dtype, complex_target)
         if candidate is not None and (self.method == "hierarchical"
-                                      or candidate[1] <= self.tol):
+                                      or candidate[1] <= self._tol):
             K, err, name = candidate
             self.method_ = f"hierarchical: {name}"
         elif self.method == "hierarchical":
@@ -236,9 +259,15 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         else:
             K, err = self._gradient(dense, op, n_out, n_in, tw_dtype, complex_target, candidate)
             self.method_ = "gradient"
-            if candidate is not None and candidate[1] < err:
+            if candidate is not None and candidate[1] <= err:  # e.g. Adam found no better
                 K, err, name = candidate
                 self.method_ = f"hierarchical: {name}"
+        if exponent:
+            # spread 2^exponent over the stages of the first block (no overflow)
+            stages = K.twiddles[0].reshape(-1, *K.twiddles.shape[3:])
+            parts = np.diff(np.round(np.linspace(0, exponent, len(stages) + 1)))
+            for stage, part in zip(stages, parts):
+                stage[...] = _times_power_of_two(stage, int(part))
         if field == "real" or complex_target:
             self.kmatrix_ = K
         else:
@@ -260,21 +289,34 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         padded[:n_out, :n_in] = M
         norm_M = frobenius(M)
         # (name, N x N target, transposed): the fit of a transposed target is
-        # transposed back
-        targets = [("", padded, False)]
+        # transposed back. A completion is built when a fit needs it and kept
+        # only while the next fits use it (each is N x N complex)
+        held = {}   # the one completion kept: {"key": ..., "value": ...}
+
+        def completion(A, sign):
+            def build():
+                if held.get("key") != (id(A), sign):
+                    held.clear()   # free the previous one first
+                    held["value"] = analytic_completion(A, N, sign)
+                    held["key"] = (id(A), sign)
+                return held["value"]
+            return build
+
+        targets = [("", lambda: padded, False)]
         if not complex_target and tw_dtype.kind == "c":
             # complex completions of a real M, for K.real; the columns' are
             # the rows' of M^T
             for side, A, transposed in (("rows", M, False), ("columns", M.T, True)):
+                if 2 * A.shape[1] > N:
+                    continue   # no room for the extension
                 for kind, sign in (("even", 1), ("odd", -1)):
-                    T = analytic_completion(A, N, sign)
-                    if T is not None:
-                        targets.append((f"analytic {side} ({kind} extension), ", T, transposed))
+                    targets.append((f"analytic {side} ({kind} extension), ",
+                                    completion(A, sign), transposed))
         # every target's cheap fits first, then the costlier ones
         fits = [(rank, i, prefix, transposed, name, fit)
                 for i, (prefix, target, transposed) in enumerate(targets)
                 # structured permutations for the completions would be 8x the work
-                for rank, name, fit in self._butterfly_fits(target, tw_dtype,
+                for rank, name, fit in self._butterfly_fits(target, N, tw_dtype,
                                                             permutations=not prefix)]
         fits.sort(key=lambda item: item[:2])
         best = None
@@ -284,29 +326,29 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
                 continue
             if transposed:
                 K = K.T
-            K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in)), self.width)
+            K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in), expansion=self.expansion),
+                              self.width)
             err = _relative_error(self._as_model(K, complex_target), M, norm_M)
             if self.verbose > 1:
                 print(f"  hierarchical, {prefix}{name}: {err:.3e}")
-            if best is None or err < best[1]:
+            if best is None or err < best[1] or not np.isfinite(best[1]):
                 best = (K, err, prefix + name)
-            if err <= self.tol:
+            if err <= self._tol:
                 return best
         return best
 
-    def _butterfly_fits(self, T, tw_dtype, permutations=True):
+    def _butterfly_fits(self, target, N, tw_dtype, permutations=True):
         """(cost rank, name, fit) for the hierarchical fits of the square
-        target T; ``fit()`` returns an N x N KMatrix (or None), lazily."""
-        N = T.shape[0]
+        N x N matrix ``target()``; ``fit()`` returns a KMatrix (or None)."""
         L = N.bit_length() - 1
 
-        def half_fit(target, half):
-            return KMatrix(half_butterfly_twiddles(target, half).astype(tw_dtype), (N, N))
+        def half_fit(T, half):
+            return KMatrix(half_butterfly_twiddles(T, half).astype(tw_dtype), (N, N))
 
         def bit_reversed_fit():
             # T = P_br B with B in the B* half's bit order (equivalently
             # T = B' P_br, B' in the B half's order): width 1
-            tw = bit_reversed_twiddles(factor_butterfly(T[bit_reversal(L)],
+            tw = bit_reversed_twiddles(factor_butterfly(target()[bit_reversal(L)],
                                                         list(range(L - 1, -1, -1))))
             return KMatrix(tw.astype(tw_dtype), (N, N))
 
@@ -314,17 +356,18 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             # a width-1 K-matrix in general position; on other matrices its
             # blocks can be huge (no overflow into float32)
             with np.errstate(over="ignore", invalid="ignore"):
-                tw = factor_kmatrix(T).astype(tw_dtype)
+                tw = factor_kmatrix(target()).astype(tw_dtype)
             return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
 
         def permuted_fit(perm_in, perm_out, half):
             # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
-            target = T if perm_in is None else T[:, perm_in]
+            T = target()
+            T = T if perm_in is None else T[:, perm_in]
             if perm_out is not None:
-                unpermuted = np.empty_like(target)
-                unpermuted[perm_out] = target
-                target = unpermuted
-            K = half_fit(target, half)
+                unpermuted = np.empty_like(T)
+                unpermuted[perm_out] = T
+                T = unpermuted
+            K = half_fit(T, half)
             if perm_in is not None:
                 K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
             if perm_out is not None:
@@ -332,7 +375,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             return K
 
         for half in (1, 0):
-            yield 0, f"identity, half {half}", lambda half=half: half_fit(T, half)
+            yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
         yield 0, "bit reversal", bit_reversed_fit
         yield 1, "both halves", both_halves_fit
         if not permutations or self.width < 2:
@@ -383,7 +426,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             # the first `width` blocks, sharing K's twiddles
             part = KMatrix._wrap(K.twiddles[:width], K.shape, K.expansion)
             best_err = descend(part, M, op, n_iter, best_err, best_tw[:width])
-            if best_err <= self.tol:
+            if best_err <= self._tol:
                 break
         else:
             if self.solver == "adam+lbfgs":
@@ -403,14 +446,16 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         n_in = model.n_in
         if M is not None:
             X = np.eye(n_in, dtype=model.dtype)
-            return X, np.ascontiguousarray(M.T, dtype=model.dtype), frobenius(M) ** 2
+            # a zero M: the absolute error, as _relative_error reports it
+            return X, np.ascontiguousarray(M.T, dtype=model.dtype), frobenius(M) ** 2 or 1.0
         rng = self._rng
         real_dtype = np.finfo(model.dtype).dtype if model.dtype.kind == "c" else model.dtype
         X = rng.standard_normal((min(n_in, 256), n_in)).astype(real_dtype)
         if model.dtype.kind == "c":
             X = X + 1j * rng.standard_normal(X.shape).astype(real_dtype)
-        T = np.asarray(op.matmat(X.T)).T
-        return X, T, sum_of_squares(T)
+        T = _probe_products(op, X)
+        # a zero operator: absolute error (||K z|| estimates ||K||_F)
+        return X, T, sum_of_squares(T) or float(X.shape[0])
 
     def _adam(self, K, M, op, n_iter, best_err, best_tw):
         """n_iter Adam steps on K's twiddles (in place); best_tw keeps the best."""
@@ -423,7 +468,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             if M is None:  # fresh probes every step
                 X, T, scale2 = self._samples(model, M, op)
             R = model.apply(X) - T
-            err = np.sqrt(sum_of_squares(R) / scale2) if scale2 > 0 else 0.0
+            err = np.sqrt(sum_of_squares(R) / scale2)
             self.loss_curve_.append(err)
             self.n_iter_ += 1
             if err < best_err * (1 - 1e-6):
@@ -434,7 +479,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
                 if stall >= 20:
                     opt.learning_rate *= 0.5
                     stall = 0
-            if err <= self.tol:
+            if err <= self._tol:
                 break
             _, g = model.vjp(X, 2 * R / scale2)
             opt.step([g])
@@ -449,7 +494,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         model = self._model(K, M, op)
         X, T, scale2 = self._samples(model, M, op)
         params = _real_view(K.twiddles).reshape(-1)   # a view: x writes through
-        if scale2 == 0 or n_iter == 0:
+        if n_iter == 0:
             return best_err
         state = {"best": best_err}
 
@@ -471,13 +516,13 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             if self.verbose and self.n_iter_ % 100 == 1:
                 print(f"  L-BFGS iteration {self.n_iter_ - 1} (width {K.width}): "
                       f"relative error {err:.3e}")
-            if err <= self.tol:
+            if err <= self._tol:
                 raise StopIteration
 
         # L-BFGS-B's vector operations go through BLAS, whose threaded sums
         # depend on the thread count: one BLAS thread keeps fits identical
         # (the products still use every OpenMP thread)
-        with threadpool_limits(1, user_api="blas"):
+        with _BLAS_LIMIT_LOCK, threadpool_limits(1, user_api="blas"):
             scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
                                     method="L-BFGS-B", callback=callback,
                                     options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})
@@ -496,10 +541,10 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     def _probe_error(self, K, op, n_probes=32):
         """Hutchinson estimate of ||M - K||_F / ||M||_F with Gaussian probes."""
         Z = self._rng.standard_normal((n_probes, op.shape[1]))
-        T = np.asarray(op.matmat(Z.T)).T
+        T = _probe_products(op, Z)
         R = K.apply(Z) - T
-        den = sum_of_squares(T)
-        return float(np.sqrt(sum_of_squares(R) / den)) if den > 0 else 0.0
+        den = sum_of_squares(T) or float(n_probes)   # a zero operator: absolute
+        return float(np.sqrt(sum_of_squares(R) / den))
 
     # ------------------------------------------------------------ transform --
     def transform(self, X):
@@ -546,6 +591,21 @@ def _complex_array(A, name):
     if not np.all(np.isfinite(A)):
         raise ValueError(f"{name} contains NaN or infinity")
     return A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128, copy=False)
+
+
+def _probe_products(op, Z):
+    """The rows of ``Z M^T`` for the operator M, checked."""
+    T = np.asarray(op.matmat(Z.T)).T
+    if not np.all(np.isfinite(T)):
+        raise ValueError("the operator returned NaN or infinity")
+    return T
+
+
+def _times_power_of_two(A, k):
+    """A * 2^k, exactly (no intermediate overflow), keeping A's dtype."""
+    if np.iscomplexobj(A):
+        return np.ldexp(A.real, k) + 1j * np.ldexp(A.imag, k).astype(A.real.dtype)
+    return np.ldexp(A, k)
 
 
 def _pad_to_width(K, width):

@@ -293,7 +293,8 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3):
     a level costs O(N^2) and halves the next: O(N^2) in all. At size 2 the
     block goes to the B half. A matrix that is not such a product (or is
     degenerate: a Hadamard matrix, whose blocks are all equal, defeats the
-    eigenvectors) gets some finite approximation, measured by the caller.
+    eigenvectors; a zero-padded one has singular blocks in its padding) gets
+    some finite approximation, measured by the caller.
     """
     M = np.asarray(M)
     N = M.shape[0]

@@ -532,7 +532,7 @@ class KMatrix:
         and add it into the outputs (the step matrices of survey Thm 5.7):
         width 2 and size ``next_pow2(nnz + empty rows and columns)``, about
         ``8 nnz log(nnz)`` parameters. A ValueError is raised when both would
-        exceed 16x the dense matrix's size.
+        exceed 16x the dense matrix's size (and 2^20 parameters).
 
         Parameters
         ----------

@@ -1,6 +1,7 @@
 """Any sparse matrix as one exact K-matrix of width 1 or 2.
 
-Two constructions; from_sparse takes the one with fewer parameters.
+Two constructions; from_sparse takes the one with fewer parameters, and
+refuses (ValueError) when both exceed max(16 n_out n_in, 2^20) parameters.
 
 Colouring (width 1). Let S be n_out x n_in with nnz nonzeros and Delta the
 largest number of nonzeros in a row or a column. By Koenig's edge-colouring
@@ -189,7 +190,8 @@ def _step_twiddles(rows, cols, values, n_out, n_in, dtype):
 
 
 def from_sparse(S, dtype=None):
-    """The K-matrix equal to S (scipy sparse or dense), width 1."""
+    """The K-matrix equal to S (scipy sparse or dense): width 1 (colouring)
+    or 2 (steps), whichever has fewer parameters."""
     from ._kmatrix import KMatrix
     from ._validation import as_numeric_array, check_dtype, result_dtype
 
@@ -233,7 +235,7 @@ def from_sparse(S, dtype=None):
         if n_params > budget:
             raise ValueError(
                 f"from_sparse would need {n_params} parameters for {rows.size} nonzeros, "
-                f"more than 16x the dense matrix ({n_out * n_in} entries): S is too dense "
+                f"more than max(16x the dense matrix ({n_out * n_in} entries), 2^20): S is too dense "
                 "for an exact K-matrix to pay off. Use KMatrixApproximator or a dense product."
             )
         if step_params < colouring_params:

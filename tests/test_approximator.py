@@ -56,8 +56,8 @@ def test_random_width_one_kmatrix_recovered_exactly(dtype):
     assert est.method_ == "hierarchical: both halves" and est.kmatrix_.width == 1
     assert est.relative_error_ < 1e-12
     half = kd.KMatrixApproximator(method="hierarchical", max_iter=0)
-    half._butterfly_fits = lambda T, tw_dtype, permutations=True: (
-        fit for fit in type(half)._butterfly_fits(half, T, tw_dtype, permutations)
+    half._butterfly_fits = lambda target, N, tw_dtype, permutations=True: (
+        fit for fit in type(half)._butterfly_fits(half, target, N, tw_dtype, permutations)
         if fit[1] != "both halves")
     assert half.fit(M).relative_error_ > 0.3
 
@@ -245,3 +245,40 @@ def test_lbfgs_solvers():
         _approximator._DENSE_LIMIT = limit
     true = np.linalg.norm(est.kmatrix_.todense() - K0) / np.linalg.norm(K0)
     assert true < 0.9 and 0.5 * true <= est.relative_error_ <= 2 * true
+
+
+def test_operators_scales_and_precisions_at_the_edges():
+    n = 64
+    F = np.fft.fft(np.eye(n), axis=0)
+    # operators returning NaN are refused; a zero operator gets a small K
+    from kaleido import _approximator
+
+    limit = _approximator._DENSE_LIMIT
+    try:
+        _approximator._DENSE_LIMIT = 100   # force the probe path
+        nan_op = scipy.sparse.linalg.LinearOperator((n, n), matvec=lambda x: x * np.nan,
+                                                    dtype=np.float64)
+        for solver in ("adam", "lbfgs"):
+            with pytest.raises(ValueError, match="NaN"):
+                kd.KMatrixApproximator(method="gradient", solver=solver, max_iter=3).fit(nan_op)
+        zero_op = aslinearoperator(np.zeros((n, n)))
+        est = kd.KMatrixApproximator(method="gradient", max_iter=200, random_state=0).fit(zero_op)
+        # ||K||_F (absolute, as for a dense zero M), estimated, and shrinking
+        assert est.relative_error_ < 0.2 * est.loss_curve_[0]
+    finally:
+        _approximator._DENSE_LIMIT = limit
+    # huge and tiny entries: fitted on M scaled by a power of two
+    for scale in (1e160, 1e-160):
+        est = kd.KMatrixApproximator().fit(scale * F)
+        assert est.relative_error_ < 1e-12 and est.method_ == "hierarchical: bit reversal"
+        assert np.all(np.isfinite(est.kmatrix_.twiddles))
+        x = np.random.default_rng(0).standard_normal(n)
+        np.testing.assert_allclose(est.transform(x[None])[0] / scale, np.fft.fft(x), atol=1e-9)
+    # float32: the tolerance is float32's, no gradient steps after an exact fit
+    est = kd.KMatrixApproximator().fit(F.astype(np.complex64))
+    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
+    assert est.relative_error_ < 1e-6
+    # the expansion asked for is the one reported, whichever method fits
+    for method in ("hierarchical", "gradient"):
+        K = kd.KMatrixApproximator(expansion=3, method=method, max_iter=2).fit(F[:50, :40])
+        assert K.kmatrix_.expansion == 3

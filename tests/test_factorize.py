@@ -139,7 +139,8 @@ def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
     err = np.linalg.norm(kd.KMatrix(tw).todense() - M) / np.linalg.norm(M)
     # Gaussian blocks multiply into ill-conditioned matrices: the 2 x 2
     # eigenproblems lose digits level by level
-    assert err < (1e-8 if (init, dtype) == ("normal", np.float64) else 1e-12)
+    # (1e-8 for this seed; 3 seeds in 40 exceed it)
+    assert err < (1e-6 if (init, dtype) == ("normal", np.float64) else 1e-12)
 
 
 def test_factor_kmatrix_degrades_gracefully():
@@ -153,7 +154,9 @@ def test_factor_kmatrix_degrades_gracefully():
         fit = kd.KMatrix(factor_kmatrix(M)).todense()
         # about as close to M as K itself is
         assert np.linalg.norm(fit - M) / np.linalg.norm(M) < 1.5 * eps
-    # no structure: some finite answer (the approximator measures and drops it)
-    assert np.all(np.isfinite(factor_kmatrix(rng.standard_normal((64, 64)))))
+    # no structure: a poor fit, which the approximator measures and passes over
+    G = rng.standard_normal((64, 64))
+    est = kd.KMatrixApproximator(method="hierarchical").fit(G)
+    assert est.method_ != "hierarchical: both halves" and est.relative_error_ < 1
     with pytest.raises(ValueError, match="power-of-two"):
         factor_kmatrix(np.ones((6, 6)))
