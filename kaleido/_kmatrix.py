@@ -30,11 +30,12 @@ from sklearn.utils import check_random_state
 
 from . import _constructors, _kernels
 from ._constructors import identity_twiddles
-from ._config import resolve_workers
+from ._config import get_workers, resolve_workers
 from ._validation import (
     as_numeric_array,
     check_dtype,
     check_int,
+    complex_dtype_of,
     log2_exact,
     next_pow2,
     result_dtype,
@@ -43,6 +44,17 @@ from ._validation import (
 __all__ = ["KMatrix"]
 
 _INITS = ("ortho", "normal", "identity")
+_TRANS = ("N", "T", "H")
+_PROMOTED = {}
+
+
+def _promoted(op_dtype, x_dtype):
+    """result_dtype(op_dtype, x_dtype), memoized (it is on every product's path)."""
+    key = (op_dtype, x_dtype)
+    dt = _PROMOTED.get(key)
+    if dt is None:
+        dt = _PROMOTED[key] = result_dtype(op_dtype, x_dtype)
+    return dt
 
 
 def _size_for(n_in, n_out, expansion):
@@ -582,11 +594,10 @@ class KMatrix:
         Y : ndarray of shape (n_samples, n_out) or (n_out,)
             In the promoted dtype of ``K`` and ``X`` (``out`` if given).
         """
-        if trans not in ("N", "T", "H"):
+        if trans not in _TRANS:
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
-        X = as_numeric_array(X)
-        if self._real_part:
-            return self._apply_real_part(X, trans, out, workers, check_finite)
+        if type(X) is not np.ndarray or X.dtype.kind not in "fc":
+            X = as_numeric_array(X)
         squeeze = X.ndim == 1
         if squeeze:
             X = X[np.newaxis, :]
@@ -601,8 +612,8 @@ class KMatrix:
                 f"X has {X.shape[1]} features, but {what} of shape "
                 f"({out_len}, {in_len}) expects {in_len}"
             )
-        dtype = result_dtype(self.dtype, X.dtype)
-        n_threads = resolve_workers(workers)
+        dtype = _promoted(self.dtype, X.dtype)
+        n_threads = 0 if workers is None and get_workers() is None else resolve_workers(workers)
         if out is None:
             Y = np.empty((X.shape[0], out_len), dtype=dtype)
         else:
@@ -611,13 +622,18 @@ class KMatrix:
                 X = X.copy()
             if squeeze:
                 Y = Y[np.newaxis, :]
-        if dtype.kind == "c" and self.dtype.kind != "c":
-            # a real operator on complex rows: apply it to both parts
-            tw = self._twiddles_as(np.finfo(dtype).dtype)
-            Xc = X if X.dtype == dtype and _kernel_ready(X) else X.astype(dtype)
+        if self._real_part or (dtype.kind == "c" and self.dtype.kind != "c"):
+            # Real rows through a real operator (or the real part of a complex
+            # network) in the kernels' real-I/O mode; complex rows as their
+            # real and imaginary parts, written into those views of Y.
             if trans == "H":
-                trans = "T"
-            for part_in, part_out in ((Xc.real, Y.real), (Xc.imag, Y.imag)):
+                trans = "T"  # a real operator's adjoint is its transpose
+            real = np.finfo(dtype).dtype
+            tw = self._twiddles_as(complex_dtype_of(real) if self._real_part else real)
+            if X.dtype != dtype or not _kernel_ready(X):
+                X = X.astype(dtype)
+            parts = ((X.real, Y.real), (X.imag, Y.imag)) if dtype.kind == "c" else ((X, Y),)
+            for part_in, part_out in parts:
                 _kernels.apply(tw, self.log_size, part_in, part_out, trans, n_threads,
                                check_finite)
         else:
@@ -634,33 +650,44 @@ class KMatrix:
         tw = self._twiddles if dtype is None else self._twiddles_as(dtype)
         return KMatrix._wrap(tw, self._shape, self._expansion)
 
-    def _apply_real_part(self, X, trans, out, workers, check_finite):
-        # Re(K) is a real matrix: its adjoint is its transpose
-        trans = "T" if trans == "H" else trans
-        dtype = result_dtype(self.dtype, X.dtype)
-        work = result_dtype(self._twiddles.dtype, X.dtype)
-        Kc = self._complex_network(work)
-        parts = (X.real, X.imag) if X.dtype.kind == "c" else (X,)
-        Ys = [Kc.apply(P.astype(work), trans=trans, workers=workers,
-                       check_finite=check_finite).real for P in parts]
-        Y = Ys[0].astype(dtype) if len(Ys) == 1 else Ys[0] + 1j * Ys[1]
-        if out is None:
-            return Y
-        _check_out(out, Y.shape, dtype)[...] = Y
-        return out
-
     def _vjp_real_part(self, X, G, workers, check_finite):
         Kc = self._complex_network()
         if X.dtype.kind != "c" and G.dtype.kind != "c":
-            # L = sum(G * Re(K X)) = Re(sum(conj(G) * K X)) for real X and G
-            dX, dtw = Kc.vjp(X, G, workers=workers, check_finite=check_finite)
-            return dX.real.astype(result_dtype(self.dtype, X.dtype, G.dtype)), dtw
+            # L = sum(G * Re(K X)) = Re(sum(conj(G) * K X)) for real X and G:
+            # the kernels' real-I/O mode, with no complex copies of the data
+            real = result_dtype(self.dtype, X.dtype, G.dtype)
+            tw = self._twiddles_as(complex_dtype_of(real))
+            X2, G2, squeeze = self._vjp_rows(X, G, real)
+            dX = np.empty(X2.shape, dtype=real)
+            dtw = np.empty(tw.shape, dtype=tw.dtype)
+            _kernels.vjp(tw, self.log_size, X2, G2, dX, dtw, resolve_workers(workers),
+                         check_finite)
+            return (dX[0] if squeeze else dX), dtw.astype(self._twiddles.dtype, copy=False)
         # Re(K) = (K + conj(K)) / 2 splits L into two complex terms:
         # L = (L_K(X, G) + L_K(conj(X), conj(G))) / 2
         dX1, dtw1 = Kc.vjp(X, G, workers=workers, check_finite=check_finite)
         dX2, dtw2 = Kc.vjp(np.conjugate(X), np.conjugate(G), workers=workers,
                            check_finite=check_finite)
         return (dX1 + np.conjugate(dX2)) / 2, (dtw1 + dtw2) / 2
+
+    def _vjp_rows(self, X, G, dtype):
+        """X and G as 2-D kernel-ready arrays of ``dtype``, checked against K."""
+        squeeze = X.ndim == 1 and G.ndim == 1
+        if squeeze:
+            X, G = X[np.newaxis, :], G[np.newaxis, :]
+        if X.ndim != 2 or G.ndim != 2:
+            raise ValueError(f"X and G must both be 1-D or 2-D, got shapes {X.shape} and {G.shape}")
+        if X.shape[1] != self.n_in:
+            raise ValueError(f"X has {X.shape[1]} features, but K of shape {self.shape} "
+                             f"expects {self.n_in}")
+        if G.shape != (X.shape[0], self.n_out):
+            raise ValueError(f"G must have shape {(X.shape[0], self.n_out)} (one gradient row per "
+                             f"row of X, n_out = {self.n_out}), got {G.shape}")
+        if X.dtype != dtype or not _kernel_ready(X):
+            X = X.astype(dtype)
+        if G.dtype != dtype or not _kernel_ready(G):
+            G = G.astype(dtype)
+        return X, G, squeeze
 
     def vjp(self, X, G, *, workers=None, check_finite=True):
         """Vector-Jacobian product: gradients of a real scalar through ``K``.
@@ -690,23 +717,9 @@ class KMatrix:
         G = as_numeric_array(G, "G")
         if self._real_part:
             return self._vjp_real_part(X, G, workers, check_finite)
-        squeeze = X.ndim == 1 and G.ndim == 1
-        if squeeze:
-            X, G = X[np.newaxis, :], G[np.newaxis, :]
-        if X.ndim != 2 or G.ndim != 2:
-            raise ValueError(f"X and G must both be 1-D or 2-D, got shapes {X.shape} and {G.shape}")
-        if X.shape[1] != self.n_in:
-            raise ValueError(f"X has {X.shape[1]} features, but K of shape {self.shape} "
-                             f"expects {self.n_in}")
-        if G.shape != (X.shape[0], self.n_out):
-            raise ValueError(f"G must have shape {(X.shape[0], self.n_out)} (one gradient row per "
-                             f"row of X, n_out = {self.n_out}), got {G.shape}")
         dtype = result_dtype(self.dtype, X.dtype, G.dtype)
         tw = self._twiddles_as(dtype)
-        if X.dtype != dtype or not _kernel_ready(X):
-            X = X.astype(dtype)
-        if G.dtype != dtype or not _kernel_ready(G):
-            G = G.astype(dtype)
+        X, G, squeeze = self._vjp_rows(X, G, dtype)
         dX = np.empty(X.shape, dtype=dtype)
         dtw = np.empty(tw.shape, dtype=dtype)
         _kernels.vjp(tw, self.log_size, X, G, dX, dtw, resolve_workers(workers), check_finite)

@@ -164,7 +164,6 @@ class Trainer:
         self.alpha = alpha
         self.optimizer = optimizer
         self.n_threads = n_threads
-        self._workers = None if n_threads == 0 else n_threads
         tw = kmatrix.twiddles
         self._dtw = np.empty_like(tw)
         self._db = None if intercept is None else np.empty_like(intercept)
@@ -184,10 +183,9 @@ class Trainer:
     def forward(self, X, out):
         """out = g(X K^T + b) for a C-contiguous batch X in the model dtype."""
         K = self.kmatrix
-        if K.real_part:
-            K.apply(X, out=out, workers=self._workers, check_finite=False)
-        else:
-            _kernels.apply(K.twiddles, K.log_size, X, out, "N", self.n_threads, False)
+        # real rows through the real part of complex twiddles run in the
+        # kernels' real-I/O mode: no complex copies
+        _kernels.apply(K.twiddles, K.log_size, X, out, "N", self.n_threads, False)
         if self.intercept is not None:
             out += self.intercept
         return activate(out, self.activation)
@@ -222,13 +220,9 @@ class Trainer:
         if self.intercept is not None:
             np.sum(dZ, axis=0, out=self._db)
             grads.append(self._db)
-        if K.real_part:
-            # L = sum(dZ * Re(K Xb)) = Re(sum(conj(dZ) K Xb)) for real Xb, dZ: the
-            # complex kernel's twiddle gradient (no input gradient needed)
-            _kernels.vjp(tw, K.log_size, Xb.astype(tw.dtype), dZ.astype(tw.dtype), None,
-                         self._dtw, self.n_threads, False)
-        else:
-            _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
+        # for a real part, L = sum(dZ * Re(K Xb)) = Re(sum(conj(dZ) K Xb)) with
+        # real Xb and dZ: the complex twiddle gradient, in real-I/O mode
+        _kernels.vjp(tw, K.log_size, Xb, dZ, None, self._dtw, self.n_threads, False)
         if self.alpha:
             loss += 0.5 * self.alpha * sum_of_squares(tw) / total
             self._dtw += (self.alpha / total) * tw

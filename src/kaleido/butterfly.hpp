@@ -1,5 +1,7 @@
-// Batched products with a K-matrix: the stages of (BB*)^w_e applied to the
-// rows of a strided 2-D array.
+// Products with a K-matrix: the stages of (BB*)^w_e applied to the rows of
+// a strided 2-D array, and their gradients. The entry points of kaleido's
+// C++ core (no Python here: the Cython layer turns status codes into
+// exceptions).
 //
 // Twiddle layout (the same as kaleido.KMatrix.twiddles). A K-matrix of size
 // N = 2^L and width w stores its parameters as a C-contiguous array of shape
@@ -12,25 +14,27 @@
 //     two axes) maps (x_u, x_v) to (a x_u + b x_v, c x_u + d x_v);
 //   * the stages are applied in the flat order (i, h, k) = (0,0,0), (0,0,1), ...
 // The operator on rows of length x_len is: zero-pad to N, apply every stage,
-// keep the first y_len entries. Each stage's N/2 blocks are contiguous, so a
-// pass streams its twiddles once.
+// keep the first y_len entries.
 //
-// Kernel design. Rows are processed in chunks of C rows, C being one 64-byte
-// cache line of real scalars (16 floats or 8 doubles). A chunk is transposed
-// into a scratch tile Z of shape (N, C) -- complex values as separate real and
-// imaginary planes -- so that every stage, whatever its stride, is the same
-// SIMD operation: a broadcast 2x2 block times two lane vectors of the batch.
-// Up to four (complex: three) consecutive stages of one half act on as many
-// consecutive bits, i.e. on 16 (8) tile rows at a time; they are fused into
-// one pass that keeps those rows in registers. OpenMP distributes the chunks
-// (static schedule). Each row's arithmetic is the same whichever thread or
-// lane handles it, so the result does not depend on the number of threads.
+// Three paths, chosen by the number of rows and N alone (never by the thread
+// count, so results do not depend on it):
+//   * small N (a few lane vectors): each row stays in registers through
+//     every stage, with per-call coefficient vectors (small.hpp);
+//   * one or a few rows: vectorized along the row, twiddles deinterleaved in
+//     registers, read once per call whatever the number of rows (rows.hpp);
+//   * batches: chunks of rows transposed into tiles, up to four stages fused
+//     per pass, stages of large calls classified (identity stages skipped,
+//     permutations folded into the loads and stores, butterfly blocks with
+//     fewer multiplications) (tile_apply.hpp).
+// Long rows (N >= 2^15) are shared by all threads phase by phase, so two
+// threads stream the twiddles once between them.
 #ifndef KALEIDO_BUTTERFLY_HPP
 #define KALEIDO_BUTTERFLY_HPP
 
 #include <complex>
 
-#include "common.hpp"
+#include "threads.hpp"
+#include "types.hpp"
 
 namespace kaleido {
 
@@ -38,36 +42,41 @@ namespace kaleido {
 // `trans` (TRANS_N, TRANS_T or TRANS_H). Strides are in elements and may be
 // negative. For TRANS_N the operator maps length n_in = x_len to
 // n_out = y_len; for TRANS_T/H the roles swap. x_len and y_len must not exceed
-// N = 2^log_size. With check_finite, returns STATUS_NON_FINITE (y then holds
+// N = 2^log_size. real_io (complex T only): x and y hold real rows (of the
+// real type of T) and the operator is the real part Re(op(K)) applied to
+// them. With check_finite, returns STATUS_NON_FINITE (y then holds
 // unspecified values) if x holds NaN or infinity.
 template <class T>
-int kmatrix_apply(const T* twiddles, index_t width, int log_size,
-                  const T* x, index_t n_rows, index_t x_len,
-                  index_t x_row_stride, index_t x_col_stride,
-                  T* y, index_t y_len, index_t y_row_stride,
-                  index_t y_col_stride, int trans, int n_threads,
-                  int check_finite);
+int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                  index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
+                  index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
+                  int n_threads, int check_finite, int real_io);
 
 // Gradients of the real scalar L = Re(sum(conj(G) * (X K^T))) (rows of X of
 // length n_in, rows of G of length n_out): dx = G conj(K) (that is K^H
 // applied to every row of G), written when dx is not null, and the twiddle
 // gradient dL/dRe + i dL/dIm (real: dL/dtheta) in the twiddle layout,
-// overwriting dtwiddles. Costs about three products: each chunk is pushed
-// forward saving the tile at the input of every fused pass, then the
+// overwriting dtwiddles. real_io (complex T only): X, G and dx are real rows
+// and L = sum(G * Re(X K^T)). Costs about three products: each chunk is
+// pushed forward saving the tile at the input of every fused pass, then the
 // gradient goes back pass by pass, recomputing the pass's inner stages in
-// registers (passes of at most three stages here, to limit register spills). Twiddle gradients are summed per fixed slot of chunks in chunk
-// order, so they do not depend on the thread count. Scratch: a copy of the
-// twiddles in the order the passes read them (iteration, stage, pair), slot
-// buffers in that order (up to 16 x the twiddle size, at most 512 MiB; a
-// slot's first chunk stores, so nothing is zeroed), and n_passes + 1 tiles
-// per thread. Per pair and stage the lane sums of the products go through a
-// fixed merge tree into whole vectors, never through scalars.
+// registers. Twiddle gradients are summed per fixed slot of chunks in chunk
+// order (one slot for long rows), so they do not depend on the thread
+// count. Per pair and stage the lane sums go through a fixed merge tree.
 template <class T>
-int kmatrix_vjp(const T* twiddles, index_t width, int log_size,
-                const T* x, index_t n_rows, index_t n_in, index_t x_row_stride,
-                index_t x_col_stride, const T* g, index_t n_out, index_t g_row_stride,
-                index_t g_col_stride, T* dx, index_t dx_row_stride, index_t dx_col_stride,
-                T* dtwiddles, int n_threads, int check_finite);
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
+                index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
+                index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
+                int check_finite, int real_io);
+
+// The instruction set the kernels run with (an Isa), chosen at load time.
+int kernel_isa();
+// Forces a compiled instruction set the processor supports (for tests);
+// returns STATUS_BAD_ARGUMENT otherwise.
+int set_kernel_isa(int isa);
+// Whether this build compiled kernels for `isa` and the processor runs them.
+bool isa_available(int isa);
 
 }  // namespace kaleido
 

@@ -1,0 +1,250 @@
+// The driver of kmatrix_vjp (see butterfly.hpp): pass-ordered twiddles,
+// fixed slots of chunks for the twiddle-gradient sums, and the phases of
+// each chunk on kaleido's thread team.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#include "butterfly.hpp"
+#include "dispatch.hpp"
+#include "plan.hpp"
+
+namespace kaleido {
+namespace {
+
+template <class T>
+constexpr bool is_complex_v = !std::is_same<typename real_of<T>::type, T>::value;
+
+constexpr int kLongRowBits = 15;
+constexpr double kSlotMemory = 512.0 * 1024 * 1024;
+
+struct Free {
+    void operator()(void* p) const { std::free(p); }
+};
+
+// Pass order: the twiddles of a group laid out in the order its backward
+// pass reads them -- iteration it = hi * s + lo, then stage j, then pair
+// l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
+// entries per iteration addresses every block at a constant offset (stride-s
+// addresses took more registers than x86 has and spilled), and the pass's
+// gradients go to contiguous whole vectors. Calls f(packed, original) for
+// the index (in T) of every block.
+template <class T, class F>
+void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
+                      const T* twiddles, F&& f) {
+    const int G = gr.size;
+    const index_t s = index_t(1) << gr.low_bit;
+    const index_t np = index_t(1) << (G - 1);
+    const index_t n_it = N >> G;
+    for (index_t it = 0; it < n_it; ++it) {
+        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+        const index_t pbase = hi * (s << (G - 1)) + lo;
+        for (int j = 0; j < G; ++j)
+            for (index_t q = 0; q < np; ++q)
+                f(group_offset + 4 * ((it * G + j) * np + q),
+                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
+    }
+}
+
+struct Failure {
+    std::atomic<int> status{STATUS_OK};
+    void set(int s) {
+        int expected = STATUS_OK;
+        status.compare_exchange_strong(expected, s);
+    }
+    bool failed() const { return status.load(std::memory_order_relaxed) != STATUS_OK; }
+};
+
+}  // namespace
+
+template <class T>
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
+                index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
+                index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
+                int check_finite, int real_io) {
+    using R = typename real_of<T>::type;
+    constexpr int P = is_complex_v<T> ? 2 : 1;
+    if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || n_in < 1 || n_out < 1 ||
+        (real_io && !is_complex_v<T>))
+        return STATUS_BAD_ARGUMENT;
+    const index_t N = index_t(1) << log_size;
+    if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
+    const index_t n_params = width * 2 * log_size * (N / 2) * 4;
+    record_call_threads(0, 0);
+    if (n_rows == 0) {
+        std::memset(static_cast<void*>(dtwiddles), 0, sizeof(T) * std::size_t(n_params));
+        return STATUS_OK;
+    }
+    const VjpKernels<T>& K = selected_vjp_kernels<T>();
+    const index_t C = K.lanes;
+    const index_t n_chunks = (n_rows + C - 1) / C;
+    const bool long_rows = log_size >= kLongRowBits;
+    // Twiddle gradients are summed per slot (slot s takes chunks s, s + S,
+    // s + 2S, ... in order; the first one stores, the others add) and the
+    // slots are then added in slot order. S depends on the batch, N and the
+    // parameter count only, never on the thread count, so the result is
+    // bit-identical for any number of threads. Long rows use one slot: all
+    // threads work on each chunk together.
+    const double slot_bytes = double(n_params) * sizeof(T);
+    index_t n_slots = long_rows ? 1 : std::min<index_t>(n_chunks, 16);
+    n_slots = std::min<index_t>(n_slots, index_t(kSlotMemory / slot_bytes));
+    if (n_slots < 1) n_slots = 1;
+
+    const auto alloc = [](std::size_t count) {  // 64-byte aligned, uninitialized
+        const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
+        return std::unique_ptr<T, Free>(static_cast<T*>(std::aligned_alloc(64, bytes)));
+    };
+    std::vector<StageGroup<T>> groups;
+    std::vector<index_t> block_at, group_offset;  // pass-order block -> twiddle-layout index
+    std::unique_ptr<T, Free> packed, slots;
+    try {
+        const auto stages = stage_order(twiddles, width, log_size, TRANS_N);
+        groups = group_stages(stages.data(), nullptr, index_t(stages.size()), K.max_group);
+        block_at.resize(std::size_t(n_params / 4));
+        packed = alloc(std::size_t(n_params));
+        slots = alloc(std::size_t(n_slots) * std::size_t(n_params));
+    } catch (...) {
+        return STATUS_NO_MEMORY;
+    }
+    if (!packed || !slots) return STATUS_NO_MEMORY;
+    const index_t n_groups = index_t(groups.size());
+    group_offset.resize(std::size_t(n_groups));
+    {
+        index_t offset = 0;
+        for (index_t i = 0; i < n_groups; ++i) {
+            group_offset[std::size_t(i)] = offset;
+            visit_pass_order(groups[std::size_t(i)], N, offset, twiddles,
+                             [&](index_t pk, index_t orig) { block_at[std::size_t(pk / 4)] = orig; });
+            offset += groups[std::size_t(i)].size * (N / 2) * 4;
+        }
+    }
+    // about three products (see apply.cpp for the per-update estimate)
+    const double ns = double(n_chunks * C) * double(N / 2) * double(width * 2 * log_size) * P *
+                      P * double(sizeof(R)) / 4.0 * 0.3;
+    ThreadChoice threads = threads_for_work(ns, resolve_threads(n_threads));
+    if (!long_rows && threads.n_threads > n_slots) threads.n_threads = int(n_slots);
+    const int nt = threads.n_threads;
+    const bool cooperative = long_rows && nt > 1;
+
+    // copy the twiddles into pass order, and sum the slots back; both cut
+    // into independent blocks of entries
+    const index_t n_blocks = n_params / 4;
+    const index_t copy_tasks = nt > 1 && n_params > 65536 ? 8 * nt : 1;
+    T* const pk = packed.get();
+    T* const sl = slots.get();
+    {
+        std::vector<index_t> counts{copy_tasks};
+        auto pack = [&](index_t, index_t t, int) {
+            for (index_t b = t * n_blocks / copy_tasks; b < (t + 1) * n_blocks / copy_tasks; ++b)
+                for (int e = 0; e < 4; ++e) pk[4 * b + e] = twiddles[block_at[std::size_t(b)] + e];
+        };
+        run_phases(threads, counts, pack);
+    }
+
+    VjpJob<T> job;
+    job.groups = groups.data();
+    job.n_groups = n_groups;
+    job.group_offset = group_offset.data();
+    job.packed = pk;
+    job.N = N;
+    job.n_rows = n_rows;
+    job.x = {x, n_in, x_row_stride, x_col_stride};
+    job.g = {g, n_out, g_row_stride, g_col_stride};
+    job.dx = {dx, n_in, dx_row_stride, dx_col_stride};
+    job.real_io = real_io != 0;
+    job.check_finite = check_finite != 0;
+
+    const std::size_t tile_reals = std::size_t(N * P * C);
+    const std::size_t saved_bytes = std::size_t(n_groups + 1) * tile_reals * sizeof(R);
+    const auto make_phases = [&](index_t units, index_t io_units) {
+        std::vector<Phase> ph;
+        ph.push_back({PHASE_LOAD, 0, 0, io_units});
+        for (index_t i = 0; i + 1 < n_groups; ++i) ph.push_back({PHASE_FORWARD, i, i + 1, units});
+        ph.push_back({PHASE_LOAD_GRAD, 0, 0, io_units});
+        for (index_t i = n_groups - 1; i >= 0; --i) ph.push_back({PHASE_BACKWARD, i, i + 1, units});
+        if (dx != nullptr)
+            ph.push_back({PHASE_STORE_DX, 0, 0, (n_in + job.io_block - 1) / job.io_block});
+        return ph;
+    };
+    Failure failure;
+    int ran = 1;
+    if (!cooperative) {
+        job.io_block = N;
+        const auto phases = make_phases(1, 1);
+        std::vector<index_t> counts{n_slots};
+        auto task = [&](index_t, index_t slot, int) {
+            void* saved = thread_scratch(0, saved_bytes);
+            if (saved == nullptr) {
+                failure.set(STATUS_NO_MEMORY);
+                return;
+            }
+            T* dtw = sl + slot * n_params;
+            for (index_t c = slot; c < n_chunks; c += n_slots) {
+                if (failure.failed()) return;
+                for (const Phase& ph : phases) {
+                    if (!K.vjp_phase(job, ph, c, saved, dtw, c == slot, 0, ph.n_units)) {
+                        failure.set(STATUS_NON_FINITE);
+                        return;
+                    }
+                }
+            }
+        };
+        ran = run_phases(threads, counts, task);
+    } else {
+        void* saved = thread_scratch(1, saved_bytes);
+        if (saved == nullptr) return STATUS_NO_MEMORY;
+        job.io_block = std::max<index_t>(C, (N / (4 * nt) + C - 1) / C * C);
+        const auto phases = make_phases(4 * nt, (N + job.io_block - 1) / job.io_block);
+        const index_t per_chunk = index_t(phases.size());
+        std::vector<index_t> counts;
+        for (index_t c = 0; c < n_chunks; ++c)
+            for (const Phase& ph : phases) counts.push_back(ph.n_units);
+        auto task = [&](index_t phase, index_t unit, int) {
+            if (failure.failed()) return;
+            const index_t c = phase / per_chunk;
+            if (!K.vjp_phase(job, phases[std::size_t(phase % per_chunk)], c, saved, sl, c == 0,
+                             unit, unit + 1))
+                failure.set(STATUS_NON_FINITE);
+        };
+        ran = run_phases(threads, counts, task);
+    }
+    record_call_threads(nt, ran);
+    if (failure.failed()) {
+        trim_thread_scratch();
+        return failure.status.load();
+    }
+    // add the slots in order, back into the twiddle layout
+    {
+        std::vector<index_t> counts{copy_tasks};
+        auto sum = [&](index_t, index_t t, int) {
+            for (index_t b = t * n_blocks / copy_tasks; b < (t + 1) * n_blocks / copy_tasks; ++b) {
+                for (int e = 0; e < 4; ++e) {
+                    T total = sl[4 * b + e];
+                    for (index_t slot = 1; slot < n_slots; ++slot)
+                        total += sl[slot * n_params + 4 * b + e];
+                    dtwiddles[block_at[std::size_t(b)] + e] = total;
+                }
+            }
+        };
+        run_phases(threads, counts, sum);
+    }
+    trim_thread_scratch();
+    return STATUS_OK;
+}
+
+#define KALEIDO_INSTANTIATE(T)                                                              \
+    template int kmatrix_vjp<T>(const T*, index_t, int, const void*, index_t, index_t,      \
+                                index_t, index_t, const void*, index_t, index_t, index_t,   \
+                                void*, index_t, index_t, T*, int, int, int);
+KALEIDO_INSTANTIATE(float)
+KALEIDO_INSTANTIATE(double)
+KALEIDO_INSTANTIATE(std::complex<float>)
+KALEIDO_INSTANTIATE(std::complex<double>)
+#undef KALEIDO_INSTANTIATE
+
+}  // namespace kaleido
