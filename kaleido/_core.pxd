@@ -35,5 +35,7 @@ cdef extern from "butterfly.hpp" namespace "kaleido":
     bint have_openmp()
     int resolve_threads(int requested)
     int available_cpus()
+    int last_call_path()
+    long long shared_calls()
     int last_call_threads()
     int last_call_planned_threads()

@@ -9,7 +9,7 @@ import numpy as np
 
 from kaleido._core cimport (
     kmatrix_apply, kmatrix_vjp, have_openmp, resolve_threads, available_cpus,
-    kernel_isa, set_kernel_isa, isa_available, last_call_threads,
+    kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H, ISA_BASE, ISA_V3, ISA_V4,
@@ -45,10 +45,28 @@ def cpu_count():
     return available_cpus()
 
 
+_PATHS = {0: None, 1: "small", 2: "rows", 3: "tiles", 4: "tiles-shared", 5: "vjp",
+          6: "vjp-shared"}
+
+
 def last_threads():
     """(planned, ran): the thread count the calling thread's last kernel call
     planned, and how many threads ran part of it (for tests)."""
     return last_call_planned_threads(), last_call_threads()
+
+
+def shared_call_count():
+    """Kernel calls of the calling thread in which two or more threads ran
+    tasks, since the thread started (tests of whole fits compare it)."""
+    return shared_calls()
+
+
+def last_path():
+    """The path the calling thread's last kernel call took: "small" (rows in
+    registers), "rows" (one or a few rows), "tiles" (batches), "tiles-shared"
+    (long rows, threads share each chunk), "vjp", "vjp-shared"; None if it
+    had nothing to do."""
+    return _PATHS[last_call_path()]
 
 
 def isa():

@@ -771,6 +771,12 @@ class KMatrix:
         return KMatrix(np.conjugate(self._twiddles), self._shape, expansion=self._expansion)
 
     def __matmul__(self, other):
+        if type(other) is np.ndarray and other.ndim == 1 and other.dtype.kind in "fc":
+            # the solver path (one vector at a time): straight to apply
+            if other.shape[0] != self.n_in:
+                raise ValueError(f"matmul: K has shape {self.shape}, vector has length "
+                                 f"{other.shape[0]}")
+            return self.apply(other)
         if isinstance(other, KMatrix):
             return _product(self, other)
         if _is_scalar(other) or not _array_like(other):
@@ -799,6 +805,47 @@ class KMatrix:
     def dot(self, other):
         """``K @ other``."""
         return self.__matmul__(other)
+
+    # The scipy.sparse.linalg.LinearOperator protocol: with these (and shape,
+    # dtype) scipy's aslinearoperator, and so every iterative solver, takes a
+    # KMatrix as it is (cg(K, b), lsqr(K, b), ...).
+    def matvec(self, x):
+        """``K @ x`` for ``x`` of shape (n_in,) or (n_in, 1), as scipy's LinearOperator."""
+        return self._vector_product(x, "N")
+
+    def rmatvec(self, x):
+        """``K.H @ x`` for ``x`` of shape (n_out,) or (n_out, 1), as scipy's LinearOperator."""
+        return self._vector_product(x, "H")
+
+    def matmat(self, X):
+        """``K @ X`` for ``X`` of shape (n_in, k)."""
+        return self._matrix_product(X, "N")
+
+    def rmatmat(self, X):
+        """``K.H @ X`` for ``X`` of shape (n_out, k)."""
+        return self._matrix_product(X, "H")
+
+    def _vector_product(self, x, trans):
+        x = np.asarray(x)
+        n = self.n_in if trans == "N" else self.n_out
+        if x.shape == (n,):
+            return self.apply(x, trans=trans)
+        if x.shape == (n, 1):
+            return self.apply(x[:, 0], trans=trans)[:, np.newaxis]
+        what = "matvec" if trans == "N" else "rmatvec"
+        raise ValueError(f"{what}: K has shape {self.shape}, x has shape {x.shape} "
+                         f"(expected ({n},) or ({n}, 1))")
+
+    def _matrix_product(self, X, trans):
+        X = as_numeric_array(X, "X")
+        n = self.n_in if trans == "N" else self.n_out
+        if X.ndim != 2 or X.shape[0] != n:
+            what = "matmat" if trans == "N" else "rmatmat"
+            raise ValueError(f"{what}: K has shape {self.shape}, X has shape {X.shape} "
+                             f"(expected ({n}, k))")
+        # the columns of X are the rows the kernels read: contiguous rows
+        # load with in-register transposes, strided ones element by element
+        return self.apply(np.ascontiguousarray(X.T), trans=trans).T
 
     # ---------------------------------------------------------- arithmetic --
     def __mul__(self, other):

@@ -57,3 +57,37 @@ def reference_matrix(K):
     if key not in _dense_cache:
         _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
     return _dense_cache[key].copy()
+
+
+def run_two_threads(fn, tries=100):
+    """fn() -- a kernel call with workers=2 or under a 2-thread limit --
+    repeated until a call in which the kernel planned two threads and a
+    second thread really ran tasks (a helper may be late on a busy machine).
+    Fails if the call plans fewer than two threads: too little work to test
+    anything about threads."""
+    import pytest
+    from kaleido import _kernels
+
+    for _ in range(tries):
+        out = fn()
+        planned, ran = _kernels.last_threads()
+        assert planned == 2, f"the call planned {planned} thread(s): too little work for the test"
+        if ran == 2:
+            return out
+    pytest.fail("a second thread never ran a task")
+
+
+class SharedCalls:
+    """Counts the kernel calls of a block in which two threads ran tasks."""
+
+    def __enter__(self):
+        from kaleido import _kernels
+
+        self._start = _kernels.shared_call_count()
+        return self
+
+    def __exit__(self, *exc):
+        from kaleido import _kernels
+
+        self.count = _kernels.shared_call_count() - self._start
+        return False

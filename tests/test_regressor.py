@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import kaleido as kd
+from _helpers import SharedCalls
 from kaleido._training import SGDOptimizer, Trainer
 
 ACTIVATIONS = ["identity", "relu", "tanh", "logistic"]
@@ -171,10 +172,12 @@ def test_same_model_for_one_and_two_threads(dtype, field):
     y = rng.standard_normal((400, 300)).astype(dtype)
     fits = []
     for threads in (1, 2):
-        with threadpool_limits(threads, user_api="openmp"), pytest.warns(ConvergenceWarning):
+        with threadpool_limits(threads, user_api="openmp"), pytest.warns(ConvergenceWarning), \
+                SharedCalls() as shared:
             fits.append(kd.KMatrixRegressor(width=2, activation="tanh", max_iter=3,
                                             batch_size=128, alpha=1e-3, field=field,
                                             random_state=0).fit(X, y))
+        assert (shared.count > 0) == (threads == 2)   # two threads really ran
     a, b = fits
     assert np.array_equal(a.kmatrix_.twiddles, b.kmatrix_.twiddles)
     assert np.array_equal(a.intercept_, b.intercept_)
@@ -334,9 +337,11 @@ def test_losses_do_not_depend_on_threads_with_many_parameters():
     w = rng.uniform(0.5, 2, 64)
     curves = []
     for threads in (1, 2):
-        with threadpool_limits(threads), pytest.warns(ConvergenceWarning):
+        with threadpool_limits(threads), pytest.warns(ConvergenceWarning), \
+                SharedCalls() as shared:
             reg = kd.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
             curves.append(reg.fit(X, y, sample_weight=w).loss_curve_)
+        assert (shared.count > 0) == (threads == 2)
     assert curves[0] == curves[1]
 
 

@@ -1,11 +1,13 @@
 """Thread control: results must not depend on the number of threads.
 
-The kernel splits a batch into chunks of a cache line of rows and runs them
-with a static OpenMP schedule; each row's arithmetic is the same whichever
-thread runs it, so 1 and 2 threads must give bit-identical results
-(``np.array_equal``, not allclose). The sizes below are large enough for the
-kernel to actually use a second thread (it stays serial below ~64k butterfly
-operations), with batch sizes that are not multiples of a chunk.
+The kernels hand out fixed tasks (chunks of rows, or units of one long row's
+phases) whose arithmetic does not depend on which thread runs them, and sum
+twiddle gradients in fixed slots, so 1 and 2 threads must give bit-identical
+results (``np.array_equal``, not allclose). A call with little work runs on
+one thread, so every case here is sized for the kernel to plan two threads,
+and ``run_two_threads`` repeats the two-thread call until a second thread
+really ran part of it (``_kernels.last_threads()``); batch sizes are not
+multiples of a chunk.
 """
 
 import threading
@@ -16,7 +18,8 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import kaleido as kd
-from _helpers import random_input
+from kaleido import _kernels
+from _helpers import SharedCalls, random_input, run_two_threads
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -25,13 +28,17 @@ BATCH_SIZES = [1, 17, 100, 1001]  # none a multiple of 16 (or of 8)
 
 @pytest.fixture(scope="module")
 def kmatrices():
-    # size 256, width 2: a batch of 1001 rows is ~10^6 butterflies
-    return {np.dtype(d): kd.KMatrix.random(200, 150, width=2, dtype=d, init="normal",
-                                           random_state=0) for d in DTYPES}
+    # Few rows need long ones for two threads to pay: size 8192 for 1 and 17
+    # rows (the row and tile paths), 256 for 100 and 1001 (the small path
+    # for real types, tiles for complex ones); width 2.
+    return {(np.dtype(d), big): kd.KMatrix.random(8000 if big else 200, 7000 if big else 150,
+                                                  width=2, dtype=d, init="normal",
+                                                  random_state=0)
+            for d in DTYPES for big in (False, True)}
 
 
 def _case(kmatrices, dtype, n_samples, trans="N"):
-    K = kmatrices[np.dtype(dtype)]
+    K = kmatrices[(np.dtype(dtype), n_samples < 100)]
     in_len = K.n_in if trans == "N" else K.n_out
     X = random_input(np.random.default_rng(n_samples), (n_samples, in_len), dtype)
     return K, X
@@ -44,8 +51,9 @@ def test_threadpool_limits_give_identical_results(kmatrices, dtype, n_samples, t
     K, X = _case(kmatrices, dtype, n_samples, trans)
     with threadpool_limits(limits=1):
         Y1 = K.apply(X, trans=trans)
+        assert _kernels.last_threads() == (1, 1)
     with threadpool_limits(limits=2):
-        Y2 = K.apply(X, trans=trans)
+        Y2 = run_two_threads(lambda: K.apply(X, trans=trans))
     assert np.array_equal(Y1, Y2)
     # and the default (all cores) agrees too
     assert np.array_equal(Y1, K.apply(X, trans=trans))
@@ -57,9 +65,9 @@ def test_threadpool_limits_give_identical_results(kmatrices, dtype, n_samples, t
 def test_workers_argument_gives_identical_results(kmatrices, dtype, n_samples, trans):
     K, X = _case(kmatrices, dtype, n_samples, trans)
     Y1 = K.apply(X, trans=trans, workers=1)
-    Y2 = K.apply(X, trans=trans, workers=2)
+    Y2 = run_two_threads(lambda: K.apply(X, trans=trans, workers=2))
     Y_all = K.apply(X, trans=trans, workers=-1)
-    Y4 = K.apply(X, trans=trans, workers=4)  # more threads than cores is allowed
+    Y4 = K.apply(X, trans=trans, workers=4)  # more threads than cores is allowed (capped)
     assert np.array_equal(Y1, Y2)
     assert np.array_equal(Y1, Y_all)
     assert np.array_equal(Y1, Y4)
@@ -72,7 +80,7 @@ def test_set_workers_gives_identical_results(kmatrices, dtype, n_samples):
     with kd.set_workers(1):
         Y1 = K.apply(X)
     with kd.set_workers(2):
-        Y2 = K.apply(X)
+        Y2 = run_two_threads(lambda: K.apply(X))
     assert np.array_equal(Y1, Y2)
 
 
@@ -80,7 +88,7 @@ def test_set_workers_gives_identical_results(kmatrices, dtype, n_samples):
 def test_threaded_result_is_correct(kmatrices, dtype):
     # identical is not enough: both must be the serial, row-by-row result
     K, X = _case(kmatrices, dtype, 333)
-    Y2 = K.apply(X, workers=2)
+    Y2 = run_two_threads(lambda: K.apply(X, workers=2))
     rows = np.stack([K.apply(X[r], workers=1) for r in (0, 1, 15, 16, 17, 200, 332)])
     assert np.array_equal(Y2[[0, 1, 15, 16, 17, 200, 332]], rows)
 
@@ -89,7 +97,22 @@ def test_threaded_result_is_correct(kmatrices, dtype):
 def test_real_kmatrix_complex_input_identical_across_threads(k_dtype):
     K = kd.KMatrix.random(300, width=2, dtype=k_dtype, random_state=1)
     X = random_input(np.random.default_rng(1), (517, 300), np.complex128)
-    assert np.array_equal(K.apply(X, workers=1), K.apply(X, workers=2))
+    assert np.array_equal(K.apply(X, workers=1), run_two_threads(lambda: K.apply(X, workers=2)))
+
+
+@pytest.mark.parametrize("c_dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("n_samples", [1, 700])
+def test_real_part_identical_across_threads(c_dtype, n_samples):
+    # real rows through K.real (the kernels' real-I/O mode), both paths
+    n = 8192 if n_samples == 1 else 512
+    K = kd.KMatrix.random(n, width=2, dtype=c_dtype, random_state=2).real
+    X = random_input(np.random.default_rng(2), (n_samples, n), K.dtype)
+    Y1 = K.apply(X, workers=1)
+    assert np.array_equal(Y1, run_two_threads(lambda: K.apply(X, workers=2)))
+    G = random_input(np.random.default_rng(3), (n_samples, n), K.dtype)
+    d1 = K.vjp(X, G, workers=1)
+    d2 = run_two_threads(lambda: K.vjp(X, G, workers=2)) if n_samples > 1 else d1
+    assert np.array_equal(d1[0], d2[0]) and np.array_equal(d1[1], d2[1])
 
 
 def test_products_and_operators_identical_across_threads():
@@ -97,22 +120,23 @@ def test_products_and_operators_identical_across_threads():
     K2 = kd.KMatrix.random(200, 120, width=1, random_state=3)
     P = K1 @ K2
     S = K1 + kd.KMatrix.random(120, 90, random_state=4)
-    V = np.random.default_rng(2).standard_normal((200, 301))
+    V = np.random.default_rng(2).standard_normal((200, 3001))
     with threadpool_limits(limits=1):
         results1 = (P @ V, S.todense(), kd.aslinearoperator(P).matmat(V))
-    with threadpool_limits(limits=2):
+    with threadpool_limits(limits=2), SharedCalls() as shared:
         results2 = (P @ V, S.todense(), kd.aslinearoperator(P).matmat(V))
+    assert shared.count >= 2   # the two products of 3001 columns
     for a, b in zip(results1, results2):
         assert np.array_equal(a, b)
 
 
 def test_operator_workers_argument_identical():
     K = kd.KMatrix.random(256, dtype=np.complex128, width=2, random_state=5)
-    V = random_input(np.random.default_rng(5), (256, 99), np.complex128)
+    V = random_input(np.random.default_rng(5), (256, 199), np.complex128)
     A1 = kd.aslinearoperator(K, workers=1)
     A2 = kd.KMatrixOperator(K, workers=2)
-    assert np.array_equal(A1.matmat(V), A2.matmat(V))
-    assert np.array_equal(A1.rmatmat(V), A2.rmatmat(V))
+    assert np.array_equal(A1.matmat(V), run_two_threads(lambda: A2.matmat(V)))
+    assert np.array_equal(A1.rmatmat(V), run_two_threads(lambda: A2.rmatmat(V)))
 
 
 # ----------------------------------------------------- workers semantics --
@@ -222,7 +246,7 @@ def test_threadpoolctl_sees_openmp():
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_concurrent_calls_from_python_threads(kmatrices, dtype):
     # the kernels release the GIL; concurrent calls must not interfere
-    K = kmatrices[np.dtype(dtype)]
+    K = kmatrices[(np.dtype(dtype), False)]
     rng = np.random.default_rng(7)
     inputs = [random_input(rng, (n, K.n_in), dtype) for n in (33, 64, 129, 250, 7, 401)]
     expected = [K.apply(X, workers=1) for X in inputs]
@@ -247,9 +271,10 @@ def test_approximator_identical_across_threads(params):
         M = kd.KMatrix.random(256, random_state=3).todense() + 1e-5 * rng.standard_normal((256, 256))
     fits = []
     for threads in (1, 2):
-        with threadpool_limits(threads):
+        with threadpool_limits(threads), SharedCalls() as shared:
             est = kd.KMatrixApproximator(random_state=0, **params).fit(M)
         fits.append(est)
+        assert (shared.count > 0) == (threads == 2)   # the gradient ran on two threads
     assert np.array_equal(fits[0].kmatrix_.twiddles, fits[1].kmatrix_.twiddles)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     assert fits[0].method_ == fits[1].method_

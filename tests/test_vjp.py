@@ -12,6 +12,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import kaleido as kd
+from kaleido import _kernels
+from _helpers import run_two_threads
 from _reference import dense_kmatrix, stage_bit, stage_matrix
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -144,9 +146,38 @@ def test_vjp_bit_identical_for_1_and_2_threads(dtype):
     G = random_rows(rng, (rows, 200), dtype)
     with threadpool_limits(limits=1):
         dX1, dtw1 = K.vjp(X, G)
-    dX2, dtw2 = K.vjp(X, G, workers=2)
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp"
     assert np.array_equal(dX1, dX2)
     assert np.array_equal(dtw1, dtw2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_long_rows_shared_by_threads(dtype):
+    # N = 2**15: both threads work on each chunk (one gradient slot)
+    rng = np.random.default_rng(9)
+    K = kd.KMatrix.random(2 ** 15, 2 ** 15 - 7, dtype=dtype, random_state=6)
+    X = random_rows(rng, (19, K.n_in), dtype)
+    G = random_rows(rng, (19, K.n_out), dtype)
+    dX1, dtw1 = K.vjp(X, G, workers=1)
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp-shared"
+    assert np.array_equal(dX1, dX2)
+    assert np.array_equal(dtw1, dtw2)
+    # dX is K^H applied to G; the twiddle gradient against the exact change
+    # of L along a direction D confined to one stage (L is linear in each
+    # stage's twiddles, so the difference quotient is exact), in double
+    tol = 200 * np.finfo(dtype).eps * 30
+    np.testing.assert_allclose(dX1, K.apply(G, trans="H"), rtol=tol, atol=tol * np.abs(dX1).max())
+    ref = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    Kd = kd.KMatrix(K.twiddles.astype(ref), K.shape)
+    D = np.zeros(K.twiddles.shape, dtype=ref)
+    D[0, 1, 7] = random_rows(rng, D[0, 1, 7].shape, ref)
+    Kp = kd.KMatrix(Kd.twiddles + D, K.shape)
+    Xd, Gd = X.astype(ref), G.astype(ref)
+    change = np.real(np.vdot(Gd, Kp.apply(Xd))) - np.real(np.vdot(Gd, Kd.apply(Xd)))
+    predicted = np.real(np.vdot(dtw1.astype(ref), D))
+    assert abs(predicted - change) <= tol * 10 * abs(change)
 
 
 def test_vjp_rejects_bad_input():

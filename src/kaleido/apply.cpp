@@ -132,7 +132,7 @@ int run_small(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
         const index_t r1 = std::min(g.n_rows, r0 + rows_per_task);
         if (!K.small_rows(job, r0, r1)) failure.set(STATUS_NON_FINITE);
     };
-    record_call_threads(nt, run_phases(threads, counts, task));
+    record_call(PATH_SMALL, nt, run_phases(threads, counts, task));
     return failure.status.load();
 }
 
@@ -202,7 +202,7 @@ int run_rows(const ApplyKernels<T>& K, const T* twiddles, index_t width, const G
         if (!K.row_phase(job, phases[std::size_t(phase)], unit, unit + 1))
             failure.set(STATUS_NON_FINITE);
     };
-    record_call_threads(nt, run_phases(threads, counts, task));
+    record_call(PATH_ROWS, nt, run_phases(threads, counts, task));
     return failure.status.load();
 }
 
@@ -343,7 +343,7 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
         };
         ran = run_phases(threads, counts, task);
     }
-    record_call_threads(nt, ran);
+    record_call(cooperative ? PATH_TILES_SHARED : PATH_TILES, nt, ran);
     return failure.status.load();
 }
 
@@ -360,7 +360,7 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
         return STATUS_BAD_ARGUMENT;
     const index_t N = index_t(1) << log_size;
     if (x_len > N || y_len > N) return STATUS_BAD_ARGUMENT;
-    record_call_threads(0, 0);
+    record_call(PATH_NONE, 0, 0);
     if (n_rows == 0 || y_len == 0) return STATUS_OK;
     if (!is_complex_v<T> && trans == TRANS_H) trans = TRANS_T;  // real: K^H = K^T
 

@@ -237,7 +237,8 @@ struct ThreadScratch {
 thread_local ThreadScratch tls_scratch;
 
 struct CallThreads {
-    int planned = 0, ran = 0;
+    int path = PATH_NONE, planned = 0, ran = 0;
+    long long shared = 0;
 };
 thread_local CallThreads tls_call;
 
@@ -341,10 +342,14 @@ void trim_thread_scratch() {
     }
 }
 
-void record_call_threads(int planned, int ran) {
+void record_call(int path, int planned, int ran) {
+    tls_call.path = path;
     tls_call.planned = planned;
     tls_call.ran = ran;
+    if (ran >= 2) ++tls_call.shared;
 }
+long long shared_calls() { return tls_call.shared; }
+int last_call_path() { return tls_call.path; }
 int last_call_threads() { return tls_call.ran; }
 int last_call_planned_threads() { return tls_call.planned; }
 

@@ -80,10 +80,16 @@ void* thread_scratch(int slot, std::size_t bytes);
 // Frees this thread's scratch buffers above the size kept between calls.
 void trim_thread_scratch();
 
-// Threads that ran tasks in the calling thread's last kernel call (for tests
-// that must know a second thread really worked), and the count the call
-// planned.
-void record_call_threads(int planned, int ran);
+// What the calling thread's last kernel call did, for tests that must know
+// which path ran and that a second thread really worked: the path (a
+// CallPath), the thread count it planned and how many threads ran tasks.
+enum CallPath : int { PATH_NONE = 0, PATH_SMALL = 1, PATH_ROWS = 2, PATH_TILES = 3,
+                      PATH_TILES_SHARED = 4, PATH_VJP = 5, PATH_VJP_SHARED = 6 };
+void record_call(int path, int planned, int ran);
+int last_call_path();
+// Calls of the calling thread in which two threads or more ran tasks, since
+// it started (a counter for tests of whole fits).
+long long shared_calls();
 int last_call_threads();
 int last_call_planned_threads();
 

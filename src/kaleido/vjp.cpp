@@ -75,7 +75,7 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
     const index_t N = index_t(1) << log_size;
     if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
     const index_t n_params = width * 2 * log_size * (N / 2) * 4;
-    record_call_threads(0, 0);
+    record_call(PATH_NONE, 0, 0);
     if (n_rows == 0) {
         std::memset(static_cast<void*>(dtwiddles), 0, sizeof(T) * std::size_t(n_params));
         return STATUS_OK;
@@ -213,7 +213,7 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
         };
         ran = run_phases(threads, counts, task);
     }
-    record_call_threads(nt, ran);
+    record_call(cooperative ? PATH_VJP_SHARED : PATH_VJP, nt, ran);
     if (failure.failed()) {
         trim_thread_scratch();
         return failure.status.load();

@@ -1,0 +1,164 @@
+"""Every kernel path and instruction set against the slow reference.
+
+The kernels pick a path by the number of rows and the size N (never by the
+thread count): "small" (N of a few vectors, rows in registers), "rows" (one
+to three rows, vectorized along the row), "tiles" (batches; calls of 64 rows
+or more classify their stages), "tiles-shared" (N >= 2**15, threads share
+each chunk). The vector width, and so the thresholds, depend on the
+instruction set, so each case sweeps sizes and row counts across them and
+checks which paths it met. Every instruction set this machine runs is
+tested (``_kernels.available_isas()``), not only the one picked at load.
+"""
+
+import numpy as np
+import pytest
+import scipy.fft
+
+import kaleido as kd
+from kaleido import _kernels
+from _helpers import assert_close_in_norm, random_input, rtol_for
+from _reference import apply_stages
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
+ISAS = _kernels.available_isas()
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    previous = _kernels._set_isa(request.param)
+    yield request.param
+    _kernels._set_isa(previous)
+
+
+def reference(K, X, trans="N"):
+    """op(K) applied to the rows of X, stage by stage in NumPy (complex128)."""
+    tw = K.twiddles.astype(np.complex128)
+    if trans != "N":
+        w, _, L, half = tw.shape[:4]
+        tw = tw.reshape(w * 2 * L, half, 2, 2)[::-1].swapaxes(-1, -2).reshape(tw.shape)
+        if trans == "H" and not K.real_part:
+            tw = np.conjugate(tw)
+    n_out = K.n_out if trans == "N" else K.n_in
+    Z = np.zeros((K.size, X.shape[0]), dtype=np.complex128)
+    Z[:X.shape[1]] = np.asarray(X, dtype=np.complex128).T
+    if K.real_part:   # Re(K) on complex rows: real and imaginary parts apart
+        Y = (apply_stages(tw, Z.real.astype(complex)).real
+             + 1j * apply_stages(tw, Z.imag.astype(complex)).real)
+    else:
+        Y = apply_stages(tw, Z)
+    return Y[:n_out].T
+
+
+def tolerance(dtype, K):
+    return rtol_for(np.finfo(dtype).dtype, K) * 4
+
+
+SIZES = [3, 8, 16, 20, 32, 64, 100, 128, 200, 256, 512, 1024]
+ROWS = [1, 2, 3, 4, 5, 17, 63, 64, 65]
+
+
+@pytest.mark.parametrize("trans", ["N", "T", "H"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_every_path_matches_reference(isa, dtype, trans):
+    rng = np.random.default_rng(0)
+    seen = set()
+    for n in SIZES:
+        K = kd.KMatrix.random(n, max(1, n - 1), width=2, dtype=dtype, random_state=n)
+        in_len = K.n_in if trans == "N" else K.n_out
+        for rows in ROWS:
+            X = random_input(rng, (rows, in_len), dtype)
+            Y = K.apply(X, trans=trans)
+            seen.add(_kernels.last_path())
+            assert_close_in_norm(Y, reference(K, X, trans), tolerance(dtype, K))
+    assert {"small", "rows", "tiles"} <= seen, seen
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_real_part_paths_take_real_rows(isa, dtype):
+    # K.real of a complex network: real rows in, real rows out, every path
+    rng = np.random.default_rng(1)
+    seen = set()
+    cdt = np.complex64 if dtype == np.float32 else np.complex128
+    for n in [16, 64, 256, 1024]:
+        K = kd.KMatrix.random(n, dtype=cdt, width=2, random_state=n).real
+        for rows in [1, 3, 40, 70]:
+            for trans in "NTH":
+                X = random_input(rng, (rows, n), dtype)
+                Y = K.apply(X, trans=trans)
+                seen.add(_kernels.last_path())
+                assert Y.dtype == dtype
+                assert_close_in_norm(Y, reference(K, X, trans).real, tolerance(dtype, K))
+            Xc = random_input(rng, (rows, n), cdt)
+            assert_close_in_norm(K.apply(Xc), reference(K, Xc), tolerance(dtype, K))
+    assert {"small", "rows", "tiles"} <= seen, seen
+
+
+def _strided(rng, rows, n, dtype):
+    big = random_input(rng, (3 * rows + 1, 2 * n + 1), dtype)
+    return {
+        "column_stride_2": big[:rows, ::2][:, :n],
+        "negative_rows": big[:rows, :n][::-1],
+        "negative_columns": big[:rows, :n][:, ::-1],
+        "fortran": np.asfortranarray(big[:rows, :n]),
+        "row_stride_3": big[::3, :n][:rows],
+    }
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_strided_rows_on_every_path(isa, dtype):
+    rng = np.random.default_rng(2)
+    for n, rows in [(32, 70), (1024, 1), (1024, 3), (1024, 70)]:
+        K = kd.KMatrix.random(n, n - 3, width=1, dtype=dtype, random_state=3)
+        for layout, X in _strided(rng, rows, n, dtype).items():
+            Y = K.apply(X)
+            assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
+            # the layout does not change the arithmetic
+            np.testing.assert_array_equal(Y, K.apply(np.ascontiguousarray(X)))
+            out = np.zeros((rows, 2 * (n - 3)), dtype=Y.dtype)[:, ::-2]
+            K.apply(X, out=out)
+            np.testing.assert_array_equal(out, Y)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 64, 200])
+def test_structured_stages_are_exact_transforms(isa, rows):
+    # batches of 64 rows or more classify the stages: identity stages are
+    # skipped, permutations fold into the loads and stores, DFT blocks take
+    # the butterfly arithmetic; the results stay the transforms
+    rng = np.random.default_rng(4)
+    for n in [64, 1024]:
+        X = random_input(rng, (rows, n), np.complex128)
+        F = kd.KMatrix.dft(n)
+        assert_close_in_norm(F.apply(X), np.fft.fft(X), 1e-13)
+        assert_close_in_norm(F.apply(X, trans="H"), n * np.fft.ifft(X), 1e-13)
+        Xr = X.real.copy()
+        for kind in (2, 3):
+            C = kd.KMatrix.dct(n, type=kind)
+            assert_close_in_norm(C.apply(Xr), scipy.fft.dct(Xr, type=kind, norm="ortho"), 1e-13)
+            M = scipy.fft.dct(np.eye(n), type=kind, norm="ortho", axis=0)
+            assert_close_in_norm(C.apply(Xr, trans="T"), Xr @ M, 1e-13)
+            S = kd.KMatrix.dst(n, type=kind, dtype=np.float32)
+            assert_close_in_norm(S.apply(Xr.astype(np.float32)),
+                                 scipy.fft.dst(Xr, type=kind, norm="ortho"), 2e-5)
+        perm = rng.permutation(n - 3)
+        P = kd.KMatrix.from_permutation(perm)
+        np.testing.assert_array_equal(P.apply(Xr[:, :n - 3]), Xr[:, perm])
+        np.testing.assert_array_equal(P.apply(Xr[:, :n - 3], trans="T"),
+                                      Xr[:, np.argsort(perm)])
+        H = kd.KMatrix.hadamard(n, dtype=np.complex64)
+        assert_close_in_norm(H.apply(X.astype(np.complex64)),
+                             X @ scipy.linalg.hadamard(n).T, 1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_long_rows_shared_by_threads(dtype):
+    # N = 2**15: both threads work on each chunk (tiles) or row (rows)
+    n = 2 ** 15
+    K = kd.KMatrix.random(n, n - 5, dtype=dtype, random_state=5)
+    rng = np.random.default_rng(5)
+    for rows, path in [(1, "rows"), (20, "tiles-shared")]:
+        X = random_input(rng, (rows, n), dtype)
+        Y = K.apply(X, workers=2)
+        assert _kernels.last_path() == path
+        assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
+        np.testing.assert_array_equal(Y, K.apply(X, workers=1))
