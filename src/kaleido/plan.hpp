@@ -118,6 +118,58 @@ std::vector<StageGroup<T>> group_stages(const StageRef<T>* stages, const int* ki
     return groups;
 }
 
+// Pass order: the twiddles of a group laid out in the order its backward
+// pass reads them -- iteration it = hi * s + lo, then stage j, then pair
+// l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
+// entries per iteration addresses every block at a constant offset (stride-s
+// addresses took more registers than x86 has and spilled), and the pass's
+// gradients go to contiguous whole vectors. Calls f(packed, original) for
+// the index (in T) of every block.
+template <class T, class F>
+void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
+                      const T* twiddles, F&& f) {
+    const int G = gr.size;
+    const index_t s = index_t(1) << gr.low_bit;
+    const index_t np = index_t(1) << (G - 1);
+    const index_t n_it = N >> G;
+    for (index_t it = 0; it < n_it; ++it) {
+        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+        const index_t pbase = hi * (s << (G - 1)) + lo;
+        for (int j = 0; j < G; ++j)
+            for (index_t q = 0; q < np; ++q)
+                f(group_offset + 4 * ((it * G + j) * np + q),
+                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
+    }
+}
+
+// The twiddles of the groups copied into pass order (one after the other,
+// group i from offset[i]), cut into n_tasks independent parts: part t
+// copies groups' iterations [t * n / n_tasks, (t + 1) * n / n_tasks) of
+// each group.
+template <class T>
+void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
+                     const std::vector<index_t>& offset, T* packed, index_t part,
+                     index_t n_parts) {
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        const StageGroup<T>& gr = groups[i];
+        const int G = gr.size;
+        const index_t s = index_t(1) << gr.low_bit;
+        const index_t np = index_t(1) << (G - 1);
+        const index_t n_it = N >> G;
+        T* out = packed + offset[i];
+        for (index_t it = part * n_it / n_parts; it < (part + 1) * n_it / n_parts; ++it) {
+            const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+            const index_t pbase = hi * (s << (G - 1)) + lo;
+            T* o = out + 4 * it * G * np;
+            for (int j = 0; j < G; ++j)
+                for (index_t q = 0; q < np; ++q, o += 4) {
+                    const T* src = gr.twiddles[j] + 4 * (pbase + q * s);
+                    o[0] = src[0]; o[1] = src[1]; o[2] = src[2]; o[3] = src[3];
+                }
+        }
+    }
+}
+
 // log2 of the positions (tile rows or row entries) whose data fill about
 // `bytes`, clamped to [lo, hi].
 inline int bits_for_bytes(double bytes, double bytes_per_position, int lo, int hi) {

@@ -143,7 +143,8 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
     }
 }
 
-// apply_group for the group's shape, transposition and kind. The special
+// apply_group for the group's shape, transposition and kind, reading the
+// group's twiddles in pass order from `packed`. The special
 // kinds are compiled for TRANS_N and TRANS_T only (the planner classifies
 // stages for those; a real network's H is its T), and for real networks
 // only permutations (the butterfly kinds save little on real data and would
@@ -152,13 +153,13 @@ template <class T, int Trans>
 KALEIDO_INLINE void apply_one_group(typename kernel_types<T>::V* Z,
                                     const typename kernel_types<T>::V* src,
                                     const StageGroup<T>& gr, index_t pair_offset, index_t it0,
-                                    index_t it1) {
+                                    index_t it1, const T* packed) {
     using K = kernel_types<T>;
     const auto run = [&](auto kind) __attribute__((always_inline)) {
         visit_group_shape<T, K::max_group>(gr.size, gr.descending,
                                            [&](auto g, auto desc) __attribute__((always_inline)) {
             apply_group<T, decltype(g)::value, decltype(desc)::value, Trans,
-                        decltype(kind)::value>(Z, src, gr, pair_offset, it0, it1);
+                        decltype(kind)::value, true>(Z, src, gr, pair_offset, it0, it1, packed);
         });
     };
     using std::integral_constant;
@@ -195,7 +196,7 @@ KALEIDO_INLINE void tile_compute(const TileJob<T>& job, const Phase& ph,
         const StageGroup<T>& gr = job.groups[ph.first];
         index_t it0, it1;
         unit_span(job.N >> gr.size, ph.n_units, u0, u1, it0, it1);
-        apply_one_group<T, Trans>(Z, Z, gr, 0, it0, it1);
+        apply_one_group<T, Trans>(Z, Z, gr, 0, it0, it1, job.packed + job.group_offset[ph.first]);
         return;
     }
     // PHASE_RUN: consecutive groups on bits below cache_bits act on aligned
@@ -206,7 +207,10 @@ KALEIDO_INLINE void tile_compute(const TileJob<T>& job, const Phase& ph,
         typename K::V* Zb = Z + blk * block * K::planes;
         for (index_t g = ph.first; g < ph.last; ++g) {
             const StageGroup<T>& gr = job.groups[g];
-            apply_one_group<T, Trans>(Zb, Zb, gr, blk * (block / 2), 0, block >> gr.size);
+            // the block's iterations are contiguous in pass order
+            const T* packed = job.packed + job.group_offset[g] +
+                              blk * (block >> gr.size) * 4 * gr.size * (index_t(1) << (gr.size - 1));
+            apply_one_group<T, Trans>(Zb, Zb, gr, blk * (block / 2), 0, block >> gr.size, packed);
         }
     }
 }

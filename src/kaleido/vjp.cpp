@@ -26,30 +26,6 @@ struct Free {
     void operator()(void* p) const { std::free(p); }
 };
 
-// Pass order: the twiddles of a group laid out in the order its backward
-// pass reads them -- iteration it = hi * s + lo, then stage j, then pair
-// l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
-// entries per iteration addresses every block at a constant offset (stride-s
-// addresses took more registers than x86 has and spilled), and the pass's
-// gradients go to contiguous whole vectors. Calls f(packed, original) for
-// the index (in T) of every block.
-template <class T, class F>
-void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
-                      const T* twiddles, F&& f) {
-    const int G = gr.size;
-    const index_t s = index_t(1) << gr.low_bit;
-    const index_t np = index_t(1) << (G - 1);
-    const index_t n_it = N >> G;
-    for (index_t it = 0; it < n_it; ++it) {
-        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
-        const index_t pbase = hi * (s << (G - 1)) + lo;
-        for (int j = 0; j < G; ++j)
-            for (index_t q = 0; q < np; ++q)
-                f(group_offset + 4 * ((it * G + j) * np + q),
-                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
-    }
-}
-
 struct Failure {
     std::atomic<int> status{STATUS_OK};
     void set(int s) {
