@@ -83,8 +83,15 @@ def set_workers(workers):
 
 
 def resolve_workers(workers):
-    """Thread count for one call: 0 means the OpenMP default."""
+    """Thread count for one call: 0 means the OpenMP default.
+
+    The kernels cap any count at the CPUs the process may use (at least 2),
+    so a huge request is clipped here to what a C int holds.
+    """
     value = _normalize(workers)
     if value is None:
         value = get_workers()
-    return 0 if value is None else value
+    return 0 if value is None else min(value, _MAX_WORKERS)
+
+
+_MAX_WORKERS = 1 << 16

@@ -227,3 +227,53 @@ def test_svds_singular_vectors():
     for j in range(3):
         np.testing.assert_allclose(M @ Vh[j], s[j] * U[:, j], atol=1e-8)
         np.testing.assert_allclose(M.T @ U[:, j], s[j] * Vh[j], atol=1e-8)
+
+
+# ------------------------------------- a KMatrix straight into the solvers --
+@pytest.mark.parametrize("n_in, n_out", [(37, 100), (100, 37), (64, 64)])
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_kmatrix_speaks_the_linear_operator_protocol(dtype, n_in, n_out):
+    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=10)
+    M = reference_matrix(K)
+    rng = np.random.default_rng(10)
+    x, y = random_input(rng, (n_in,), dtype), random_input(rng, (n_out,), dtype)
+    X, Y = random_input(rng, (n_in, 5), dtype), random_input(rng, (n_out, 5), dtype)
+    rtol = rtol_for(dtype, K)
+    assert_close_in_norm(K.matvec(x), M @ x, rtol)
+    assert K.matvec(x[:, None]).shape == (n_out, 1)
+    assert_close_in_norm(K.matvec(x[:, None])[:, 0], M @ x, rtol)
+    assert_close_in_norm(K.rmatvec(y), M.conj().T @ y, rtol)
+    assert K.rmatvec(y[:, None]).shape == (n_in, 1)
+    assert_close_in_norm(K.matmat(X), M @ X, rtol)
+    assert_close_in_norm(K.rmatmat(Y), M.conj().T @ Y, rtol)
+    # scipy's own aslinearoperator wraps it through these methods
+    A = spla.aslinearoperator(K)
+    assert A.shape == K.shape and A.dtype == K.dtype
+    assert_close_in_norm(A.matvec(x), M @ x, rtol)
+    assert_close_in_norm(A.rmatvec(y), M.conj().T @ y, rtol)
+    with pytest.raises(ValueError, match="matvec"):
+        K.matvec(np.ones(n_in + 1))
+    with pytest.raises(ValueError, match="rmatvec"):
+        K.rmatvec(np.ones((n_out, 2)))
+    with pytest.raises(ValueError, match="matmat"):
+        K.matmat(np.ones(n_in))
+
+
+def test_solvers_take_a_kmatrix_as_it_is():
+    rng = np.random.default_rng(11)
+    Q = kd.KMatrix.random(256, width=2, random_state=11)   # orthogonal
+    S = Q.H @ Q + kd.KMatrix.identity(256)                  # SPD, still a KMatrix
+    b = rng.standard_normal(256)
+    x, info = spla.cg(S, b, rtol=1e-12, atol=0, maxiter=500)
+    assert info == 0
+    np.testing.assert_allclose(S @ x, b, rtol=1e-9, atol=1e-9)
+    x, info = spla.gmres(Q, b, rtol=1e-12, atol=0, restart=256, maxiter=5)
+    assert info == 0
+    np.testing.assert_allclose(Q @ x, b, rtol=1e-9, atol=1e-9)
+    x = spla.lsqr(Q, b, atol=1e-14, btol=1e-14)[0]
+    np.testing.assert_allclose(x, Q.H @ b, rtol=1e-9, atol=1e-9)
+    # a real part (a DCT) too: its adjoint is its transpose
+    C = kd.KMatrix.dct(128)
+    c = rng.standard_normal(128)
+    x = spla.lsqr(C, c, atol=1e-14, btol=1e-14)[0]
+    np.testing.assert_allclose(x, C.T @ c, rtol=1e-9, atol=1e-9)

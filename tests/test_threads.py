@@ -280,3 +280,22 @@ def test_approximator_identical_across_threads(params):
     assert fits[0].method_ == fits[1].method_
     if near_exact:   # the path this case is for: Adam started from the hierarchical fit
         assert fits[0].n_iter_ == 30 and fits[0].loss_curve_[0] < 0.1
+
+
+def test_huge_worker_counts_are_capped():
+    # the team never grows past the usable CPUs (at least 2): no thread
+    # explosion, no overflow, the same result
+    K = kd.KMatrix.random(4096, random_state=0)
+    X = np.ones((300, 4096))
+    Y1 = K.apply(X, workers=1)
+    cap = max(2, _kernels.cpu_count())
+    for workers in (40000, 2 ** 31, 10 ** 30):
+        assert np.array_equal(K.apply(X, workers=workers), Y1)
+        assert _kernels.last_threads()[0] <= cap
+    assert threading.active_count() == 1   # the team's threads are not Python threads
+    try:
+        import os
+        n_threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # pragma: no cover - not Linux
+        return
+    assert n_threads <= cap + 16   # the team, BLAS's threads, Python's own
