@@ -810,7 +810,21 @@ class KMatrix:
     # dtype) scipy's aslinearoperator, and so every iterative solver, takes a
     # KMatrix as it is (cg(K, b), lsqr(K, b), ...).
     def matvec(self, x):
-        """``K @ x`` for ``x`` of shape (n_in,) or (n_in, 1), as scipy's LinearOperator."""
+        """``K @ x`` for ``x`` of shape (n_in,) or (n_in, 1), as scipy's LinearOperator.
+
+        With ``rmatvec``, ``matmat`` and ``rmatmat`` this makes a KMatrix a
+        valid operand of every ``scipy.sparse.linalg`` solver.
+
+        Examples
+        --------
+        >>> import numpy as np, kaleido as kd
+        >>> from scipy.sparse.linalg import cg
+        >>> K = kd.KMatrix.random(64, random_state=0)
+        >>> S = K.H @ K + kd.KMatrix.identity(64)      # symmetric positive definite
+        >>> x, info = cg(S, np.ones(64), rtol=1e-12)
+        >>> info, bool(np.allclose(S @ x, 1))
+        (0, True)
+        """
         return self._vector_product(x, "N")
 
     def rmatvec(self, x):
