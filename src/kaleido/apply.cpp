@@ -282,7 +282,9 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
     const ThreadChoice threads = threads_for_work(
         double(n_chunks * C) * double(N / 2) * (pair_updates + 2) * ns_per_update<T>(), n_threads);
     const int nt = threads.n_threads;
-    const bool cooperative = nt > 1 && g.L >= kLongRowBits;
+    // Threads share each chunk phase by phase for long rows, and when there
+    // are too few chunks to go round (a chunk per thread would leave one idle)
+    const bool cooperative = nt > 1 && (g.L >= kLongRowBits || n_chunks < 2 * nt);
 
     // The passes read the twiddles in pass order, copied once per call
     // (measured: at most ~a chunk's work; a pass then addresses its blocks at
@@ -300,7 +302,7 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
         1, std::size_t(total) * sizeof(T) + (cooperative ? std::size_t(N * P * C) * sizeof(R) : 0)));
     if (packed == nullptr) return STATUS_NO_MEMORY;
     {
-        const index_t parts = nt > 1 && total > 65536 ? 4 * nt : 1;
+        const index_t parts = nt > 1 ? 4 * nt : 1;
         std::vector<index_t> counts{parts};
         auto pack = [&](index_t, index_t part, int) {
             pack_pass_order(groups, N, group_offset, packed, part, parts);

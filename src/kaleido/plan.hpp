@@ -5,7 +5,9 @@
 #ifndef KALEIDO_PLAN_HPP
 #define KALEIDO_PLAN_HPP
 
+#include <algorithm>
 #include <complex>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -143,9 +145,10 @@ void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
 }
 
 // The twiddles of the groups copied into pass order (one after the other,
-// group i from offset[i]), cut into n_tasks independent parts: part t
-// copies groups' iterations [t * n / n_tasks, (t + 1) * n / n_tasks) of
-// each group.
+// group i from offset[i]), cut into n_parts independent parts: part t
+// copies the iterations [t * n / n_parts, (t + 1) * n / n_parts) of each
+// group (n of them). Within one `hi` the iterations read, for each stage
+// and pair, a contiguous run of blocks: copied run by run.
 template <class T>
 void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
                      const std::vector<index_t>& offset, T* packed, index_t part,
@@ -156,16 +159,21 @@ void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
         const index_t s = index_t(1) << gr.low_bit;
         const index_t np = index_t(1) << (G - 1);
         const index_t n_it = N >> G;
-        T* out = packed + offset[i];
-        for (index_t it = part * n_it / n_parts; it < (part + 1) * n_it / n_parts; ++it) {
-            const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
-            const index_t pbase = hi * (s << (G - 1)) + lo;
-            T* o = out + 4 * it * G * np;
-            for (int j = 0; j < G; ++j)
-                for (index_t q = 0; q < np; ++q, o += 4) {
-                    const T* src = gr.twiddles[j] + 4 * (pbase + q * s);
-                    o[0] = src[0]; o[1] = src[1]; o[2] = src[2]; o[3] = src[3];
+        const index_t step = 4 * G * np;  // entries per iteration
+        T* const out = packed + offset[i];
+        const index_t it_end = (part + 1) * n_it / n_parts;
+        for (index_t it = part * n_it / n_parts; it < it_end;) {
+            const index_t hi = it >> gr.low_bit, lo0 = it & (s - 1);
+            const index_t run = std::min<index_t>(s - lo0, it_end - it);  // same hi
+            for (int j = 0; j < G; ++j) {
+                for (index_t q = 0; q < np; ++q) {
+                    const T* src = gr.twiddles[j] + 4 * (hi * (s << (G - 1)) + q * s + lo0);
+                    T* dst = out + it * step + 4 * (j * np + q);
+                    for (index_t r = 0; r < run; ++r, src += 4, dst += step)
+                        std::memcpy(static_cast<void*>(dst), src, 4 * sizeof(T));
                 }
+            }
+            it += run;
         }
     }
 }
