@@ -9,13 +9,12 @@
 
 #include "butterfly.hpp"
 #include "dispatch.hpp"
+#include "driver.hpp"
 #include "plan.hpp"
 
 namespace kaleido {
 namespace {
 
-template <class T>
-constexpr bool is_complex_v = !std::is_same<typename real_of<T>::type, T>::value;
 
 // Single-thread cost of one 2x2 block applied to one row, in ns, for
 // float32 (measured with AVX-512 on the development machine, ~0.09 ns on
@@ -38,14 +37,6 @@ constexpr int kLongRowBits = 15;
 // 23 on a half-empty tile; 16 rows 11.5 us per row on a full tile).
 
 
-struct Failure {
-    std::atomic<int> status{STATUS_OK};
-    void set(int s) {
-        int expected = STATUS_OK;
-        status.compare_exchange_strong(expected, s);
-    }
-    bool failed() const { return status.load(std::memory_order_relaxed) != STATUS_OK; }
-};
 
 int log2_floor(index_t n) {
     int b = 0;

@@ -5,9 +5,7 @@
 #include "small.hpp"
 #include "tile_apply.hpp"
 
-#ifndef KALEIDO_DTYPE
-#error "KALEIDO_DTYPE must name the scalar type of this translation unit"
-#endif
+#include "kernel_scalar.hpp"
 
 namespace kaleido {
 namespace KALEIDO_ISA_NS {
@@ -27,15 +25,7 @@ const ApplyKernels<T>& apply_kernels() {
     return table;
 }
 
-#if KALEIDO_DTYPE == 0
-template const ApplyKernels<float>& apply_kernels<float>();
-#elif KALEIDO_DTYPE == 1
-template const ApplyKernels<double>& apply_kernels<double>();
-#elif KALEIDO_DTYPE == 2
-template const ApplyKernels<std::complex<float>>& apply_kernels<std::complex<float>>();
-#else
-template const ApplyKernels<std::complex<double>>& apply_kernels<std::complex<double>>();
-#endif
+template const ApplyKernels<kernel_scalar>& apply_kernels<kernel_scalar>();
 
 }  // namespace KALEIDO_ISA_NS
 }  // namespace kaleido

@@ -2,9 +2,7 @@
 // type (KALEIDO_DTYPE, as in kernels_apply.cpp).
 #include "vjp.hpp"
 
-#ifndef KALEIDO_DTYPE
-#error "KALEIDO_DTYPE must name the scalar type of this translation unit"
-#endif
+#include "kernel_scalar.hpp"
 
 namespace kaleido {
 namespace KALEIDO_ISA_NS {
@@ -16,15 +14,7 @@ const VjpKernels<T>& vjp_kernels() {
     return table;
 }
 
-#if KALEIDO_DTYPE == 0
-template const VjpKernels<float>& vjp_kernels<float>();
-#elif KALEIDO_DTYPE == 1
-template const VjpKernels<double>& vjp_kernels<double>();
-#elif KALEIDO_DTYPE == 2
-template const VjpKernels<std::complex<float>>& vjp_kernels<std::complex<float>>();
-#else
-template const VjpKernels<std::complex<double>>& vjp_kernels<std::complex<double>>();
-#endif
+template const VjpKernels<kernel_scalar>& vjp_kernels<kernel_scalar>();
 
 }  // namespace KALEIDO_ISA_NS
 }  // namespace kaleido

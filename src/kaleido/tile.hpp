@@ -12,6 +12,20 @@
 namespace kaleido {
 namespace KALEIDO_ISA_NS {
 
+// The iterations [it0, it1) of a pass on bits b0.. (it = hi * 2^b0 + lo)
+// as runs of one hi: f(hi, lo_begin, lo_end) for each (the passes' units
+// are iteration ranges).
+template <class F>
+KALEIDO_INLINE void for_each_run(int b0, index_t it0, index_t it1, F&& f) {
+    const index_t s = index_t(1) << b0;
+    for (index_t it = it0; it < it1;) {
+        const index_t hi = it >> b0, lo = it & (s - 1);
+        const index_t lo_end = (s - lo) < (it1 - it) ? s : lo + (it1 - it);
+        f(hi, lo, lo_end);
+        it += lo_end - lo;
+    }
+}
+
 // Which rows and positions of a strided array a load or store touches.
 struct TileRange {
     index_t row0, n_rows;  // rows of the chunk (n_rows <= lanes)

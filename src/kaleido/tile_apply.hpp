@@ -101,17 +101,12 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
     using V = typename K::V;
     constexpr int S = 1 << G;
     constexpr int P = K::planes;
-    const int b0 = group.low_bit;
-    const index_t s = index_t(1) << b0;
-    index_t it = it0;
-    while (it < it1) {
-        const index_t hi = it >> b0;
-        index_t lo = it & (s - 1);
-        const index_t lo_end = (s - lo) < (it1 - it) ? s : lo + (it1 - it);
-        it += lo_end - lo;
+    const index_t s = index_t(1) << group.low_bit;
+    for_each_run(group.low_bit, it0, it1, [&](index_t hi, index_t lo0, index_t lo_end)
+                                              __attribute__((always_inline)) {
         const index_t zoff = hi * (s << G) * P;
         const index_t pbase = hi * (s << (G - 1));
-        for (; lo < lo_end; ++lo) {
+        for (index_t lo = lo0; lo < lo_end; ++lo) {
             V re[S], im[S];
             const V* in = src + zoff + lo * P;
 #pragma GCC unroll 16
@@ -140,7 +135,7 @@ KALEIDO_INLINE void apply_group(typename kernel_types<T>::V* Z,
                 if constexpr (K::is_complex) out[l * s * P + 1] = im[l];
             }
         }
-    }
+    });
 }
 
 // apply_group for the group's shape, transposition and kind, reading the

@@ -11,13 +11,12 @@
 
 #include "butterfly.hpp"
 #include "dispatch.hpp"
+#include "driver.hpp"
 #include "plan.hpp"
 
 namespace kaleido {
 namespace {
 
-template <class T>
-constexpr bool is_complex_v = !std::is_same<typename real_of<T>::type, T>::value;
 
 constexpr int kLongRowBits = 15;
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
@@ -26,14 +25,6 @@ struct Free {
     void operator()(void* p) const { std::free(p); }
 };
 
-struct Failure {
-    std::atomic<int> status{STATUS_OK};
-    void set(int s) {
-        int expected = STATUS_OK;
-        status.compare_exchange_strong(expected, s);
-    }
-    bool failed() const { return status.load(std::memory_order_relaxed) != STATUS_OK; }
-};
 
 }  // namespace
 

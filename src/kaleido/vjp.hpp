@@ -96,16 +96,11 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
     constexpr int NP = S / 2;        // pairs per stage and iteration
     constexpr int seg = 4 * P;       // reals of one pair's gradient
     constexpr int step = 4 * G * NP;  // entries per iteration
-    const int b0 = group.low_bit;
-    const index_t s = index_t(1) << b0;
-    index_t it = it0;
-    while (it < it1) {
-        const index_t hi = it >> b0;
-        index_t lo = it & (s - 1);
-        const index_t lo_end = (s - lo) < (it1 - it) ? s : lo + (it1 - it);
-        it += lo_end - lo;
+    const index_t s = index_t(1) << group.low_bit;
+    for_each_run(group.low_bit, it0, it1, [&](index_t hi, index_t lo0, index_t lo_end)
+                                              __attribute__((always_inline)) {
         const index_t zoff = hi * (s << G) * P;
-        for (; lo < lo_end; ++lo) {
+        for (index_t lo = lo0; lo < lo_end; ++lo) {
             const V* x = in + zoff + lo * P;
             V* gz = grad + zoff + lo * P;
             const T* twi = tw + (hi * s + lo) * step;
@@ -181,7 +176,7 @@ KALEIDO_INLINE void backward_group(const typename kernel_types<T>::V* in,
                 if constexpr (K::is_complex) gz[l * s * P + 1] = im[l];
             }
         }
-    }
+    });
 }
 
 // Entry of the vjp: units [u0, u1) of one phase of one chunk. `saved` holds
