@@ -162,3 +162,20 @@ def test_long_rows_shared_by_threads(dtype):
         assert _kernels.last_path() == path
         assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
         np.testing.assert_array_equal(Y, K.apply(X, workers=1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_shared_tile_is_aligned_for_any_twiddle_count(isa, dtype):
+    # threads share a chunk when there are few; their tile follows the
+    # pass-ordered twiddles in one buffer and must start on a vector boundary
+    # whatever the number of stages: float32 at N = 2 with an odd width put
+    # it 32 bytes off (a crash on the aligned vector moves)
+    K = kd.KMatrix.random(2, width=30001, dtype=dtype, random_state=12)   # orthogonal
+    X = random_input(np.random.default_rng(13), (3, 2), dtype)   # fewer chunks than threads x 2
+    Y2 = K.apply(X, workers=2)
+    if _kernels.last_path() == "small":
+        pytest.skip("N = 2 takes the small path on this instruction set")
+    assert _kernels.last_path() == "tiles-shared"
+    np.testing.assert_array_equal(Y2, K.apply(X, workers=1))
+    assert_close_in_norm(Y2[:, :1] * 0 + np.linalg.norm(Y2, axis=1, keepdims=True),
+                         np.linalg.norm(X, axis=1, keepdims=True), 1e-3)

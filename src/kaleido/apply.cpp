@@ -289,8 +289,11 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
         total += groups[i].size * (N / 2) * 4;
     }
     group_offset.back() = total;
+    // (the shared tile starts at the next 64-byte boundary: the passes use
+    // aligned vector moves)
+    const std::size_t tile_offset = (std::size_t(total) * sizeof(T) + 63) / 64 * 64;
     T* packed = static_cast<T*>(thread_scratch(
-        1, std::size_t(total) * sizeof(T) + (cooperative ? std::size_t(N * P * C) * sizeof(R) : 0)));
+        1, tile_offset + (cooperative ? std::size_t(N * P * C) * sizeof(R) : 0)));
     if (packed == nullptr) return STATUS_NO_MEMORY;
     {
         const index_t parts = nt > 1 ? 4 * nt : 1;
@@ -349,7 +352,7 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
         };
         ran = run_phases(threads, counts, task);
     } else {
-        void* tile = packed + total;  // 64-byte aligned: total is a multiple of 4 N/2
+        void* tile = reinterpret_cast<char*>(packed) + tile_offset;
         job.io_block = std::max<index_t>(C, (N / (4 * nt) + C - 1) / C * C);
         const auto phases = make_phases(4 * nt);
         const index_t per_chunk = index_t(phases.size());

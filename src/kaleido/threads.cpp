@@ -68,6 +68,7 @@ bool spin_until(Pred pred, Clock::duration limit) {
 struct Job {
     const TaskSet* set = nullptr;
     std::vector<index_t> ends;  // ends[p]: tasks of phases 0..p
+    std::vector<index_t> after;  // after[p]: the last phase before p with tasks, or -1
     index_t total = 0;
     std::atomic<index_t> next{0};
     std::unique_ptr<std::atomic<index_t>[]> done;
@@ -134,7 +135,7 @@ void Pool::work(Job& job, int worker) {
         const index_t t = job.next.fetch_add(1, std::memory_order_relaxed);
         if (t >= job.total) break;
         while (t >= job.ends[phase]) ++phase;
-        if (phase > 0) wait_phase(job, phase - 1);
+        if (job.after[std::size_t(phase)] >= 0) wait_phase(job, job.after[std::size_t(phase)]);
         const index_t local = t - (phase > 0 ? job.ends[phase - 1] : 0);
         job.set->run(job.set->context, phase, local, worker);
         ran = true;
@@ -296,10 +297,13 @@ int run_tasks(int n_threads, const TaskSet& tasks) {
     Job job;
     job.set = &tasks;
     job.ends.resize(std::size_t(tasks.n_phases));
-    index_t total = 0;
+    job.after.resize(std::size_t(tasks.n_phases));
+    index_t total = 0, last = -1;
     for (index_t p = 0; p < tasks.n_phases; ++p) {
+        job.after[std::size_t(p)] = last;  // empty phases are not waited for
         total += tasks.counts[p];
         job.ends[std::size_t(p)] = total;
+        if (tasks.counts[p] > 0) last = p;
     }
     job.total = total;
     if (total == 0) return 0;

@@ -4,7 +4,7 @@
 // the tasks to the calling thread and up to n_threads - 1 helper threads, one
 // at a time from a shared counter, so a thread the OS has parked (a busy
 // machine, a BLAS pool spinning next door) holds at most the task it is on;
-// the caller never waits for a helper that has not started a task. Waits
+// the caller never waits for a helper that has not joined the job. Waits
 // (between phases, for the last helpers, for the next job) spin for a few
 // tens of microseconds and then sleep, so idle kaleido threads do not take
 // cores from other work. One job runs at a time: a call made while another
@@ -55,7 +55,8 @@ struct ThreadChoice {
 ThreadChoice threads_for_work(double ns, int n_threads);
 
 // Runs every task of every phase on up to n_threads threads; the tasks of
-// phase p start once every task of phase p - 1 has finished. Returns the
+// phase p start once every task of the phases before it has finished (empty
+// phases are allowed). Returns the
 // number of threads that ran at least one task. Tasks must not throw.
 int run_tasks(int n_threads, const TaskSet& tasks);
 

@@ -28,8 +28,10 @@ struct Free {
 
 }  // namespace
 
+namespace {
+
 template <class T>
-int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
                 index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
                 index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
@@ -202,6 +204,28 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
     }
     trim_thread_scratch();
     return STATUS_OK;
+}
+
+}  // namespace
+
+template <class T>
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
+                index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
+                index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
+                int check_finite, int real_io) {
+    // the plans and the thread team allocate: out of memory is a status,
+    // never an exception through the Cython layer (which cannot take one)
+    int status;
+    try {
+        status = vjp_impl(twiddles, width, log_size, x, n_rows, n_in, x_row_stride,
+                          x_col_stride, g, n_out, g_row_stride, g_col_stride, dx, dx_row_stride,
+                          dx_col_stride, dtwiddles, n_threads, check_finite, real_io);
+    } catch (...) {
+        status = STATUS_NO_MEMORY;
+    }
+    trim_thread_scratch();
+    return status;
 }
 
 #define KALEIDO_INSTANTIATE(T)                                                              \
