@@ -179,3 +179,23 @@ def test_shared_tile_is_aligned_for_any_twiddle_count(isa, dtype):
     np.testing.assert_array_equal(Y2, K.apply(X, workers=1))
     assert_close_in_norm(Y2[:, :1] * 0 + np.linalg.norm(Y2, axis=1, keepdims=True),
                          np.linalg.norm(X, axis=1, keepdims=True), 1e-3)
+
+
+@pytest.mark.parametrize("n", [64, 1024, 4096])
+def test_a_rows_result_does_not_depend_on_the_batch(isa, n):
+    # one row alone (the row path), in a small batch (a tile, stages
+    # classified) and in a large one: the same bits, for unstructured
+    # K-matrices and for transforms whose stages take the special kinds
+    rng = np.random.default_rng(14)
+    kmatrices = [kd.KMatrix.random(n, width=2, dtype=np.complex64, random_state=1),
+                 kd.KMatrix.random(n, width=2, dtype=np.float64, random_state=2),
+                 kd.KMatrix.dft(n), kd.KMatrix.dft(n, dtype=np.complex64).H,
+                 kd.KMatrix.dct(n), kd.KMatrix.dst(n, type=3, dtype=np.float32),
+                 kd.KMatrix.from_permutation(rng.permutation(n)),
+                 kd.KMatrix.hadamard(n, dtype=np.complex128)]
+    for K in kmatrices:
+        X = random_input(rng, (150, n), K.dtype)
+        for trans in ("N", "T"):
+            Y = K.apply(X, trans=trans)
+            for rows in (slice(7, 8), slice(3, 20), slice(0, 90)):
+                np.testing.assert_array_equal(K.apply(X[rows], trans=trans), Y[rows])

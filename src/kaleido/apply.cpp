@@ -26,9 +26,6 @@ constexpr double ns_per_update() {
     constexpr double planes = is_complex_v<T> ? 2.0 : 1.0;
     return 0.1 * planes * planes * double(sizeof(R)) / 4.0;
 }
-// Batched calls with at least this many rows classify their stages (a scan
-// of the twiddles that stops early for unstructured ones).
-constexpr index_t kClassifyRows = 64;
 // Rows at or beyond this size are shared by all threads phase by phase.
 constexpr int kLongRowBits = 15;
 // The row path serves calls of fewer than max(4, lanes / 2) rows: it reads
@@ -211,8 +208,10 @@ int run_tiles(const ApplyKernels<T>& K, const T* twiddles, index_t width, const 
     auto stages = stage_order(twiddles, width, g.L, g.trans);
     std::vector<int> kinds(stages.size(), KIND_GENERAL);
     std::vector<index_t> load_to, store_from;
-    const bool classify = g.n_rows >= kClassifyRows;
-    if (classify) {
+    // Every batched call classifies its stages: the scan stops at the first
+    // block of an unstructured stage, and a kind rounds as the general
+    // arithmetic does, so a row's result does not depend on the batch.
+    {
         // butterfly kinds exist in the kernels for complex networks, N and T
         const bool butterfly = is_complex_v<T> && g.trans != TRANS_H;
         std::vector<StageRef<T>> kept;

@@ -47,6 +47,11 @@
 
 #define KALEIDO_INLINE inline __attribute__((always_inline))
 
+#if (KALEIDO_ISA == 1 || KALEIDO_ISA == 2) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define KALEIDO_X86_FMA 1
+#endif
+
 namespace kaleido {
 namespace KALEIDO_ISA_NS {
 
@@ -101,6 +106,85 @@ KALEIDO_INLINE void vstore(void* p, const V& v) {
     std::memcpy(p, &v, sizeof(V));
 }
 
+// A lane vector with every lane s (a scalar coefficient), or v itself.
+// (s - 0 is s exactly, the sign of a zero included, and GCC emits it as a
+// plain broadcast; s + 0 would turn -0 into +0.)
+template <class V, class S>
+KALEIDO_INLINE V splat(S s) {
+    if constexpr (std::is_same<S, V>::value) {
+        return s;
+    } else {
+        return s - V{};
+    }
+}
+
+// a * b + c with one rounding where the instruction set has FMA (x86-64-v3
+// and v4), else two. The kernel translation units are compiled with
+// -ffp-contract=off so that these are the only fused operations: every
+// path then computes the same roundings in the same order (see
+// apply_block), whatever the batch around a row.
+template <class V, class A>
+KALEIDO_INLINE V vfma(A a_, V b, V c) {
+    const V a = splat<V>(a_);
+#if defined(KALEIDO_X86_FMA)
+    constexpr bool f32 = sizeof(b[0]) == 4;
+    if constexpr (sizeof(V) == 64 && f32)
+        return (V)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+    else if constexpr (sizeof(V) == 64)
+        return (V)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+    else if constexpr (sizeof(V) == 32 && f32)
+        return (V)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+    else if constexpr (sizeof(V) == 32)
+        return (V)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+    else
+        return a * b + c;
+#else
+    return a * b + c;
+#endif
+}
+
+// a * b - c and c - a * b, rounded as vfma rounds (once with FMA): the
+// negated coefficients stay plain broadcasts, which the FMA instructions
+// take straight from memory.
+template <class V, class A>
+KALEIDO_INLINE V vfms(A a_, V b, V c) {
+    const V a = splat<V>(a_);
+#if defined(KALEIDO_X86_FMA)
+    constexpr bool f32 = sizeof(b[0]) == 4;
+    if constexpr (sizeof(V) == 64 && f32)
+        return (V)_mm512_fmsub_ps((__m512)a, (__m512)b, (__m512)c);
+    else if constexpr (sizeof(V) == 64)
+        return (V)_mm512_fmsub_pd((__m512d)a, (__m512d)b, (__m512d)c);
+    else if constexpr (sizeof(V) == 32 && f32)
+        return (V)_mm256_fmsub_ps((__m256)a, (__m256)b, (__m256)c);
+    else if constexpr (sizeof(V) == 32)
+        return (V)_mm256_fmsub_pd((__m256d)a, (__m256d)b, (__m256d)c);
+    else
+        return a * b - c;
+#else
+    return a * b - c;
+#endif
+}
+template <class V, class A>
+KALEIDO_INLINE V vfnma(A a_, V b, V c) {
+    const V a = splat<V>(a_);
+#if defined(KALEIDO_X86_FMA)
+    constexpr bool f32 = sizeof(b[0]) == 4;
+    if constexpr (sizeof(V) == 64 && f32)
+        return (V)_mm512_fnmadd_ps((__m512)a, (__m512)b, (__m512)c);
+    else if constexpr (sizeof(V) == 64)
+        return (V)_mm512_fnmadd_pd((__m512d)a, (__m512d)b, (__m512d)c);
+    else if constexpr (sizeof(V) == 32 && f32)
+        return (V)_mm256_fnmadd_ps((__m256)a, (__m256)b, (__m256)c);
+    else if constexpr (sizeof(V) == 32)
+        return (V)_mm256_fnmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+    else
+        return c - a * b;
+#else
+    return c - a * b;
+#endif
+}
+
 // The effective 2x2 block [[a, b], [c, d]] of op(block), op = identity, T or
 // H, as real and imaginary parts (std::complex accessors are avoided so the
 // hot path sees only real scalars).
@@ -125,6 +209,17 @@ KALEIDO_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
 // (x_l, x_h) <- [[a, b], [c, d]] (x_l, x_h) on lane vectors; complex values
 // as separate real and imaginary planes. C is the coefficient type: a real
 // scalar (broadcast) or a lane vector.
+//
+// The one arithmetic of every path (tiles, rows): the x_h products first,
+// then the x_l terms fused onto them,
+//   real:     y_l = fma(a, x_l, b x_h)
+//   complex:  p = b (x) x_h = (fms(br, x_hr, bi x_hi), fma(br, x_hi, bi x_hr)),
+//             y_l = (fma(ar, x_lr, fnma(ai, x_li, pr)), fma(ar, x_li, fma(ai, x_lr, pi))),
+// (fms(a, b, c) = a b - c, fnma(a, b, c) = c - a b, each rounded once) and
+// likewise y_h from c and d. A multiplication by 0 or 1, a sum with 0 and a
+// negation are exact here, so the stage kinds (tile_apply.hpp) that leave
+// them out give the same results up to the sign of zeros: a row's result
+// never depends on the other rows of a call.
 template <class T, class C>
 KALEIDO_INLINE void apply_block(const C (&br)[4], const C (&bi)[4],
                                 typename kernel_types<T>::V& rl, typename kernel_types<T>::V& il,
@@ -132,15 +227,19 @@ KALEIDO_INLINE void apply_block(const C (&br)[4], const C (&bi)[4],
     using V = typename kernel_types<T>::V;
     if constexpr (kernel_types<T>::is_complex) {
         const V x0r = rl, x0i = il, x1r = rh, x1i = ih;
-        rl = br[0] * x0r - bi[0] * x0i + br[1] * x1r - bi[1] * x1i;
-        il = br[0] * x0i + bi[0] * x0r + br[1] * x1i + bi[1] * x1r;
-        rh = br[2] * x0r - bi[2] * x0i + br[3] * x1r - bi[3] * x1i;
-        ih = br[2] * x0i + bi[2] * x0r + br[3] * x1i + bi[3] * x1r;
+        const V pr = vfms(br[1], x1r, splat<V>(bi[1]) * x1i);
+        const V pi = vfma(br[1], x1i, splat<V>(bi[1]) * x1r);
+        const V qr = vfms(br[3], x1r, splat<V>(bi[3]) * x1i);
+        const V qi = vfma(br[3], x1i, splat<V>(bi[3]) * x1r);
+        rl = vfma(br[0], x0r, vfnma(bi[0], x0i, pr));
+        il = vfma(br[0], x0i, vfma(bi[0], x0r, pi));
+        rh = vfma(br[2], x0r, vfnma(bi[2], x0i, qr));
+        ih = vfma(br[2], x0i, vfma(bi[2], x0r, qi));
     } else {
         (void)bi; (void)il; (void)ih;
         const V x0 = rl, x1 = rh;
-        rl = br[0] * x0 + br[1] * x1;
-        rh = br[2] * x0 + br[3] * x1;
+        rl = vfma(br[0], x0, splat<V>(br[1]) * x1);
+        rh = vfma(br[2], x0, splat<V>(br[3]) * x1);
     }
 }
 

@@ -173,16 +173,18 @@ KALEIDO_INLINE void small_block(const SmallJob<T>& job, index_t r0, bool direct_
             if constexpr (K::is_complex) small_partners_b<T, NV, decltype(bit)::value>(xi[q], pi);
 #pragma GCC unroll 16
             for (int k = 0; k < NV; ++k) {
+                // y = A x + B partner: one product, the rest fused (the
+                // small path's own fixed order; every call at this N takes it)
                 if constexpr (K::is_complex) {
                     const V ar = vload<V>(coef + k * C), ai = vload<V>(coef + N + k * C);
                     const V br = vload<V>(coef + 2 * N + k * C), bi = vload<V>(coef + 3 * N + k * C);
-                    const V yr = ar * xr[q][k] - ai * xi[q][k] + br * pr[k] - bi * pi[k];
-                    const V yi = ar * xi[q][k] + ai * xr[q][k] + br * pi[k] + bi * pr[k];
+                    const V yr = vfma(ar, xr[q][k], vfnma(ai, xi[q][k], vfms(br, pr[k], bi * pi[k])));
+                    const V yi = vfma(ar, xi[q][k], vfma(ai, xr[q][k], vfma(br, pi[k], bi * pr[k])));
                     xr[q][k] = yr;
                     xi[q][k] = yi;
                 } else {
                     const V a = vload<V>(coef + k * C), bb = vload<V>(coef + N + k * C);
-                    xr[q][k] = a * xr[q][k] + bb * pr[k];
+                    xr[q][k] = vfma(a, xr[q][k], bb * pr[k]);
                 }
             }
         }

@@ -10,7 +10,16 @@ namespace kaleido {
 namespace KALEIDO_ISA_NS {
 
 // (x_l, x_h) <- op(block) (x_l, x_h) for one pair, by the stage's kind (see
-// StageKind): the special kinds skip multiplications by 0 and 1.
+// StageKind). Each kind is apply_block's arithmetic with the known products
+// by 0 and 1 left out and exact negations folded into fms/fnma, so it
+// rounds as the general code does (up to the sign of zeros), only cheaper.
+// With w the free entry, p = w (x) x_h as apply_block computes b (x) x_h:
+//   DIT  (a = c = 1, d = -b): (x_l + p, x_l - p)
+//   DITC (b = d = 1, c = -a): (fma(w, x_l, x_h), fnma(w, x_l, x_h))
+//   DIF  (a = b = 1, d = -c): (x_l + x_h, fms(w, x_l, p'))  with p' = fma(wi, x_li, pr)...
+//   DIFR (c = d = 1, b = -a): (fms(w, x_l, p'), x_l + x_h)
+// (complex fma(w, x, y) = (fma(wr, xr, fnma(wi, xi, yr)), fma(wr, xi, fma(wi, xr, yi))); the
+// DIF/DIFR lines are written out in the code).
 template <class T, int Trans, int Kind>
 KALEIDO_INLINE void apply_pair(const T* tw, typename kernel_types<T>::V& rl,
                                typename kernel_types<T>::V& il, typename kernel_types<T>::V& rh,
@@ -34,51 +43,41 @@ KALEIDO_INLINE void apply_pair(const T* tw, typename kernel_types<T>::V& rl,
             il = swap ? hi : li;
             ih = swap ? li : hi;
         }
-    } else {
-        // w is the one free entry: b (DIT), a (DITC, DIFR) or c (DIF)
-        constexpr int e = Kind == KIND_DIT ? 1 : Kind == KIND_DIF ? 2 : 0;
-        const R wr = br[e], wi = bi[e];
-        if constexpr (Kind == KIND_DIT || Kind == KIND_DITC) {
-            // t = w x_v (DIT) or w x_u (DITC); the other element is added
-            const V xr = Kind == KIND_DIT ? rh : rl;
-            const V or_ = Kind == KIND_DIT ? rl : rh;
-            V tr, ti, xi{}, oi{};
-            if constexpr (K::is_complex) {
-                xi = Kind == KIND_DIT ? ih : il;
-                oi = Kind == KIND_DIT ? il : ih;
-                tr = wr * xr - wi * xi;
-                ti = wr * xi + wi * xr;
-            } else {
-                tr = wr * xr;
-            }
-            if constexpr (Kind == KIND_DIT) {
-                rl = or_ + tr;
-                rh = or_ - tr;
-                if constexpr (K::is_complex) { il = oi + ti; ih = oi - ti; }
-            } else {
-                rl = tr + or_;
-                rh = or_ - tr;
-                if constexpr (K::is_complex) { il = ti + oi; ih = oi - ti; }
-            }
-        } else {
-            // DIF: (x_u + x_v, w s); DIFR: (w s, x_u + x_v); s = x_u - x_v
-            const V sr = rl - rh, ar = rl + rh;
-            V si{}, ai{};
-            if constexpr (K::is_complex) { si = il - ih; ai = il + ih; }
-            V pr, pi{};
-            if constexpr (K::is_complex) {
-                pr = wr * sr - wi * si;
-                pi = wr * si + wi * sr;
-            } else {
-                pr = wr * sr;
-            }
-            if constexpr (Kind == KIND_DIF) {
-                rl = ar; rh = pr;
-                if constexpr (K::is_complex) { il = ai; ih = pi; }
-            } else {
-                rl = pr; rh = ar;
-                if constexpr (K::is_complex) { il = pi; ih = ai; }
-            }
+    } else if constexpr (K::is_complex) {
+        const V x0r = rl, x0i = il, x1r = rh, x1i = ih;
+        // w (x) x_h as apply_block computes b (x) x_h
+        const auto times_h = [&](R wr, R wi, V& pr, V& pi) __attribute__((always_inline)) {
+            pr = vfms(wr, x1r, splat<V>(wi) * x1i);
+            pi = vfma(wr, x1i, splat<V>(wi) * x1r);
+        };
+        if constexpr (Kind == KIND_DIT) {
+            // d (x) x_h = (-w) (x) x_h = -p exactly
+            V pr, pi;
+            times_h(br[1], bi[1], pr, pi);
+            rl = x0r + pr; il = x0i + pi;
+            rh = x0r - pr; ih = x0i - pi;
+        } else if constexpr (Kind == KIND_DITC) {
+            // b (x) x_h = x_h; c = -a
+            const R ar = br[0], ai = bi[0];
+            rl = vfma(ar, x0r, vfnma(ai, x0i, x1r));
+            il = vfma(ar, x0i, vfma(ai, x0r, x1i));
+            rh = vfnma(ar, x0r, vfma(ai, x0i, x1r));
+            ih = vfnma(ar, x0i, vfnma(ai, x0r, x1i));
+        } else if constexpr (Kind == KIND_DIF) {
+            // b (x) x_h = x_h; d (x) x_h = -(c (x) x_h) = -q
+            const R cr = br[2], ci = bi[2];
+            V qr, qi;
+            times_h(cr, ci, qr, qi);
+            rl = x0r + x1r; il = x0i + x1i;
+            rh = vfms(cr, x0r, vfma(ci, x0i, qr));
+            ih = vfma(cr, x0i, vfms(ci, x0r, qi));
+        } else {  // KIND_DIFR: b (x) x_h = -(a (x) x_h) = -p; d (x) x_h = x_h
+            const R ar = br[0], ai = bi[0];
+            V pr, pi;
+            times_h(ar, ai, pr, pi);
+            rl = vfms(ar, x0r, vfma(ai, x0i, pr));
+            il = vfma(ar, x0i, vfms(ai, x0r, pi));
+            rh = x0r + x1r; ih = x0i + x1i;
         }
     }
 }
