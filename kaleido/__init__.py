@@ -7,6 +7,7 @@ every sparse matrix. See the README for a tour.
 """
 
 from ._approximator import KMatrixApproximator
+from ._batch import apply_npy
 from ._config import get_workers, set_workers
 from ._io import load
 from ._kernels import openmp_enabled
@@ -21,6 +22,7 @@ __all__ = [
     "KMatrixApproximator",
     "KMatrixOperator",
     "KMatrixRegressor",
+    "apply_npy",
     "aslinearoperator",
     "get_workers",
     "load",

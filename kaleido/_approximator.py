@@ -17,10 +17,11 @@ from threadpoolctl import threadpool_limits
 from ._constructors import bit_reversal, identity_twiddles
 from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
                          factor_kmatrix, half_butterfly_twiddles)
+from ._dask import is_dask_array, map_rows
 from ._kmatrix import KMatrix, _size_for
 from ._linear_operator import KMatrixOperator
 from ._training import AdamOptimizer, _real_view
-from ._validation import complex_dtype_of, frobenius, sum_of_squares
+from ._validation import complex_dtype_of, frobenius, result_dtype, sum_of_squares
 
 __all__ = ["KMatrixApproximator"]
 
@@ -553,12 +554,21 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_in)
+            A dask array gives a lazy dask array, one task per row block.
 
         Returns
         -------
         Y : ndarray of shape (n_samples, n_out)
         """
         check_is_fitted(self)
+        if is_dask_array(X):   # lazily, block by block
+            if X.dtype.kind == "c":
+                x_dtype = np.dtype(np.complex64 if X.dtype == np.complex64 else np.complex128)
+            else:
+                x_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+            return map_rows(self.transform, X, self.n_features_in_, self.kmatrix_.n_out,
+                            result_dtype(self.kmatrix_.dtype, x_dtype),
+                            "KMatrixApproximator.transform")
         if _is_complex(X):
             X = _complex_array(X, "X")
             if X.shape[1] != self.n_features_in_:

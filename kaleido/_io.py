@@ -70,7 +70,7 @@ def _read_entries(fh):
             real_part = data["real_part"]
             if real_part.shape != () or real_part.dtype != np.bool_:
                 raise _Invalid("bad real_part entry")
-        return data["shape"], data["expansion"], data["twiddles"], bool(real_part)
+        return data["shape"], data["expansion"], data["twiddles"], bool(real_part), int(version)
 
 
 def load(file):
@@ -90,15 +90,20 @@ def load(file):
         If the file is truncated, corrupt, of another format or version, or
         describes an inconsistent operator.
     """
+    return load_with_version(file)[0]
+
+
+def load_with_version(file):
+    """(KMatrix, file format version) of a file written by KMatrix.save; see load."""
     from ._kmatrix import KMatrix
 
     try:
         if isinstance(file, (str, os.PathLike)):
             # open the file here so that it is closed even when np.load fails
             with open(file, "rb") as fh:
-                shape, expansion, twiddles, real_part = _read_entries(fh)
+                shape, expansion, twiddles, real_part, version = _read_entries(fh)
         else:
-            shape, expansion, twiddles, real_part = _read_entries(file)
+            shape, expansion, twiddles, real_part, version = _read_entries(file)
     except _Invalid as exc:
         raise _fail(file, str(exc)) from None
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -115,6 +120,6 @@ def load(file):
         raise _fail(file, "real_part is set but the twiddles are real")
     try:
         return KMatrix(twiddles, (int(shape[0]), int(shape[1])), expansion=int(expansion),
-                       real_part=real_part)
+                       real_part=real_part), version
     except ValueError as exc:
         raise _fail(file, str(exc)) from exc

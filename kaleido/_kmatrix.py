@@ -31,6 +31,7 @@ from sklearn.utils import check_random_state
 from . import _constructors, _kernels
 from ._constructors import identity_twiddles
 from ._config import get_workers, resolve_workers
+from ._dask import apply_rows, is_dask_array
 from ._validation import (
     as_numeric_array,
     check_dtype,
@@ -194,6 +195,17 @@ class KMatrix:
         self._expansion = expansion
         # the real part of a complex network (K.real); meaningless for real twiddles
         self._real_part = bool(real_part) and dtype.kind == "c"
+
+    def __setstate__(self, state):
+        # Unpickled twiddles can sit in a read-only or unaligned buffer
+        # (pickle protocol 5 out-of-band frames, as Dask's distributed sends
+        # them): the kernels need, and K.twiddles promises, an aligned
+        # writable C-contiguous array, so such arrays are copied.
+        tw = state.get("_twiddles")
+        if isinstance(tw, np.ndarray) and not (tw.flags.aligned and tw.flags.writeable
+                                               and tw.flags.c_contiguous):
+            state = dict(state, _twiddles=np.array(tw, order="C", copy=True))
+        self.__dict__.update(state)
 
     @classmethod
     def _wrap(cls, twiddles, shape, expansion, real_part=False):
@@ -596,6 +608,12 @@ class KMatrix:
         """
         if trans not in _TRANS:
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+        if type(X) is not np.ndarray and is_dask_array(X):
+            if out is not None:
+                raise ValueError("out= is not supported for a dask array X (the result is lazy)")
+            if X.dtype.kind not in "biufc":
+                raise ValueError(f"X must hold numbers, got a dask array of dtype {X.dtype}")
+            return apply_rows(self, X, trans, workers, check_finite, _promoted(self.dtype, X.dtype))
         if type(X) is not np.ndarray or X.dtype.kind not in "fc":
             X = as_numeric_array(X)
         squeeze = X.ndim == 1
@@ -779,6 +797,12 @@ class KMatrix:
             return self.apply(other)
         if isinstance(other, KMatrix):
             return _product(self, other)
+        if is_dask_array(other):   # lazily: the columns are the rows
+            if other.ndim == 1 or other.ndim == 2:
+                if other.shape[0] != self.n_in:
+                    raise ValueError(f"matmul: K has shape {self.shape}, operand has shape "
+                                     f"{other.shape}")
+                return self.apply(other) if other.ndim == 1 else self.apply(other.T).T
         if _is_scalar(other) or not _array_like(other):
             return NotImplemented
         V = as_numeric_array(other, "operand")
@@ -793,6 +817,11 @@ class KMatrix:
         raise ValueError(f"matmul: operand must be 1-D or 2-D, got shape {V.shape}")
 
     def __rmatmul__(self, other):
+        if is_dask_array(other) and other.ndim in (1, 2):
+            if other.shape[-1] != self.n_out:
+                raise ValueError(f"matmul: operand of shape {other.shape} times K of shape "
+                                 f"{self.shape}")
+            return self.apply(other, trans="T")
         if _is_scalar(other) or not _array_like(other):
             return NotImplemented
         V = as_numeric_array(other, "operand")

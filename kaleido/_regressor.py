@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ._config import resolve_workers
+from ._dask import is_dask_array, map_rows
 from ._kmatrix import KMatrix
 from ._training import ACTIVATIONS, AdamOptimizer, SGDOptimizer, Trainer, activate
 from ._validation import complex_dtype_of
@@ -452,6 +453,7 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            A dask array gives a lazy dask array, one task per row block.
 
         Returns
         -------
@@ -460,6 +462,12 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
             and a float32 model, float64 otherwise.
         """
         check_is_fitted(self)
+        if is_dask_array(X):   # lazily, block by block
+            x_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+            dtype = np.result_type(x_dtype, self.kmatrix_.dtype)
+            return map_rows(self.predict, X, self.n_features_in_,
+                            None if self._y_1d else self.kmatrix_.n_out, dtype,
+                            "KMatrixRegressor.predict")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         if X.dtype != self.kmatrix_.dtype:
             X = X.astype(np.result_type(X.dtype, self.kmatrix_.dtype))

@@ -33,3 +33,16 @@ def test_plot_examples(tmp_path, script, args):
     out = _run(script, *args, "--output", "figure.png", cwd=tmp_path)
     assert (tmp_path / "figure.png").stat().st_size > 1000
     assert "saved" in out
+
+
+@pytest.mark.parametrize("extra", [[], ["--cluster"]])
+def test_batch_job(tmp_path, extra):
+    pytest.importorskip("dask.array")
+    if extra:
+        pytest.importorskip("distributed")
+    out = _run("batch_job.py", "--rows", "3000", "--n", "256", "--folder", str(tmp_path), *extra,
+               cwd=tmp_path)
+    assert "same bits as the command line: True" in out
+    assert "command line:" in out and "rows/s" in out
+    score = float(out.split("R^2 ")[1].split()[0])
+    assert score > 0.9

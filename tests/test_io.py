@@ -355,3 +355,25 @@ def test_load_closes_the_file_of_other_bad_inputs(tmp_path, kmatrix):
     for path in cases:
         _, leaked = _load_failure(path)
         assert leaked == [], path
+
+
+def test_unpickled_twiddles_are_aligned_and_writable_from_any_buffer():
+    # pickle protocol 5 out-of-band buffers (Dask's distributed sends arrays
+    # so) may be read-only or sit at any offset: K.twiddles must stay a
+    # live, aligned parameter array the kernels accept
+    import pickle
+
+    K = kd.KMatrix.random(64, width=2, dtype=np.complex64, random_state=0)
+    buffers = []
+    data = pickle.dumps(K, protocol=5, buffer_callback=buffers.append)
+    raw = [bytes(b.raw()) for b in buffers]
+    assert raw   # the twiddles really went out of band
+    for given in ([memoryview(r) for r in raw],                                 # read-only
+                  [memoryview(bytearray(b"x" + r))[1:] for r in raw]):         # misaligned
+        K2 = pickle.loads(data, buffers=given)
+        tw = K2.twiddles
+        assert tw.flags.aligned and tw.flags.writeable and tw.flags.c_contiguous
+        x = np.arange(64, dtype=np.complex64)
+        np.testing.assert_array_equal(K2 @ x, K @ x)
+        tw[0, 0, 0] *= 2    # live: editing changes the operator
+        assert not np.array_equal(K2 @ x, K @ x)
