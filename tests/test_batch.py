@@ -150,7 +150,7 @@ def test_apply_npy_memory_stays_bounded(tmp_path):
         print(start, status('VmHWM'))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, cwd=tmp_path)   # not in the source tree
     assert done.returncode == 0, done.stderr
     start_mb, peak_mb = map(int, done.stdout.split()[-2:])
     assert peak_mb - start_mb < 48, (start_mb, peak_mb)   # not the 256 MB of both files
@@ -257,11 +257,12 @@ def test_cli_help_documents_every_option(tmp_path, verb):
         assert word in done.stdout
 
 
-def test_console_script_is_installed():
+def test_console_script_is_installed(tmp_path):
     import shutil
 
     script = shutil.which("kaleido")
     if script is None:
         pytest.skip("the kaleido script is not on PATH in this environment")
-    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
     assert done.returncode == 0 and "apply" in done.stdout

@@ -129,12 +129,13 @@ def test_local_cluster_of_two_worker_processes():
     np.testing.assert_array_equal(Y, K.apply(X))
 
 
-def test_kaleido_imports_without_dask():
+def test_kaleido_imports_without_dask(tmp_path):
     code = ("import sys; sys.modules['dask'] = None; sys.modules['dask.array'] = None\n"
             "import numpy as np, kaleido as kd\n"
             "K = kd.KMatrix.random(8, random_state=0)\n"
             "print(K.apply(np.ones((2, 8))).shape)")
+    # (run outside the source tree, whose kaleido/ is not the built package)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "(2, 8)" in done.stdout
