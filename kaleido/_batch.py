@@ -63,12 +63,18 @@ def _chunk_error(src, rows, r0, r1, exc):
     return f"{src}, rows {r0} to {r1 - 1}: {exc}"
 
 
-def _read_full(fd, view, offset):
-    """os.pread into view (all of it, retrying short reads) at offset."""
+def _read_full(file, view, offset):
+    """Fill view from the file at offset (retrying short reads): os.preadv
+    where the system has it, else seek and readinto (only the reader thread
+    uses the file then)."""
     done = 0
     while done < len(view):
-        got = os.preadv(fd, [view[done:]], offset + done)
-        if got == 0:
+        if hasattr(os, "preadv"):
+            got = os.preadv(file.fileno(), [view[done:]], offset + done)
+        else:  # Windows, older macOS
+            file.seek(offset + done)
+            got = file.readinto(view[done:])
+        if not got:
             raise ValueError("the input file ended early (was it truncated while being read?)")
         done += got
 
@@ -82,7 +88,7 @@ class _Reader:
     def __init__(self, file, offset, shape, dtype, n_rows, starts):
         from concurrent.futures import ThreadPoolExecutor
 
-        self._fd = file.fileno()
+        self._file = file
         self._offset = offset
         self._row_bytes = shape[1] * dtype.itemsize
         self._n_rows = n_rows
@@ -102,7 +108,7 @@ class _Reader:
         r1 = min(self._n_rows, r0 + self._chunk)
         rows = self._buffers[k % 2][: r1 - r0]
         view = memoryview(rows).cast("B")
-        self._pending[k % 2] = self._pool.submit(_read_full, self._fd, view,
+        self._pending[k % 2] = self._pool.submit(_read_full, self._file, view,
                                                  self._offset + r0 * self._row_bytes)
         self._issued += 1
 

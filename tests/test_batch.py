@@ -266,3 +266,14 @@ def test_console_script_is_installed(tmp_path):
     done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path)
     assert done.returncode == 0 and "apply" in done.stdout
+
+
+def test_apply_npy_without_pread(tmp_path, monkeypatch):
+    # systems without os.preadv (Windows) read with seek and readinto
+    K = kd.KMatrix.random(64, 40, random_state=0)
+    X = np.random.default_rng(8).standard_normal((301, 64))
+    np.save(tmp_path / "rows.npy", X)
+    monkeypatch.delattr(os, "preadv", raising=False)
+    monkeypatch.delattr(os, "posix_fallocate", raising=False)
+    kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=50)
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), K.apply(X))
