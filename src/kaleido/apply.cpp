@@ -134,7 +134,7 @@ int run_rows(const ApplyKernels<T>& K, const T* twiddles, index_t width, const G
     using R = typename real_of<T>::type;
     constexpr int P = is_complex_v<T> ? 2 : 1;
     const index_t N = g.N;
-    const index_t VL = K.vector;
+    const index_t VL = K.lanes;
     const auto stages = stage_order(twiddles, width, g.L, g.trans);
     std::vector<RowStage<T>> row_stages(stages.size());
     for (std::size_t i = 0; i < stages.size(); ++i)
@@ -400,9 +400,9 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
     const ApplyKernels<T>& K = selected_apply_kernels<T>();
     int status;
     try {
-        if (N >= K.vector && N <= K.small_max)
+        if (N >= K.lanes && N <= K.small_max)
             status = run_small(K, twiddles, width, g, nt);
-        else if (n_rows < std::max<index_t>(4, K.lanes / 2) && N >= 2 * K.vector)
+        else if (n_rows < std::max<index_t>(4, K.lanes / 2) && N >= 2 * K.lanes)
             status = run_rows(K, twiddles, width, g, nt);
         else
             status = run_tiles(K, twiddles, width, g, nt);

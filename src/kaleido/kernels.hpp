@@ -153,9 +153,8 @@ struct VjpJob {
 // ------------------------------------------------------- dispatch tables --
 template <class T>
 struct ApplyKernels {
-    int lanes;      // rows per tile chunk
+    int lanes;      // rows per tile chunk = scalars per vector (row and small paths)
     int max_group;  // stages fused per tile pass
-    int vector;     // scalars per vector (row and small paths)
     int small_max;  // largest N of the small path
     bool (*tile_phase)(const TileJob<T>& job, const Phase& phase, index_t chunk, void* tile,
                        index_t unit0, index_t unit1);

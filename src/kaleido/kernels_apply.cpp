@@ -16,7 +16,6 @@ const ApplyKernels<T>& apply_kernels() {
     static const ApplyKernels<T> table = {
         K::lanes,
         K::max_group,
-        K::lanes,
         small_max_vectors<T>() * K::lanes,
         &tile_phase<T>,
         &row_phase<T>,
