@@ -79,95 +79,28 @@ def _read_full(file, view, offset):
         done += got
 
 
-class _Reader:
-    """Reads the input chunks ahead on a background thread into two buffers
-    used in turn (the reads release the GIL): chunk k + 1 is read while
-    chunk k computes. Plain reads copy from the page cache without mapping
-    the file, so the process's resident memory stays at the buffers."""
+class _Worker:
+    """One background thread and two buffers used in turn: a buffer's
+    pending read or write is a future, whose result() re-raises its error."""
 
-    def __init__(self, file, offset, shape, dtype, n_rows, starts):
+    def __init__(self, shape, dtype, name):
         from concurrent.futures import ThreadPoolExecutor
 
-        self._file = file
-        self._offset = offset
-        self._row_bytes = shape[1] * dtype.itemsize
-        self._n_rows = n_rows
-        self._starts = list(starts)
-        self._chunk = shape[0]
         self._buffers = [np.empty(shape, dtype=dtype) for _ in range(2)]
         self._pending = [None, None]
-        self._next = 0       # next chunk to hand out
-        self._issued = 0     # chunks whose read was submitted
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaleido-reader")
-        for _ in range(min(2, len(self._starts))):
-            self._issue()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
-    def _issue(self):
-        k = self._issued
-        r0 = self._starts[k]
-        r1 = min(self._n_rows, r0 + self._chunk)
-        rows = self._buffers[k % 2][: r1 - r0]
-        view = memoryview(rows).cast("B")
-        self._pending[k % 2] = self._pool.submit(_read_full, self._file, view,
-                                                 self._offset + r0 * self._row_bytes)
-        self._issued += 1
-
-    def next(self):
-        k = self._next
-        self._pending[k % 2].result()   # re-raises a failed read
-        r0 = self._starts[k]
-        return self._buffers[k % 2][: min(self._n_rows, r0 + self._chunk) - r0]
-
-    def done(self):
-        """The chunk from next() is used up: its buffer takes chunk k + 2."""
-        self._next += 1
-        if self._issued < len(self._starts):
-            self._issue()
-
-    def close(self):
-        self._pool.shutdown(wait=True)
-
-    def abandon(self):
-        for pending in self._pending:
-            if pending is not None:
-                pending.cancel()
-        self._pool.shutdown(wait=True)
-
-
-class _Writer:
-    """Writes result chunks to the output file on a background thread (the
-    write releases the GIL, so the kernels compute the next chunk meanwhile),
-    from two buffers used in turn: a buffer is handed out again only once
-    its previous write is done."""
-
-    def __init__(self, file, shape, dtype):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._file = file
-        self._buffers = [np.empty(shape, dtype=dtype) for _ in range(2)]
-        self._pending = [None, None]
-        self._turn = 0
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kaleido-writer")
-
-    def buffer(self):
-        """The next free buffer (waits for its previous write)."""
-        pending = self._pending[self._turn]
+    def _wait(self, i):
+        pending = self._pending[i]
         if pending is not None:
-            pending.result()   # re-raises a failed write
-            self._pending[self._turn] = None
-        return self._buffers[self._turn]
-
-    def write(self, rows):
-        view = memoryview(np.ascontiguousarray(rows)).cast("B")
-        self._pending[self._turn] = self._pool.submit(self._file.write, view)
-        self._turn = 1 - self._turn
+            pending.result()
+            self._pending[i] = None
 
     def close(self):
-        """Waits for every write; re-raises the first that failed."""
+        """Waits for every pending task; re-raises the first that failed."""
         try:
-            for pending in self._pending:
-                if pending is not None:
-                    pending.result()
+            self._wait(0)
+            self._wait(1)
         finally:
             self._pool.shutdown(wait=True)
 
@@ -178,6 +111,71 @@ class _Writer:
         self._pool.shutdown(wait=True)
 
 
+class _Reader(_Worker):
+    """Reads the input chunks ahead on a background thread into two buffers
+    used in turn (the reads release the GIL): chunk k + 1 is read while
+    chunk k computes. Plain reads copy from the page cache without mapping
+    the file, so the process's resident memory stays at the buffers."""
+
+    def __init__(self, file, offset, shape, dtype, n_rows, starts):
+        super().__init__(shape, dtype, "kaleido-reader")
+        self._file = file
+        self._offset = offset
+        self._row_bytes = shape[1] * dtype.itemsize
+        self._n_rows = n_rows
+        self._starts = list(starts)
+        self._chunk = shape[0]
+        self._next = 0       # next chunk to hand out
+        self._issued = 0     # chunks whose read was submitted
+        for _ in range(min(2, len(self._starts))):
+            self._issue()
+
+    def _rows(self, k):
+        r0 = self._starts[k]
+        return r0, self._buffers[k % 2][: min(self._n_rows, r0 + self._chunk) - r0]
+
+    def _issue(self):
+        k = self._issued
+        r0, rows = self._rows(k)
+        view = memoryview(rows).cast("B")
+        self._pending[k % 2] = self._pool.submit(_read_full, self._file, view,
+                                                 self._offset + r0 * self._row_bytes)
+        self._issued += 1
+
+    def next(self):
+        k = self._next
+        self._wait(k % 2)   # re-raises a failed read
+        return self._rows(k)[1]
+
+    def done(self):
+        """The chunk from next() is used up: its buffer takes chunk k + 2."""
+        self._next += 1
+        if self._issued < len(self._starts):
+            self._issue()
+
+
+class _Writer(_Worker):
+    """Writes result chunks to the output file on a background thread (the
+    write releases the GIL, so the kernels compute the next chunk meanwhile),
+    from two buffers used in turn: a buffer is handed out again only once
+    its previous write is done."""
+
+    def __init__(self, file, shape, dtype):
+        super().__init__(shape, dtype, "kaleido-writer")
+        self._file = file
+        self._turn = 0
+
+    def buffer(self):
+        """The next free buffer (waits for its previous write)."""
+        self._wait(self._turn)   # re-raises a failed write
+        return self._buffers[self._turn]
+
+    def write(self, rows):
+        view = memoryview(np.ascontiguousarray(rows)).cast("B")
+        self._pending[self._turn] = self._pool.submit(self._file.write, view)
+        self._turn = 1 - self._turn
+
+
 def _default_chunk_rows(in_row_bytes, out_row_bytes):
     rows = CHUNK_BYTES // max(1, in_row_bytes + out_row_bytes)
     return max(16, rows // 16 * 16)
@@ -186,9 +184,10 @@ def _default_chunk_rows(in_row_bytes, out_row_bytes):
 def apply_npy(K, src, dst, *, trans="N", chunk_rows=None, workers=None, progress=False):
     """Apply ``op(K)`` to every row of a ``.npy`` file into a new ``.npy`` file.
 
-    The file may be larger than memory: rows are read through a memory map a
-    chunk at a time (a bounded working set of ~16 MB by default), written
-    straight into the memory-mapped output, and released as they are done.
+    The file may be larger than memory: rows are read a chunk at a time on a
+    reader thread, computed, and written on a writer thread while the next
+    chunk computes (four chunk buffers, ~16 MB by default, whatever the file
+    size).
     The output is written to a temporary file in the destination's folder
     and renamed to ``dst`` only when every row is done, so an error or an
     interruption (Ctrl-C) never leaves a partial ``dst`` (an existing one is

@@ -53,7 +53,7 @@ def _parser():
 
     p = verbs.add_parser(
         "apply", help="apply a saved K-matrix to every row of a .npy file",
-        description="Stream the rows of IN.npy (a 2-D array, any size: memory-mapped, a chunk "
+        description="Stream the rows of IN.npy (a 2-D array, any size: read a chunk "
                     "at a time) through the K-matrix in MODEL.npz into OUT.npy, written to a "
                     "temporary file and renamed when complete.")
     p.add_argument("model", metavar="MODEL.npz", help="a K-matrix saved by KMatrix.save")
