@@ -17,7 +17,6 @@
 namespace kaleido {
 namespace {
 
-
 constexpr int kLongRowBits = 15;
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
 
@@ -25,17 +24,13 @@ struct Free {
     void operator()(void* p) const { std::free(p); }
 };
 
-
-}  // namespace
-
-namespace {
-
+// kmatrix_vjp without its exception guard; kmatrix_vjp trims the scratch
 template <class T>
 int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
-                index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
-                index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
-                index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
-                int check_finite, int real_io) {
+             index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
+             index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
+             index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
+             int check_finite, int real_io) {
     using R = typename real_of<T>::type;
     constexpr int P = is_complex_v<T> ? 2 : 1;
     if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || n_in < 1 || n_out < 1 ||
@@ -183,10 +178,7 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
         ran = run_phases(threads, counts, task);
     }
     record_call(cooperative ? PATH_VJP_SHARED : PATH_VJP, nt, ran);
-    if (failure.failed()) {
-        trim_thread_scratch();
-        return failure.status.load();
-    }
+    if (failure.failed()) return failure.status.load();
     // add the slots in order, back into the twiddle layout
     {
         std::vector<index_t> counts{copy_tasks};
@@ -202,7 +194,6 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
         };
         run_phases(threads, counts, sum);
     }
-    trim_thread_scratch();
     return STATUS_OK;
 }
 
