@@ -797,12 +797,11 @@ class KMatrix:
             return self.apply(other)
         if isinstance(other, KMatrix):
             return _product(self, other)
-        if is_dask_array(other):   # lazily: the columns are the rows
-            if other.ndim == 1 or other.ndim == 2:
-                if other.shape[0] != self.n_in:
-                    raise ValueError(f"matmul: K has shape {self.shape}, operand has shape "
-                                     f"{other.shape}")
-                return self.apply(other) if other.ndim == 1 else self.apply(other.T).T
+        if is_dask_array(other) and other.ndim in (1, 2):   # lazily: the columns are the rows
+            if other.shape[0] != self.n_in:
+                raise ValueError(f"matmul: K has shape {self.shape}, operand has shape "
+                                 f"{other.shape}")
+            return self.apply(other) if other.ndim == 1 else self.apply(other.T).T
         if _is_scalar(other) or not _array_like(other):
             return NotImplemented
         V = as_numeric_array(other, "operand")
