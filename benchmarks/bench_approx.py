@@ -55,11 +55,13 @@ def main():
         targets = {
             "DFT": (np.fft.fft(np.eye(n), axis=0), dict(), 1),
             "Hadamard": (scipy.linalg.hadamard(n).astype(float), dict(), 1),
-            "DCT-II": (dct, dict(field="complex", expansion=2), 1),
+            # at the defaults: the real part of a complex K-matrix on 2n, chosen by the fit
+            "DCT-II": (dct, dict(), 1),
+            "DST-II": (scipy.fft.dst(np.eye(n), norm="ortho", axis=0), dict(), 1),
         }
         if n <= args.dct_max_n and args.dct_iter > 0:  # for contrast: Adam from a random start
             targets["DCT-II Adam"] = (dct, dict(field="complex", expansion=2, method="gradient",
-                                                max_iter=args.dct_iter, learning_rate=3e-2,
+                                                max_iter=args.dct_iter, learning_rate_init=3e-2,
                                                 random_state=0), 1)
         if n <= 1024:
             # a random width-1 K-matrix (B1 B2^T): no single half holds it
@@ -86,7 +88,8 @@ def main():
             spread = (f" (seeds: {', '.join(f'{r[1]:.3f}' for r in runs)})"
                       if n_seeds > 1 else "")
             print(f"{name:>14} {n:>5} | {elapsed:8.2f}s {err:10.2e} | {p:>8} "
-                  f"{svd_err:9.2e} | {est.method_}{spread}", flush=True)
+                  f"{svd_err:9.2e} | {est.method_} ({est.field_}, expansion {est.expansion_})"
+                  f"{spread}", flush=True)
 
 
 if __name__ == "__main__":

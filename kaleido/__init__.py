@@ -9,9 +9,8 @@ every sparse matrix. See the README for a tour.
 from ._approximator import KMatrixApproximator
 from ._batch import apply_npy
 from ._config import get_workers, set_workers
-from ._io import load
 from ._kernels import openmp_enabled
-from ._kmatrix import KMatrix
+from ._kmatrix import KMatrix, load
 from ._linear_operator import KMatrixOperator, aslinearoperator
 from ._regressor import KMatrixRegressor
 

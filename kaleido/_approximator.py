@@ -1,55 +1,42 @@
 """KMatrixApproximator: fit a given matrix or operator by a fast K-matrix."""
 
 import numbers
-import threading
 import time
+import warnings
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse
 from scipy.sparse.linalg import LinearOperator
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                          _fit_context)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
-from ._constructors import bit_reversal, identity_twiddles
-from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
-                         factor_kmatrix, half_butterfly_twiddles)
 from ._dask import is_dask_array, map_rows
-from ._kmatrix import KMatrix, _size_for
+from ._descent import Trace, gradient_fit, probe_error, scaled_to
+from ._kmatrix import KMatrix
 from ._linear_operator import KMatrixOperator
-from ._training import AdamOptimizer, _real_view
-from ._validation import complex_dtype_of, frobenius, result_dtype, sum_of_squares
+from ._search import (Candidate, model_of, pad_to_width, preferred, relative_error,
+                      representations, search)
+from ._validation import frobenius, result_dtype
 
 __all__ = ["KMatrixApproximator"]
 
 # a LinearOperator is materialized (n_in products) up to this many entries
 _DENSE_LIMIT = 1 << 24
 
-# threadpoolctl's limits are process-wide and their save/restore is not
-# thread-safe: fits in several Python threads take turns to hold one
-_BLAS_LIMIT_LOCK = threading.Lock()
+# a start from the hierarchical search within this relative error is
+# better than a random one (a near-exact fit, e.g. of a noisy butterfly); a
+# poorer one is a greedy local fit that traps Adam (DCT-II n = 64: 0.56 from
+# it, 0.04-0.09 from a random start)
+_GOOD_START = 0.1
+
+# the settings check of a fit that missed `tol` searches sizes up to this
+_CHECK_SIZE_LIMIT = 4096
 
 
-def _permutations(N):
-    """Structured input permutations tried by the hierarchical method."""
-    even_odd = np.concatenate([np.arange(0, N, 2), np.arange(1, N, 2)])
-    return {
-        "bit reversal": bit_reversal(N.bit_length() - 1),
-        "even/odd": even_odd,
-        "reversal": np.arange(N)[::-1].copy(),
-        "even/odd then bit reversal": even_odd[bit_reversal(N.bit_length() - 1)],
-    }
-
-
-def _relative_error(K, M, norm_M):
-    D = K.todense()
-    return frobenius(D - M) / norm_M if norm_M > 0 else frobenius(D)
-
-
-class KMatrixApproximator(TransformerMixin, BaseEstimator):
+class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Approximate a matrix or linear operator by a fast K-matrix.
 
     The "SVD for K-matrices": given ``M`` of shape ``(n_out, n_in)`` (dense,
@@ -57,27 +44,28 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
     :class:`KMatrix` ``K`` close to it in Frobenius norm; ``transform``
     then applies ``K`` in ``O(n log n)`` per row.
 
+    At its defaults it chooses the representation itself: for a real M, a
+    real K-matrix (expansion 1) and the real part of a complex K-matrix with
+    room for twice the size (the form that holds the DCT and DST exactly),
+    and keeps the cheapest that reaches ``tol`` within ``width``; the
+    fitted attributes ``field_`` and ``expansion_`` say which was chosen.
+
     Methods:
 
-    * "hierarchical": exact factorizations, O(N^2) each, no tuning (see
-      ``kaleido._factorize``): of a whole width-1 K-matrix (both halves:
-      2 x 2 eigenproblems peel the outer stages, then the two inner
-      K-matrices; square power-of-two M only, as zero padding breaks the
-      general position it needs), and by rank-one splits of ``P_out^-1 M P_in^-1`` in
-      either half of the network. At width 1,
-      ``P`` is the identity or the bit reversal (an FFT's permutation, which
-      costs no width: ``bit_reversed_twiddles``); from width 2 on also other
+    * "hierarchical": closed-form factorizations, O(N^2) each, no tuning
+      (``kaleido._search``): of either half of the network, of a
+      bit-reversed butterfly (the FFT's permutation costs no width), of a
+      whole width-1 K-matrix (square power-of-two M; zero padding breaks
+      the general position it needs), and from width 2 on of M with
       structured permutations (bit reversal, even/odd, reversal and a
-      composition), on one side, on both sides from width 3 (each takes one
-      Benes-routed block). For a real M fitted by a complex K-matrix's real
-      part (``field="complex"``) it also factors complex completions of M:
-      the analytic signal of the even or odd extension of M's rows (or
-      columns), which turns sampled cosines and sines into complex
-      exponentials and needs ``N >= 2 n_in`` (``2 n_out``), e.g.
-      ``expansion=2``. It recovers any matrix of these forms -- the DFT, the
-      Hadamard transform, a butterfly factor product, a (square) width-1
-      K-matrix with blocks in general position, the DCT-II/III and DST-II/III
-      (through the completion) -- to rounding.
+      composition) taken out on one side (both from width 3), each
+      permutation one Benes-routed block. For the real part of a complex
+      K-matrix it factors complex completions of M: the analytic signal of
+      the even or odd extension of M's rows (or columns), which turns
+      sampled cosines and sines into complex exponentials and needs
+      ``N >= 2 n_in`` (``2 n_out``). It recovers the DFT, the Hadamard
+      transform, butterfly products, square width-1 K-matrices with blocks
+      in general position and the DCT-II/III and DST-II/III to rounding.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
@@ -86,12 +74,26 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
       fits on random probe vectors.
     * "auto": hierarchical, then gradient if the error is above ``tol``.
 
+    The approximator fits a *target matrix*, not data: ``fit(M)`` takes the
+    operator to imitate, and ``transform(X)`` applies the fit to the rows of
+    X. In a :class:`~sklearn.pipeline.Pipeline` fit it beforehand on the
+    matrix and freeze it, e.g. ``make_pipeline(FrozenEstimator(
+    KMatrixApproximator().fit(M)), Ridge())``
+    (:class:`sklearn.frozen.FrozenEstimator`): an unfrozen approximator
+    would be fitted to the pipeline's data matrix.
+
     Parameters
     ----------
     width : int, default=1
-        Width of the fitted K-matrix.
-    expansion : int, default=1
-        Expansion factor of the fitted K-matrix.
+        The largest width of the fitted K-matrix: the gradient method fits
+        at this width; a closed-form fit within ``tol`` keeps the smaller
+        width it needs (e.g. a DCT fitted with ``width=2`` is returned at
+        width 1, half the parameters).
+    expansion : int or None, default=None
+        Expansion factor of the fitted K-matrix. None chooses it: 1 for a
+        real K-matrix, the smallest with room for the completions
+        (``N >= 2 max(n_in, n_out)``, usually 2) for the real part of a
+        complex one.
     method : {"auto", "hierarchical", "gradient"}, default="auto"
     max_iter : int, default=500
         Gradient steps.
@@ -99,8 +101,9 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         Target relative error: "auto" skips the gradient below it, and the
         gradient stops there. Raised to 100 eps of the working precision
         (1.2e-5 for float32) when below.
-    learning_rate : float, default=1e-2
-        Adam's initial step size (halved when the error stalls).
+    learning_rate_init : float, default=1e-2
+        Adam's initial step size (halved when the error stalls); the same
+        name as :class:`KMatrixRegressor`'s.
     solver : {"adam", "lbfgs", "adam+lbfgs"}, default="adam"
         The gradient method's optimizer: Adam, L-BFGS (scipy's L-BFGS-B on
         the same gradient; on an operator, on one fixed set of probes), or
@@ -114,23 +117,34 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         threadpoolctl's limit is process-wide, so fits in concurrent Python
         threads take turns for that part.
     field : {"auto", "real", "complex"}, default="auto"
-        "complex" fits a real M by the real part of a complex K-matrix
-        (:attr:`KMatrix.real`); "auto" is "complex" for a complex M, else
-        "real".
+        "real" fits a real M by real K-matrices only; "complex" by the real
+        part of a complex K-matrix (:attr:`KMatrix.real`) only; "auto" tries
+        both for a real M (see above) and is "complex" for a complex M.
     random_state : int, RandomState instance or None, default=None
+        Seeds the gradient method's start and probes.
     verbose : int, default=0
-        Print the method, candidates and progress.
+        1: print each fit tried with its error, the gradient's progress about
+        ten times per run, and the result.
 
     Attributes
     ----------
     kmatrix_ : KMatrix
+        The fit: a real K-matrix, a complex one, or the real part
+        (:attr:`KMatrix.real`) of a complex one; of width at most ``width``.
     operator_ : KMatrixOperator
     relative_error_ : float
         ``||M - K||_F / ||M||_F`` (estimated with random probes when M is an
         operator too large to materialize).
     method_ : str
-        The method that produced ``kmatrix_`` ("hierarchical: <permutations>"
-        or "gradient").
+        The method that produced ``kmatrix_`` ("hierarchical: <fit>" or
+        "gradient").
+    field_ : {"real", "complex"}
+        "complex" when ``kmatrix_`` is a complex K-matrix, or the real part
+        of one for a real M.
+    expansion_ : int
+        The expansion of ``kmatrix_``.
+    fits_tried_ : list of (str, float)
+        Every hierarchical fit tried, with its relative error.
     n_iter_ : int
         Gradient steps taken (0 for a hierarchical fit).
     loss_curve_ : list of float
@@ -138,414 +152,220 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
         L-BFGS: after its iteration).
     n_features_in_ : int
         ``n_in``.
+    feature_names_in_ : ndarray of str
+        Defined when M has string column names.
 
     Examples
     --------
     >>> import numpy as np, kaleido as kd
     >>> F = np.fft.fft(np.eye(256))
     >>> est = kd.KMatrixApproximator().fit(F)
-    >>> est.relative_error_ < 1e-12, est.method_, est.kmatrix_.width
-    (True, 'hierarchical: bit reversal', 1)
+    >>> bool(est.relative_error_ < 1e-12), est.kmatrix_.width, est.field_
+    (True, 1, 'complex')
 
-    A real DCT-II, from its entries alone, as the real part of a complex
-    K-matrix of width 1 on twice the size:
+    A real DCT-II, from its entries alone: the real part of a complex
+    K-matrix of width 1 on twice the size, found at the defaults:
 
     >>> from scipy.fft import dct
     >>> C = dct(np.eye(256), norm="ortho", axis=0)
-    >>> est = kd.KMatrixApproximator(expansion=2, field="complex").fit(C)
-    >>> est.relative_error_ < 1e-12, est.method_
-    (True, 'hierarchical: analytic rows (even extension), bit reversal')
+    >>> est = kd.KMatrixApproximator().fit(C)
+    >>> bool(est.relative_error_ < 1e-12), est.field_, est.expansion_
+    (True, 'complex', 2)
+    >>> est.kmatrix_.n_params < 256 * 256
+    True
     """
 
     _parameter_constraints = {
         "width": [Interval(numbers.Integral, 1, None, closed="left")],
-        "expansion": [Interval(numbers.Integral, 1, None, closed="left")],
+        "expansion": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "method": [StrOptions({"auto", "hierarchical", "gradient"})],
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "solver": [StrOptions({"adam", "lbfgs", "adam+lbfgs"})],
         "field": [StrOptions({"auto", "real", "complex"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, width=1, expansion=1, method="auto", max_iter=500, tol=1e-10,
-                 learning_rate=1e-2, solver="adam", field="auto", random_state=None,
+    def __init__(self, width=1, expansion=None, method="auto", max_iter=500, tol=1e-10,
+                 learning_rate_init=1e-2, solver="adam", field="auto", random_state=None,
                  verbose=0):
         self.width = width
         self.expansion = expansion
         self.method = method
         self.max_iter = max_iter
         self.tol = tol
-        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
         self.solver = solver
         self.field = field
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ fit --
-    def _target(self, M):
-        """(dense M or None, operator, n_out, n_in, dtype)."""
-        if isinstance(M, LinearOperator):
-            n_out, n_in = M.shape
-            dtype = np.result_type(M.dtype, np.float32)
-            if dtype.kind not in "fc":
-                raise ValueError(f"the operator's dtype {M.dtype} is not a float or complex type")
-            self.n_features_in_ = n_in
-            if n_out * n_in <= _DENSE_LIMIT:
-                dense = np.asarray(M.matmat(np.eye(n_in, dtype=dtype)))
-                if not np.all(np.isfinite(dense)):
-                    raise ValueError("the operator returned NaN or infinity")
-                return dense, M, n_out, n_in
-            return None, M, n_out, n_in
-        if _is_complex(M):
-            # scikit-learn's validation rejects complex data: check it here
-            M = _complex_array(M.toarray() if scipy.sparse.issparse(M) else M, "M")
-            self.n_features_in_ = M.shape[1]
-        else:
-            M = validate_data(self, M, accept_sparse=True, reset=True,
-                              dtype=[np.float64, np.float32])
-            if scipy.sparse.issparse(M):
-                M = M.toarray()
-        return M, None, M.shape[0], M.shape[1]
+    # ----------------------------------------------------------- validation --
+    def _validated(self, A, *, reset):
+        """The one validation of every input: M in fit (``reset=True``),
+        rows X in transform. Returns a dense 2-D float or complex ndarray,
+        or (in fit) a LinearOperator. Feature names and counts are checked
+        or recorded by scikit-learn's ``validate_data`` for every kind."""
+        if isinstance(A, LinearOperator):
+            if not reset:
+                raise ValueError("transform needs an array of rows, got a LinearOperator")
+            validate_data(self, A, skip_check_array=True, reset=True)
+            if np.result_type(A.dtype, np.float32).kind not in "fc":
+                raise ValueError(f"the operator's dtype {A.dtype} is not a float or "
+                                 "complex type")
+            return A
+        if _is_complex(A):
+            # scikit-learn's array checks refuse complex data: the same
+            # checks, here
+            given = A
+            A = np.asarray(A.toarray() if scipy.sparse.issparse(A) else A)
+            name = "M" if reset else "X"
+            if A.ndim != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
+            validate_data(self, given, skip_check_array=True, reset=reset)
+            if A.shape[0] < 1 or A.shape[1] < 1:
+                raise ValueError(f"{name} must have at least one row and one column, "
+                                 f"got {A.shape}")
+            if not np.all(np.isfinite(A)):
+                raise ValueError(f"{name} contains NaN or infinity")
+            return A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128,
+                            copy=False)
+        A = validate_data(self, A, accept_sparse=True, reset=reset,
+                          dtype=[np.float64, np.float32])
+        return A.toarray() if scipy.sparse.issparse(A) else A
 
+    # ------------------------------------------------------------------ fit --
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, M, y=None):
-        """Fit a K-matrix to M.
+        """Fit a K-matrix to the matrix M.
 
         Parameters
         ----------
         M : array-like, sparse matrix of shape (n_out, n_in), or LinearOperator
+            The target operator (not data: see the class notes on pipelines).
         y : ignored
 
         Returns
         -------
         self : KMatrixApproximator
         """
-        dense, op, n_out, n_in = self._target(M)
-        dtype = np.dtype(dense.dtype if dense is not None else
-                         np.result_type(op.dtype, np.float32))
-        complex_target = dtype.kind == "c"
-        field = self.field if self.field != "auto" else ("complex" if complex_target else "real")
-        if complex_target and field == "real":
-            raise ValueError("a complex M needs field='complex' (or 'auto')")
-        real_dtype = np.finfo(dtype).dtype
-        tw_dtype = complex_dtype_of(real_dtype) if field == "complex" else real_dtype
-        self._rng = check_random_state(self.random_state)
-        # a tolerance below the working precision's rounding cannot be met
-        self._tol = max(self.tol, 100 * float(np.finfo(real_dtype).eps))
-        self.n_iter_ = 0
-        self.loss_curve_ = []
         start = time.perf_counter()
+        report = print if self.verbose else None
+        target = self._validated(M, reset=True)
+        dense, op = (None, target) if isinstance(target, LinearOperator) else (target, None)
+        n_out, n_in = target.shape
+        if dense is None and n_out * n_in <= _DENSE_LIMIT:
+            dense = np.asarray(op.matmat(np.eye(n_in, dtype=np.result_type(op.dtype,
+                                                                              np.float32))))
+            if not np.all(np.isfinite(dense)):
+                raise ValueError("the operator returned NaN or infinity")
+        dtype = np.dtype(dense.dtype if dense is not None
+                         else np.result_type(op.dtype, np.float32))
+        reps = representations(n_out, n_in, dtype, self.field, self.expansion)
+        real_dtype = np.finfo(dtype).dtype
+        # a tolerance below the working precision's rounding cannot be met
+        tol = max(self.tol, 100 * float(np.finfo(real_dtype).eps))
+        rng = check_random_state(self.random_state)
+        if report:
+            report(f"KMatrixApproximator: M of shape {(n_out, n_in)}, {dtype}; trying "
+                   + "; ".join(rep.describe(self.width) for rep in reps))
         # entries whose squares could overflow or underflow: work on M
         # scaled by 2^-k (exact), scale the fit back by 2^k at the end
-        exponent = 0
-        if dense is not None and dense.size:
-            peak = float(np.max(np.abs(dense)))
-            bound = 2.0 ** (np.finfo(real_dtype).maxexp // 4)
-            if peak > 0 and not 1 / bound < peak < bound:
-                exponent = int(np.round(np.log2(peak)))
-                dense = _times_power_of_two(dense, -exponent)
-        candidate = None
-        if self.method in ("auto", "hierarchical") and dense is not None:
-            candidate = self._hierarchical(dense, n_out, n_in, tw_dtype, complex_target)
-        if candidate is not None and (self.method == "hierarchical"
-                                      or candidate[1] <= self._tol):
-            K, err, name = candidate
-            self.method_ = f"hierarchical: {name}"
-        elif self.method == "hierarchical":
-            raise ValueError("method='hierarchical' needs the matrix: the operator is too large "
-                             "to materialize; use method='gradient'")
-        else:
-            K, err = self._gradient(dense, op, n_out, n_in, tw_dtype, complex_target, candidate)
-            self.method_ = "gradient"
-            if candidate is not None and candidate[1] <= err:  # e.g. Adam found no better
-                K, err, name = candidate
-                self.method_ = f"hierarchical: {name}"
+        exponent = _scaling_exponent(dense, real_dtype)
         if exponent:
-            # spread 2^exponent over the stages of the first block (no overflow)
-            stages = K.twiddles[0].reshape(-1, *K.twiddles.shape[3:])
-            parts = np.diff(np.round(np.linspace(0, exponent, len(stages) + 1)))
-            for stage, part in zip(stages, parts):
-                stage[...] = _times_power_of_two(stage, int(part))
-        if field == "real" or complex_target:
-            self.kmatrix_ = K
+            dense = _times_power_of_two(dense, -exponent)
+
+        bests, tried = [None] * len(reps), []
+        if self.method != "gradient":
+            if dense is None:
+                if self.method == "hierarchical":
+                    raise ValueError("method='hierarchical' needs the matrix: the operator is "
+                                     "too large to materialize; use method='gradient'")
+            else:
+                bests, tried = search(dense, reps, self.width, tol, report)
+        n_iter, loss_curve = 0, []
+        within = [c for c in bests if c is not None and c.error <= tol]
+        if within:
+            chosen = within[0]
+        elif self.method == "hierarchical":
+            chosen = preferred(bests, reps)
         else:
-            self.kmatrix_ = K.real
+            model, rep, grow = self._gradient_start(dense, op, reps, bests, rng)
+            trace = Trace(report, self.max_iter)
+            gradient_fit(model, dense, op, grow=grow, max_iter=self.max_iter, tol=tol,
+                         solver=self.solver, learning_rate=self.learning_rate_init, rng=rng,
+                         trace=trace)
+            n_iter, loss_curve = trace.n_iter, trace.loss_curve
+            err = (relative_error(model, dense, frobenius(dense)) if dense is not None
+                   else probe_error(model, op, rng))
+            # a hierarchical fit at least as good (e.g. Adam found no better) wins
+            chosen = preferred([Candidate(model, float(err), None, rep)] + bests, reps)
+        model, err = chosen.model, chosen.error
+        method = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
+        if err > tol and dense is not None and self.method != "gradient":
+            self._check_settings(dense, reps, tol, err)
+        if exponent:
+            _scale_first_block(model, exponent)
+
+        self.kmatrix_ = model
+        self.operator_ = KMatrixOperator(model)
         self.relative_error_ = float(err)
-        self.operator_ = KMatrixOperator(self.kmatrix_)
-        if self.verbose:
-            print(f"{self.method_}: relative error {err:.3e} in "
-                  f"{time.perf_counter() - start:.2f}s")
+        self.method_ = method
+        self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
+        self.expansion_ = model.expansion
+        self.fits_tried_ = tried
+        self.n_iter_ = n_iter
+        self.loss_curve_ = loss_curve
+        if report:
+            report(f"chose {method} ({self.field_}, width {model.width}, expansion "
+                   f"{model.expansion}, {model.n_params} parameters): relative error "
+                   f"{err:.3e} in {time.perf_counter() - start:.2f}s")
         return self
 
-    def _as_model(self, K, complex_target):
-        """The operator the fit is measured with (real part for a real target)."""
-        return K if complex_target or K.dtype.kind != "c" else K.real
+    def _gradient_start(self, dense, op, reps, bests, rng):
+        """(model, representation, grow) the gradient method starts from."""
+        good = [c for c in bests if c is not None and c.error < _GOOD_START]
+        if good:
+            start = min(good, key=lambda c: c.error)
+            return pad_to_width(start.model.copy(), self.width), start.representation, False
+        # the cheapest representation (a complex one for a complex target or
+        # field="complex")
+        rep = reps[0]
+        n_out, n_in = (dense if dense is not None else op).shape
+        complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
+        K = KMatrix.random(n_in, n_out, width=self.width, expansion=rep.expansion,
+                           dtype=rep.dtype, init="ortho", random_state=rng)
+        model = model_of(K, complex_target)
+        if dense is None:
+            return model, rep, False
+        if self.width > 1:
+            # the added blocks start as the identity: the same operator
+            K.twiddles[1:] = KMatrix.identity(K.size, dtype=rep.dtype).twiddles[0]
+        # an orthogonal start has the wrong scale: the best multiple of it
+        return scaled_to(model, dense), rep, True
 
-    def _hierarchical(self, M, n_out, n_in, tw_dtype, complex_target):
-        N = _size_for(n_in, n_out, self.expansion)
-        padded = np.zeros((N, N), dtype=np.result_type(M.dtype, tw_dtype))
-        padded[:n_out, :n_in] = M
-        norm_M = frobenius(M)
-        # (name, N x N target, transposed): the fit of a transposed target is
-        # transposed back. A completion is built when a fit needs it and kept
-        # only while the next fits use it (each is N x N complex)
-        held = {}   # the one completion kept: {"key": ..., "value": ...}
-
-        def completion(A, sign):
-            def build():
-                if held.get("key") != (id(A), sign):
-                    held.clear()   # free the previous one first
-                    held["value"] = analytic_completion(A, N, sign)
-                    held["key"] = (id(A), sign)
-                return held["value"]
-            return build
-
-        targets = [("", lambda: padded, False)]
-        if not complex_target and tw_dtype.kind == "c":
-            # complex completions of a real M, for K.real; the columns' are
-            # the rows' of M^T
-            for side, A, transposed in (("rows", M, False), ("columns", M.T, True)):
-                if 2 * A.shape[1] > N:
-                    continue   # no room for the extension
-                for kind, sign in (("even", 1), ("odd", -1)):
-                    targets.append((f"analytic {side} ({kind} extension), ",
-                                    completion(A, sign), transposed))
-        # every target's cheap fits first, then the costlier ones
-        fits = [(rank, i, prefix, transposed, name, fit)
-                for i, (prefix, target, transposed) in enumerate(targets)
-                # structured permutations for the completions would be 8x the work
-                for rank, name, fit in self._butterfly_fits(target, N, tw_dtype,
-                                                            permutations=not prefix)]
-        fits.sort(key=lambda item: item[:2])
-        best = None
-        for _, _, prefix, transposed, name, fit in fits:
-            K = fit()
-            if K is None:
-                continue
-            if transposed:
-                K = K.T
-            K = _pad_to_width(KMatrix(K.twiddles, (n_out, n_in), expansion=self.expansion),
-                              self.width)
-            err = _relative_error(self._as_model(K, complex_target), M, norm_M)
-            if self.verbose > 1:
-                print(f"  hierarchical, {prefix}{name}: {err:.3e}")
-            if best is None or err < best[1] or not np.isfinite(best[1]):
-                best = (K, err, prefix + name)
-            if err <= self._tol:
-                return best
-        return best
-
-    def _butterfly_fits(self, target, N, tw_dtype, permutations=True):
-        """(cost rank, name, fit) for the hierarchical fits of the square
-        N x N matrix ``target()``; ``fit()`` returns a KMatrix (or None)."""
-        L = N.bit_length() - 1
-
-        def half_fit(T, half):
-            return KMatrix(half_butterfly_twiddles(T, half).astype(tw_dtype), (N, N))
-
-        def bit_reversed_fit():
-            # T = P_br B with B in the B* half's bit order (equivalently
-            # T = B' P_br, B' in the B half's order): width 1
-            tw = bit_reversed_twiddles(factor_butterfly(target()[bit_reversal(L)],
-                                                        list(range(L - 1, -1, -1))))
-            return KMatrix(tw.astype(tw_dtype), (N, N))
-
-        def both_halves_fit():
-            # a width-1 K-matrix in general position; on other matrices its
-            # blocks can be huge (no overflow into float32)
-            with np.errstate(over="ignore", invalid="ignore"):
-                tw = factor_kmatrix(target()).astype(tw_dtype)
-            return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
-
-        def permuted_fit(perm_in, perm_out, half):
-            # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
-            T = target()
-            T = T if perm_in is None else T[:, perm_in]
-            if perm_out is not None:
-                unpermuted = np.empty_like(T)
-                unpermuted[perm_out] = T
-                T = unpermuted
-            K = half_fit(T, half)
-            if perm_in is not None:
-                K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
-            if perm_out is not None:
-                K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
-            return K
-
-        for half in (1, 0):
-            yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
-        yield 0, "bit reversal", bit_reversed_fit
-        yield 1, "both halves", both_halves_fit
-        if not permutations or self.width < 2:
+    def _check_settings(self, dense, reps, tol, err):
+        """Warn when a form excluded by ``field`` / ``expansion`` holds M
+        within ``tol`` though the fit did not reach it."""
+        if self.field == "auto" and self.expansion is None:
             return
-        # each other structured permutation is one Benes-routed block: one
-        # unit of width per side
-        structured = _permutations(N)
-        candidates = [(f"input {name}", p, None) for name, p in structured.items()]
-        candidates += [(f"output {name}", None, q) for name, q in structured.items()]
-        if self.width >= 3:
-            candidates += [(f"input {a}, output {b}", p, q) for a, p in structured.items()
-                           for b, q in structured.items()]
-        for name, perm_in, perm_out in candidates:
-            for half in (1, 0):
-                yield 2, f"{name}, half {half}", (
-                    lambda p=perm_in, q=perm_out, h=half: permuted_fit(p, q, h))
-
-    def _gradient(self, M, op, n_out, n_in, tw_dtype, complex_target, candidate):
-        rng = self._rng
-        K = KMatrix.random(n_in, n_out, width=self.width, expansion=self.expansion,
-                           dtype=tw_dtype, init="ortho", random_state=rng)
-        # From a random start a wide K-matrix trains badly (a random width-2
-        # K-matrix target, n=256: 0.80 from a random width-2 start, whatever
-        # the step size, 0.50 from a random width-1 one): grow the width
-        # instead, one block per phase, each new block starting as the
-        # identity (the same operator) with a fresh optimizer.
-        widths = range(1, self.width + 1)
-        if M is not None:
-            norm_M = frobenius(M)
-            # A near-exact hierarchical fit (e.g. a noisy butterfly) is the
-            # better start; a poor one is a greedy local fit that traps Adam
-            # (DCT-II n=64: 0.56 from it, 0.04-0.09 from a random start).
-            if candidate is not None and candidate[1] < 0.1:
-                K, widths = candidate[0], [self.width]
-            else:
-                # an orthogonal start has the wrong scale: the best multiple of it
-                if self.width > 1:
-                    K.twiddles[1:] = identity_twiddles(K.twiddles.shape[2], self.width - 1,
-                                                       tw_dtype)
-                self._scale_to(K, M, norm_M, complex_target)
-        else:
-            widths = [self.width]
-        phase_iters = [self.max_iter * (i + 1) // len(widths) - self.max_iter * i // len(widths)
-                       for i in range(len(widths))]
-        descend = self._lbfgs if self.solver == "lbfgs" else self._adam
-        best_err, best_tw = np.inf, K.twiddles.copy()
-        for width, n_iter in zip(widths, phase_iters):
-            # the first `width` blocks, sharing K's twiddles
-            part = KMatrix._wrap(K.twiddles[:width], K.shape, K.expansion)
-            best_err = descend(part, M, op, n_iter, best_err, best_tw[:width])
-            if best_err <= self._tol:
-                break
-        else:
-            if self.solver == "adam+lbfgs":
-                K.twiddles[...] = best_tw
-                best_err = self._lbfgs(K, M, op, self.max_iter, best_err, best_tw)
-        K.twiddles[...] = best_tw
-        if M is not None:
-            return K, _relative_error(self._as_model(K, complex_target), M, norm_M)
-        return K, self._probe_error(self._as_model(K, complex_target), op)
-
-    def _model(self, K, M, op):
-        complex_target = (M.dtype if M is not None else op.dtype).kind == "c"
-        return self._as_model(K, complex_target)
-
-    def _samples(self, model, M, op):
-        """(X, T, ||T||^2): the rows of I and M^T, or random probes Z and Z M^T."""
-        n_in = model.n_in
-        if M is not None:
-            X = np.eye(n_in, dtype=model.dtype)
-            # a zero M: the absolute error, as _relative_error reports it
-            return X, np.ascontiguousarray(M.T, dtype=model.dtype), frobenius(M) ** 2 or 1.0
-        rng = self._rng
-        real_dtype = np.finfo(model.dtype).dtype if model.dtype.kind == "c" else model.dtype
-        X = rng.standard_normal((min(n_in, 256), n_in)).astype(real_dtype)
-        if model.dtype.kind == "c":
-            X = X + 1j * rng.standard_normal(X.shape).astype(real_dtype)
-        T = _probe_products(op, X)
-        # a zero operator: absolute error (||K z|| estimates ||K||_F)
-        return X, T, sum_of_squares(T) or float(X.shape[0])
-
-    def _adam(self, K, M, op, n_iter, best_err, best_tw):
-        """n_iter Adam steps on K's twiddles (in place); best_tw keeps the best."""
-        model = self._model(K, M, op)
-        opt = AdamOptimizer([K.twiddles], learning_rate=self.learning_rate)
-        stall = 0
-        if M is not None:
-            X, T, scale2 = self._samples(model, M, op)
-        for _ in range(n_iter):
-            if M is None:  # fresh probes every step
-                X, T, scale2 = self._samples(model, M, op)
-            R = model.apply(X) - T
-            err = np.sqrt(sum_of_squares(R) / scale2)
-            self.loss_curve_.append(err)
-            self.n_iter_ += 1
-            if err < best_err * (1 - 1e-6):
-                best_err, stall = err, 0
-                best_tw[...] = K.twiddles
-            else:
-                stall += 1
-                if stall >= 20:
-                    opt.learning_rate *= 0.5
-                    stall = 0
-            if err <= self._tol:
-                break
-            _, g = model.vjp(X, 2 * R / scale2)
-            opt.step([g])
-            if self.verbose and (self.n_iter_ % 100 == 1):
-                print(f"  gradient step {self.n_iter_ - 1} (width {K.width}): "
-                      f"relative error {err:.3e}")
-        return best_err
-
-    def _lbfgs(self, K, M, op, n_iter, best_err, best_tw):
-        """L-BFGS on K's twiddles (in place) for n_iter iterations; best_tw
-        keeps the best. On an operator the probes are drawn once."""
-        model = self._model(K, M, op)
-        X, T, scale2 = self._samples(model, M, op)
-        params = _real_view(K.twiddles).reshape(-1)   # a view: x writes through
-        if n_iter == 0:
-            return best_err
-        state = {"best": best_err}
-
-        def loss_and_grad(x):
-            params[...] = x
-            R = model.apply(X) - T
-            loss = sum_of_squares(R) / scale2
-            err = np.sqrt(loss)
-            if err < state["best"]:
-                state["best"] = err
-                best_tw[...] = K.twiddles
-            _, g = model.vjp(X, 2 * R / scale2)
-            return loss, _real_view(g).reshape(-1).astype(np.float64)
-
-        def callback(intermediate_result):
-            err = float(np.sqrt(intermediate_result.fun))
-            self.loss_curve_.append(err)
-            self.n_iter_ += 1
-            if self.verbose and self.n_iter_ % 100 == 1:
-                print(f"  L-BFGS iteration {self.n_iter_ - 1} (width {K.width}): "
-                      f"relative error {err:.3e}")
-            if err <= self._tol:
-                raise StopIteration
-
-        # L-BFGS-B's vector operations go through BLAS, whose threaded sums
-        # depend on the thread count: one BLAS thread keeps fits identical
-        # (the products still use every OpenMP thread)
-        with _BLAS_LIMIT_LOCK, threadpool_limits(1, user_api="blas"):
-            scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
-                                    method="L-BFGS-B", callback=callback,
-                                    options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})
-        return state["best"]
-
-    def _scale_to(self, K, M, norm_M, complex_target):
-        D = self._as_model(K, complex_target).todense()
-        nk = frobenius(D)
-        # least-squares scalar c minimizing ||c D - M||, folded into one stage
-        c = np.sum(np.conjugate(D) * M) / nk ** 2 if nk > 0 else 1.0
-        if not complex_target:
-            c = float(np.real(c))
-        K.twiddles[0, 0, 0] *= c
-        return frobenius(c * D - M) / norm_M if norm_M > 0 else 0.0
-
-    def _probe_error(self, K, op, n_probes=32):
-        """Hutchinson estimate of ||M - K||_F / ||M||_F with Gaussian probes."""
-        Z = self._rng.standard_normal((n_probes, op.shape[1]))
-        T = _probe_products(op, Z)
-        R = K.apply(Z) - T
-        den = sum_of_squares(T) or float(n_probes)   # a zero operator: absolute
-        return float(np.sqrt(sum_of_squares(R) / den))
+        n_out, n_in = dense.shape
+        others = [rep for rep in representations(n_out, n_in, dense.dtype, "auto", None)
+                  if rep not in reps and rep.size <= _CHECK_SIZE_LIMIT]
+        if not others:
+            return
+        bests, _ = search(dense, others, self.width, tol)
+        found = next((c for c in bests if c is not None and c.error <= tol), None)
+        if found is not None:
+            rep = found.representation
+            warnings.warn(
+                f"M has a fit within tol={tol:.1e} (relative error {found.error:.1e}) as "
+                f"a {rep.describe(self.width)}, which field={self.field!r}, "
+                f"expansion={self.expansion!r} exclude: this fit reached {err:.2e}. Use "
+                f"field='auto' and expansion=None (or field={rep.field!r}, "
+                f"expansion={rep.expansion}) to get it.", UserWarning, stacklevel=4)
 
     # ------------------------------------------------------------ transform --
     def transform(self, X):
@@ -553,7 +373,7 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_in)
+        X : array-like or sparse matrix of shape (n_samples, n_in)
             A dask array gives a lazy dask array, one task per row block.
 
         Returns
@@ -569,14 +389,32 @@ class KMatrixApproximator(TransformerMixin, BaseEstimator):
             return map_rows(self.transform, X, self.n_features_in_, self.kmatrix_.n_out,
                             result_dtype(self.kmatrix_.dtype, x_dtype),
                             "KMatrixApproximator.transform")
-        if _is_complex(X):
-            X = _complex_array(X, "X")
-            if X.shape[1] != self.n_features_in_:
-                raise ValueError(f"X has {X.shape[1]} features, but KMatrixApproximator is "
-                                 f"expecting {self.n_features_in_} features as input")
-        else:
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validated(X, reset=False)
         return self.kmatrix_.apply(X, check_finite=False)
+
+    def fit_transform(self, M, y=None):
+        """Fit to M, then apply the fit to the rows of M: ``M @ K.T``.
+
+        This is ``fit(M).transform(M)``, as scikit-learn's transformer
+        protocol defines it. For a target matrix it is seldom what is
+        wanted (for an orthogonal M it is close to the identity): fit the
+        approximator on the matrix to imitate and ``transform`` the data.
+
+        Parameters
+        ----------
+        M : array-like or sparse matrix of shape (n_out, n_in)
+        y : ignored
+
+        Returns
+        -------
+        Y : ndarray of shape (n_out, n_out)
+        """
+        return self.fit(M).transform(M)
+
+    @property
+    def _n_features_out(self):
+        """Output features, for ``get_feature_names_out``."""
+        return self.kmatrix_.n_out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -592,23 +430,23 @@ def _is_complex(A):
     return np.iscomplexobj(A) if hasattr(A, "dtype") else np.iscomplexobj(np.asarray(A))
 
 
-def _complex_array(A, name):
-    A = np.asarray(A)
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
-    if A.shape[0] < 1 or A.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one row and one column, got {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} contains NaN or infinity")
-    return A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128, copy=False)
+def _scaling_exponent(dense, real_dtype):
+    """k with 2^-k M safe to square in ``real_dtype`` (0 when M already is)."""
+    if dense is None or not dense.size:
+        return 0
+    peak = float(np.max(np.abs(dense)))
+    bound = 2.0 ** (np.finfo(real_dtype).maxexp // 4)
+    if peak > 0 and not 1 / bound < peak < bound:
+        return int(np.round(np.log2(peak)))
+    return 0
 
 
-def _probe_products(op, Z):
-    """The rows of ``Z M^T`` for the operator M, checked."""
-    T = np.asarray(op.matmat(Z.T)).T
-    if not np.all(np.isfinite(T)):
-        raise ValueError("the operator returned NaN or infinity")
-    return T
+def _scale_first_block(K, exponent):
+    """K times 2^exponent, spread over the stages of its first block (no overflow)."""
+    stages = K.twiddles[0].reshape(-1, *K.twiddles.shape[3:])
+    parts = np.diff(np.round(np.linspace(0, exponent, len(stages) + 1)))
+    for stage, part in zip(stages, parts):
+        stage[...] = _times_power_of_two(stage, int(part))
 
 
 def _times_power_of_two(A, k):
@@ -616,12 +454,3 @@ def _times_power_of_two(A, k):
     if np.iscomplexobj(A):
         return np.ldexp(A.real, k) + 1j * np.ldexp(A.imag, k).astype(A.real.dtype)
     return np.ldexp(A, k)
-
-
-def _pad_to_width(K, width):
-    """K with identity blocks appended up to ``width`` (the same operator)."""
-    if K.width >= width:
-        return K
-    from ._kmatrix import _pad_width
-
-    return KMatrix(_pad_width(K.twiddles, width), K.shape, expansion=K.expansion)

@@ -16,6 +16,11 @@ import time
 
 import numpy as np
 
+from ._approximator import KMatrixApproximator
+from ._batch import _permissions_as_new_file, apply_npy
+from ._io import save
+from ._kmatrix import load_with_version
+
 __all__ = ["main"]
 
 
@@ -96,16 +101,12 @@ def _parser():
 
 
 def _load_model(path):
-    from ._io import load_with_version
-
     if not os.path.exists(path):
         raise _Failure(f"{path}: no such file")
     return load_with_version(path)
 
 
 def _cmd_apply(args):
-    from ._batch import apply_npy
-
     K, _ = _load_model(args.model)
     if not os.path.exists(args.src):
         raise _Failure(f"{args.src}: no such file")
@@ -159,9 +160,6 @@ def _load_matrix(path):
 
 
 def _cmd_fit(args):
-    from ._approximator import KMatrixApproximator
-    from ._io import save
-
     M = _load_matrix(args.matrix)
     params = {name: getattr(args, name) for name in
               ("width", "expansion", "field", "tol", "random_state")
@@ -176,8 +174,6 @@ def _cmd_fit(args):
     try:
         with os.fdopen(fd, "wb") as fh:
             save(K, fh)
-        from ._batch import _permissions_as_new_file
-
         _permissions_as_new_file(tmp)
         os.replace(tmp, args.model)
     except BaseException:

@@ -1,6 +1,7 @@
-"""Twiddles of structured matrices that are exactly K-matrices of width 1.
+"""Twiddles built from scratch: random, identity, Hadamard, DFT, permutations.
 
-Every function here returns a twiddle array in kaleido's layout: shape
+The structured matrices (all but the random ones) are exactly K-matrices of
+width 1. Every function returns a twiddle array in kaleido's layout: shape
 ``(w, 2, L, N // 2, 2, 2)`` for size ``N = 2**L`` and width ``w``. Stage
 ``(i, h, k)`` mixes index bit ``L-1-k`` when ``h == 0`` (the B* half) and bit
 ``k`` when ``h == 1`` (the B half); its pair ``p`` joins the positions
@@ -22,11 +23,16 @@ import operator
 import numpy as np
 
 __all__ = [
+    "INITS",
     "dft_twiddles",
     "hadamard_twiddles",
     "identity_twiddles",
+    "permutation_twiddles",
+    "random_twiddles",
     "route_permutation",
 ]
+
+INITS = ("ortho", "normal", "identity")
 
 # The two permutation blocks, indexed by "is it a swap".
 _IDENTITY_BLOCK = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -108,6 +114,60 @@ def identity_twiddles(L, width=1, dtype=np.float64):
     tw[..., 0, 0] = 1
     tw[..., 1, 1] = 1
     return tw
+
+
+def random_twiddles(L, width, dtype, init, rng):
+    """Random twiddles of size ``2**L`` and ``width``, in ``dtype``.
+
+    Parameters
+    ----------
+    L, width : int
+        Log2 of the size and number of BB* blocks, both >= 1.
+    dtype : numpy.dtype
+        float32, float64, complex64 or complex128.
+    init : {"ortho", "normal", "identity"}
+        "ortho": every 2x2 block a uniformly random rotation (real) or
+        Haar-random unitary (complex); "normal": i.i.d. Gaussian entries of
+        variance 1/2 (for complex, 1/4 per real part); "identity": the identity.
+    rng : numpy.random.RandomState
+        The source of the draw.
+
+    Returns
+    -------
+    twiddles : ndarray of ``dtype``, shape (width, 2, L, 2**(L-1), 2, 2)
+    """
+    shape = (width, 2, L, 1 << (L - 1))
+    complex_ = dtype.kind == "c"
+    if init == "identity":
+        tw = identity_twiddles(L, width, dtype)
+    elif init == "normal":
+        if complex_:
+            g = rng.standard_normal(shape + (2, 2, 2)) * 0.5
+            tw = g[..., 0] + 1j * g[..., 1]
+        else:
+            tw = rng.standard_normal(shape + (2, 2)) * np.sqrt(0.5)
+    elif complex_:
+        # Haar unitary: e^{i phi} [[alpha, -conj(beta)], [beta, conj(alpha)]]
+        # with (alpha, beta) uniform on the unit sphere of C^2
+        g = rng.standard_normal(shape + (4,))
+        g /= np.linalg.norm(g, axis=-1, keepdims=True)
+        alpha = g[..., 0] + 1j * g[..., 1]
+        beta = g[..., 2] + 1j * g[..., 3]
+        phase = np.exp(1j * rng.uniform(0.0, 2 * np.pi, size=shape))
+        tw = np.empty(shape + (2, 2), dtype=np.complex128)
+        tw[..., 0, 0] = phase * alpha
+        tw[..., 0, 1] = -phase * np.conj(beta)
+        tw[..., 1, 0] = phase * beta
+        tw[..., 1, 1] = phase * np.conj(alpha)
+    else:
+        theta = rng.uniform(0.0, 2 * np.pi, size=shape)
+        c, s = np.cos(theta), np.sin(theta)
+        tw = np.empty(shape + (2, 2))
+        tw[..., 0, 0] = c
+        tw[..., 0, 1] = -s
+        tw[..., 1, 0] = s
+        tw[..., 1, 1] = c
+    return tw.astype(dtype, copy=False)
 
 
 def hadamard_twiddles(L):
@@ -381,3 +441,14 @@ def route_permutation(perm):
     # Below bit 0 every sub-network has size 1: nothing left to route.
     assert np.array_equal(P, positions), "internal error: routing incomplete"
     return tw
+
+
+def permutation_twiddles(perm, L):
+    """Twiddles of the permutation ``(P @ x)[i] == x[perm[i]]`` on size ``2**L``.
+
+    ``perm`` is a permutation of ``range(n)``, ``n <= 2**L``; the positions
+    from n on stay in place. Width 1, float64 (see :func:`route_permutation`).
+    """
+    n = len(perm)
+    full = np.concatenate([perm, np.arange(n, 1 << L, dtype=np.int64)])
+    return route_permutation(full)

@@ -4,8 +4,15 @@ A file holds the arrays ``format`` (the string "kaleido.KMatrix"),
 ``version`` (an int), ``shape`` (n_out, n_in), ``expansion`` and
 ``twiddles``, and since version 2 ``real_part`` (a bool: the operator is
 the real part of its complex twiddles' network, see ``KMatrix.real``;
-version-1 files have none and load as plain K-matrices). :func:`load` checks every one of them and raises ValueError on
-anything truncated, foreign or inconsistent, never returning a wrong operator.
+version-1 files have none and load as plain K-matrices). :func:`read` checks
+every one of them and raises ValueError on anything truncated, foreign or
+malformed; ``kaleido.load`` wraps what it returns in a KMatrix, whose own
+checks complete these (an inconsistent shape or expansion is reported as
+:func:`invalid_file`), never returning a wrong operator.
+
+This module knows the file format only: it writes any object with the
+attributes ``shape``, ``expansion``, ``twiddles`` and ``real_part`` and
+reads arrays and plain values back.
 """
 
 import os
@@ -15,7 +22,7 @@ import numpy as np
 
 from ._validation import SUPPORTED_DTYPES
 
-__all__ = ["load", "save"]
+__all__ = ["invalid_file", "read", "save"]
 
 FORMAT = "kaleido.KMatrix"
 VERSION = 2
@@ -24,7 +31,9 @@ VERSION = 2
 def save(kmatrix, file):
     """Save ``kmatrix`` to ``file`` (a path or a writable binary file).
 
-    As with :func:`numpy.savez`, ``.npz`` is appended to a path without it.
+    ``kmatrix`` is a KMatrix, or any object with its attributes ``shape``,
+    ``expansion``, ``twiddles`` and ``real_part``. As with
+    :func:`numpy.savez`, ``.npz`` is appended to a path without it.
     """
     np.savez(
         file,
@@ -37,7 +46,8 @@ def save(kmatrix, file):
     )
 
 
-def _fail(file, why):
+def invalid_file(file, why):
+    """The ValueError saying that ``file`` is not a valid KMatrix file, and why."""
     name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else "the file"
     return ValueError(f"{name} is not a valid kaleido KMatrix file: {why}")
 
@@ -73,30 +83,16 @@ def _read_entries(fh):
         return data["shape"], data["expansion"], data["twiddles"], bool(real_part), int(version)
 
 
-def load(file):
-    """Load a KMatrix written by :meth:`KMatrix.save`.
+def read(file):
+    """``(twiddles, shape, expansion, real_part, version)`` of a file written by
+    KMatrix.save (a path or a binary file object), every entry checked.
 
-    Parameters
-    ----------
-    file : str, path-like or binary file object
-
-    Returns
-    -------
-    K : KMatrix
-
-    Raises
-    ------
-    ValueError
-        If the file is truncated, corrupt, of another format or version, or
-        describes an inconsistent operator.
+    ``twiddles`` is an array of a supported dtype with finite entries,
+    ``shape`` a tuple (n_out, n_in) of ints, ``expansion`` an int,
+    ``real_part`` a bool and ``version`` the file format version. Raises
+    ValueError if the file is truncated, corrupt, of another format or
+    version, or holds malformed entries.
     """
-    return load_with_version(file)[0]
-
-
-def load_with_version(file):
-    """(KMatrix, file format version) of a file written by KMatrix.save; see load."""
-    from ._kmatrix import KMatrix
-
     try:
         if isinstance(file, (str, os.PathLike)):
             # open the file here so that it is closed even when np.load fails
@@ -105,21 +101,17 @@ def load_with_version(file):
         else:
             shape, expansion, twiddles, real_part, version = _read_entries(file)
     except _Invalid as exc:
-        raise _fail(file, str(exc)) from None
+        raise invalid_file(file, str(exc)) from None
     except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise _fail(file, f"{type(exc).__name__}: {exc}") from exc
+        raise invalid_file(file, f"{type(exc).__name__}: {exc}") from exc
     if shape.shape != (2,) or shape.dtype.kind not in "iu":
-        raise _fail(file, f"bad shape entry {shape!r}")
+        raise invalid_file(file, f"bad shape entry {shape!r}")
     if expansion.shape != () or expansion.dtype.kind not in "iu":
-        raise _fail(file, f"bad expansion entry {expansion!r}")
+        raise invalid_file(file, f"bad expansion entry {expansion!r}")
     if twiddles.dtype not in SUPPORTED_DTYPES:
-        raise _fail(file, f"twiddles have unsupported dtype {twiddles.dtype}")
+        raise invalid_file(file, f"twiddles have unsupported dtype {twiddles.dtype}")
     if not np.all(np.isfinite(twiddles)):
-        raise _fail(file, "twiddles contain NaN or infinity")
+        raise invalid_file(file, "twiddles contain NaN or infinity")
     if real_part and twiddles.dtype.kind != "c":
-        raise _fail(file, "real_part is set but the twiddles are real")
-    try:
-        return KMatrix(twiddles, (int(shape[0]), int(shape[1])), expansion=int(expansion),
-                       real_part=real_part), version
-    except ValueError as exc:
-        raise _fail(file, str(exc)) from exc
+        raise invalid_file(file, "real_part is set but the twiddles are real")
+    return twiddles, (int(shape[0]), int(shape[1])), int(expansion), real_part, version

@@ -21,6 +21,12 @@ applies every stage and keeps the first ``n_out`` entries: ``K = S E S^T`` in
 the notation of Dao et al. (expansion ``e`` makes ``N >= e * max(n_in,
 n_out)``). A K-matrix has ``4 w N log2(N)`` parameters and a product costs
 ``O(w N log N)``.
+
+This module holds the operator and its products with arrays. What it wraps
+comes from modules below it, which work on twiddle arrays and never build a
+KMatrix: ``_algebra`` (sizes, products and sums of K-matrices, transposes,
+scalings), ``_constructors``, ``_transforms`` and ``_sparse`` (the twiddles
+of the exact constructors) and ``_io`` (the file format).
 """
 
 import numbers
@@ -28,8 +34,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from . import _constructors, _kernels
-from ._constructors import identity_twiddles
+from . import _algebra, _constructors, _io, _kernels, _sparse, _transforms
 from ._config import get_workers, resolve_workers
 from ._dask import apply_rows, is_dask_array
 from ._validation import (
@@ -38,13 +43,11 @@ from ._validation import (
     check_int,
     complex_dtype_of,
     log2_exact,
-    next_pow2,
     result_dtype,
 )
 
-__all__ = ["KMatrix"]
+__all__ = ["KMatrix", "load"]
 
-_INITS = ("ortho", "normal", "identity")
 _TRANS = ("N", "T", "H")
 _PROMOTED = {}
 
@@ -56,41 +59,6 @@ def _promoted(op_dtype, x_dtype):
     if dt is None:
         dt = _PROMOTED[key] = result_dtype(op_dtype, x_dtype)
     return dt
-
-
-def _size_for(n_in, n_out, expansion):
-    return max(2, next_pow2(expansion * max(n_in, n_out)))
-
-
-def _stage_bit(L, half, k):
-    return L - 1 - k if half == 0 else k
-
-
-def _embed(tw, L_new):
-    """Twiddles of the same operator on a larger size 2**L_new.
-
-    The top-left 2**L block of the new expanded matrix equals the old one:
-    stages on the new high bits are the identity, and stages on the old bits
-    act on the first 2**L positions exactly as before (identity elsewhere).
-    """
-    width, _, L = tw.shape[:3]
-    if L_new == L:
-        return tw
-    new = identity_twiddles(L_new, width, tw.dtype)
-    half_old = 1 << (L - 1)
-    shift = L_new - L
-    # half 0 runs bits L_new-1..0: the old bits L-1..0 are its last L stages
-    new[:, 0, shift:, :half_old] = tw[:, 0]
-    # half 1 runs bits 0..L_new-1: the old bits are its first L stages
-    new[:, 1, :L, :half_old] = tw[:, 1]
-    return new
-
-
-def _pad_width(tw, width):
-    if tw.shape[0] == width:
-        return tw
-    extra = identity_twiddles(tw.shape[2], width - tw.shape[0], tw.dtype)
-    return np.concatenate([tw, extra], axis=0)
 
 
 def _is_scalar(value):
@@ -182,13 +150,13 @@ class KMatrix:
         if n_out > N or n_in > N:
             raise ValueError(f"shape {shape} does not fit in size N = {N}")
         if expansion is None:
-            expansion = max(1, N // next_pow2(max(n_in, n_out)))
+            expansion = _algebra.default_expansion(N, n_in, n_out)
         else:
             expansion = check_int(expansion, "expansion")
-            if _size_for(n_in, n_out, expansion) > N:
+            if _algebra.size_for(n_in, n_out, expansion) > N:
                 raise ValueError(
                     f"expansion={expansion} needs a size of at least "
-                    f"{_size_for(n_in, n_out, expansion)}, twiddles have N = {N}"
+                    f"{_algebra.size_for(n_in, n_out, expansion)}, twiddles have N = {N}"
                 )
         self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True)
         self._shape = (n_out, n_in)
@@ -208,19 +176,25 @@ class KMatrix:
         self.__dict__.update(state)
 
     @classmethod
-    def _wrap(cls, twiddles, shape, expansion, real_part=False):
-        """A KMatrix on an already validated C-contiguous twiddle array (shared)."""
+    def _wrap(cls, twiddles, shape, expansion=None, real_part=False):
+        """A KMatrix on an already validated C-contiguous twiddle array (shared).
+
+        ``expansion=None`` is the default for the size and shape, as in the
+        constructor.
+        """
         K = cls.__new__(cls)
         K._twiddles = twiddles
         K._shape = tuple(shape)
+        if expansion is None:
+            expansion = _algebra.default_expansion(2 * twiddles.shape[3], shape[1], shape[0])
         K._expansion = expansion
         K._real_part = bool(real_part) and twiddles.dtype.kind == "c"
         return K
 
     def _like(self, twiddles, shape=None):
-        """A new KMatrix with these twiddles and this one's expansion and real_part."""
-        return KMatrix(twiddles, self._shape if shape is None else shape,
-                       expansion=self._expansion, real_part=self._real_part)
+        """A KMatrix on these new twiddles (shared) with this one's expansion and real_part."""
+        return KMatrix._wrap(twiddles, self._shape if shape is None else shape,
+                             self._expansion, self._real_part)
 
     # ---------------------------------------------------------- properties --
     @property
@@ -356,51 +330,20 @@ class KMatrix:
         width = check_int(width, "width")
         expansion = check_int(expansion, "expansion")
         dtype = check_dtype(dtype)
-        if init not in _INITS:
-            raise ValueError(f"init must be one of {_INITS}, got {init!r}")
-        N = _size_for(n_in, n_out, expansion)
-        L = N.bit_length() - 1
+        if init not in _constructors.INITS:
+            raise ValueError(f"init must be one of {_constructors.INITS}, got {init!r}")
+        L = _algebra.size_for(n_in, n_out, expansion).bit_length() - 1
         rng = check_random_state(random_state)
-        shape = (width, 2, L, N // 2)
-        complex_ = dtype.kind == "c"
-        if init == "identity":
-            tw = identity_twiddles(L, width, dtype)
-        elif init == "normal":
-            if complex_:
-                g = rng.standard_normal(shape + (2, 2, 2)) * 0.5
-                tw = g[..., 0] + 1j * g[..., 1]
-            else:
-                tw = rng.standard_normal(shape + (2, 2)) * np.sqrt(0.5)
-        elif complex_:
-            # Haar unitary: e^{i phi} [[alpha, -conj(beta)], [beta, conj(alpha)]]
-            # with (alpha, beta) uniform on the unit sphere of C^2
-            g = rng.standard_normal(shape + (4,))
-            g /= np.linalg.norm(g, axis=-1, keepdims=True)
-            alpha = g[..., 0] + 1j * g[..., 1]
-            beta = g[..., 2] + 1j * g[..., 3]
-            phase = np.exp(1j * rng.uniform(0.0, 2 * np.pi, size=shape))
-            tw = np.empty(shape + (2, 2), dtype=np.complex128)
-            tw[..., 0, 0] = phase * alpha
-            tw[..., 0, 1] = -phase * np.conj(beta)
-            tw[..., 1, 0] = phase * beta
-            tw[..., 1, 1] = phase * np.conj(alpha)
-        else:
-            theta = rng.uniform(0.0, 2 * np.pi, size=shape)
-            c, s = np.cos(theta), np.sin(theta)
-            tw = np.empty(shape + (2, 2))
-            tw[..., 0, 0] = c
-            tw[..., 0, 1] = -s
-            tw[..., 1, 0] = s
-            tw[..., 1, 1] = c
-        return cls(tw.astype(dtype, copy=False), (n_out, n_in), expansion=expansion)
+        tw = _constructors.random_twiddles(L, width, dtype, init, rng)
+        return cls(tw, (n_out, n_in), expansion=expansion)
 
     @classmethod
     def identity(cls, n, dtype=np.float64):
         """The n x n identity as a width-1 K-matrix."""
         n = check_int(n, "n")
         dtype = check_dtype(dtype)
-        N = _size_for(n, n, 1)
-        return cls(identity_twiddles(N.bit_length() - 1, 1, dtype), (n, n))
+        L = _algebra.size_for(n, n, 1).bit_length() - 1
+        return cls(_constructors.identity_twiddles(L, 1, dtype), (n, n))
 
     @classmethod
     def hadamard(cls, n, dtype=np.float64):
@@ -435,19 +378,8 @@ class KMatrix:
         dtype = check_dtype(dtype)
         if dtype.kind != "c":
             raise ValueError(f"the DFT is complex: dtype must be complex64 or complex128, got {dtype}")
-        if norm not in (None, "backward", "ortho", "forward"):
-            raise ValueError(f'norm must be None, "backward", "ortho" or "forward", got {norm!r}')
-        scale = {None: 1.0, "backward": 1.0, "ortho": 1.0 / np.sqrt(n), "forward": 1.0 / n}[norm]
-        if n & (n - 1):
-            from ._transforms import dft_any
-
-            K = dft_any(n, np.complex128)
-            tw = K.twiddles
-        else:
-            tw = _constructors.dft_twiddles(max(1, log2_exact(n)))
-        if scale != 1.0:
-            tw[0, 0, 0] *= scale
-        return cls(tw.astype(dtype), (n, n))
+        _transforms.check_norm(norm)
+        return cls(_transforms.dft(n, norm).astype(dtype), (n, n))
 
     @classmethod
     def dct(cls, n, type=2, norm="ortho", dtype=np.float64):
@@ -477,9 +409,9 @@ class KMatrix:
         >>> bool(np.allclose(K @ x, scipy.fft.dct(x, norm="ortho")))
         True
         """
-        from ._transforms import dct
-
-        return dct(n, type, norm, dtype)
+        n, dtype = _transforms.check_transform_args(n, type, norm, dtype)
+        tw = _transforms.dct(n, type, norm)
+        return cls(tw.astype(complex_dtype_of(dtype)), (n, n), real_part=True)
 
     @classmethod
     def dst(cls, n, type=2, norm="ortho", dtype=np.float64):
@@ -489,9 +421,9 @@ class KMatrix:
         rounding; widths and parameters as for :meth:`dct` (the reversal that
         relates the DST-II to the DCT-II is folded into a conjugated DFT).
         """
-        from ._transforms import dst
-
-        return dst(n, type, norm, dtype)
+        n, dtype = _transforms.check_transform_args(n, type, norm, dtype)
+        tw = _transforms.dst(n, type, norm)
+        return cls(tw.astype(complex_dtype_of(dtype)), (n, n), real_part=True)
 
     @classmethod
     def circulant(cls, c, dtype=None):
@@ -511,9 +443,9 @@ class KMatrix:
             The operator's dtype; by default float64 (float32 for float32 c)
             for real c and the matching complex dtype for complex c.
         """
-        from ._transforms import circulant
-
-        return circulant(c, dtype)
+        c, dtype = _transforms.check_circulant_args(c, dtype)
+        tw = _transforms.circulant(c).astype(complex_dtype_of(dtype))
+        return cls(tw, (c.size, c.size), real_part=dtype.kind != "c")
 
     @classmethod
     def from_permutation(cls, perm, dtype=np.float64):
@@ -536,10 +468,8 @@ class KMatrix:
         if perm.min() < 0 or perm.max() >= n or np.unique(perm).size != n:
             raise ValueError(f"perm is not a permutation of range({n})")
         dtype = check_dtype(dtype)
-        N = _size_for(n, n, 1)
-        full = np.concatenate([perm, np.arange(n, N, dtype=np.int64)])
-        tw = _constructors.route_permutation(full)
-        return cls(tw.astype(dtype), (n, n))
+        L = _algebra.size_for(n, n, 1).bit_length() - 1
+        return cls(_constructors.permutation_twiddles(perm, L).astype(dtype), (n, n))
 
     @classmethod
     def from_sparse(cls, S, dtype=None):
@@ -574,9 +504,9 @@ class KMatrix:
         >>> bool(np.allclose(K.todense(), S.toarray()))
         True
         """
-        from ._sparse import from_sparse
-
-        return from_sparse(S, dtype)
+        rows, cols, values, shape, dtype = _sparse.check_sparse_args(S, dtype)
+        tw, expansion = _sparse.sparse_twiddles(rows, cols, values, shape, dtype)
+        return cls(tw, shape, expansion=expansion)
 
     # ------------------------------------------------------------ products --
     def apply(self, X, *, trans="N", out=None, workers=None, check_finite=True):
@@ -761,7 +691,7 @@ class KMatrix:
 
     def copy(self):
         """An independent copy (its twiddles are not shared)."""
-        return self._like(self._twiddles)
+        return self._like(self._twiddles.copy())
 
     @property
     def T(self):
@@ -770,23 +700,20 @@ class KMatrix:
         Transposing reverses the order of the stages and transposes every
         block; the Benes pattern of each BB* block is symmetric under that.
         """
-        w, _, L, half = self._twiddles.shape[:4]
-        flat = self._twiddles.reshape(w * 2 * L, half, 2, 2)[::-1].swapaxes(-1, -2)
-        return self._like(flat.reshape(self._twiddles.shape), (self.n_in, self.n_out))
+        return self._like(_algebra.transpose(self._twiddles), (self.n_in, self.n_out))
 
     @property
     def H(self):
         """The conjugate transpose (adjoint), as a new KMatrix."""
-        Kt = self.T
-        if self.dtype.kind == "c":  # not for a real part: Re(K)^H = Re(K)^T
-            np.conjugate(Kt._twiddles, out=Kt._twiddles)
-        return Kt
+        # conjugated only for a complex operator: a real part has Re(K)^H = Re(K)^T
+        tw = _algebra.transpose(self._twiddles, conjugate=self.dtype.kind == "c")
+        return self._like(tw, (self.n_in, self.n_out))
 
     def conj(self):
         """The complex conjugate, as a new KMatrix."""
         if self._real_part:
             return self.copy()
-        return KMatrix(np.conjugate(self._twiddles), self._shape, expansion=self._expansion)
+        return KMatrix._wrap(_algebra.conjugate(self._twiddles), self._shape, self._expansion)
 
     def __matmul__(self, other):
         if type(other) is np.ndarray and other.ndim == 1 and other.dtype.kind in "fc":
@@ -893,27 +820,14 @@ class KMatrix:
     def __mul__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        self._check_real_scalar(other)
-        dtype = result_dtype(_promoted_with_scalar(self._twiddles.dtype, other))
-        tw = self._twiddles.astype(dtype, copy=True)
-        tw[0, 0, 0] *= other
-        return self._like(tw)
+        return self._like(_algebra.multiply(self._twiddles, other, self._real_part))
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        self._check_real_scalar(other)
-        dtype = result_dtype((np.ones(1, dtype=self._twiddles.dtype) / other).dtype)
-        tw = self._twiddles.astype(dtype, copy=True)
-        tw[0, 0, 0] /= other
-        return self._like(tw)
-
-    def _check_real_scalar(self, value):
-        if self._real_part and np.iscomplexobj(value) and np.imag(value) != 0:
-            raise ValueError("a complex multiple of a real part (K.real) is not the real part "
-                             "of a K-matrix; scale K before taking .real")
+        return self._like(_algebra.divide(self._twiddles, other, self._real_part))
 
     def __neg__(self):
         return self * -1
@@ -934,9 +848,7 @@ class KMatrix:
     # ----------------------------------------------------------------- I/O --
     def save(self, file):
         """Save to a versioned ``.npz`` file; read it back with :func:`kaleido.load`."""
-        from ._io import save
-
-        save(self, file)
+        _io.save(self, file)
 
 
 def _check_out(out, shape, dtype):
@@ -962,79 +874,53 @@ def _array_like(obj):
     return isinstance(obj, (np.ndarray, list, tuple)) or hasattr(obj, "__array__")
 
 
-def _promoted_with_scalar(base, value):
-    # NumPy's promotion of an array of dtype ``base`` with a scalar
-    return (np.zeros(1, dtype=base) * value).dtype
-
-
-def _through_real_parts(K1, K2, combine, what):
-    """combine(K1, K2) when one or both are real parts (K.real).
-
-    Re(A) op Re(B) = Re(A op B) for a sum, and Re(A) op B = Re(A op B) for a
-    real KMatrix B (product or sum); other combinations are not the real
-    part of one K-matrix.
-    """
-    both = K1.real_part and K2.real_part
-    other = K2 if K1.real_part else K1
-    if (what == "product" and both) or (not other.real_part and other.dtype.kind == "c"):
-        raise ValueError(
-            f"the {what} of a real part (K.real) with "
-            f"{'another real part' if both else 'a complex KMatrix'} is not the real part of "
-            "one K-matrix; apply the operators one after the other instead"
-        )
-    C1 = K1._complex_network() if K1.real_part else K1
-    C2 = K2._complex_network() if K2.real_part else K2
-    R = combine(C1, C2)
-    return KMatrix._wrap(R.twiddles, R.shape, R.expansion, real_part=True)
+def _combined_real_part(what, K1, K2):
+    """Whether the product or sum of K1 and K2 is a real part (else a ValueError)."""
+    return _algebra.real_part_of_combination(what, K1.real_part, K1.twiddles.dtype.kind == "c",
+                                             K2.real_part, K2.twiddles.dtype.kind == "c")
 
 
 def _product(K1, K2):
     """K1 @ K2 as a K-matrix of width w1 + w2 on the larger size."""
-    if K1.real_part or K2.real_part:
-        return _through_real_parts(K1, K2, _product, "product")
+    real_part = _combined_real_part("product", K1, K2)
     if K1.n_in != K2.n_out:
         raise ValueError(f"matmul: shapes {K1.shape} and {K2.shape} are not aligned")
-    dtype = result_dtype(K1.dtype, K2.dtype)
-    L = max(K1.log_size, K2.log_size)
-    t1 = _embed(K1.twiddles.astype(dtype), L).copy()
-    t2 = _embed(K2.twiddles.astype(dtype), L)
-    N = 1 << L
-    n_mid = K1.n_in
-    if n_mid < N:
-        # K2 truncates to n_mid outputs and K1 zero-pads them again: fold that
-        # projection into the columns of K1's first stage
-        keep = (np.arange(N) < n_mid).astype(dtype)
-        bit = _stage_bit(L, 0, 0)
-        u = _constructors.lower_positions(L, bit)
-        v = u + (1 << bit)
-        t1[0, 0, 0, :, :, 0] *= keep[u][:, None]
-        t1[0, 0, 0, :, :, 1] *= keep[v][:, None]
-    tw = np.concatenate([t2, t1], axis=0)  # K2 acts first
-    return KMatrix(tw, (K1.n_out, K2.n_in))
+    tw = _algebra.product(K1.twiddles, K2.twiddles, K1.n_in)
+    return KMatrix._wrap(tw, (K1.n_out, K2.n_in), real_part=real_part)
 
 
 def _sum(K1, K2):
-    """K1 + K2 through expansion: size 2N, width max(w1, w2).
-
-    The first stage copies the input to both halves, the two halves run K1 and
-    K2 side by side, the last stage adds the halves.
-    """
-    if K1.real_part or K2.real_part:
-        return _through_real_parts(K1, K2, _sum, "sum")
+    """K1 + K2 through expansion: size 2N, width max(w1, w2)."""
+    real_part = _combined_real_part("sum", K1, K2)
     if K1.shape != K2.shape:
         raise ValueError(f"add: shapes {K1.shape} and {K2.shape} differ")
-    dtype = result_dtype(K1.dtype, K2.dtype)
-    L = max(K1.log_size, K2.log_size)
-    width = max(K1.width, K2.width)
-    t1 = _pad_width(_embed(K1.twiddles.astype(dtype), L), width)
-    t2 = _pad_width(_embed(K2.twiddles.astype(dtype), L), width)
-    half = 1 << (L - 1)
-    tw = identity_twiddles(L + 1, width, dtype)
-    # old bits keep their stages; pairs p < N/2 lie in the top half (K1)
-    tw[:, 0, 1:, :half] = t1[:, 0]
-    tw[:, 0, 1:, half:] = t2[:, 0]
-    tw[:, 1, :L, :half] = t1[:, 1]
-    tw[:, 1, :L, half:] = t2[:, 1]
-    tw[0, 0, 0] = np.array([[1, 0], [1, 0]], dtype=dtype)      # copy x to both halves
-    tw[-1, 1, L] = np.array([[1, 1], [0, 0]], dtype=dtype)     # add the halves
-    return KMatrix(tw, K1.shape)
+    return KMatrix._wrap(_algebra.add(K1.twiddles, K2.twiddles), K1.shape, real_part=real_part)
+
+
+def load(file):
+    """Load a KMatrix written by :meth:`KMatrix.save`.
+
+    Parameters
+    ----------
+    file : str, path-like or binary file object
+
+    Returns
+    -------
+    K : KMatrix
+
+    Raises
+    ------
+    ValueError
+        If the file is truncated, corrupt, of another format or version, or
+        describes an inconsistent operator.
+    """
+    return load_with_version(file)[0]
+
+
+def load_with_version(file):
+    """(KMatrix, file format version) of a file written by KMatrix.save; see load."""
+    twiddles, shape, expansion, real_part, version = _io.read(file)
+    try:
+        return KMatrix(twiddles, shape, expansion=expansion, real_part=real_part), version
+    except ValueError as exc:
+        raise _io.invalid_file(file, str(exc)) from exc

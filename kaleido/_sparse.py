@@ -1,6 +1,6 @@
-"""Any sparse matrix as one exact K-matrix of width 1 or 2.
+"""Twiddles of any sparse matrix as one exact K-matrix of width 1 or 2.
 
-Two constructions; from_sparse takes the one with fewer parameters, and
+Two constructions; sparse_twiddles takes the one with fewer parameters, and
 refuses (ValueError) when both exceed max(16 n_out n_in, 2^20) parameters.
 
 Colouring (width 1). Let S be n_out x n_in with nnz nonzeros and Delta the
@@ -47,11 +47,12 @@ at v and never reaches u.
 import numpy as np
 import scipy.sparse
 
+from ._algebra import scale_inputs, scale_stage_inputs
 from ._constructors import (bit_reversal, identity_twiddles, lower_positions, pair_index,
                             route_permutation)
-from ._validation import next_pow2
+from ._validation import as_numeric_array, check_dtype, next_pow2, result_dtype
 
-__all__ = ["edge_colouring", "from_sparse"]
+__all__ = ["check_sparse_args", "edge_colouring", "sparse_twiddles"]
 
 
 def edge_colouring(rows, cols, n_rows, n_cols):
@@ -103,13 +104,9 @@ def _term_twiddles(rows, cols, values, N, dtype):
     used = np.zeros(N, dtype=bool)
     used[cols] = True
     perm[free_rows] = np.flatnonzero(~used)  # the zero columns, any order
-    from ._kmatrix import KMatrix
-    from ._transforms import scale_inputs
-
-    K = KMatrix(route_permutation(perm).astype(dtype))
     d = np.zeros(N, dtype=dtype)
     d[cols] = values
-    return scale_inputs(K, d).twiddles
+    return scale_inputs(route_permutation(perm).astype(dtype), d)
 
 
 def _fan_in(group, N, dtype):
@@ -182,19 +179,19 @@ def _step_twiddles(rows, cols, values, n_out, n_in, dtype):
     H = _fan_in(rows[by_row], N, dtype)
     d = np.zeros(N, dtype=dtype)
     d[:m] = values[by_row]
-    u = lower_positions(L, 0)
-    H[0, :, :, 0] *= d[u][:, None]
-    H[0, :, :, 1] *= d[u + 1][:, None]
+    scale_stage_inputs(H[0], 0, d)
     tw[1, 1] = H
     return tw
 
 
-def from_sparse(S, dtype=None):
-    """The K-matrix equal to S (scipy sparse or dense): width 1 (colouring)
-    or 2 (steps), whichever has fewer parameters."""
-    from ._kmatrix import KMatrix
-    from ._validation import as_numeric_array, check_dtype, result_dtype
+def check_sparse_args(S, dtype):
+    """The nonzeros of S (scipy sparse or dense) and the operator's dtype, else ValueError.
 
+    Returns ``rows, cols, values, shape, dtype``: the nonzero entries (explicit
+    zeros dropped, duplicates summed) as intp indices and their values, S's
+    shape, and ``dtype`` (by default that of the values; integers and
+    booleans become float64).
+    """
     if scipy.sparse.issparse(S):
         S = scipy.sparse.coo_array(S)
         if S.ndim != 2:
@@ -220,6 +217,17 @@ def from_sparse(S, dtype=None):
     dtype = result_dtype(values.dtype if dtype is None else check_dtype(dtype))
     if values.dtype.kind == "c" and dtype.kind != "c":
         raise ValueError(f"a complex S needs a complex dtype, got {dtype}")
+    return rows, cols, values, (n_out, n_in), dtype
+
+
+def sparse_twiddles(rows, cols, values, shape, dtype):
+    """Twiddles of the matrix of this shape with these nonzeros, and its expansion.
+
+    Width 1 (colouring) or 2 (steps), whichever has fewer parameters; the
+    expansion is None (the default for the size) for the colouring. A
+    ValueError when both exceed the budget of the module docstring.
+    """
+    n_out, n_in = shape
     N = max(2, next_pow2(max(n_out, n_in)))
     L = N.bit_length() - 1
     if rows.size:
@@ -240,12 +248,12 @@ def from_sparse(S, dtype=None):
             )
         if step_params < colouring_params:
             tw = _step_twiddles(rows, cols, values, n_out, n_in, dtype)
-            return KMatrix(tw, (n_out, n_in), expansion=tw.shape[3] * 2 // N)
+            return tw, tw.shape[3] * 2 // N
     colour, delta = edge_colouring(rows, cols, n_out, n_in)
     if delta == 0:
         tw = identity_twiddles(L, 1, dtype)
         tw[0, 0, 0] = 0
-        return KMatrix(tw, (n_out, n_in))
+        return tw, None
     h = max(0, (delta - 1).bit_length())
     n_blocks = 1 << h
     half = N // 2
@@ -263,4 +271,4 @@ def from_sparse(S, dtype=None):
     if delta < n_blocks:
         # unused blocks receive a copy of the input too: zero it on arrival
         tw[0, 0, h, delta * half:] = 0
-    return KMatrix(tw, (n_out, n_in))
+    return tw, None

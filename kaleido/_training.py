@@ -17,7 +17,7 @@ import numpy as np
 from . import _kernels
 from ._validation import sum_of_squares
 
-__all__ = ["ACTIVATIONS", "AdamOptimizer", "SGDOptimizer", "Trainer", "activate"]
+__all__ = ["ACTIVATIONS", "AdamOptimizer", "SGDOptimizer", "Trainer", "activate", "real_view"]
 
 ACTIVATIONS = ("identity", "relu", "tanh", "logistic")
 
@@ -54,7 +54,7 @@ def _activation_derivative(A, out, activation):
     return out
 
 
-def _real_view(a):
+def real_view(a):
     """A complex array as its interleaved real and imaginary parts (no copy).
 
     Optimizers treat the two parts of a complex parameter as independent real
@@ -68,7 +68,7 @@ class _Optimizer:
 
     def __init__(self, params, learning_rate):
         self.params = params
-        self._views = [_real_view(p) for p in params]
+        self._views = [real_view(p) for p in params]
         self.learning_rate = learning_rate
         self._bufs = [np.empty_like(v) for v in self._views]
 
@@ -95,7 +95,7 @@ class AdamOptimizer(_Optimizer):
         b1, b2 = self.beta_1, self.beta_2
         lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         for p, g, m, v, buf in zip(self._views, grads, self.ms, self.vs, self._bufs):
-            g = _real_view(g)
+            g = real_view(g)
             m *= b1
             np.multiply(g, 1 - b1, out=buf)
             m += buf
@@ -122,7 +122,7 @@ class SGDOptimizer(_Optimizer):
     def step(self, grads):
         lr, mu = self.learning_rate, self.momentum
         for p, g, vel, buf in zip(self._views, grads, self.velocities, self._bufs):
-            g = _real_view(g)
+            g = real_view(g)
             # velocity = mu * velocity - lr * g
             vel *= mu
             np.multiply(g, lr, out=buf)

@@ -1,4 +1,4 @@
-"""Exact K-matrices of classical transforms built from the DFT.
+"""Twiddles of classical transforms built from the DFT, exactly.
 
 Every construction here is a product of DFT networks (exact at width 1 for a
 power-of-two size, see _constructors.dft_twiddles) and permutations (Benes
@@ -26,58 +26,31 @@ Trans. ASSP 28 (1980).
 
 import numpy as np
 
-from ._constructors import lower_positions
-from ._validation import check_dtype, check_int, complex_dtype_of, next_pow2
+from ._algebra import conjugate, multiply, product, scale_inputs, scale_outputs, size_for, transpose
+from ._constructors import dft_twiddles, permutation_twiddles
+from ._validation import as_numeric_array, check_dtype, check_int, complex_dtype_of, next_pow2
 
-__all__ = ["circulant", "dct", "dft_any", "dst", "scale_inputs", "scale_outputs"]
+__all__ = ["check_circulant_args", "check_norm", "check_transform_args", "circulant", "dct",
+           "dft", "dst"]
 
 NORMS = (None, "backward", "ortho", "forward")
 
 
-def _padded(d, N):
-    full = np.ones(N, dtype=np.result_type(d, np.float64))
-    full[: d.size] = d
-    return full
+def check_norm(norm):
+    """``norm`` if it is one of numpy.fft's, else ValueError."""
+    if norm not in NORMS:
+        raise ValueError(f'norm must be None, "backward", "ortho" or "forward", got {norm!r}')
+    return norm
 
 
-def scale_inputs(K, d):
-    """In place: K <- K diag(d) (d of length <= N; entries beyond are 1)."""
-    tw = K.twiddles
-    L = K.log_size
-    d = _padded(np.asarray(d), K.size)
-    u = lower_positions(L, L - 1)  # the first stage (block 0, B* half) mixes bit L-1
-    v = u + (1 << (L - 1))
-    tw[0, 0, 0, :, :, 0] *= d[u][:, None]
-    tw[0, 0, 0, :, :, 1] *= d[v][:, None]
-    return K
-
-
-def scale_outputs(K, d):
-    """In place: K <- diag(d) K (d of length <= N; entries beyond are 1)."""
-    tw = K.twiddles
-    L = K.log_size
-    d = _padded(np.asarray(d), K.size)
-    u = lower_positions(L, L - 1)  # the last stage (last block, B half) mixes bit L-1
-    v = u + (1 << (L - 1))
-    tw[-1, 1, L - 1, :, 0, :] *= d[u][:, None]
-    tw[-1, 1, L - 1, :, 1, :] *= d[v][:, None]
-    return K
-
-
-def _complex_dtype(dtype):
-    return complex_dtype_of(check_dtype(dtype))
-
-
-def _circular(h, dtype):
-    """The M x M circulant C[i, j] = h[(i - j) mod M], M a power of two, width 2."""
-    from ._kmatrix import KMatrix
-
+def _circular(h):
+    """Twiddles (complex128, width 2) of the M x M circulant C[i, j] = h[(i - j) mod M],
+    M a power of two."""
     M = h.size
-    forward = KMatrix.dft(M, dtype=np.complex128)
-    scale_outputs(forward, np.fft.fft(h) / M)
-    inverse = KMatrix.dft(M, dtype=np.complex128).conj()
-    K = inverse @ forward
-    return KMatrix(K.twiddles.astype(dtype), (M, M))
+    L = M.bit_length() - 1
+    forward = scale_outputs(dft_twiddles(L), np.fft.fft(h) / M)
+    inverse = conjugate(dft_twiddles(L))
+    return product(inverse, forward, M)
 
 
 def _embedding_size(n):
@@ -85,12 +58,8 @@ def _embedding_size(n):
     return max(2, next_pow2(2 * n - 1))
 
 
-def dft_any(n, dtype=np.complex128):
-    """The n x n DFT matrix for any n >= 1 by Bluestein's chirp, width 2."""
-    from ._kmatrix import KMatrix
-
-    n = check_int(n, "n")
-    dtype = _complex_dtype(dtype)
+def _bluestein(n):
+    """Twiddles (complex128, width 2) of the n x n DFT matrix by Bluestein's chirp."""
     M = _embedding_size(n)
     m = np.arange(n)
     # w_m = exp(i pi m^2 / n), computed from m^2 mod 2n to keep the angle small
@@ -98,18 +67,31 @@ def dft_any(n, dtype=np.complex128):
     h = np.zeros(M, dtype=np.complex128)
     h[:n] = w
     h[M - n + 1:] = w[1:][::-1]  # h[M - m] = w_{-m} = w_m
-    C = _circular(h, np.complex128)
-    K = KMatrix(C.twiddles, (n, n))
-    scale_inputs(K, np.conjugate(w))
-    scale_outputs(K, np.conjugate(w))
-    return KMatrix(K.twiddles.astype(dtype), (n, n))
+    tw = _circular(h)
+    scale_inputs(tw, np.conjugate(w))
+    return scale_outputs(tw, np.conjugate(w))
 
 
-def circulant(c, dtype=None):
-    """The circulant matrix with first column c, C[i, j] = c[(i - j) mod n]."""
-    from ._kmatrix import KMatrix
-    from ._validation import as_numeric_array
+def dft(n, norm=None):
+    """Twiddles (complex128) of the n x n DFT matrix scaled as numpy.fft's ``norm``.
 
+    Width 1 on size ``max(2, n)`` for a power of two n, else width 2 on size
+    ``next_pow2(2n - 1)`` (Bluestein).
+    """
+    if n & (n - 1):
+        tw = _bluestein(n)
+    else:
+        tw = dft_twiddles(max(1, n.bit_length() - 1))
+    scale = {None: 1.0, "backward": 1.0, "ortho": 1.0 / np.sqrt(n), "forward": 1.0 / n}[norm]
+    return tw if scale == 1.0 else multiply(tw, scale)
+
+
+def check_circulant_args(c, dtype):
+    """(c as an array, the operator's dtype) for :func:`circulant`, else ValueError.
+
+    The dtype defaults to float64 (float32 for float32 c) for real c and the
+    matching complex dtype for complex c.
+    """
     c = as_numeric_array(c, "c")
     if c.ndim != 1 or c.size == 0:
         raise ValueError(f"c must be a non-empty 1-D array, got shape {c.shape}")
@@ -119,19 +101,24 @@ def circulant(c, dtype=None):
     if dtype is None:
         dtype = np.float32 if c.dtype in (np.float32, np.complex64) else np.float64
         if not real:
-            dtype = _complex_dtype(dtype)
+            dtype = complex_dtype_of(dtype)
     dtype = check_dtype(dtype)
     if real is False and dtype.kind != "c":
         raise ValueError(f"a complex c needs a complex dtype, got {dtype}")
+    return c, dtype
+
+
+def circulant(c):
+    """Twiddles (complex128, width 2) of the circulant with first column c,
+    C[i, j] = c[(i - j) mod n]: of size n for a power of two n >= 2, else
+    ``next_pow2(2n - 1)``."""
     n = c.size
     M = n if (n >= 2 and n & (n - 1) == 0) else _embedding_size(n)
     h = np.zeros(M, dtype=np.complex128)
     h[:n] = c
     if M != n:
         h[M - n + 1:] = c[1:]  # (i - j) = -m needs c[n - m] at h[M - m]
-    K = _circular(h, _complex_dtype(dtype))
-    K = KMatrix(K.twiddles, (n, n))
-    return K.real if dtype.kind != "c" else K
+    return _circular(h)
 
 
 def _makhoul_permutation(n):
@@ -141,12 +128,12 @@ def _makhoul_permutation(n):
     return np.concatenate([even, odd])
 
 
-def _check_transform_args(n, type, norm, dtype):
+def check_transform_args(n, type, norm, dtype):
+    """(n, dtype) for :func:`dct` and :func:`dst` (real dtypes only), else ValueError."""
     n = check_int(n, "n")
     if type not in (2, 3):
         raise ValueError(f"type must be 2 or 3, got {type!r}")
-    if norm not in NORMS:
-        raise ValueError(f'norm must be None, "backward", "ortho" or "forward", got {norm!r}')
+    check_norm(norm)
     dtype = check_dtype(dtype)
     if dtype.kind == "c":
         raise ValueError(f"the DCT/DST operators are real: dtype must be float32 or float64, "
@@ -156,22 +143,19 @@ def _check_transform_args(n, type, norm, dtype):
 
 def _type2_network(n, sine):
     """Complex network whose real part is the unnormalized DCT-II (or DST-II)."""
-    from ._kmatrix import KMatrix
-
     k = np.arange(n)
-    P = KMatrix.from_permutation(_makhoul_permutation(n), dtype=np.complex128)
+    L = size_for(n, n, 1).bit_length() - 1
+    P = permutation_twiddles(_makhoul_permutation(n), L).astype(np.complex128)
     if sine:
         # DST2 = J DCT2 S: S = diag((-1)^j) on the input, and
         # J diag(D) F = diag(J D) J F = diag(J D) conj(F) diag(exp(2i pi m / n))
         scale_inputs(P, (-1.0) ** k)
-        F = KMatrix.dft(n).conj()
-        scale_inputs(F, np.exp(2j * np.pi * k / n))
+        F = scale_inputs(conjugate(dft(n)), np.exp(2j * np.pi * k / n))
         d = 2 * np.exp(-1j * np.pi * k / (2 * n))
         scale_outputs(F, d[::-1])
     else:
-        F = KMatrix.dft(n)
-        scale_outputs(F, 2 * np.exp(-1j * np.pi * k / (2 * n)))
-    return F @ P
+        F = scale_outputs(dft(n), 2 * np.exp(-1j * np.pi * k / (2 * n)))
+    return product(F, P, n)
 
 
 def _row_scale(n, norm, sine):
@@ -185,35 +169,32 @@ def _row_scale(n, norm, sine):
     return None
 
 
-def _transform(n, type, norm, dtype, sine):
-    from ._kmatrix import KMatrix
-
-    n, dtype = _check_transform_args(n, type, norm, dtype)
-    C = _type2_network(n, sine)
+def _transform(n, type, norm, sine):
+    tw = _type2_network(n, sine)
     if type == 2:
         f = _row_scale(n, norm, sine)
         if f is not None:
-            scale_outputs(C, f)
-    else:
-        # type 3 (unnormalized) = type-2^T with the first (DCT) or last (DST)
-        # input halved; ortho: the transpose of ortho type 2; forward: all / (2n)
-        C = C.T
-        if norm == "ortho":
-            scale_inputs(C, _row_scale(n, "ortho", sine))
-        else:
-            d = np.ones(n)
-            d[n - 1 if sine else 0] = 0.5
-            if norm == "forward":
-                d /= 2 * n
-            scale_inputs(C, d)
-    return KMatrix(C.twiddles.astype(_complex_dtype(dtype)), (n, n)).real
+            scale_outputs(tw, f)
+        return tw
+    # type 3 (unnormalized) = type-2^T with the first (DCT) or last (DST)
+    # input halved; ortho: the transpose of ortho type 2; forward: all / (2n)
+    tw = transpose(tw)
+    if norm == "ortho":
+        return scale_inputs(tw, _row_scale(n, "ortho", sine))
+    d = np.ones(n)
+    d[n - 1 if sine else 0] = 0.5
+    if norm == "forward":
+        d /= 2 * n
+    return scale_inputs(tw, d)
 
 
-def dct(n, type=2, norm="ortho", dtype=np.float64):
-    """The DCT matrix of scipy.fft.dct(np.eye(n), type, norm, axis=0)."""
-    return _transform(n, type, norm, dtype, sine=False)
+def dct(n, type=2, norm="ortho"):
+    """Twiddles (complex128) of a network whose real part, on shape (n, n), is the DCT
+    matrix of scipy.fft.dct(np.eye(n), type, norm, axis=0)."""
+    return _transform(n, type, norm, sine=False)
 
 
-def dst(n, type=2, norm="ortho", dtype=np.float64):
-    """The DST matrix of scipy.fft.dst(np.eye(n), type, norm, axis=0)."""
-    return _transform(n, type, norm, dtype, sine=True)
+def dst(n, type=2, norm="ortho"):
+    """Twiddles (complex128) of a network whose real part, on shape (n, n), is the DST
+    matrix of scipy.fft.dst(np.eye(n), type, norm, axis=0)."""
+    return _transform(n, type, norm, sine=True)

@@ -16,9 +16,10 @@ def test_dft_recovered_to_machine_precision(n, width):
     F = np.fft.fft(np.eye(n), axis=0)
     est = kd.KMatrixApproximator(width=width).fit(F)
     assert est.relative_error_ < 1e-12
-    # the bit reversal of the FFT costs no width (bit_reversed_twiddles)
-    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
-    assert est.kmatrix_.width == width and est.kmatrix_.dtype == np.complex128
+    # the bit reversal of the FFT costs no width (bit_reversed_twiddles):
+    # width 1 whatever the width allowed, and no gradient steps
+    assert est.n_iter_ == 0 and est.kmatrix_.width == 1
+    assert est.kmatrix_.dtype == np.complex128 and est.field_ == "complex"
     # relative_error_ is the measured one
     err = np.linalg.norm(est.kmatrix_.todense() - F) / np.linalg.norm(F)
     assert est.relative_error_ == pytest.approx(err, rel=1e-6, abs=1e-15)
@@ -35,16 +36,12 @@ def test_bit_reversed_butterflies_at_width_one_or_two():
     for M in (B_star[br], B_half[:, br]):
         est = kd.KMatrixApproximator(width=1).fit(M)
         assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
-        assert est.method_ == "hierarchical: bit reversal"
         np.testing.assert_allclose(est.kmatrix_.todense(), M, atol=1e-10 * np.abs(M).max())
     # P_br B is not: it takes a Benes-routed permutation block
     M = B_half[br]
     assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
     est = kd.KMatrixApproximator(width=2).fit(M)
-    assert est.relative_error_ < 1e-12
-    # P_br B = B'' P_br: found on either side
-    assert est.method_ in ("hierarchical: output bit reversal, half 1",
-                           "hierarchical: input bit reversal, half 0")
+    assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 2 and est.n_iter_ == 0
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
@@ -53,13 +50,9 @@ def test_random_width_one_kmatrix_recovered_exactly(dtype):
     n = 256
     M = kd.KMatrix.random(n, dtype=dtype, random_state=11).todense()
     est = kd.KMatrixApproximator(max_iter=0).fit(M)
-    assert est.method_ == "hierarchical: both halves" and est.kmatrix_.width == 1
-    assert est.relative_error_ < 1e-12
-    half = kd.KMatrixApproximator(method="hierarchical", max_iter=0)
-    half._butterfly_fits = lambda target, N, tw_dtype, permutations=True: (
-        fit for fit in type(half)._butterfly_fits(half, target, N, tw_dtype, permutations)
-        if fit[1] != "both halves")
-    assert half.fit(M).relative_error_ > 0.3
+    assert est.kmatrix_.width == 1 and est.relative_error_ < 1e-12
+    assert est.field_ == ("complex" if dtype == np.complex128 else "real")
+    assert est.expansion_ == 1 and est.n_iter_ == 0
 
 
 def test_hadamard_and_butterfly_products_at_width_one():
@@ -78,7 +71,7 @@ def test_dct_from_its_entries_by_gradient():
     # from a random start (method="gradient" skips the hierarchical fits)
     D = scipy.fft.dct(np.eye(64), norm="ortho", axis=0)
     est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=3000, method="gradient",
-                                 learning_rate=3e-2, random_state=0).fit(D)
+                                 learning_rate_init=3e-2, random_state=0).fit(D)
     assert est.method_ == "gradient"
     assert est.relative_error_ < 0.1
     assert len(est.loss_curve_) == est.n_iter_ == 3000
@@ -96,15 +89,21 @@ def test_cosine_and_sine_transforms_from_their_entries_exactly(kind, side, exten
     transform, type_ = kind
     n = 128
     M = transform(np.eye(n), type=type_, norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(field="complex", expansion=2).fit(M)
-    assert est.relative_error_ < 1e-12
-    assert est.method_ == f"hierarchical: analytic {side} ({extension} extension), bit reversal"
-    assert est.kmatrix_.width == 1 and est.kmatrix_.real_part
     X = np.random.default_rng(0).standard_normal((3, n))
-    np.testing.assert_allclose(est.transform(X), transform(X, type=type_, norm="ortho"), atol=1e-11)
-    # no room for the extension at expansion 1, and a real field has no completion
-    for params in ({"field": "complex"}, {"expansion": 2}):
-        loose = kd.KMatrixApproximator(method="hierarchical", **params).fit(M)
+    # found at the defaults, and with the form asked for explicitly
+    for params in ({}, {"width": 2}, {"field": "complex", "expansion": 2}):
+        est = kd.KMatrixApproximator(**params).fit(M)
+        assert est.relative_error_ < 1e-12 and est.n_iter_ == 0
+        assert est.kmatrix_.width == 1 and est.kmatrix_.real_part
+        assert (est.field_, est.expansion_, est.kmatrix_.size) == ("complex", 2, 2 * n)
+        np.testing.assert_allclose(est.transform(X), transform(X, type=type_, norm="ortho"),
+                                   atol=1e-11)
+    # no room for the extension at expansion 1, and a real field has no
+    # completion: the fit is poor, and a warning names the settings that hold M
+    for params in ({"field": "complex", "expansion": 1}, {"expansion": 1},
+                   {"field": "real", "expansion": 2}, {"field": "real"}):
+        with pytest.warns(UserWarning, match="expansion=2"):
+            loose = kd.KMatrixApproximator(method="hierarchical", **params).fit(M)
         assert loose.relative_error_ > 0.1
 
 
@@ -173,7 +172,7 @@ def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold(method):
     n = 256
     D = scipy.fft.dct(np.eye(n), norm="ortho", axis=0)
     est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=600, method=method,
-                                 learning_rate=3e-2, random_state=0).fit(D)
+                                 learning_rate_init=3e-2, random_state=0).fit(D)
     reals = 2 * est.kmatrix_.n_params            # complex twiddles
     assert reals < n * n
     rank = reals // (2 * n)                      # a rank-r SVD stores r (n + n) reals
@@ -207,9 +206,8 @@ def test_structured_permutations_on_either_side(width, side):
         M = M[even_odd]                     # M = P_out B with (P_out y) = y[even_odd]
     est = kd.KMatrixApproximator(width=width).fit(M)
     assert est.relative_error_ < 1e-12, est.method_
-    assert est.kmatrix_.width == width
-    if side != "input":
-        assert "output even/odd" in est.method_
+    # one Benes-routed block per permuted side
+    assert est.kmatrix_.width == width and est.n_iter_ == 0
     if side == "both":  # one permutation block is not enough
         assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
     # at width 1 no permutation is available: the fit is only approximate
@@ -219,7 +217,7 @@ def test_structured_permutations_on_either_side(width, side):
 def test_lbfgs_solvers():
     D = scipy.fft.dct(np.eye(16), norm="ortho", axis=0)
     params = dict(field="complex", expansion=2, method="gradient", max_iter=300,
-                  learning_rate=3e-2, random_state=0)
+                  learning_rate_init=3e-2, random_state=0)
     adam = kd.KMatrixApproximator(**params).fit(D)
     both = kd.KMatrixApproximator(solver="adam+lbfgs", **params).fit(D)
     # the same Adam run, then L-BFGS from its best: never worse, here better
@@ -270,15 +268,102 @@ def test_operators_scales_and_precisions_at_the_edges():
     # huge and tiny entries: fitted on M scaled by a power of two
     for scale in (1e160, 1e-160):
         est = kd.KMatrixApproximator().fit(scale * F)
-        assert est.relative_error_ < 1e-12 and est.method_ == "hierarchical: bit reversal"
+        assert est.relative_error_ < 1e-12 and est.n_iter_ == 0
         assert np.all(np.isfinite(est.kmatrix_.twiddles))
         x = np.random.default_rng(0).standard_normal(n)
         np.testing.assert_allclose(est.transform(x[None])[0] / scale, np.fft.fft(x), atol=1e-9)
     # float32: the tolerance is float32's, no gradient steps after an exact fit
     est = kd.KMatrixApproximator().fit(F.astype(np.complex64))
-    assert est.method_ == "hierarchical: bit reversal" and est.n_iter_ == 0
-    assert est.relative_error_ < 1e-6
+    assert est.n_iter_ == 0 and est.relative_error_ < 1e-6
     # the expansion asked for is the one reported, whichever method fits
     for method in ("hierarchical", "gradient"):
         K = kd.KMatrixApproximator(expansion=3, method=method, max_iter=2).fit(F[:50, :40])
-        assert K.kmatrix_.expansion == 3
+        assert K.kmatrix_.expansion == K.expansion_ == 3
+
+
+@pytest.mark.parametrize("width", [1, 2])
+@pytest.mark.parametrize("kind", ["dct", "dst"])
+def test_defaults_fit_real_transforms_exactly_with_few_parameters(kind, width):
+    n = 256
+    M = getattr(scipy.fft, kind)(np.eye(n), norm="ortho", axis=0)
+    est = kd.KMatrixApproximator(random_state=0, width=width).fit(M)
+    assert est.relative_error_ < 1e-10
+    measured = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
+    assert measured < 1e-10
+    real_params = est.kmatrix_.n_params * (2 if est.kmatrix_.twiddles.dtype.kind == "c" else 1)
+    assert real_params < n * n
+    # a generic real target stays a real K-matrix at expansion 1
+    G = np.random.default_rng(0).standard_normal((n, n))
+    est = kd.KMatrixApproximator(random_state=0, width=width, max_iter=5).fit(G)
+    assert (est.field_, est.expansion_, est.kmatrix_.width) == ("real", 1, width)
+    assert est.kmatrix_.dtype == np.float64 and not est.kmatrix_.real_part
+
+
+def test_verbose_reports_every_fit_and_the_gradient(capsys):
+    M = np.random.default_rng(0).standard_normal((32, 32))
+    est = kd.KMatrixApproximator(verbose=1, max_iter=50, random_state=0).fit(M)
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    # one line per fit tried, with its error, as listed in fits_tried_
+    assert len(est.fits_tried_) >= 4
+    for name, err in est.fits_tried_:
+        assert any(name in line and f"{err:.3e}" in line for line in lines)
+    assert sum("Adam step" in line for line in lines) >= 5
+    assert lines[0].startswith("KMatrixApproximator: M of shape (32, 32)")
+    assert lines[-1].startswith(f"chose {est.method_}")
+    assert f"{est.relative_error_:.3e}" in lines[-1]
+    kd.KMatrixApproximator(max_iter=5).fit(M)
+    assert capsys.readouterr().out == ""
+
+
+def test_fit_keeps_no_working_state_and_refits_cleanly():
+    pd = pytest.importorskip("pandas")
+    M = pd.DataFrame(scipy.linalg.hadamard(8) * 1.0, columns=[f"c{i}" for i in range(8)])
+    est = kd.KMatrixApproximator().fit(M)
+    assert list(est.feature_names_in_) == list(M.columns)
+    private = {k for k in vars(est) if not k.endswith("_") and k not in est.get_params()}
+    assert private == set(), private
+    # every input kind goes through the same validation: a later fit on an
+    # array without names (complex, or an operator) forgets the names
+    for target in (np.fft.fft(np.eye(8)), aslinearoperator(np.eye(8)),
+                   scipy.sparse.csr_matrix(np.eye(8) * 1j)):
+        est.fit(M)
+        est.fit(target)
+        assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == 8
+    with pytest.raises(ValueError, match="features"):
+        est.transform(np.ones((2, 5), dtype=complex))
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        est.transform(np.full((2, 8), np.nan) * 1j)
+    with pytest.raises(ValueError, match="2-D"):
+        est.transform(np.ones(8, dtype=complex))
+
+
+def test_feature_names_out_and_pandas_output():
+    pd = pytest.importorskip("pandas")
+    M = scipy.fft.dct(np.eye(16), norm="ortho", axis=0)[:12]     # 16 -> 12
+    est = kd.KMatrixApproximator().fit(M)
+    names = est.get_feature_names_out()
+    assert list(names) == [f"kmatrixapproximator{i}" for i in range(12)]
+    X = pd.DataFrame(np.random.default_rng(0).standard_normal((5, 16)))
+    out = est.set_output(transform="pandas").transform(X.to_numpy())
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == list(names)
+    np.testing.assert_allclose(out.to_numpy(), X.to_numpy() @ M.T, atol=1e-12)
+
+
+def test_fit_transform_is_fit_then_transform_and_pipelines_freeze_the_fit():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+
+    n = 32
+    F = scipy.fft.dct(np.eye(n), norm="ortho", axis=0)
+    est = kd.KMatrixApproximator()
+    np.testing.assert_allclose(est.fit_transform(F), F @ est.kmatrix_.todense().T, atol=1e-13)
+    # in a pipeline the approximator is fitted on its matrix beforehand
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, n))
+    y = (X @ F.T)[:, 3]
+    pipe = make_pipeline(FrozenEstimator(kd.KMatrixApproximator().fit(F)), Ridge(alpha=1e-6))
+    pipe.fit(X, y)
+    assert pipe[0].estimator.kmatrix_.shape == (n, n)      # not refitted to X
+    np.testing.assert_allclose(pipe[-1].coef_, np.eye(n)[3], atol=1e-4)

@@ -1,0 +1,231 @@
+"""The approximator's gradient fits: Adam and L-BFGS on ||K - M||_F^2.
+
+The loss is measured on the rows of the identity (the target M is known)
+or on random probe vectors (M is only an operator), and its gradient with
+respect to every twiddle comes from the compiled vector-Jacobian product, at
+the cost of two products per step.
+"""
+
+import threading
+import time
+
+import numpy as np
+import scipy.optimize
+from threadpoolctl import threadpool_limits
+
+from ._kmatrix import KMatrix
+from ._training import AdamOptimizer, real_view
+from ._validation import frobenius, sum_of_squares
+
+__all__ = ["Trace", "gradient_fit", "probe_error", "probe_products", "scaled_to"]
+
+# threadpoolctl's limits are process-wide and their save/restore is not
+# thread-safe: fits in several Python threads take turns to hold one
+_BLAS_LIMIT_LOCK = threading.Lock()
+
+# Adam's step size is halved after this many steps without improvement
+_STALL_STEPS = 20
+
+
+class Trace:
+    """The loss curve of a gradient fit, with progress lines as it goes.
+
+    Parameters
+    ----------
+    report : callable or None
+        Called with a progress line about ten times per ``max_iter`` steps.
+    max_iter : int
+    """
+
+    def __init__(self, report, max_iter):
+        self.loss_curve = []
+        self._report = report
+        self._every = max(1, max_iter // 10)
+        self._start = time.perf_counter()
+
+    @property
+    def n_iter(self):
+        return len(self.loss_curve)
+
+    def record(self, err, what, width):
+        self.loss_curve.append(float(err))
+        n = len(self.loss_curve)
+        if self._report is not None and (n == 1 or n % self._every == 0):
+            self._report(f"  {what} step {n} (width {width}): relative error {err:.3e} "
+                         f"after {time.perf_counter() - self._start:.1f}s")
+
+
+def probe_products(op, Z):
+    """The rows of ``Z M^T`` for the operator M, checked."""
+    T = np.asarray(op.matmat(Z.T)).T
+    if not np.all(np.isfinite(T)):
+        raise ValueError("the operator returned NaN or infinity")
+    return T
+
+
+def probe_error(model, op, rng, n_probes=32):
+    """Hutchinson estimate of ||M - K||_F / ||M||_F with Gaussian probes."""
+    Z = rng.standard_normal((n_probes, op.shape[1]))
+    T = probe_products(op, Z)
+    R = model.apply(Z) - T
+    den = sum_of_squares(T) or float(n_probes)   # a zero operator: absolute
+    return float(np.sqrt(sum_of_squares(R) / den))
+
+
+def scaled_to(model, M):
+    """Scale ``model`` in place by the least-squares scalar c minimizing
+    ``||c model - M||_F`` (folded into its first stage)."""
+    D = model.todense()
+    nk = frobenius(D)
+    c = np.sum(np.conjugate(D) * M) / nk ** 2 if nk > 0 else 1.0
+    if M.dtype.kind != "c":
+        c = float(np.real(c))
+    model.twiddles[0, 0, 0] *= c
+    return model
+
+
+class _Samples:
+    """(X, T, ||T||^2) the loss is measured on: the rows of I and M^T, or
+    random probes Z and Z M^T (fresh ones at every ``draw``)."""
+
+    def __init__(self, model, M, op, rng):
+        self.model, self.M, self.op, self.rng = model, M, op, rng
+        self.fixed = M is not None
+
+    def draw(self):
+        model, M = self.model, self.M
+        n_in = model.n_in
+        if M is not None:
+            X = np.eye(n_in, dtype=model.dtype)
+            # a zero M: the absolute error, as relative_error reports it
+            return X, np.ascontiguousarray(M.T, dtype=model.dtype), frobenius(M) ** 2 or 1.0
+        real_dtype = np.finfo(model.dtype).dtype
+        X = self.rng.standard_normal((min(n_in, 256), n_in)).astype(real_dtype)
+        if model.dtype.kind == "c":
+            X = X + 1j * self.rng.standard_normal(X.shape).astype(real_dtype)
+        T = probe_products(self.op, X)
+        # a zero operator: absolute error (||K z|| estimates ||K||_F)
+        return X, T, sum_of_squares(T) or float(X.shape[0])
+
+
+def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
+    """n_iter Adam steps on the model's twiddles (in place); ``best_tw``
+    keeps the best iterate. Returns the best error."""
+    opt = AdamOptimizer([model.twiddles], learning_rate=learning_rate)
+    stall = 0
+    if samples.fixed:
+        X, T, scale2 = samples.draw()
+    for _ in range(n_iter):
+        if not samples.fixed:
+            X, T, scale2 = samples.draw()
+        R = model.apply(X) - T
+        err = np.sqrt(sum_of_squares(R) / scale2)
+        trace.record(err, "Adam", model.width)
+        if err < best_err * (1 - 1e-6):
+            best_err, stall = err, 0
+            best_tw[...] = model.twiddles
+        else:
+            stall += 1
+            if stall >= _STALL_STEPS:
+                opt.learning_rate *= 0.5
+                stall = 0
+        if err <= tol:
+            break
+        _, g = model.vjp(X, 2 * R / scale2)
+        opt.step([g])
+    return best_err
+
+
+def _lbfgs(model, samples, n_iter, tol, best_err, best_tw, trace):
+    """L-BFGS on the model's twiddles (in place) for n_iter iterations; on
+    an operator the probes are drawn once. As ``_adam`` for the rest."""
+    if n_iter == 0:
+        return best_err
+    X, T, scale2 = samples.draw()
+    params = real_view(model.twiddles).reshape(-1)   # a view: x writes through
+    state = {"best": best_err}
+
+    def loss_and_grad(x):
+        params[...] = x
+        R = model.apply(X) - T
+        loss = sum_of_squares(R) / scale2
+        err = np.sqrt(loss)
+        if err < state["best"]:
+            state["best"] = err
+            best_tw[...] = model.twiddles
+        _, g = model.vjp(X, 2 * R / scale2)
+        return loss, real_view(g).reshape(-1).astype(np.float64)
+
+    def callback(intermediate_result):
+        err = float(np.sqrt(intermediate_result.fun))
+        trace.record(err, "L-BFGS", model.width)
+        if err <= tol:
+            raise StopIteration
+
+    # L-BFGS-B's vector operations go through BLAS, whose threaded sums
+    # depend on the thread count: one BLAS thread keeps fits identical
+    # (the products still use every OpenMP thread)
+    with _BLAS_LIMIT_LOCK, threadpool_limits(1, user_api="blas"):
+        scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
+                                method="L-BFGS-B", callback=callback,
+                                options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})
+    return state["best"]
+
+
+def gradient_fit(model, M, op, *, grow, max_iter, tol, solver, learning_rate, rng, trace):
+    """Fit ``model`` (a KMatrix, trained in place) to M by gradient descent.
+
+    Parameters
+    ----------
+    model : KMatrix
+        The start; its twiddles are trained in place and end at the best
+        iterate. A real part (:attr:`KMatrix.real`) trains its complex
+        twiddles.
+    M : ndarray of shape (n_out, n_in) or None
+        The target; None fits the operator ``op`` on random probes.
+    op : LinearOperator or None
+    grow : bool
+        Train the first block alone, then the first two, and so on (each
+        new block starts as the identity, so the operator carries over),
+        ``max_iter`` split evenly between the phases. From a random start a
+        wide K-matrix trains badly (a random width-2 K-matrix target,
+        n = 256: 0.80 from a random width-2 start whatever the step size,
+        0.50 grown from width 1).
+    solver : {"adam", "lbfgs", "adam+lbfgs"}
+    learning_rate : float
+        Adam's initial step size (halved after 20 steps without progress).
+    tol : float
+        Stop as soon as the relative error is at most ``tol``.
+    rng : numpy.random.RandomState
+        Draws the probes.
+    trace : Trace
+
+    Returns
+    -------
+    error : float
+        The relative error of the returned model: measured on M, or the
+        best probe estimate.
+    """
+    widths = range(1, model.width + 1) if grow else [model.width]
+    phase_iters = [max_iter * (i + 1) // len(widths) - max_iter * i // len(widths)
+                   for i in range(len(widths))]
+    best_err, best_tw = np.inf, model.twiddles.copy()
+    for width, n_iter in zip(widths, phase_iters):
+        # the first `width` blocks, sharing the model's twiddles
+        part = KMatrix._wrap(model.twiddles[:width], model.shape, model.expansion,
+                             real_part=model.real_part)
+        samples = _Samples(part, M, op, rng)
+        if solver == "lbfgs":
+            best_err = _lbfgs(part, samples, n_iter, tol, best_err, best_tw[:width], trace)
+        else:
+            best_err = _adam(part, samples, n_iter, learning_rate, tol, best_err,
+                             best_tw[:width], trace)
+        if best_err <= tol:
+            break
+    else:
+        if solver == "adam+lbfgs":
+            model.twiddles[...] = best_tw
+            best_err = _lbfgs(model, _Samples(model, M, op, rng), max_iter, tol, best_err,
+                              best_tw, trace)
+    model.twiddles[...] = best_tw
+    return best_err
