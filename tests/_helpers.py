@@ -91,3 +91,17 @@ class SharedCalls:
 
         self.count = _kernels.shared_call_count() - self._start
         return False
+
+
+def until_shared(fn, tries=20):
+    """fn() -- a whole fit under a 2-thread limit -- repeated until a second
+    thread really ran tasks in one of its kernel calls (on a busy machine a
+    helper may be late for every call of a short fit)."""
+    import pytest
+
+    for _ in range(tries):
+        with SharedCalls() as shared:
+            out = fn()
+        if shared.count > 0:
+            return out
+    pytest.fail("a second thread never ran a task")

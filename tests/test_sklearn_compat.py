@@ -8,15 +8,12 @@ import kaleido as kd
 
 
 def _instances():
-    # The checks fit 200 rows, one mini-batch per epoch: at the default
-    # learning_rate_init=1e-3, 200 steps leave R^2 < 0.5 in
-    # check_regressors_train (so does MLPRegressor's default, which
-    # scikit-learn's own tests also run with other parameters), hence 1e-2.
-    yield kd.KMatrixRegressor(learning_rate_init=1e-2, random_state=0)
-    yield kd.KMatrixRegressor(activation="tanh", solver="sgd", width=2,
-                              learning_rate_init=1e-2, random_state=0)
-    yield kd.KMatrixRegressor(field="complex", learning_rate_init=1e-2, random_state=0)
-    yield kd.KMatrixApproximator(random_state=0, max_iter=50)
+    # every estimator at its defaults, with no parameter changed
+    yield kd.KMatrixRegressor()
+    yield kd.KMatrixApproximator()
+    # and other settings
+    yield kd.KMatrixRegressor(activation="tanh", solver="sgd", width=2, random_state=0)
+    yield kd.KMatrixRegressor(field="complex", random_state=0)
     yield kd.KMatrixApproximator(width=2, method="gradient", max_iter=20, random_state=0)
 
 
