@@ -2,40 +2,24 @@
 
 Run it with ``python examples/quickstart.py`` (a few seconds). It builds a
 K-matrix, checks the exact DFT against numpy.fft, checks a random K-matrix
-against its own dense matrix, times ``K.apply`` against numpy's dense product
+against its own dense matrix, times ``K.apply`` against numpy's dense product,
 solves a least-squares problem with a SciPy solver that only ever calls the
 fast products, and recovers a fast DCT from the entries of its dense matrix.
 """
 
+import functools
 import time
 
 import numpy as np
 import scipy.fft
 from scipy.sparse.linalg import lsqr
+from threadpoolctl import threadpool_limits
 
 import kaleido as kd
+from _timing import median_times
 
 rng = np.random.default_rng(0)
 n = 4096
-
-
-def median_time(func, repeat=5, warmup=0.5):
-    """Median wall time of ``func()`` over ``repeat`` runs.
-
-    Untimed warm-up calls run first for ``warmup`` seconds: right after a
-    numpy product, BLAS's idle threads keep spinning for 0.1-0.3 s and would slow
-    down the next multithreaded call (which is also why the dense product is
-    timed last).
-    """
-    start = time.perf_counter()
-    while time.perf_counter() - start < warmup:
-        func()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 # 1. A K-matrix replacing a dense n x n matrix. Width 1 is one B B* pair of
@@ -61,13 +45,20 @@ print(f"3. K.apply(X) vs X @ K.todense().T on a {X.shape[0]} x {n} float32 batch
       f"max relative error {err:.1e} (float32 eps {np.finfo(np.float32).eps:.1e})")
 
 # 4. Speed: the fast product against numpy's dense product with the same
-#    matrix. Shared machines are noisy: compare medians measured together.
-t_fast = median_time(lambda: K.apply(X))
-t_dense = median_time(lambda: X @ W.T)
-print(f"4. batch of {X.shape[0]}, n = {n}, float32, median of 5: "
-      f"K.apply {t_fast * 1e3:.1f} ms, dense X @ W.T {t_dense * 1e3:.1f} ms: "
-      f"{t_dense / t_fast:.1f}x faster")
-del X, W, Y
+#    matrix, timed in turn in one loop (medians of 7), on one thread each:
+#    on a machine shared with other work, multithreaded BLAS slows down a lot
+#    when a core is taken, and the ratio would measure the neighbours. The
+#    clock is the thread's CPU time: the wall time on a free core, without
+#    the turns other processes take on it.
+Xb = X[:256]
+with threadpool_limits(limits=1):   # kaleido's threads and BLAS's
+    t_fast, t_dense = median_times([lambda: K.apply(Xb), lambda: Xb @ W.T], time.thread_time)
+speedup = t_dense / t_fast
+speedup = f"{speedup:.0f}x" if speedup >= 10 else f"{speedup:.2g}x"   # never "0.0x"
+print(f"4. batch of {Xb.shape[0]}, n = {n}, float32, one thread (CPU time), medians of 7: "
+      f"K.apply {t_fast * 1e3:.3g} ms, dense X @ W.T {t_dense * 1e3:.3g} ms: "
+      f"speed-up {speedup}")
+del X, Xb, W, Y
 
 # 5. SciPy solvers take a K-matrix as a LinearOperator: least squares with a
 #    tall 3000 x 1500 K-matrix (a corner of a 4096-point network), never
@@ -76,25 +67,28 @@ del X, W, Y
 Kt = kd.KMatrix.random(1500, 3000, random_state=1)  # n_in=1500, n_out=3000, float64
 A = kd.aslinearoperator(Kt)
 b = rng.standard_normal(Kt.n_out)
-t0 = time.perf_counter()
-x, istop, itn = lsqr(A, b, atol=1e-12, btol=1e-12)[:3]
-elapsed = time.perf_counter() - t0
+solve = functools.partial(lsqr, A, b, atol=1e-12, btol=1e-12)
+x, istop, itn = solve()[:3]
+(elapsed,) = median_times([solve])
 r = b - A @ x
 # at the least-squares solution the residual is orthogonal to the range of K
 optimality = np.linalg.norm(A.rmatvec(r)) / np.linalg.norm(r)
 status = "converged" if istop in (1, 2) else f"stopped (istop={istop})"
 print(f"5. lsqr on kd.aslinearoperator(K), K of shape {Kt.shape}: {status} in {itn} "
-      f"iterations, {elapsed * 1e3:.0f} ms; optimality ||K.T r|| / ||r|| = {optimality:.1e}")
+      f"iterations, {elapsed * 1e3:.3g} ms (median of 7); "
+      f"optimality ||K.T r|| / ||r|| = {optimality:.1e}")
 
 # 6. The "SVD for K-matrices": given only the entries of a dense matrix,
 #    KMatrixApproximator finds a fast K-matrix equal to it when one exists.
-#    The orthonormal DCT-II is real: it is fitted as the real part of a
-#    complex K-matrix of width 1 on twice the size (expansion=2).
+#    The orthonormal DCT-II is real, yet no real K-matrix of small width
+#    holds it: at its defaults the approximator also tries the real part of
+#    a complex K-matrix of width 1 on twice the size, and keeps it.
 C = scipy.fft.dct(np.eye(256), norm="ortho", axis=0)  # a dense 256 x 256 array
-t0 = time.perf_counter()
-est = kd.KMatrixApproximator(expansion=2, field="complex").fit(C)
-elapsed = time.perf_counter() - t0
+approximator = kd.KMatrixApproximator()
+est = approximator.fit(C)
+(elapsed,) = median_times([lambda: approximator.fit(C)])
 print(f"6. KMatrixApproximator on the entries of a 256-point DCT-II: relative error "
-      f"{est.relative_error_:.1e} in {elapsed * 1e3:.0f} ms ({est.method_}); "
+      f"{est.relative_error_:.1e} in {elapsed * 1e3:.3g} ms, median of 7 ({est.field_}, "
+      f"expansion {est.expansion_}, {est.method_}); "
       f"transform(x) == scipy.fft.dct(x): "
       f"{np.allclose(est.transform(C[:3]), scipy.fft.dct(C[:3], norm='ortho'))}")
