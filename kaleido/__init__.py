@@ -12,6 +12,7 @@ from ._config import get_workers, set_workers
 from ._kernels import openmp_enabled
 from ._kmatrix import KMatrix, load
 from ._linear_operator import KMatrixOperator, aslinearoperator
+from ._random_features import KMatrixRandomFeatures, KMatrixRandomProjection
 from ._regressor import KMatrixRegressor
 
 __version__ = "0.1.0.dev0"
@@ -20,6 +21,8 @@ __all__ = [
     "KMatrix",
     "KMatrixApproximator",
     "KMatrixOperator",
+    "KMatrixRandomFeatures",
+    "KMatrixRandomProjection",
     "KMatrixRegressor",
     "apply_npy",
     "aslinearoperator",
