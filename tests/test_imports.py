@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import kaleido
-
-PACKAGE = Path(kaleido.__file__).parent
+# the source tree (an installed package holds no .pyx, and its compiled
+# modules are not Python files: read the sources they are built from)
+PACKAGE = Path(__file__).resolve().parent.parent / "kaleido"
 BELOW_KMATRIX = ("_algebra", "_constructors", "_transforms", "_sparse", "_io")
 
 
