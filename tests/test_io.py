@@ -212,7 +212,11 @@ def test_plain_npy_file(tmp_path, kmatrix):
 
 
 def test_missing_file(tmp_path):
-    _assert_load_fails(tmp_path / "does_not_exist.npz")
+    # the error of open() itself, as numpy.load raises it
+    with pytest.raises(FileNotFoundError, match="does_not_exist.npz"):
+        kd.load(tmp_path / "does_not_exist.npz")
+    with pytest.raises(IsADirectoryError):
+        kd.load(tmp_path)
 
 
 @pytest.mark.parametrize("entry", ["format", "version", "shape", "expansion", "twiddles",
@@ -377,3 +381,86 @@ def test_unpickled_twiddles_are_aligned_and_writable_from_any_buffer():
         np.testing.assert_array_equal(K2 @ x, K @ x)
         tw[0, 0, 0] *= 2    # live: editing changes the operator
         assert not np.array_equal(K2 @ x, K @ x)
+
+
+def _npz_with(path, entries, twiddle_bytes=None):
+    """An .npz of these entries; with ``twiddle_bytes`` the twiddles entry is
+    the header of an array of shape ``entries["twiddles"]`` followed by that
+    many zero bytes, deflated."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, value in entries.items():
+            buf = io.BytesIO()
+            if name == "twiddles" and twiddle_bytes is not None:
+                np.lib.format.write_array_header_1_0(
+                    buf, {"descr": "<f8", "fortran_order": False, "shape": value})
+                info = zipfile.ZipInfo("twiddles.npy")
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with zf.open(info, "w", force_zip64=True) as fh:
+                    fh.write(buf.getvalue())
+                    zeros = bytes(1 << 20)
+                    for _ in range(twiddle_bytes >> 20):
+                        fh.write(zeros)
+                continue
+            np.lib.format.write_array(buf, np.asarray(value), allow_pickle=False)
+            zf.writestr(name + ".npy", buf.getvalue())
+
+
+def test_a_compression_bomb_is_refused_before_it_is_inflated(tmp_path, kmatrix):
+    import resource
+
+    # 64 MiB of zeros in 64 KiB: twiddles of a consistent 2**16 network
+    entries = _valid_entries(kmatrix)
+    entries.update(shape=np.array([1 << 16, 1 << 16]), expansion=np.array(1),
+                   twiddles=(1, 2, 16, 1 << 15, 2, 2))
+    path = tmp_path / "bomb.npz"
+    _npz_with(path, entries, twiddle_bytes=4 * 16 * (1 << 16) * 8)
+    assert path.stat().st_size < 1 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    message = _assert_load_fails(path, "inflate")
+    assert "refused unread" in message
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 16 * 1024
+
+
+@pytest.mark.parametrize("declared, why", [
+    ((1, 2, 40, 1 << 39, 2, 2), "do not hold an operator|memory"),     # a huge network
+    ((1, 2, 3, 4, 2, 2), "do not hold an operator"),                    # too small for shape
+    ((1, 2, 45, 1 << 44, 2, 2), "2\\*\\*L|network"),                   # beyond the limit
+    ((2, 2), "not \\(width"),                                           # not 6-D
+])
+def test_declared_twiddle_shapes_are_judged_before_reading(tmp_path, kmatrix, declared, why):
+    entries = _valid_entries(kmatrix)
+    entries["twiddles"] = declared
+    path = tmp_path / "k.npz"
+    _npz_with(path, entries, twiddle_bytes=0)
+    _assert_load_fails(path, why)
+
+
+def test_zip_metadata_damage_is_a_value_error(tmp_path, kmatrix):
+    path = tmp_path / "k.npz"
+    kmatrix.save(path)
+    data = bytearray(path.read_bytes())
+    # the general-purpose flags of every local header: "encrypted"
+    for flags in (0x1, 0x41):
+        bad = bytearray(data)
+        i = 0
+        while (i := bad.find(b"PK\x03\x04", i)) >= 0:
+            bad[i + 6] |= flags
+            i += 4
+        j = 0
+        while (j := bad.find(b"PK\x01\x02", j)) >= 0:
+            bad[j + 8] |= flags
+            j += 4
+        target = tmp_path / f"flags{flags}.npz"
+        target.write_bytes(bytes(bad))
+        _assert_load_fails(target, "encrypted|damaged")
+    # an unknown compression method
+    bad = bytearray(data)
+    j = bad.find(b"PK\x01\x02")
+    bad[j + 10] = 99
+    target = tmp_path / "method.npz"
+    target.write_bytes(bytes(bad))
+    _assert_load_fails(target, "compression|damaged")
