@@ -216,14 +216,17 @@ def product(twiddles1, twiddles2, n_mid):
     """
     dtype = result_dtype(twiddles1.dtype, twiddles2.dtype)
     L = max(twiddles1.shape[2], twiddles2.shape[2])
-    t1 = embed(twiddles1.astype(dtype), L)
-    t2 = embed(twiddles2.astype(dtype), L)
     N = 1 << L
+    w1, w2 = twiddles1.shape[0], twiddles2.shape[0]
+    # written straight into the result (no copies of the operands on the way)
+    out = np.empty((w2 + w1, 2, L, N // 2, 2, 2), dtype=dtype)
+    out[:w2] = embed(twiddles2, L)
+    out[w2:] = embed(twiddles1, L)
     if n_mid < N:
         # K2 truncates to n_mid outputs and K1 zero-pads them again: fold that
         # projection into the columns of K1's first stage
-        scale_inputs(t1, (np.arange(N) < n_mid).astype(dtype))
-    return np.concatenate([t2, t1], axis=0)
+        scale_inputs(out[w2:], (np.arange(N) < n_mid).astype(dtype))
+    return out
 
 
 def add(twiddles1, twiddles2):

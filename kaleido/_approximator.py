@@ -11,7 +11,7 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transf
                           _fit_context)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._dask import is_dask_array, map_rows
 from ._descent import Trace, gradient_fit, probe_error, scaled_to
@@ -216,6 +216,12 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 raise ValueError(f"the operator's dtype {A.dtype} is not a float or "
                                  "complex type")
             return A
+        if reset:
+            # M is a matrix to imitate, not data: say so in its own words
+            shape = A.shape if hasattr(A, "shape") else np.asarray(A).shape
+            if len(shape) != 2:
+                raise ValueError(f"M must be a 2-D matrix of shape (n_out, n_in), the operator "
+                                 f"to approximate; got an array of shape {tuple(shape)}")
         if _is_complex(A):
             # scikit-learn's array checks refuse complex data: the same
             # checks, here
@@ -232,8 +238,13 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 raise ValueError(f"{name} contains NaN or infinity")
             return A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128,
                             copy=False)
-        A = validate_data(self, A, accept_sparse=True, reset=reset,
-                          dtype=[np.float64, np.float32])
+        if reset:
+            validate_data(self, A, skip_check_array=True, reset=True)
+            A = check_array(A, accept_sparse=True, dtype=[np.float64, np.float32],
+                            input_name="M", estimator=self)
+        else:
+            A = validate_data(self, A, accept_sparse=True, reset=False,
+                              dtype=[np.float64, np.float32])
         return A.toarray() if scipy.sparse.issparse(A) else A
 
     # ------------------------------------------------------------------ fit --

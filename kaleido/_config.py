@@ -64,7 +64,8 @@ def set_workers(workers):
     ----------
     workers : int or None
         Number of threads; -1 means all CPUs, -k all but k-1; None restores
-        the OpenMP default. 0 is an error.
+        the OpenMP default. 0 is an error. Counts above the CPUs the process
+        may use (at least 2) are capped to them by every call.
 
     Examples
     --------

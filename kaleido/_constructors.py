@@ -160,13 +160,23 @@ def random_twiddles(L, width, dtype, init, rng):
         tw[..., 1, 0] = phase * beta
         tw[..., 1, 1] = phase * np.conj(alpha)
     else:
-        theta = rng.uniform(0.0, 2 * np.pi, size=shape)
-        c, s = np.cos(theta), np.sin(theta)
-        tw = np.empty(shape + (2, 2))
-        tw[..., 0, 0] = c
-        tw[..., 0, 1] = -s
-        tw[..., 1, 0] = s
-        tw[..., 1, 1] = c
+        # rotations, drawn and written a block of stages at a time straight
+        # into the result's dtype: the same numbers as one draw of every
+        # angle (the generator's stream is sequential), at ~1x the
+        # result's memory instead of ~4.5x
+        tw = np.empty(shape + (2, 2), dtype=dtype)
+        flat = tw.reshape(-1, 2, 2)
+        step = 1 << 20
+        for start in range(0, flat.shape[0], step):
+            theta = rng.uniform(0.0, 2 * np.pi, size=min(step, flat.shape[0] - start))
+            block = flat[start:start + theta.size]
+            c, s = np.cos(theta), np.sin(theta)
+            block[:, 0, 0] = c
+            block[:, 1, 1] = c
+            block[:, 1, 0] = s
+            np.negative(s, out=s)
+            block[:, 0, 1] = s
+        return tw
     return tw.astype(dtype, copy=False)
 
 

@@ -140,7 +140,8 @@ cdef int _io_kind(int tkind, cnp.ndarray a, str name) except -1:
 
 cdef _raise_status(int status):
     if status == STATUS_NON_FINITE:
-        raise ValueError("Input contains NaN or infinity.")
+        raise ValueError("the input rows contain NaN or infinity (pass check_finite=False "
+                         "to skip this check: the results of those rows are then undefined)")
     if status == STATUS_NO_MEMORY:
         raise MemoryError("kaleido: could not allocate the kernel's scratch memory")
     if status == STATUS_BAD_ARGUMENT:

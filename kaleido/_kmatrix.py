@@ -32,6 +32,7 @@ of the exact constructors) and ``_io`` (the file format).
 import numbers
 
 import numpy as np
+import scipy.sparse
 from sklearn.utils import check_random_state
 
 from . import _algebra, _constructors, _io, _kernels, _sparse, _transforms
@@ -41,6 +42,7 @@ from ._validation import (
     as_numeric_array,
     check_dtype,
     check_int,
+    check_network_size,
     complex_dtype_of,
     log2_exact,
     result_dtype,
@@ -49,6 +51,8 @@ from ._validation import (
 __all__ = ["KMatrix", "load"]
 
 _TRANS = ("N", "T", "H")
+# sparse rows are densified this many entries at a time
+_SPARSE_BLOCK = 1 << 22
 _PROMOTED = {}
 
 
@@ -127,6 +131,18 @@ class KMatrix:
     _real_part = False
 
     def __init__(self, twiddles, shape=None, *, expansion=None, real_part=False):
+        self._init(twiddles, shape, expansion, real_part, copy=True)
+
+    @classmethod
+    def _adopt(cls, twiddles, shape=None, *, expansion=None, real_part=False):
+        """A KMatrix taking ``twiddles`` (a new array from a builder) as its
+        own without a copy when it already has a supported dtype and layout;
+        the same checks as the constructor."""
+        K = cls.__new__(cls)
+        K._init(twiddles, shape, expansion, real_part, copy=False)
+        return K
+
+    def _init(self, twiddles, shape, expansion, real_part, copy):
         tw = as_numeric_array(twiddles, "twiddles")
         dtype = result_dtype(tw.dtype)
         if tw.ndim != 6 or tw.shape[1] != 2 or tw.shape[4:] != (2, 2):
@@ -158,7 +174,10 @@ class KMatrix:
                     f"expansion={expansion} needs a size of at least "
                     f"{_algebra.size_for(n_in, n_out, expansion)}, twiddles have N = {N}"
                 )
-        self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True)
+        self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True if copy else None)
+        if not (self._twiddles.flags.aligned and self._twiddles.flags.writeable):
+            self._twiddles = self._twiddles.copy()
+        _check_finite_twiddles(self._twiddles)
         self._shape = (n_out, n_in)
         self._expansion = expansion
         # the real part of a complex network (K.real); meaningless for real twiddles
@@ -269,8 +288,17 @@ class KMatrix:
 
     @property
     def twiddles(self):
-        """The live parameter array (writable; see the module docstring)."""
-        return self._twiddles
+        """The live parameters: a writable view of the operator's array.
+
+        Writing its entries changes the operator (that is how the
+        estimators train it). Its shape, dtype and size are the operator's:
+        reshaping or retyping the returned view (``t.shape = ...``,
+        ``t.dtype = ...``) changes that view only, and ``t.resize`` is
+        refused, so no edit of it can make the kernels read or write outside
+        the parameters. Non-finite entries written in place are the user's
+        responsibility (assigning ``K.twiddles = ...`` checks them).
+        """
+        return self._twiddles.view()
 
     @twiddles.setter
     def twiddles(self, value):
@@ -282,7 +310,14 @@ class KMatrix:
         if not np.can_cast(value.dtype, self._twiddles.dtype, casting="same_kind"):
             raise ValueError(f"cannot store {value.dtype} twiddles in a "
                              f"{self._twiddles.dtype} KMatrix")
+        _check_finite_twiddles(value)
         self._twiddles[...] = value
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"a KMatrix is a fast operator, not an array: np.asarray would make it a dense "
+            f"{self._shape[0]} x {self._shape[1]} matrix; ask for that with K.todense(), or "
+            "apply K with K.apply(X) or K @ x")
 
     def __repr__(self):
         real = (f", real part of {self._twiddles.dtype} twiddles"
@@ -332,18 +367,22 @@ class KMatrix:
         dtype = check_dtype(dtype)
         if init not in _constructors.INITS:
             raise ValueError(f"init must be one of {_constructors.INITS}, got {init!r}")
-        L = _algebra.size_for(n_in, n_out, expansion).bit_length() - 1
+        N = _algebra.size_for(n_in, n_out, expansion)
+        check_network_size(N, width, dtype, f"KMatrix.random({n_in}, {n_out}, width={width}, "
+                                            f"expansion={expansion})")
+        L = N.bit_length() - 1
         rng = check_random_state(random_state)
         tw = _constructors.random_twiddles(L, width, dtype, init, rng)
-        return cls(tw, (n_out, n_in), expansion=expansion)
+        return cls._adopt(tw, (n_out, n_in), expansion=expansion)
 
     @classmethod
     def identity(cls, n, dtype=np.float64):
         """The n x n identity as a width-1 K-matrix."""
         n = check_int(n, "n")
         dtype = check_dtype(dtype)
-        L = _algebra.size_for(n, n, 1).bit_length() - 1
-        return cls(_constructors.identity_twiddles(L, 1, dtype), (n, n))
+        N = _algebra.size_for(n, n, 1)
+        check_network_size(N, 1, dtype, f"KMatrix.identity({n})")
+        return cls._adopt(_constructors.identity_twiddles(N.bit_length() - 1, 1, dtype), (n, n))
 
     @classmethod
     def hadamard(cls, n, dtype=np.float64):
@@ -354,8 +393,9 @@ class KMatrix:
         """
         L = max(1, log2_exact(n))
         dtype = check_dtype(dtype)
+        check_network_size(1 << L, 1, dtype, f"KMatrix.hadamard({n})")
         tw = _constructors.hadamard_twiddles(L)
-        return cls(tw.astype(dtype), (n, n))
+        return cls._adopt(tw.astype(dtype, copy=False), (n, n))
 
     @classmethod
     def dft(cls, n, norm=None, dtype=np.complex128):
@@ -379,7 +419,11 @@ class KMatrix:
         if dtype.kind != "c":
             raise ValueError(f"the DFT is complex: dtype must be complex64 or complex128, got {dtype}")
         _transforms.check_norm(norm)
-        return cls(_transforms.dft(n, norm).astype(dtype), (n, n))
+        # a power of two: width 1 on n; else width 2 on next_pow2(2n - 1)
+        pow2 = n & (n - 1) == 0
+        check_network_size(n if pow2 else 2 * n - 1, 1 if pow2 else 2, dtype,
+                           f"KMatrix.dft({n})")
+        return cls._adopt(_transforms.dft(n, norm).astype(dtype, copy=False), (n, n))
 
     @classmethod
     def dct(cls, n, type=2, norm="ortho", dtype=np.float64):
@@ -410,8 +454,9 @@ class KMatrix:
         True
         """
         n, dtype = _transforms.check_transform_args(n, type, norm, dtype)
+        check_network_size(n, 2, complex_dtype_of(dtype), f"KMatrix.dct({n})")
         tw = _transforms.dct(n, type, norm)
-        return cls(tw.astype(complex_dtype_of(dtype)), (n, n), real_part=True)
+        return cls._adopt(tw.astype(complex_dtype_of(dtype), copy=False), (n, n), real_part=True)
 
     @classmethod
     def dst(cls, n, type=2, norm="ortho", dtype=np.float64):
@@ -422,8 +467,9 @@ class KMatrix:
         relates the DST-II to the DCT-II is folded into a conjugated DFT).
         """
         n, dtype = _transforms.check_transform_args(n, type, norm, dtype)
+        check_network_size(n, 2, complex_dtype_of(dtype), f"KMatrix.dst({n})")
         tw = _transforms.dst(n, type, norm)
-        return cls(tw.astype(complex_dtype_of(dtype)), (n, n), real_part=True)
+        return cls._adopt(tw.astype(complex_dtype_of(dtype), copy=False), (n, n), real_part=True)
 
     @classmethod
     def circulant(cls, c, dtype=None):
@@ -445,7 +491,7 @@ class KMatrix:
         """
         c, dtype = _transforms.check_circulant_args(c, dtype)
         tw = _transforms.circulant(c).astype(complex_dtype_of(dtype))
-        return cls(tw, (c.size, c.size), real_part=dtype.kind != "c")
+        return cls._adopt(tw, (c.size, c.size), real_part=dtype.kind != "c")
 
     @classmethod
     def from_permutation(cls, perm, dtype=np.float64):
@@ -469,7 +515,8 @@ class KMatrix:
             raise ValueError(f"perm is not a permutation of range({n})")
         dtype = check_dtype(dtype)
         L = _algebra.size_for(n, n, 1).bit_length() - 1
-        return cls(_constructors.permutation_twiddles(perm, L).astype(dtype), (n, n))
+        return cls._adopt(_constructors.permutation_twiddles(perm, L).astype(dtype, copy=False),
+                          (n, n))
 
     @classmethod
     def from_sparse(cls, S, dtype=None):
@@ -505,8 +552,9 @@ class KMatrix:
         True
         """
         rows, cols, values, shape, dtype = _sparse.check_sparse_args(S, dtype)
+        check_network_size(max(shape), 1, dtype, f"KMatrix.from_sparse of shape {shape}")
         tw, expansion = _sparse.sparse_twiddles(rows, cols, values, shape, dtype)
-        return cls(tw, shape, expansion=expansion)
+        return cls._adopt(tw, shape, expansion=expansion)
 
     # ------------------------------------------------------------ products --
     def apply(self, X, *, trans="N", out=None, workers=None, check_finite=True):
@@ -526,7 +574,10 @@ class KMatrix:
             ``X`` is copied first.
         workers : int, default=None
             Threads (scipy.fft semantics: -1 means all CPUs); None uses the
-            :func:`set_workers` / OpenMP default.
+            :func:`set_workers` / OpenMP default. A count above the CPUs this
+            process may use (at least 2) is capped to them, and a call never
+            starts more threads than it has blocks of work; 0, non-integers
+            and negatives below -CPUs are a ValueError.
         check_finite : bool, default=True
             Raise ValueError if X holds NaN or infinity (checked by the
             kernel while it reads X, at no extra pass).
@@ -544,6 +595,8 @@ class KMatrix:
             if X.dtype.kind not in "biufc":
                 raise ValueError(f"X must hold numbers, got a dask array of dtype {X.dtype}")
             return apply_rows(self, X, trans, workers, check_finite, _promoted(self.dtype, X.dtype))
+        if type(X) is not np.ndarray and scipy.sparse.issparse(X):
+            return self._apply_sparse(X, trans, out, workers, check_finite)
         if type(X) is not np.ndarray or X.dtype.kind not in "fc":
             X = as_numeric_array(X)
         squeeze = X.ndim == 1
@@ -592,6 +645,29 @@ class KMatrix:
         if out is not None:
             return out
         return Y[0] if squeeze else Y
+
+    def _apply_sparse(self, X, trans, out, workers, check_finite):
+        """apply() on the rows of a scipy sparse matrix or array, densified a
+        block of rows at a time (the result is dense in any case)."""
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got a sparse array of "
+                             f"shape {X.shape}")
+        if X.dtype.kind not in "biufc":
+            raise ValueError(f"X must hold numbers, got a sparse matrix of dtype {X.dtype}")
+        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
+        if X.shape[1] != in_len:
+            what = "K" if trans == "N" else f"K.{trans}"
+            raise ValueError(f"X has {X.shape[1]} features, but {what} of shape "
+                             f"({out_len}, {in_len}) expects {in_len}")
+        dtype = _promoted(self.dtype, X.dtype)
+        Y = (np.empty((X.shape[0], out_len), dtype=dtype) if out is None
+             else _check_out(out, (X.shape[0], out_len), dtype))
+        X = X.tocsr()
+        step = max(1, _SPARSE_BLOCK // max(1, in_len))
+        for start in range(0, X.shape[0], step):
+            self.apply(X[start:start + step].toarray(), trans=trans, out=Y[start:start + step],
+                       workers=workers, check_finite=check_finite)
+        return Y
 
     def _complex_network(self, dtype=None):
         """The complex operator whose real part this is (twiddles shared if possible)."""
@@ -716,6 +792,8 @@ class KMatrix:
         return KMatrix._wrap(_algebra.conjugate(self._twiddles), self._shape, self._expansion)
 
     def __matmul__(self, other):
+        if type(other) is not np.ndarray and scipy.sparse.issparse(other):
+            return _sparse_columns(self, other, "N", "matmul")
         if type(other) is np.ndarray and other.ndim == 1 and other.dtype.kind in "fc":
             # the solver path (one vector at a time): straight to apply
             if other.shape[0] != self.n_in:
@@ -745,6 +823,11 @@ class KMatrix:
     def __rmatmul__(self, other):
         if is_dask_array(other) and other.ndim in (1, 2):
             if other.shape[-1] != self.n_out:
+                raise ValueError(f"matmul: operand of shape {other.shape} times K of shape "
+                                 f"{self.shape}")
+            return self.apply(other, trans="T")
+        if scipy.sparse.issparse(other):
+            if other.ndim != 2 or other.shape[1] != self.n_out:
                 raise ValueError(f"matmul: operand of shape {other.shape} times K of shape "
                                  f"{self.shape}")
             return self.apply(other, trans="T")
@@ -806,6 +889,8 @@ class KMatrix:
                          f"(expected ({n},) or ({n}, 1))")
 
     def _matrix_product(self, X, trans):
+        if scipy.sparse.issparse(X):
+            return _sparse_columns(self, X, trans, "matmat" if trans == "N" else "rmatmat")
         X = as_numeric_array(X, "X")
         n = self.n_in if trans == "N" else self.n_out
         if X.ndim != 2 or X.shape[0] != n:
@@ -820,14 +905,22 @@ class KMatrix:
     def __mul__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        return self._like(_algebra.multiply(self._twiddles, other, self._real_part))
+        _check_finite_scalar(other, "multiply a KMatrix by")
+        tw = _algebra.multiply(self._twiddles, other, self._real_part)
+        _check_finite_twiddles(tw, f"the twiddles of K * {other}")
+        return self._like(tw)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
         if not _is_scalar(other):
             return NotImplemented
-        return self._like(_algebra.divide(self._twiddles, other, self._real_part))
+        _check_finite_scalar(other, "divide a KMatrix by")
+        if other == 0:
+            raise ValueError("cannot divide a KMatrix by zero")
+        tw = _algebra.divide(self._twiddles, other, self._real_part)
+        _check_finite_twiddles(tw, f"the twiddles of K / {other}")
+        return self._like(tw)
 
     def __neg__(self):
         return self * -1
@@ -849,6 +942,26 @@ class KMatrix:
     def save(self, file):
         """Save to a versioned ``.npz`` file; read it back with :func:`kaleido.load`."""
         _io.save(self, file)
+
+
+def _check_finite_scalar(value, what):
+    if not np.isfinite(value):
+        raise ValueError(f"cannot {what} {value}: a KMatrix holds finite numbers only")
+
+
+def _check_finite_twiddles(tw, what="twiddles"):
+    if not np.isfinite(tw).all():
+        raise ValueError(f"{what} contain NaN or infinity: a KMatrix holds finite numbers only")
+
+
+def _sparse_columns(K, S, trans, what):
+    """op(K) @ S for a sparse S of shape (n, k): its columns are the rows
+    the kernels read (S.T, densified a block at a time)."""
+    n = K.n_in if trans == "N" else K.n_out
+    if S.ndim != 2 or S.shape[0] != n:
+        raise ValueError(f"{what}: K has shape {K.shape}, operand has shape {S.shape} "
+                         f"(expected ({n}, k))")
+    return K.apply(S.T, trans=trans).T
 
 
 def _check_out(out, shape, dtype):

@@ -82,8 +82,6 @@ __all__ = ["KMatrixRandomFeatures", "KMatrixRandomProjection"]
 _CHUNK_ENTRIES = 1 << 17
 # below this many entries the elementwise work runs in the calling thread
 _PARALLEL_ENTRIES = 1 << 18
-# sparse rows are densified this many entries at a time
-_SPARSE_CHUNK_ENTRIES = 1 << 22
 
 
 _HADAMARD = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2.0)
@@ -155,20 +153,6 @@ def _as_dtype(K, dtype):
     if K.dtype == dtype:
         return K
     return KMatrix(K.twiddles.astype(dtype), K.shape, expansion=K.expansion)
-
-
-def _linear_part(K, X):
-    """``X @ K.T`` for X dense or CSR (rows densified in chunks); NaN or
-    infinity in X raise a ValueError."""
-    if not scipy.sparse.issparse(X):
-        return K.apply(X)
-    X = X.tocsr()
-    Y = np.empty((X.shape[0], K.n_out), dtype=K.dtype)
-    step = max(1, _SPARSE_CHUNK_ENTRIES // max(1, X.shape[1]))
-    for start in range(0, X.shape[0], step):
-        rows = X[start:start + step].toarray()
-        K.apply(rows, out=Y[start:start + step])
-    return Y
 
 
 def _pi_parts():
@@ -432,7 +416,7 @@ class KMatrixRandomFeatures(_RandomTransformer):
 
     def _transform_rows(self, X):
         dtype = X.dtype
-        Y = _linear_part(_as_dtype(self.kmatrix_, dtype), X)
+        Y = _as_dtype(self.kmatrix_, dtype).apply(X)
         scale = np.sqrt(2.0 / self.n_components).astype(dtype)
         return _cosine_features(Y, self.random_offset_.astype(dtype, copy=False), scale)
 
@@ -580,7 +564,7 @@ class KMatrixRandomProjection(_RandomTransformer):
         return self
 
     def _transform_rows(self, X):
-        return _linear_part(_as_dtype(self.kmatrix_, X.dtype), X)
+        return _as_dtype(self.kmatrix_, X.dtype).apply(X)
 
     @property
     def _n_features_out(self):

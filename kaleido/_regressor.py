@@ -328,7 +328,7 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
             self.loss_curve_ = []
             self.best_loss_ = np.inf
         if (not incremental or not hasattr(self, "_optimizer")
-                or self._optimizer.params[0] is not self.kmatrix_.twiddles):
+                or self._optimizer.params[0] is not self.kmatrix_._twiddles):
             self._optimizer = self._make_optimizer()
         return self._random_state
 
@@ -473,7 +473,9 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         return K.real
 
     def _make_optimizer(self):
-        params = [self.kmatrix_.twiddles]
+        # the operator's own array (not a view of it): pickling the estimator
+        # then keeps the optimizer and the model on one array
+        params = [self.kmatrix_._twiddles]
         if self.fit_intercept:
             params.append(self.intercept_)
         if self.solver == "adam":

@@ -161,22 +161,27 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True):
     """
     L = N.bit_length() - 1
 
+    def network(tw):
+        # on matrices not of a fit's form its blocks can be huge: no
+        # overflow into float32, and a non-finite fit is no fit
+        with np.errstate(over="ignore", invalid="ignore"):
+            tw = tw.astype(tw_dtype)
+        return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
+
     def half_fit(T, half):
-        return KMatrix(half_butterfly_twiddles(T, half).astype(tw_dtype), (N, N))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return network(half_butterfly_twiddles(T, half))
 
     def bit_reversed_fit():
         # T = P_br B with B in the B* half's bit order (equivalently
         # T = B' P_br, B' in the B half's order): width 1
-        tw = bit_reversed_twiddles(factor_butterfly(target()[bit_reversal(L)],
-                                                    list(range(L - 1, -1, -1))))
-        return KMatrix(tw.astype(tw_dtype), (N, N))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return network(bit_reversed_twiddles(factor_butterfly(
+                target()[bit_reversal(L)], list(range(L - 1, -1, -1)))))
 
     def both_halves_fit():
-        # on matrices not of this form the blocks can be huge (no overflow
-        # into float32)
-        with np.errstate(over="ignore", invalid="ignore"):
-            tw = factor_kmatrix(target()).astype(tw_dtype)
-        return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return network(factor_kmatrix(target()))
 
     def permuted_fit(perm_in, perm_out, half):
         # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
@@ -187,6 +192,8 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True):
             unpermuted[perm_out] = T
             T = unpermuted
         K = half_fit(T, half)
+        if K is None:
+            return None
         if perm_in is not None:
             K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
         if perm_out is not None:

@@ -64,13 +64,31 @@ def real_view(a):
 
 
 class _Optimizer:
-    """Parameters updated in place; complex ones through their real views."""
+    """Parameters updated in place; complex ones through their real views.
+
+    Pickling (and deepcopy) keeps the parameters shared with the arrays
+    they came from when those are pickled with it (an estimator's model):
+    the real views and work buffers are rebuilt on unpickling instead of
+    being pickled as copies of their own.
+    """
 
     def __init__(self, params, learning_rate):
         self.params = params
-        self._views = [real_view(p) for p in params]
         self.learning_rate = learning_rate
+        self._link()
+
+    def _link(self):
+        self._views = [real_view(p) for p in self.params]
         self._bufs = [np.empty_like(v) for v in self._views]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_views"], state["_bufs"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._link()
 
 
 class AdamOptimizer(_Optimizer):

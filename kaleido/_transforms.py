@@ -145,7 +145,7 @@ def _type2_network(n, sine):
     """Complex network whose real part is the unnormalized DCT-II (or DST-II)."""
     k = np.arange(n)
     L = size_for(n, n, 1).bit_length() - 1
-    P = permutation_twiddles(_makhoul_permutation(n), L).astype(np.complex128)
+    P = permutation_twiddles(_makhoul_permutation(n), L)
     if sine:
         # DST2 = J DCT2 S: S = diag((-1)^j) on the input, and
         # J diag(D) F = diag(J D) J F = diag(J D) conj(F) diag(exp(2i pi m / n))

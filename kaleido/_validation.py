@@ -2,6 +2,7 @@
 
 import numbers
 import operator
+import os
 
 import numpy as np
 
@@ -95,3 +96,38 @@ def sum_of_squares(a):
 def frobenius(a):
     """||a||_F, thread-count independent (see sum_of_squares)."""
     return float(np.sqrt(sum_of_squares(a)))
+
+
+# the kernels address networks of at most this many stages
+MAX_LOG_SIZE = 40
+
+
+def _physical_memory():
+    """Bytes of memory of this machine (None when unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - platform dependent
+        return None
+
+
+def _bytes(n):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+
+
+def check_network_size(size, width, dtype, what):
+    """ValueError, before anything is allocated, when a width-``width``
+    network of ``size`` in ``dtype`` cannot exist: more stages than the
+    kernels address, or twiddles larger than this machine's memory."""
+    L = max(1, int(size - 1).bit_length())
+    if L > MAX_LOG_SIZE:
+        raise ValueError(f"{what}: a network of size 2**{L} is beyond kaleido's limit "
+                         f"of 2**{MAX_LOG_SIZE}")
+    n_bytes = width * 4 * L * (1 << L) * np.dtype(dtype).itemsize
+    memory = _physical_memory()
+    if memory is not None and n_bytes > memory:
+        raise ValueError(f"{what}: its twiddles (width {width}, size 2**{L}, {np.dtype(dtype)}) "
+                         f"would take {_bytes(n_bytes)}, more than this machine's "
+                         f"{_bytes(memory)} of memory")
