@@ -314,10 +314,13 @@ class KMatrix:
         self._twiddles[...] = value
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"a KMatrix is a fast operator, not an array: np.asarray would make it a dense "
-            f"{self._shape[0]} x {self._shape[1]} matrix; ask for that with K.todense(), or "
-            "apply K with K.apply(X) or K @ x")
+        """``np.asarray(K)``: the dense matrix, as :meth:`todense` (a new array:
+        ``copy=False`` is refused)."""
+        if copy is False:
+            raise ValueError("a KMatrix holds no dense array to share: np.asarray(K, copy=False) "
+                             "is impossible; K.todense() makes the dense matrix")
+        D = self.todense()
+        return D if dtype is None else D.astype(dtype, copy=False)
 
     def __repr__(self):
         real = (f", real part of {self._twiddles.dtype} twiddles"
@@ -906,7 +909,8 @@ class KMatrix:
         if not _is_scalar(other):
             return NotImplemented
         _check_finite_scalar(other, "multiply a KMatrix by")
-        tw = _algebra.multiply(self._twiddles, other, self._real_part)
+        with np.errstate(over="ignore", invalid="ignore"):   # refused below
+            tw = _algebra.multiply(self._twiddles, other, self._real_part)
         _check_finite_twiddles(tw, f"the twiddles of K * {other}")
         return self._like(tw)
 
@@ -918,7 +922,8 @@ class KMatrix:
         _check_finite_scalar(other, "divide a KMatrix by")
         if other == 0:
             raise ValueError("cannot divide a KMatrix by zero")
-        tw = _algebra.divide(self._twiddles, other, self._real_part)
+        with np.errstate(over="ignore", invalid="ignore"):   # refused below
+            tw = _algebra.divide(self._twiddles, other, self._real_part)
         _check_finite_twiddles(tw, f"the twiddles of K / {other}")
         return self._like(tw)
 

@@ -1,0 +1,200 @@
+"""What kaleido promises at the edge of its API: finite operators, sizes
+judged before allocation, sparse inputs, estimators that survive pickling,
+constructors that stay near the size of their result, clear messages."""
+
+import copy
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.exceptions import ConvergenceWarning
+
+import kaleido as kd
+
+
+# ------------------------------------------------ estimators and pickling --
+@pytest.mark.parametrize("field", ["real", "complex"])
+@pytest.mark.parametrize("clone", ["pickle", "deepcopy"])
+def test_partial_fit_after_a_copy_trains_as_the_original(field, clone):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 16))
+    y = X @ rng.standard_normal((16, 3))
+    reg = kd.KMatrixRegressor(field=field, random_state=0)
+    for _ in range(3):
+        reg.partial_fit(X, y)
+    twin = pickle.loads(pickle.dumps(reg)) if clone == "pickle" else copy.deepcopy(reg)
+    before = twin.kmatrix_.twiddles.copy()
+    for est in (reg, twin):
+        for _ in range(2):
+            est.partial_fit(X, y)
+    # the copy learned (its optimizer trains its own model) ...
+    assert not np.array_equal(twin.kmatrix_.twiddles, before)
+    # ... exactly as the original did: Adam's moments and step count came along
+    np.testing.assert_array_equal(twin.kmatrix_.twiddles, reg.kmatrix_.twiddles)
+    np.testing.assert_array_equal(twin.intercept_, reg.intercept_)
+    assert twin.loss_curve_ == reg.loss_curve_
+    assert not np.shares_memory(twin.kmatrix_.twiddles, reg.kmatrix_.twiddles)
+
+
+def test_a_warm_fit_after_unpickling_keeps_training():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 8))
+    y = X @ rng.standard_normal(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = kd.KMatrixRegressor(field="complex", max_iter=5, warm_start=True,
+                                  random_state=0).fit(X, y)
+        twin = pickle.loads(pickle.dumps(reg))
+        reg.fit(X, y)
+        twin.fit(X, y)
+    np.testing.assert_array_equal(twin.predict(X), reg.predict(X))
+
+
+# ------------------------------------------------------- finite operators --
+def test_non_finite_operators_are_refused():
+    K = kd.KMatrix.random(16, random_state=0)
+    bad = K.twiddles.copy()
+    bad[0, 1, 2, 3, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        kd.KMatrix(bad)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        K.twiddles = bad
+    bad[0, 1, 2, 3, 1, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        kd.KMatrix(bad.astype(np.complex64))
+    for scalar in (np.inf, -np.inf, np.nan, complex(1, np.inf)):
+        with pytest.raises(ValueError, match="finite"):
+            K * scalar
+        with pytest.raises(ValueError, match="finite"):
+            K / scalar
+    with pytest.raises(ValueError, match="zero"):
+        K / 0
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        (K * 1e300) * 1e300                      # overflow
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        kd.KMatrix.random(16, dtype=np.float32, random_state=0) * 1e39
+    # the operator is untouched by the refused assignment
+    np.testing.assert_array_equal(K.twiddles, kd.KMatrix.random(16, random_state=0).twiddles)
+    # and sums and products of finite operators are finite
+    S = (K + 2.0 * K) @ K.T
+    assert np.all(np.isfinite(S.twiddles))
+
+
+@pytest.mark.parametrize("make, limit", [
+    (lambda: kd.KMatrix.random(2 ** 40), "memory"),
+    (lambda: kd.KMatrix.random(8, expansion=2 ** 40), "limit of 2\\*\\*40"),
+    (lambda: kd.KMatrix.random(2 ** 20, width=10 ** 6), "memory"),
+    (lambda: kd.KMatrix.identity(2 ** 41), "limit"),
+    (lambda: kd.KMatrix.hadamard(2 ** 36), "memory"),
+    (lambda: kd.KMatrix.dft(2 ** 40), "memory"),
+    (lambda: kd.KMatrix.dft(2 ** 36 + 1), "memory"),
+    (lambda: kd.KMatrix.dct(2 ** 36), "memory"),
+    (lambda: kd.KMatrix.dst(2 ** 36), "memory"),
+    (lambda: kd.KMatrix.from_sparse(scipy.sparse.coo_matrix(
+        (np.ones(1), ([0], [0])), shape=(2 ** 36, 2 ** 36))), "memory"),
+])
+def test_absurd_sizes_are_value_errors_that_say_the_limit(make, limit):
+    with pytest.raises(ValueError, match=limit):
+        make()
+
+
+def test_asarray_of_an_operator_is_its_dense_matrix():
+    K = kd.KMatrix.random(8, 6, dtype=np.complex64, random_state=0)
+    D = np.asarray(K)
+    assert D.shape == (6, 8) and D.dtype == np.complex64
+    np.testing.assert_array_equal(D, K.todense())
+    assert np.asarray(K, dtype=np.complex128).dtype == np.complex128
+    with pytest.raises(ValueError, match="todense"):
+        np.asarray(K, copy=False)
+
+
+def test_the_nan_message_names_check_finite():
+    K = kd.KMatrix.random(8, random_state=0)
+    X = np.ones((2, 8))
+    X[1, 3] = np.nan
+    with pytest.raises(ValueError, match="check_finite=False"):
+        K.apply(X)
+    assert np.all(np.isfinite(K.apply(X, check_finite=False)[0]))
+
+
+def test_a_junk_file_is_named_as_such(tmp_path):
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"this is not an archive" * 10)
+    with pytest.raises(ValueError, match="junk.npz.*not an .npz") as info:
+        kd.load(path)
+    assert "pickle" not in str(info.value)
+
+
+# ------------------------------------------------------------ sparse input --
+def _sparse(shape, fmt, dtype, seed):
+    S = scipy.sparse.random(*shape, density=0.1, format=fmt, random_state=seed)
+    if np.dtype(dtype).kind == "c":
+        S = S + 1j * scipy.sparse.random(*shape, density=0.1, format=fmt, random_state=seed + 1)
+    return S.astype(dtype).asformat(fmt)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_sparse_rows_and_columns_give_the_dense_results(fmt, dtype):
+    K = kd.KMatrix.random(40, 24, width=2, random_state=0)     # shape (24, 40)
+    S = _sparse((30, 40), fmt, dtype, 4)                        # rows of 40
+    R = _sparse((30, 24), fmt, dtype, 6)                        # rows of 24
+    D, E = S.toarray(), R.toarray()
+    # rows: identical to the dense rows (a row's result never depends on its batch)
+    np.testing.assert_array_equal(K.apply(S), K.apply(D))
+    np.testing.assert_array_equal(K.apply(R, trans="T"), K.apply(E, trans="T"))
+    Y = np.empty((30, 24), dtype=np.result_type(K.dtype, dtype))
+    assert K.apply(S, out=Y) is Y
+    np.testing.assert_array_equal(Y, K.apply(D))
+    # columns, and from the left, against the dense reference
+    W = K.todense()
+    atol = 1e-5 * max(np.abs(D).max(), np.abs(E).max()) * np.abs(W).max() * 40
+    np.testing.assert_allclose(K @ S.T, W @ D.T, atol=atol)
+    np.testing.assert_allclose(R @ K, E @ W, atol=atol)
+    np.testing.assert_allclose(K.matmat(S.T), W @ D.T, atol=atol)
+    np.testing.assert_allclose(K.rmatmat(R.T), W.conj().T @ E.T, atol=atol)
+    assert not scipy.sparse.issparse(K @ S.T)
+
+
+def test_sparse_input_errors():
+    K = kd.KMatrix.random(8, random_state=0)
+    with pytest.raises(ValueError, match="features"):
+        K.apply(scipy.sparse.csr_matrix(np.ones((2, 5))))
+    with pytest.raises(ValueError, match="matmul"):
+        K @ scipy.sparse.csr_matrix(np.ones((5, 2)))
+    with pytest.raises(ValueError, match="matmul"):
+        scipy.sparse.csr_matrix(np.ones((2, 5))) @ K
+    with pytest.raises(ValueError, match="NaN"):
+        K.apply(scipy.sparse.csr_matrix(np.full((2, 8), np.nan)))
+
+
+# ------------------------------------------------- constructors' memory --
+_PEAK = """
+import resource, numpy as np, kaleido as kd
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+K = {expr}
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((peak - base) * 1024 / K.twiddles.nbytes)
+"""
+
+
+@pytest.mark.parametrize("expr, bound", [
+    ("kd.KMatrix.random(2 ** 19, dtype=np.float32, random_state=0)", 2.5),
+    ("kd.KMatrix.dft(2 ** 17)", 3.0),
+    ("kd.KMatrix.dft(100003)", 3.0),
+    ("kd.KMatrix.dct(2 ** 16)", 3.0),
+    ("kd.KMatrix.from_permutation(np.random.default_rng(0).permutation(2 ** 17))", 3.0),
+    ("kd.KMatrix.hadamard(2 ** 18)", 3.0),
+])
+def test_constructors_peak_near_the_size_of_their_result(expr, bound):
+    # twiddles of 20-80 MB: large against the interpreter's own growth
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(_PEAK.format(expr=expr))],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ratio = float(done.stdout)
+    assert ratio <= bound, f"{expr}: peak growth {ratio:.2f}x its twiddles"
