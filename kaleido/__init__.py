@@ -8,6 +8,7 @@ every sparse matrix. See the README for a tour.
 
 from ._approximator import KMatrixApproximator
 from ._batch import apply_npy
+from ._circuit import Circuit
 from ._config import get_workers, set_workers
 from ._kernels import openmp_enabled
 from ._kmatrix import KMatrix, load
@@ -18,6 +19,7 @@ from ._regressor import KMatrixRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Circuit",
     "KMatrix",
     "KMatrixApproximator",
     "KMatrixOperator",

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-MODULES = ["kaleido._approximator", "kaleido._config", "kaleido._kmatrix", "kaleido._linear_operator",
-           "kaleido._regressor"]
+MODULES = ["kaleido._approximator", "kaleido._circuit", "kaleido._config", "kaleido._kmatrix",
+           "kaleido._linear_operator", "kaleido._random_features", "kaleido._regressor"]
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
