@@ -105,3 +105,13 @@ def until_shared(fn, tries=20):
         if shared.count > 0:
             return out
     pytest.fail("a second thread never ran a task")
+
+
+def nan_like(Y):
+    """An output array of Y's shape and dtype holding NaN in every entry
+    (both parts of a complex one): passed as ``out=``, any position a kernel
+    task failed to write stays NaN, where a fresh ``np.empty`` may happen to
+    reuse memory that held the right answer."""
+    Y = np.asarray(Y)
+    fill = complex(np.nan, np.nan) if Y.dtype.kind == "c" else np.nan
+    return np.full(Y.shape, fill, dtype=Y.dtype)

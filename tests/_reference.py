@@ -70,3 +70,48 @@ def apply_stages(twiddles, x):
                 view[:, 0], view[:, 1] = (a * lower + bb * upper,
                                           c * lower + d * upper)
     return y
+
+
+def expanded_columns(twiddles, n_cols):
+    """The first ``n_cols`` columns of E, stage by stage.
+
+    Each stage maps rows ``(u, v)`` of the partial product to ``(a E[u] +
+    b E[v], c E[u] + d E[v])`` with ``u``, ``v`` and ``[[a, b], [c, d]]``
+    exactly as ``stage_matrix`` places them, so the result is
+    ``dense_expanded(twiddles)[:, :n_cols]`` without the N x N products
+    (it is checked against ``dense_kmatrix`` in the tests).
+    """
+    width, two, L, half_n = twiddles.shape[:4]
+    assert two == 2 and twiddles.shape[4:] == (2, 2)
+    N = 2 * half_n
+    assert N == 1 << L
+    E = np.eye(N, n_cols, dtype=twiddles.dtype)
+    p = np.arange(half_n)
+    for i in range(width):
+        for h in range(2):
+            for k in range(L):
+                bit = stage_bit(L, h, k)
+                s = 1 << bit
+                u = ((p >> bit) << (bit + 1)) | (p & (s - 1))
+                v = u + s
+                blocks = twiddles[i, h, k]
+                a, b = blocks[:, 0, 0, None], blocks[:, 0, 1, None]
+                c, d = blocks[:, 1, 0, None], blocks[:, 1, 1, None]
+                Eu, Ev = E[u], E[v]
+                E[u], E[v] = a * Eu + b * Ev, c * Eu + d * Ev
+    return E
+
+
+def dense_operator(twiddles, n_in, n_out, trans="N", real_part=False):
+    """The matrix of op(K) for a K-matrix of these twiddles and shape
+    (n_out, n_in): K for "N", K^T for "T", K^H for "H"; with ``real_part``
+    (complex twiddles) the real part Re(K), whose adjoint is its transpose.
+    Plain NumPy in the twiddles' precision."""
+    M = expanded_columns(twiddles, n_in)[:n_out]
+    if real_part:
+        M = M.real
+    if trans == "T":
+        return M.T
+    if trans == "H":
+        return M.conj().T
+    return M

@@ -15,9 +15,12 @@ own precision (float32 results get a float32 tolerance).
 
 import numpy as np
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import kaleido as kd
-from _reference import dense_kmatrix, stage_bit
+from kaleido import _kernels
+from _reference import dense_kmatrix, dense_operator, expanded_columns, stage_bit
 from _helpers import assert_close_in_norm, random_input, reference_dtype, reference_matrix, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -104,6 +107,97 @@ def test_stagewise_reference_matches_dense_reference(N, width, trans, dtype):
     Z = random_input(rng, (N, 3), dtype)
     got = stagewise_apply(tw, Z, reverse=trans != "N", conjugate=trans == "H")
     np.testing.assert_allclose(got, op @ Z, rtol=1e-10, atol=1e-10 * np.abs(op @ Z).max())
+
+
+@pytest.mark.parametrize("real_part", [False, True])
+@pytest.mark.parametrize("trans", ["N", "T", "H"])
+@pytest.mark.parametrize("N, width, n_in, n_out", [(2, 1, 2, 1), (8, 2, 5, 8), (64, 3, 64, 17)])
+def test_dense_operator_matches_dense_reference(N, width, n_in, n_out, trans, real_part):
+    # the column-by-column reference of the differential test below, against
+    # the product of the dense stage matrices
+    rng = np.random.default_rng(2)
+    L = N.bit_length() - 1
+    shape = (width, 2, L, N // 2, 2, 2)
+    tw = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    np.testing.assert_allclose(expanded_columns(tw, n_in), dense_kmatrix(tw, n_in, N),
+                               rtol=1e-12, atol=1e-12 * N)
+    M = dense_kmatrix(tw, n_in, n_out)
+    M = M.real if real_part else M
+    expected = {"N": M, "T": M.T, "H": M.conj().T}[trans]
+    got = dense_operator(tw, n_in, n_out, trans, real_part)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(M).max())
+
+
+# ------------------------------------------ differential test (hypothesis) --
+@st.composite
+def apply_cases(draw):
+    dtype = np.dtype(draw(st.sampled_from(DTYPES)))
+    return dict(
+        dtype=dtype,
+        real_part=dtype.kind == "c" and draw(st.booleans()),
+        n_in=draw(st.integers(1, 80)),
+        n_out=draw(st.integers(1, 80)),
+        width=draw(st.integers(1, 3)),
+        expansion=draw(st.integers(1, 3)),
+        init=draw(st.sampled_from(["ortho", "normal"])),
+        trans=draw(st.sampled_from(["N", "T", "H"])),
+        # 1-3 rows: the row path; 64 or more: tiles that classify their stages
+        n_rows=draw(st.sampled_from([1, 2, 3, 4, 5, 9, 16, 17, 40, 64, 70])),
+        complex_rows=draw(st.booleans()),
+        layout=draw(st.sampled_from(["contiguous", "reversed_rows", "column_stride_2",
+                                     "fortran"])),
+        isa=draw(st.sampled_from(_kernels.available_isas())),
+        seed=draw(st.integers(0, 2**32 - 1)),
+    )
+
+
+def _laid_out(X, layout):
+    if layout == "reversed_rows":
+        return np.ascontiguousarray(X[::-1])[::-1]
+    if layout == "column_stride_2":
+        wide = np.zeros((X.shape[0], 2 * X.shape[1]), dtype=X.dtype)
+        wide[:, ::2] = X
+        return wide[:, ::2]
+    if layout == "fortran":
+        return np.asfortranarray(X)
+    return X
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(apply_cases())
+def test_hypothesis_apply_matches_dense_operator(case):
+    # K.apply (every dtype, K.real, N/T/H, any shape, width, expansion, row
+    # count, layout and instruction set) against op(K) built column by
+    # column from the twiddles in double precision, never through kaleido
+    dtype, trans = case["dtype"], case["trans"]
+    K = kd.KMatrix.random(case["n_in"], case["n_out"], width=case["width"],
+                          expansion=case["expansion"], dtype=dtype, init=case["init"],
+                          random_state=case["seed"])
+    if case["real_part"]:
+        K = K.real
+        assert K.dtype == np.finfo(dtype).dtype and K.real_part
+    tw = K.twiddles.astype(reference_dtype(K.twiddles.dtype))
+    op = dense_operator(tw, K.n_in, K.n_out, trans, K.real_part)
+    # rounding errors are bounded through the stages' absolute values:
+    # |E_n| ... |E_1| |x|, the scale of a product of non-orthogonal stages
+    op_abs = np.abs(dense_operator(np.abs(tw), K.n_in, K.n_out, trans))
+    row_dtype = K.dtype
+    if case["complex_rows"]:
+        row_dtype = np.result_type(K.dtype, np.complex64)
+    X = random_input(np.random.default_rng(case["seed"]), (case["n_rows"], op.shape[1]),
+                     row_dtype)
+    X = _laid_out(X, case["layout"])
+    previous = _kernels._set_isa(case["isa"])
+    try:
+        Y = K.apply(X, trans=trans)
+        event(f"path: {_kernels.last_path()}")   # --hypothesis-show-statistics
+    finally:
+        _kernels._set_isa(previous)
+    expected_dtype = np.result_type(K.dtype, row_dtype)
+    assert Y.dtype == expected_dtype and Y.shape == (case["n_rows"], op.shape[0])
+    Xd = X.astype(np.result_type(reference_dtype(expected_dtype), op.dtype))
+    assert_close_in_norm(Y, Xd @ op.T, rtol_for(expected_dtype, K),
+                         scale=np.linalg.norm(np.abs(Xd) @ op_abs.T))
 
 
 # ---------------------------------------------------- apply vs reference --

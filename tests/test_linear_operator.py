@@ -244,6 +244,7 @@ def test_kmatrix_speaks_the_linear_operator_protocol(dtype, n_in, n_out):
     assert_close_in_norm(K.matvec(x[:, None])[:, 0], M @ x, rtol)
     assert_close_in_norm(K.rmatvec(y), M.conj().T @ y, rtol)
     assert K.rmatvec(y[:, None]).shape == (n_in, 1)
+    assert_close_in_norm(K.rmatvec(y[:, None])[:, 0], M.conj().T @ y, rtol)
     assert_close_in_norm(K.matmat(X), M @ X, rtol)
     assert_close_in_norm(K.rmatmat(Y), M.conj().T @ Y, rtol)
     # scipy's own aslinearoperator wraps it through these methods

@@ -127,10 +127,20 @@ def test_ortho_init_is_orthogonal_for_power_of_two(dtype, n, width):
 @pytest.mark.parametrize("n_in, n_out, expansion", [(3, 3, 1), (5, 3, 1), (3, 5, 2), (37, 100, 1)])
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float64", "complex128"])
 def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansion):
-    # a corner of an orthogonal matrix has singular values <= 1
+    # a corner of an orthogonal matrix has singular values <= 1: the corner
+    # of the reference's orthogonal network, and K's own matrix, which must
+    # be that corner (a contraction alone would hold for a zero matrix)
     K = kd.KMatrix.random(n_in, n_out, expansion=expansion, dtype=dtype, random_state=2)
-    s = np.linalg.svd(K.todense(), compute_uv=False)
-    assert s.max() <= 1 + rtol_for(dtype, K)
+    rtol = rtol_for(dtype, K)
+    E = dense_kmatrix(K.twiddles.astype(reference_dtype(dtype)), K.size, K.size)
+    assert_close_in_norm(E.conj().T @ E, np.eye(K.size), rtol)
+    R = E[:n_out, :n_in]
+    D = K.todense()
+    assert_close_in_norm(D, R, rtol)
+    s_ref = np.linalg.svd(R, compute_uv=False)
+    s = np.linalg.svd(D, compute_uv=False)
+    assert s_ref.max() <= 1 + rtol and s.max() <= 1 + rtol
+    np.testing.assert_allclose(s, s_ref, rtol=0, atol=rtol)
 
 
 # ------------------------------------------------------------- transposes --
@@ -318,8 +328,11 @@ def test_copy_is_independent(dtype):
     assert (C.shape, C.dtype, C.width, C.expansion, C.size) == \
         (K.shape, K.dtype, K.width, K.expansion, K.size)
     np.testing.assert_array_equal(C.twiddles, K.twiddles)
+    twiddles_before, dense_before = K.twiddles.copy(), K.todense()
     C.twiddles[...] = 0
-    np.testing.assert_array_equal(K.todense(), K.todense())
+    # zeroing the copy leaves K's parameters and operator as they were
+    np.testing.assert_array_equal(K.twiddles, twiddles_before)
+    np.testing.assert_array_equal(K.todense(), dense_before)
     assert_close_in_norm(K.todense(), R, rtol_for(dtype, K))
     np.testing.assert_array_equal(C.todense(), np.zeros((5, 9)))
     K.twiddles[0, 0, 0] *= 3
