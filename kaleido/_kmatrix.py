@@ -679,7 +679,8 @@ class KMatrix:
             and negatives below -CPUs are a ValueError.
         check_finite : bool, default=True
             Raise ValueError if X holds NaN or infinity (checked by the
-            kernel while it reads X, at no extra pass).
+            kernel while it reads X, at no extra pass; ``out``, if given,
+            may then hold a partial result).
 
         Returns
         -------
