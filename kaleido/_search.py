@@ -148,7 +148,7 @@ def pad_to_width(K, width):
                    real_part=K.real_part)
 
 
-def butterfly_fits(target, N, tw_dtype, width, permutations=True):
+def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
     """(cost rank, name, fit) for the hierarchical fits of the square N x N
     matrix ``target()``; ``fit()`` returns an N x N KMatrix (or None).
 
@@ -156,8 +156,9 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True):
     its adjoint), of a bit-reversed butterfly (an FFT's permutation costs no
     width) and of a whole width-1 K-matrix in general position (square
     power-of-two targets; zero padding breaks the general position it
-    needs). From width 2 on each other structured permutation takes one
-    Benes-routed block: on one side at width 2, on both from width 3.
+    needs; ``general=False`` leaves it out). From width 2 on each other
+    structured permutation takes one Benes-routed block: on one side at
+    width 2, on both from width 3 (``permutations=False`` leaves them out).
     """
     L = N.bit_length() - 1
 
@@ -203,7 +204,8 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True):
     for half in (1, 0):
         yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
     yield 0, "bit reversal", bit_reversed_fit
-    yield 1, "both halves", both_halves_fit
+    if general:
+        yield 1, "both halves", both_halves_fit
     if not permutations or width < 2:
         return
     structured = structured_permutations(N)
@@ -253,7 +255,7 @@ def _targets(M, rep):
     return targets
 
 
-def search(M, reps, width, tol, report=None):
+def search(M, reps, width, tol, report=None, near=0.1):
     """Hierarchical fits of the dense target M over ``reps``, cheapest first.
 
     Parameters
@@ -267,6 +269,9 @@ def search(M, reps, width, tol, report=None):
         Stop at the first fit whose relative error is at most ``tol``.
     report : callable or None
         Called with one line per fit tried.
+    near : float
+        Costlier representations are not tried once a cheaper one fits
+        within this relative error.
 
     Returns
     -------
@@ -286,9 +291,12 @@ def search(M, reps, width, tol, report=None):
         # every target's cheap fits first, then the costlier ones
         fits = [(rank, i, prefix, transposed, name, fit)
                 for i, (prefix, target, transposed) in enumerate(targets)
-                # structured permutations for the completions would be 8x the work
+                # a completion is a (bit-reversed) butterfly or nothing: the
+                # general width-1 fit and the structured permutations would
+                # be 8x the work (both halves of a 2n completion: ~3 s at n=1024)
                 for rank, name, fit in butterfly_fits(target, rep.size, rep.dtype, width,
-                                                      permutations=not prefix)]
+                                                      permutations=not prefix,
+                                                      general=not prefix)]
         fits.sort(key=lambda item: item[:2])
         for _, _, prefix, transposed, name, fit in fits:
             K = fit()
@@ -308,6 +316,11 @@ def search(M, reps, width, tol, report=None):
                 bests[r] = Candidate(model, float(err), prefix + name, rep)
             if err <= tol:
                 return bests, tried
+        if bests[r] is not None and bests[r].error < near:
+            # this form already holds M's structure to within `near` (a
+            # noisy butterfly, say): a costlier form would be kept only if it
+            # halved that error, which the rest (noise) does not allow
+            break
     return bests, tried
 
 

@@ -367,3 +367,27 @@ def test_fit_transform_is_fit_then_transform_and_pipelines_freeze_the_fit():
     pipe.fit(X, y)
     assert pipe[0].estimator.kmatrix_.shape == (n, n)      # not refitted to X
     np.testing.assert_allclose(pipe[-1].coef_, np.eye(n)[3], atol=1e-4)
+
+
+def test_the_defaults_do_not_fit_noise():
+    n = 256
+    H = scipy.linalg.hadamard(n).astype(float)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((n, n))
+    M = H + noise
+    closed = kd.KMatrixApproximator(method="hierarchical").fit(M)
+    est = kd.KMatrixApproximator(random_state=0).fit(M)
+
+    def clean_error(e):
+        return np.linalg.norm(e.kmatrix_.todense() - H) / np.linalg.norm(H)
+
+    # the structure is found (within the noise of the entries it has) ...
+    assert clean_error(closed) < 0.25 * np.linalg.norm(noise) / np.linalg.norm(H)
+    # ... and the gradient's trial did not pay: the closed-form fit is kept
+    assert est.n_iter_ == 50 and est.method_.startswith("hierarchical")
+    assert clean_error(est) == clean_error(closed)
+    assert est.relative_error_ == pytest.approx(closed.relative_error_)
+    # where the gradient pays (a far start), it runs every step
+    D = scipy.fft.dct(np.eye(32), norm="ortho", axis=0)
+    with pytest.warns(UserWarning, match="expansion=2"):   # the complex form is excluded
+        est = kd.KMatrixApproximator(field="real", max_iter=100, random_state=0).fit(D)
+    assert est.n_iter_ == 100 and est.method_ == "gradient"
