@@ -79,3 +79,97 @@ def test_batch_job(tmp_path, extra):
     assert "command line:" in out and "rows/s" in out
     score = float(out.split("R^2 ")[1].split()[0])
     assert score > 0.9
+
+
+def _table(out, first_column):
+    """The data rows of the table whose header starts with ``first_column``:
+    the lines after its row of dashes, up to the next blank line."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == [first_column]
+                 and set(lines[i + 1]) == {"-"})
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip():
+            break
+        rows.append(line)
+    assert rows, out
+    return rows
+
+
+def _check_permutations(out):
+    rows = _table(out, "n")
+    assert [int(row.split()[0]) for row in rows] == [64, 100, 300]
+    for row in rows:
+        n, _, _, width, expansion = row.split()[:5]
+        assert (width, expansion) == ("1", "1"), row           # one BB* block, Benes-routed
+        assert " True " in row, row                            # == X[:, perm] bit for bit
+        if int(n) <= 128:                                      # --dense-max 128
+            assert "0 (exact)" in row, row                     # K.todense() == P
+        else:                                                  # no dense matrix: three "-"
+            assert row.split().count("-") == 3 and "exact" not in row, row
+
+
+def _check_sparse(out):
+    rows = _table(out, "matrix")
+    assert len(rows) == 5
+    for row in rows:
+        assert "0 (exact)" in row, row                         # K.todense() == S.toarray()
+        left = row.split("|")[0].split()
+        params, bound = (int(v.replace(",", "")) for v in left[-8:-6])
+        assert params <= bound, row                            # within the survey's count
+        assert float(left[-1]) < 1e-12, row                    # the apply error: rounding
+
+
+def _check_circuits(out):
+    rows = _table(out, "algorithm")
+    assert [row[:13].strip() for row in rows] == ["radix-2 FFT", "Haar wavelet"]
+    for row in rows:
+        _, d, _, width, _, _, _, error = row[13:].split()[:8]
+        assert 1 <= int(width) <= int(d), row                  # O(d): here at most d
+        assert float(error) < 1e-12, row
+    fft = rows[0][13:].split()
+    assert (fft[3], fft[4], fft[6]) == ("2", "1", "2x"), rows[0]   # one butterfly + one permutation
+    times = _table(out.split("K.apply on")[1], "algorithm")
+    assert len(times) == 2 and all(row.count(" ms") == 3 for row in times), times
+
+
+def _check_baur_strassen(out):
+    rows = _table(out, "n")
+    assert len(rows) == 4 + 2                                  # 4 dtypes on the batch, 2 on a vector
+    for row in rows:
+        ratio = row.split()[-1]
+        assert ratio.endswith("x") and float(ratio[:-1]) > 0, row
+    checks = re.findall(r"relative difference (\S+)", out)
+    assert len(checks) == 4, out                               # a twiddle and an input, 2 dtypes
+    assert all(float(v) < 1e-8 for v in checks), checks
+
+
+def _check_transposition(out):
+    rows = _table(out, "shape")
+    assert len(rows) == 4
+    for row in rows:
+        dtype = row.split("|")[0].split()[-1]
+        err_t, err_h = row.split("|")[-1].replace("0 (exact)", "0").split()
+        bound = 1e-5 if dtype == "float32" else 1e-13           # rounding, not a different matrix
+        assert float(err_t) < bound and float(err_h) < bound, row
+        ratios = row.split("|")[2].split()
+        assert len(ratios) == 3 and all(r.endswith("x") for r in ratios), row
+
+
+@pytest.mark.parametrize("script, args, check", [
+    ("theorem_permutations.py", ["--sizes", "64,100,300", "--rows", "16", "--dense-max", "128"],
+     _check_permutations),
+    ("theorem_sparse.py", ["--n", "64", "--rows", "8"], _check_sparse),
+    ("theorem_circuits.py", ["--n", "32", "--rows", "8"], _check_circuits),
+    ("theorem_baur_strassen.py", ["--sizes", "64", "--widths", "1", "--rows", "4",
+                                  "--check-n", "16"], _check_baur_strassen),
+    ("theorem_transposition.py", ["--sizes", "64", "--rect", "20x50", "--rows", "4"],
+     _check_transposition),
+])
+def test_theorem_examples(tmp_path, script, args, check):
+    """Each theorem example runs at small sizes and prints what it claims:
+    exact constructions are exact, errors are rounding, ratios are printed."""
+    out = _run(script, *args, cwd=tmp_path)
+    assert "medians of 7" in out
+    assert not re.search(r"\b0\.0x", out), out               # a ratio is never shown as 0.0x
+    check(out)
