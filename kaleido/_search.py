@@ -117,16 +117,36 @@ def representations(n_out, n_in, dtype, field, expansion):
     return reps
 
 
-def structured_permutations(N):
-    """Structured input permutations tried at width >= 2 (name -> perm)."""
+def structured_permutations(N, inverses=True):
+    """Structured input permutations tried at width >= 2 (name -> perm).
+
+    The bit reversal, the even/odd split (decimation), the reversal and
+    their compositions; with ``inverses``, also the inverses of those that
+    are not involutions (the perfect shuffle, and the compositions in the
+    other order), deduplicated: a DFT with even/odd-permuted columns is a
+    butterfly after "bit reversal then even/odd".
+    """
     L = N.bit_length() - 1
+    br = bit_reversal(L)
     even_odd = np.concatenate([np.arange(0, N, 2), np.arange(1, N, 2)])
-    return {
-        "bit reversal": bit_reversal(L),
+    found = {
+        "bit reversal": br,
         "even/odd": even_odd,
         "reversal": np.arange(N)[::-1].copy(),
-        "even/odd then bit reversal": even_odd[bit_reversal(L)],
+        "even/odd then bit reversal": even_odd[br],
     }
+    if inverses:
+        shuffle = np.argsort(even_odd)
+        extra = {
+            "bit reversal then even/odd": br[even_odd],
+            "perfect shuffle": shuffle,
+            "perfect shuffle then bit reversal": shuffle[br],
+            "bit reversal then perfect shuffle": br[shuffle],
+        }
+        for name, perm in extra.items():
+            if not any(np.array_equal(perm, p) for p in found.values()):
+                found[name] = perm
+    return found
 
 
 def model_of(K, complex_target):
@@ -212,8 +232,10 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
     candidates = [(f"input {name}", p, None) for name, p in structured.items()]
     candidates += [(f"output {name}", None, q) for name, q in structured.items()]
     if width >= 3:
-        candidates += [(f"input {a}, output {b}", p, q) for a, p in structured.items()
-                       for b, q in structured.items()]
+        # on both sides, the four basic ones (64 pairs would be 4x the work)
+        basic = structured_permutations(N, inverses=False)
+        candidates += [(f"input {a}, output {b}", p, q) for a, p in basic.items()
+                       for b, q in basic.items()]
     for name, perm_in, perm_out in candidates:
         for half in (1, 0):
             yield 2, f"{name}, half {half}", (

@@ -391,3 +391,19 @@ def test_the_defaults_do_not_fit_noise():
     with pytest.warns(UserWarning, match="expansion=2"):   # the complex form is excluded
         est = kd.KMatrixApproximator(field="real", max_iter=100, random_state=0).fit(D)
     assert est.n_iter_ == 100 and est.method_ == "gradient"
+
+
+@pytest.mark.parametrize("side", ["columns", "rows"])
+@pytest.mark.parametrize("inverse", [False, True])
+def test_a_dft_with_even_odd_permuted_columns_or_rows_at_width_two(side, inverse):
+    n = 256
+    F = np.fft.fft(np.eye(n), axis=0)
+    order = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)])
+    if inverse:
+        order = np.argsort(order)                      # the perfect shuffle
+    M = F[:, order] if side == "columns" else F[order]
+    est = kd.KMatrixApproximator(width=2, random_state=0).fit(M)
+    assert est.relative_error_ < 1e-10 and est.n_iter_ == 0
+    assert est.kmatrix_.width == 2
+    # one block short of it, the closed forms cannot hold it
+    assert kd.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
