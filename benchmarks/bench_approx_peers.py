@@ -1,0 +1,153 @@
+"""Fitting real-world targets side by side: kaleido, pyfaust and lazylinop.
+
+Runs KMatrixApproximator at its defaults, a truncated SVD with the same
+number of real parameters, and -- when they are installed (optional, never
+a dependency: ``pip install pyfaust lazylinop``) -- pyfaust's
+``fact.butterfly`` and lazylinop's ``ksd`` (square dyadic and Monarch
+chains) on the targets where butterfly fits meet real data: exact
+transforms, a noisy Hadamard matrix, a DFT with unknown row and column
+permutations, a DFT with even/odd-permuted columns, a Gaussian matrix.
+Prints the relative error against the target (and against the clean
+matrix where there is one) and the fit time: medians of 3 fits (one when a
+fit takes over 3 s), every method measured in the same run.
+
+    python benchmarks/bench_approx_peers.py [--n 256] [--noisy-n 1024]
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import scipy.fft
+import scipy.linalg
+
+import kaleido as kd
+
+try:   # optional peers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pyfaust
+        import pyfaust.fact
+except ImportError:
+    pyfaust = None
+try:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lazylinop.butterfly import Chain, ksd
+except ImportError:
+    ksd = None
+
+
+def timed(fit, repeat=3):
+    """(median seconds, dense result of the last fit)."""
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fit()
+        times.append(time.perf_counter() - t0)
+        if times[-1] > 3:
+            break
+    return float(np.median(times)), out
+
+
+def rel(A, B):
+    return np.linalg.norm(A - B) / np.linalg.norm(B)
+
+
+def truncated_svd(M, reals):
+    """The best approximation of M with ``reals`` real parameters in its
+    factors (rank r costs r (n_out + n_in) numbers, twice for complex)."""
+    per_rank = (M.shape[0] + M.shape[1]) * (2 if np.iscomplexobj(M) else 1)
+    r = max(1, reals // per_rank)
+    U, s, Vh = np.linalg.svd(M, full_matrices=False)
+    return (U[:, :r] * s[:r]) @ Vh[:r], r
+
+
+def methods(M, width):
+    """(name, fit returning a dense matrix, real parameters or None)."""
+    out = []
+
+    def kaleido():
+        est = kd.KMatrixApproximator(width=width, random_state=0).fit(M)
+        kaleido.params = est.kmatrix_.n_params * (2 if est.kmatrix_.twiddles.dtype.kind == "c"
+                                                  else 1)
+        kaleido.method = est.method_
+        return est.kmatrix_.todense()
+
+    out.append(("kaleido default" + (f" (width {width})" if width > 1 else ""), kaleido))
+    if pyfaust is not None and np.iscomplexobj(M) or (pyfaust is not None and M.dtype == float):
+        def faust(perm=None):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return pyfaust.fact.butterfly(M, type="bbtree", perm=perm).toarray()
+        out.append(("pyfaust butterfly", faust))
+        out.append(("pyfaust butterfly bitrev", lambda: faust("bitrev")))
+    if ksd is not None:
+        def lazy(chain):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ksd(M, chain(M.shape)).toarray()
+        out.append(("lazylinop ksd", lambda: lazy(Chain.square_dyadic)))
+        out.append(("lazylinop ksd monarch", lambda: lazy(Chain.monarch)))
+    return out
+
+
+def run(name, M, clean=None, width=1, svd_time=False):
+    print(f"\n{name} ({M.shape[0]} x {M.shape[1]}, {M.dtype})")
+    header = f"  {'method':32} | {'error':>9} {'vs clean':>9} | {'time':>8} | note"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    params = None
+    for label, fit in methods(M, width):
+        try:
+            seconds, D = timed(fit)
+        except Exception as exc:   # a peer refusing a target is a result too
+            print(f"  {label:32} | failed: {type(exc).__name__}: {str(exc)[:60]}")
+            continue
+        note = ""
+        if label.startswith("kaleido"):
+            params = fit.params
+            note = f"{fit.method}, {params} reals"
+        clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
+        print(f"  {label:32} | {rel(D, M):9.2e} {clean_err} | {seconds:7.3f}s | {note}")
+    if params is not None:
+        seconds, (D, r) = timed(lambda: truncated_svd(M, params))
+        clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
+        print(f"  {'truncated SVD, same reals':32} | {rel(D, M):9.2e} {clean_err} | "
+              f"{seconds:7.3f}s | rank {r}")
+    if svd_time:
+        seconds, _ = timed(lambda: np.linalg.svd(M))
+        print(f"  {'(np.linalg.svd of M)':32} | {'':9} {'':9} | {seconds:7.3f}s |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=256)
+    parser.add_argument("--noisy-n", type=int, default=1024)
+    args = parser.parse_args()
+    n = args.n
+    rng = np.random.default_rng(0)
+    print(f"kaleido {kd.__version__}; pyfaust "
+          f"{pyfaust.version() if pyfaust else 'not installed'}; lazylinop "
+          f"{'installed' if ksd else 'not installed'}")
+    F = np.fft.fft(np.eye(n), axis=0)
+    run("DFT", F)
+    m = args.noisy_n
+    H = scipy.linalg.hadamard(m).astype(float)
+    run("Hadamard + 1% Gaussian noise", H + 0.01 * rng.standard_normal((m, m)), clean=H,
+        svd_time=True)
+    rows, cols = rng.permutation(n), rng.permutation(n)
+    run("DFT, rows and columns randomly permuted", F[rows][:, cols])
+    Fs = F[rows][:, cols]
+    noise = 0.01 * np.linalg.norm(Fs) / n * (rng.standard_normal((n, n))
+                                            + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
+    run("DFT, permuted, + 1% noise", Fs + noise, clean=Fs, width=3)
+    even_odd = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)])
+    run("DFT, even/odd-permuted columns", F[:, even_odd], width=2)
+    run("Gaussian", rng.standard_normal((n, n)))
+    run("DCT-II (orthonormal)", scipy.fft.dct(np.eye(n), norm="ortho", axis=0))
+
+
+if __name__ == "__main__":
+    main()
