@@ -307,7 +307,8 @@ def test_approximator_identical_across_threads(params):
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     assert fits[0].method_ == fits[1].method_
     if near_exact:   # the path this case is for: Adam started from the hierarchical fit
-        assert fits[0].n_iter_ == 30 and fits[0].loss_curve_[0] < 0.1
+        # (its trial of 20 steps, at least; it stops there if they do not pay)
+        assert fits[0].n_iter_ >= 20 and fits[0].loss_curve_[0] < 0.1
 
 
 def test_huge_worker_counts_are_capped():
