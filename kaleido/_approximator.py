@@ -349,6 +349,10 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                 result = Candidate(model, float(err), None, rep)
             # a hierarchical fit at least as good (e.g. Adam found no better) wins
             chosen = preferred([result] + bests, reps)
+        if chosen is None:
+            raise ValueError("no finite fit was found: M's entries span too many orders of "
+                             "magnitude for the closed forms and the gradient diverged; try a "
+                             "smaller learning_rate_init or scale M")
         model, err = chosen.model, chosen.error
         method = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
         if err > tol and dense is not None and self.method != "gradient":
