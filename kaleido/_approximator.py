@@ -32,7 +32,7 @@ _DENSE_LIMIT = 1 << 24
 # it, 0.04-0.09 from a random start)
 _GOOD_START = 0.1
 
-# from a near closed-form fit the gradient first runs a trial of max_iter / 10
+# from a near closed-form fit the gradient first runs a trial of max_iter / 25
 # steps (at least this many), and goes on only if they cut the error by
 # _TRIAL_GAIN: on a noisy butterfly (Hadamard n = 1024 + 1% noise) 500 Adam
 # steps bought 0.4% against the noisy target in 13x the time, and a worse
@@ -82,13 +82,13 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       fits on random probe vectors.
     * "auto": hierarchical, then gradient if the error is above ``tol``.
       From a closed-form fit within 10% of M the gradient first runs a
-      trial of ``max_iter / 10`` steps (at least 20) and goes on only if
+      trial of ``max_iter / 25`` steps (at least 20) and goes on only if
       they cut the error by 5%; otherwise the closed-form fit is kept: the
       rest of M is noise to the structure, and fitting it makes a worse
       operator (Hadamard n = 1024 + 1% noise: the closed-form fit is
-      1.05e-3 from the clean matrix in 1.3 s, 500 Adam steps made it
-      1.37e-3 in 32 s). Below 10% costlier representations are not tried
-      either.
+      1.05e-3 from the clean matrix in 0.3 s, 500 Adam steps made it
+      1.37e-3 in 32 s). Below 10% costlier fits and representations are
+      not tried either.
 
     The approximator fits a *target matrix*, not data: ``fit(M)`` takes the
     operator to imitate, and ``transform(X)`` applies the fit to the rows of
@@ -334,7 +334,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             if near is not None:
                 # from a near closed-form fit, a trial first: the rest of the
                 # steps only if it pays (else the gradient would fit noise)
-                trial = min(steps, max(_TRIAL_STEPS, steps // 10))
+                trial = min(steps, max(_TRIAL_STEPS, steps // 25))
                 err = descend(trial)
                 steps -= trial
                 if err > (1 - _TRIAL_GAIN) * near.error and err > tol:

@@ -320,7 +320,9 @@ def search(M, reps, width, tol, report=None, near=0.1):
                                                       permutations=not prefix,
                                                       general=not prefix)]
         fits.sort(key=lambda item: item[:2])
-        for _, _, prefix, transposed, name, fit in fits:
+        for rank, _, prefix, transposed, name, fit in fits:
+            if rank > 0 and bests[r] is not None and bests[r].error < near:
+                break   # a cheap fit already holds M's structure: the rest is noise
             K = fit()
             if K is None:
                 continue
