@@ -64,19 +64,23 @@ def truncated_svd(M, reals):
     return (U[:, :r] * s[:r]) @ Vh[:r], r
 
 
-def methods(M, width):
+def methods(M, width, permutations="structured"):
     """(name, fit returning a dense matrix, real parameters or None)."""
     out = []
 
     def kaleido():
-        est = kd.KMatrixApproximator(width=width, random_state=0).fit(M)
+        est = kd.KMatrixApproximator(width=width, permutations=permutations,
+                                     random_state=0).fit(M)
         kaleido.params = est.kmatrix_.n_params * (2 if est.kmatrix_.twiddles.dtype.kind == "c"
                                                   else 1)
         kaleido.method = est.method_
         return est.kmatrix_.todense()
 
-    out.append(("kaleido default" + (f" (width {width})" if width > 1 else ""), kaleido))
-    if pyfaust is not None and np.iscomplexobj(M) or (pyfaust is not None and M.dtype == float):
+    label = "kaleido " + (f"width {width}" if width > 1 else "default")
+    if permutations != "structured":
+        label += f", permutations={permutations!r}"
+    out.append((label, kaleido))
+    if pyfaust is not None:
         def faust(perm=None):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -93,32 +97,32 @@ def methods(M, width):
     return out
 
 
-def run(name, M, clean=None, width=1, svd_time=False):
+def run(name, M, clean=None, width=1, svd_time=False, permutations="structured"):
     print(f"\n{name} ({M.shape[0]} x {M.shape[1]}, {M.dtype})")
-    header = f"  {'method':32} | {'error':>9} {'vs clean':>9} | {'time':>8} | note"
+    header = f"  {'method':40} | {'error':>9} {'vs clean':>9} | {'time':>8} | note"
     print(header)
     print("  " + "-" * (len(header) - 2))
     params = None
-    for label, fit in methods(M, width):
+    for label, fit in methods(M, width, permutations):
         try:
             seconds, D = timed(fit)
         except Exception as exc:   # a peer refusing a target is a result too
-            print(f"  {label:32} | failed: {type(exc).__name__}: {str(exc)[:60]}")
+            print(f"  {label:40} | failed: {type(exc).__name__}: {str(exc)[:60]}")
             continue
         note = ""
         if label.startswith("kaleido"):
             params = fit.params
             note = f"{fit.method}, {params} reals"
         clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
-        print(f"  {label:32} | {rel(D, M):9.2e} {clean_err} | {seconds:7.3f}s | {note}")
+        print(f"  {label:40} | {rel(D, M):9.2e} {clean_err} | {seconds:7.3f}s | {note}")
     if params is not None:
         seconds, (D, r) = timed(lambda: truncated_svd(M, params))
         clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
-        print(f"  {'truncated SVD, same reals':32} | {rel(D, M):9.2e} {clean_err} | "
+        print(f"  {'truncated SVD, same reals':40} | {rel(D, M):9.2e} {clean_err} | "
               f"{seconds:7.3f}s | rank {r}")
     if svd_time:
         seconds, _ = timed(lambda: np.linalg.svd(M))
-        print(f"  {'(np.linalg.svd of M)':32} | {'':9} {'':9} | {seconds:7.3f}s |")
+        print(f"  {'(np.linalg.svd of M)':40} | {'':9} {'':9} | {seconds:7.3f}s |")
 
 
 def main():
@@ -138,11 +142,11 @@ def main():
     run("Hadamard + 1% Gaussian noise", H + 0.01 * rng.standard_normal((m, m)), clean=H,
         svd_time=True)
     rows, cols = rng.permutation(n), rng.permutation(n)
-    run("DFT, rows and columns randomly permuted", F[rows][:, cols])
     Fs = F[rows][:, cols]
+    run("DFT, rows and columns randomly permuted", Fs, width=3, permutations="auto")
     noise = 0.01 * np.linalg.norm(Fs) / n * (rng.standard_normal((n, n))
                                             + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
-    run("DFT, permuted, + 1% noise", Fs + noise, clean=Fs, width=3)
+    run("DFT, permuted, + 1% noise", Fs + noise, clean=Fs, width=3, permutations="auto")
     even_odd = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)])
     run("DFT, even/odd-permuted columns", F[:, even_odd], width=2)
     run("Gaussian", rng.standard_normal((n, n)))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._algebra import pad_width, size_for
 from ._constructors import bit_reversal
+from ._discover import discover_permutations
 from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
                          factor_kmatrix, half_butterfly_twiddles)
 from ._kmatrix import KMatrix
@@ -168,7 +169,8 @@ def pad_to_width(K, width):
                    real_part=K.real_part)
 
 
-def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
+def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
+                   discover=False):
     """(cost rank, name, fit) for the hierarchical fits of the square N x N
     matrix ``target()``; ``fit()`` returns an N x N KMatrix (or None).
 
@@ -179,6 +181,9 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
     needs; ``general=False`` leaves it out). From width 2 on each other
     structured permutation takes one Benes-routed block: on one side at
     width 2, on both from width 3 (``permutations=False`` leaves them out).
+    With ``discover`` (and width >= 3) unknown row and column permutations
+    are looked for (:func:`discover_permutations`, O(N^3)) around either
+    half: a butterfly scrambled on both sides costs two permutation blocks.
     """
     L = N.bit_length() - 1
 
@@ -221,6 +226,23 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
             K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
         return K
 
+    def discovered_fit(transposed):
+        T = target()
+        found = discover_permutations(T.T if transposed else T)
+        if found is None:
+            return None
+        rows, cols = found
+        if transposed:   # T.T[rows][:, cols] is a B half: T[cols][:, rows] a B* half
+            rows, cols, half = cols, rows, 0
+        else:
+            half = 1
+        B = half_fit(T[rows][:, cols], half)
+        if B is None:
+            return None
+        # T[rows][:, cols] = B: T = P(rows^-1) B P(cols), (P x)[i] = x[perm[i]]
+        return (KMatrix.from_permutation(np.argsort(rows), dtype=tw_dtype) @ B
+                @ KMatrix.from_permutation(cols, dtype=tw_dtype))
+
     for half in (1, 0):
         yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
     yield 0, "bit reversal", bit_reversed_fit
@@ -228,6 +250,10 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True):
         yield 1, "both halves", both_halves_fit
     if not permutations or width < 2:
         return
+    if discover and width >= 3:
+        yield 3, "discovered row and column permutations", lambda: discovered_fit(False)
+        yield 3, "discovered row and column permutations, transposed", (
+            lambda: discovered_fit(True))
     structured = structured_permutations(N)
     candidates = [(f"input {name}", p, None) for name, p in structured.items()]
     candidates += [(f"output {name}", None, q) for name, q in structured.items()]
@@ -277,7 +303,7 @@ def _targets(M, rep):
     return targets
 
 
-def search(M, reps, width, tol, report=None, near=0.1):
+def search(M, reps, width, tol, report=None, near=0.1, discover=False):
     """Hierarchical fits of the dense target M over ``reps``, cheapest first.
 
     Parameters
@@ -294,6 +320,9 @@ def search(M, reps, width, tol, report=None, near=0.1):
     near : float
         Costlier representations are not tried once a cheaper one fits
         within this relative error.
+    discover : bool
+        Also look for unknown row and column permutations (square
+        power-of-two M, width >= 3; see :func:`butterfly_fits`).
 
     Returns
     -------
@@ -316,9 +345,10 @@ def search(M, reps, width, tol, report=None, near=0.1):
                 # a completion is a (bit-reversed) butterfly or nothing: the
                 # general width-1 fit and the structured permutations would
                 # be 8x the work (both halves of a 2n completion: ~3 s at n=1024)
-                for rank, name, fit in butterfly_fits(target, rep.size, rep.dtype, width,
-                                                      permutations=not prefix,
-                                                      general=not prefix)]
+                for rank, name, fit in butterfly_fits(
+                    target, rep.size, rep.dtype, width, permutations=not prefix,
+                    general=not prefix,
+                    discover=discover and not prefix and M.shape == (rep.size, rep.size))]
         fits.sort(key=lambda item: item[:2])
         for rank, _, prefix, transposed, name, fit in fits:
             if rank > 0 and bests[r] is not None and bests[r].error < near:

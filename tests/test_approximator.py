@@ -407,3 +407,29 @@ def test_a_dft_with_even_odd_permuted_columns_or_rows_at_width_two(side, inverse
     assert est.kmatrix_.width == 2
     # one block short of it, the closed forms cannot hold it
     assert kd.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
+
+
+def test_unknown_row_and_column_permutations_are_discovered():
+    n = 256
+    rng = np.random.default_rng(0)
+    F = np.fft.fft(np.eye(n), axis=0)
+    rows, cols = rng.permutation(n), rng.permutation(n)
+    M = F[rows][:, cols]
+    # the structured candidates cannot hold it ...
+    assert kd.KMatrixApproximator(width=3, method="hierarchical").fit(M).relative_error_ > 0.5
+    # ... discovered: exact at width 3 (a permutation block on each side)
+    est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M)
+    assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 3 and est.n_iter_ == 0
+    np.testing.assert_allclose(est.kmatrix_.todense(), M, atol=1e-10)
+    # and to its noise: 1% noise, the fit's distance from the clean matrix
+    noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
+    est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M + noise)
+    clean = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
+    assert clean < 2.1e-3 < est.relative_error_
+    # a scrambled real butterfly half, and the transposed (B*) structure
+    K = kd.KMatrix.random(64, init="normal", random_state=5)
+    K.twiddles[0, 0] = kd.KMatrix.identity(64).twiddles[0, 0]
+    r, c = rng.permutation(64), rng.permutation(64)
+    for target in (K.todense()[r][:, c], K.todense()[r][:, c].T):
+        est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(target)
+        assert est.relative_error_ < 1e-10 and est.kmatrix_.dtype == np.float64

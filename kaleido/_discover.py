@@ -1,0 +1,144 @@
+"""Discovering unknown row and column permutations of a butterfly.
+
+A butterfly half ``B = S_{L-1} ... S_0`` (stage k mixing bit k) ends with a
+stage that pairs the rows ``u`` and ``u + N/2``; what it reads is
+``diag(R0, R1)``, two butterflies of half the size on the columns with the
+top bit 0 (``J0``) and 1 (``J1``). So the two rows of a pair are parallel
+on ``J0`` and parallel on ``J1``: the 2-vectors ``(B[u, c], B[v, c])`` take
+just two directions, one per column half. Rows and columns shuffled by
+unknown permutations keep this: the pairs are found as the rows whose
+column 2-vectors fall in two directions (the most nearly so, mutually), the
+column halves as those directions, and each half's rank-one row (the top
+singular vector of the pair on it, which averages out noise) gives the two
+butterflies of half the size, solved the same way: the first freely, the
+second with its rows in the order the first found. This recovers
+``P_r B P_c`` to rounding, and a noisy one to its noise, in O(N^3).
+This is the rank-one block structure that hierarchical butterfly
+factorizations rest on (Le, Zheng, Riccietti, Gribonval), used here to
+order the indices instead of assuming the order.
+"""
+
+import numpy as np
+
+__all__ = ["discover_permutations"]
+
+
+def _split_score(a, b):
+    """For rows a (m,) and the candidate partners b (k, m): how far the column
+    2-vectors (a[c], b[c]) are from taking two directions (0: exactly two),
+    with the column halves (a bool (k, m) array, True for the anchor's)."""
+    norms = np.sqrt(np.abs(a) ** 2 + np.abs(b) ** 2) + 1e-300
+    # directions relative to the column where the 2-vector is largest
+    c0 = np.argmax(norms, axis=1)
+    rows = np.arange(b.shape[0])
+    a0, b0 = a[c0], b[rows, c0]
+    n0 = norms[rows, c0]
+    det0 = np.abs(a0[:, None] * b - a[None, :] * b0[:, None]) / (n0[:, None] * norms)
+    c1 = np.argmax(det0, axis=1)
+    a1, b1 = a[c1], b[rows, c1]
+    n1 = norms[rows, c1]
+    det1 = np.abs(a1[:, None] * b - a[None, :] * b1[:, None]) / (n1[:, None] * norms)
+    first = det0 <= det1
+    score = np.where(first, det0, det1) ** 2
+    weights = norms ** 2
+    return (score * weights).sum(axis=1) / weights.sum(axis=1), first
+
+
+def _pairs(A):
+    """Mutually best partners (u, v) of every row, or None."""
+    m = A.shape[0]
+    best = np.empty(m, dtype=np.intp)
+    for i in range(m):
+        score, _ = _split_score(A[i], A)
+        score[i] = np.inf
+        best[i] = np.argmin(score)
+    if np.any(best[best] != np.arange(m)):
+        return None
+    return [(u, int(best[u])) for u in range(m) if u < best[u]]
+
+
+def _halves(A, pairs):
+    """The column halves (J0, J1) the pairs agree on (by vote), or None."""
+    m = A.shape[1]
+    votes = np.zeros(m)
+    ref = None
+    for u, v in pairs:
+        _, first = _split_score(A[u], A[v][None, :])
+        first = first[0]
+        if ref is None:
+            ref = first
+        elif (first == ref).sum() < m / 2:   # the same split, named the other way
+            first = ~first
+        votes += np.where(first, 1.0, -1.0)
+    J0 = np.flatnonzero(votes > 0)
+    J1 = np.flatnonzero(votes <= 0)
+    if len(J0) != m // 2:
+        return None
+    return J0, J1
+
+
+def _representative(X):
+    """The rank-one row of the 2 x k block X: its top right singular vector
+    scaled (p^H X with p the top left singular vector)."""
+    gram = X @ np.conjugate(X.T)
+    _, vecs = np.linalg.eigh(gram)
+    return np.conjugate(vecs[:, -1]) @ X
+
+
+def _columns(A):
+    """The column order making A (rows already in order) a butterfly half."""
+    m = A.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=np.intp)
+    half = m // 2
+    pairs = [(p, p + half) for p in range(half)]
+    split = _halves(A, pairs)
+    if split is None:
+        return None
+    J0, J1 = split
+    A0 = np.stack([_representative(A[[u, v]][:, J0]) for u, v in pairs])
+    A1 = np.stack([_representative(A[[u, v]][:, J1]) for u, v in pairs])
+    c0, c1 = _columns(A0), _columns(A1)
+    if c0 is None or c1 is None:
+        return None
+    return np.concatenate([J0[c0], J1[c1]])
+
+
+def _orders(A):
+    """(row order, column order) making A a butterfly half, or None."""
+    m = A.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=np.intp), np.zeros(1, dtype=np.intp)
+    pairs = _pairs(A)
+    if pairs is None or len(pairs) != m // 2:
+        return None
+    split = _halves(A, pairs)
+    if split is None:
+        return None
+    J0, J1 = split
+    A0 = np.stack([_representative(A[[u, v]][:, J0]) for u, v in pairs])
+    A1 = np.stack([_representative(A[[u, v]][:, J1]) for u, v in pairs])
+    sub = _orders(A0)
+    if sub is None:
+        return None
+    r0, c0 = sub
+    c1 = _columns(A1[r0])
+    if c1 is None:
+        return None
+    rows = np.array([pairs[p][0] for p in r0] + [pairs[p][1] for p in r0])
+    return rows, np.concatenate([J0[c0], J1[c1]])
+
+
+def discover_permutations(M):
+    """Row and column orders ``(rows, cols)`` such that ``M[rows][:, cols]``
+    is (close to) a butterfly half whose last stage pairs rows ``u`` and
+    ``u + N/2``, or None when M shows no such structure.
+
+    M must be square with a power-of-two size. O(N^3).
+    """
+    M = np.asarray(M)
+    N = M.shape[0]
+    if M.shape != (N, N) or N & (N - 1) or N < 2:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _orders(M.astype(np.result_type(M.dtype, np.float64)))
