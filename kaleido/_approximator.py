@@ -169,6 +169,14 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         The expansion of ``kmatrix_``.
     fits_tried_ : list of (str, float)
         Every hierarchical fit tried, with its relative error.
+    level_errors_ : list of float or None
+        For a closed-form fit of one butterfly (with its permutations), the
+        relative error each level of the factorization left out, from the
+        last stage peeled to the first: ``sqrt(sum of the second singular
+        values^2 of its 2 x k splits) / ||M||_F``; their root sum of squares
+        is the fit's error (each is exact to about sqrt(eps), 1e-8 in
+        float64). A large entry shows the level where M departs from the
+        structure (noise spreads over all levels). None for other fits.
     n_iter_ : int
         Gradient steps taken, a trial that did not pay included (0 when a
         closed-form fit is within ``tol``).
@@ -378,6 +386,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
         self.expansion_ = model.expansion
         self.fits_tried_ = tried
+        self.level_errors_ = chosen.levels
         self.n_iter_ = n_iter
         self.loss_curve_ = loss_curve
         if report:

@@ -40,13 +40,17 @@ def _top_vectors(X):
     return p, r
 
 
-def factor_butterfly(M, bits):
+def factor_butterfly(M, bits, residuals=None):
     """Stage blocks of the butterfly closest (greedily) to M.
 
     Parameters
     ----------
     M : ndarray of shape (N, N), N = 2**L
     bits : sequence of the L distinct bits, in application order
+    residuals : list or None
+        If given, receives the squared Frobenius norm each level's rank-one
+        splits leave out (the pairs' second singular values), from the last
+        stage peeled to the first: where M departs from the structure.
 
     Returns
     -------
@@ -76,6 +80,10 @@ def factor_butterfly(M, bits):
         halves = [A7[:, :, :, :, :, s, :].transpose(0, 1, 3, 2, 4, 5).reshape(G, hi, lo, 2, -1)
                   for s in (0, 1)]
         (p0, r0), (p1, r1) = _top_vectors(halves[0]), _top_vectors(halves[1])
+        if residuals is not None:
+            kept = sum(float(np.vdot(r, r).real) for r in (r0, r1))
+            total = sum(float(np.vdot(h, h).real) for h in halves)
+            residuals.append(max(total - kept, 0.0))
         # global lower positions u of the pairs (G, hi, lo)
         local = (np.arange(hi)[:, None] * (2 * lo) + np.arange(lo)[None, :]).ravel()
         pos = np.zeros(local.size, dtype=np.int64)
@@ -101,14 +109,14 @@ def factor_butterfly(M, bits):
     return stages
 
 
-def half_butterfly_twiddles(M, half=1):
+def half_butterfly_twiddles(M, half=1, residuals=None):
     """Twiddles (1, 2, L, N // 2, 2, 2) of a width-1 K-matrix whose ``half``
     (0: the B* half, bits L-1..0; 1: the B half, bits 0..L-1) fits M and whose
-    other half is the identity."""
+    other half is the identity (``residuals`` as for :func:`factor_butterfly`)."""
     N = np.asarray(M).shape[0]
     L = N.bit_length() - 1
     bits = list(range(L)) if half == 1 else list(range(L - 1, -1, -1))
-    stages = factor_butterfly(M, bits)
+    stages = factor_butterfly(M, bits, residuals)
     tw = identity_twiddles(L, 1, stages.dtype)
     tw[0, half] = stages
     return tw

@@ -68,6 +68,7 @@ class Candidate:
     error: float
     name: str
     representation: Representation
+    levels: list = None
 
 
 def representations(n_out, n_in, dtype, field, expansion):
@@ -170,7 +171,7 @@ def pad_to_width(K, width):
 
 
 def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
-                   discover=False):
+                   discover=False, levels=None):
     """(cost rank, name, fit) for the hierarchical fits of the square N x N
     matrix ``target()``; ``fit()`` returns an N x N KMatrix (or None).
 
@@ -184,8 +185,17 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
     With ``discover`` (and width >= 3) unknown row and column permutations
     are looked for (:func:`discover_permutations`, O(N^3)) around either
     half: a butterfly scrambled on both sides costs two permutation blocks.
+
+    ``levels``, a list, receives after each fit of a single butterfly the
+    relative error each level of its factorization left out (from the last
+    stage peeled to the first); it is emptied by the other fits.
     """
     L = N.bit_length() - 1
+    levels = [] if levels is None else levels
+
+    def record(residuals, T):
+        norm2 = float(np.vdot(T, T).real) or 1.0
+        levels[:] = [float(np.sqrt(r / norm2)) for r in residuals]
 
     def network(tw):
         # on matrices not of a fit's form its blocks can be huge: no
@@ -195,17 +205,24 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
         return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
 
     def half_fit(T, half):
+        residuals = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return network(half_butterfly_twiddles(T, half))
+            K = network(half_butterfly_twiddles(T, half, residuals))
+        record(residuals, T)
+        return K
 
     def bit_reversed_fit():
         # T = P_br B with B in the B* half's bit order (equivalently
         # T = B' P_br, B' in the B half's order): width 1
+        residuals, T = [], target()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return network(bit_reversed_twiddles(factor_butterfly(
-                target()[bit_reversal(L)], list(range(L - 1, -1, -1)))))
+            K = network(bit_reversed_twiddles(factor_butterfly(
+                T[bit_reversal(L)], list(range(L - 1, -1, -1)), residuals)))
+        record(residuals, T)
+        return K
 
     def both_halves_fit():
+        levels.clear()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return network(factor_kmatrix(target()))
 
@@ -339,6 +356,7 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
     bests, tried = [None] * len(reps), []
     for r, rep in enumerate(reps):
         targets = _targets(M, rep)
+        levels = []   # the per-level errors of the last single-butterfly fit
         # every target's cheap fits first, then the costlier ones
         fits = [(rank, i, prefix, transposed, name, fit)
                 for i, (prefix, target, transposed) in enumerate(targets)
@@ -348,7 +366,8 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
                 for rank, name, fit in butterfly_fits(
                     target, rep.size, rep.dtype, width, permutations=not prefix,
                     general=not prefix,
-                    discover=discover and not prefix and M.shape == (rep.size, rep.size))]
+                    discover=discover and not prefix and M.shape == (rep.size, rep.size),
+                    levels=levels)]
         fits.sort(key=lambda item: item[:2])
         for rank, _, prefix, transposed, name, fit in fits:
             if rank > 0 and bests[r] is not None and bests[r].error < near:
@@ -367,7 +386,7 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
                 report(f"  hierarchical, {label}: relative error {err:.3e}")
             best = bests[r]
             if best is None or err < best.error or not np.isfinite(best.error):
-                bests[r] = Candidate(model, float(err), prefix + name, rep)
+                bests[r] = Candidate(model, float(err), prefix + name, rep, list(levels) or None)
             if err <= tol:
                 return bests, tried
         if bests[r] is not None and bests[r].error < near:

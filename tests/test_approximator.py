@@ -433,3 +433,24 @@ def test_unknown_row_and_column_permutations_are_discovered():
     for target in (K.todense()[r][:, c], K.todense()[r][:, c].T):
         est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(target)
         assert est.relative_error_ < 1e-10 and est.kmatrix_.dtype == np.float64
+
+
+def test_level_errors_say_where_the_target_departs_from_the_structure():
+    n = 64
+    H = scipy.linalg.hadamard(n).astype(float)
+    rng = np.random.default_rng(3)
+    est = kd.KMatrixApproximator().fit(H)
+    # exact: each level's left-out energy is rounding (sqrt(eps) once a root)
+    assert len(est.level_errors_) == 6 and max(est.level_errors_) < 1e-7
+    # noise is left out a little at every level; their root sum of squares
+    # is the fit's error
+    est = kd.KMatrixApproximator(random_state=0).fit(H + 0.01 * rng.standard_normal((n, n)))
+    levels = np.array(est.level_errors_)
+    assert np.all(levels[:-1] > 0)
+    assert np.sqrt(np.sum(levels ** 2)) == pytest.approx(est.relative_error_, rel=1e-6)
+    # a break of the structure at the first level peeled shows there
+    M = H.copy()
+    M[0, : n // 2] = rng.standard_normal(n // 2)
+    est = kd.KMatrixApproximator(method="hierarchical").fit(M)
+    assert np.argmax(est.level_errors_) == 0
+    assert kd.KMatrixApproximator(method="gradient", max_iter=3).fit(H).level_errors_ is None
