@@ -1,4 +1,5 @@
-"""Timing helpers shared by the examples: interleaved medians, readable units."""
+"""Helpers shared by the examples: interleaved median timings, readable units,
+command-line size lists and random rows."""
 
 import time
 import timeit
@@ -35,3 +36,16 @@ def fmt_time(seconds):
 def fmt_ratio(ratio):
     """Two significant digits below 10 (0.043x, 1.9x), none above (23x)."""
     return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.2g}x"
+
+
+def parse_ints(text):
+    """"64,256" -> [64, 256] (command-line size lists)."""
+    return [int(v) for v in text.split(",") if v]
+
+
+def random_rows(rng, shape, dtype):
+    """Gaussian rows of ``dtype`` (both parts random when complex)."""
+    rows = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        rows = rows + 1j * rng.standard_normal(shape)
+    return rows.astype(dtype)

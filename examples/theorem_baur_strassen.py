@@ -27,20 +27,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import kaleido as kd
-from _timing import fmt_ratio, fmt_time, median_times
+from _timing import fmt_ratio, fmt_time, median_times, parse_ints, random_rows
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
-
-
-def parse_ints(text):
-    return [int(v) for v in text.split(",") if v]
-
-
-def random_rows(rng, shape, dtype):
-    rows = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        rows = rows + 1j * rng.standard_normal(shape)
-    return rows.astype(dtype)
 
 
 def loss(K, X, G):

@@ -26,11 +26,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import kaleido as kd
-from _timing import fmt_ratio, fmt_time, median_times
-
-
-def parse_ints(text):
-    return [int(v) for v in text.split(",") if v]
+from _timing import fmt_ratio, fmt_time, median_times, parse_ints
 
 
 def exact(error):

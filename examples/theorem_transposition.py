@@ -27,18 +27,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import kaleido as kd
-from _timing import fmt_ratio, fmt_time, median_times
-
-
-def parse_ints(text):
-    return [int(v) for v in text.split(",") if v]
-
-
-def random_rows(rng, shape, dtype):
-    rows = rng.standard_normal(shape)
-    if np.dtype(dtype).kind == "c":
-        rows = rows + 1j * rng.standard_normal(shape)
-    return rows.astype(dtype)
+from _timing import fmt_ratio, fmt_time, median_times, parse_ints, random_rows
 
 
 def relative_error(A, B):

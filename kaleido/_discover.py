@@ -85,19 +85,27 @@ def _representative(X):
     return np.conjugate(vecs[:, -1]) @ X
 
 
-def _columns(A):
-    """The column order making A (rows already in order) a butterfly half."""
-    m = A.shape[0]
-    if m == 1:
-        return np.zeros(1, dtype=np.intp)
-    half = m // 2
-    pairs = [(p, p + half) for p in range(half)]
+def _split(A, pairs):
+    """(J0, J1, A0, A1): the column halves and the half-size butterflies
+    (one rank-one row per pair on each half), or None."""
     split = _halves(A, pairs)
     if split is None:
         return None
     J0, J1 = split
     A0 = np.stack([_representative(A[[u, v]][:, J0]) for u, v in pairs])
     A1 = np.stack([_representative(A[[u, v]][:, J1]) for u, v in pairs])
+    return J0, J1, A0, A1
+
+
+def _columns(A):
+    """The column order making A (rows already in order) a butterfly half."""
+    m = A.shape[0]
+    if m == 1:
+        return np.zeros(1, dtype=np.intp)
+    split = _split(A, [(p, p + m // 2) for p in range(m // 2)])
+    if split is None:
+        return None
+    J0, J1, A0, A1 = split
     c0, c1 = _columns(A0), _columns(A1)
     if c0 is None or c1 is None:
         return None
@@ -112,12 +120,10 @@ def _orders(A):
     pairs = _pairs(A)
     if pairs is None or len(pairs) != m // 2:
         return None
-    split = _halves(A, pairs)
+    split = _split(A, pairs)
     if split is None:
         return None
-    J0, J1 = split
-    A0 = np.stack([_representative(A[[u, v]][:, J0]) for u, v in pairs])
-    A1 = np.stack([_representative(A[[u, v]][:, J1]) for u, v in pairs])
+    J0, J1, A0, A1 = split
     sub = _orders(A0)
     if sub is None:
         return None
