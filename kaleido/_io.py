@@ -106,15 +106,22 @@ def _header(fh, name):
     return shape, dtype, fh.tell()
 
 
-def _read_array(zf, info, name, shape, dtype, offset):
-    """The array of entry ``name`` (its header already read and judged)."""
-    count = int(np.prod(shape, dtype=np.int64))
-    if offset + count * dtype.itemsize != info.file_size:
-        raise _Invalid(f"entry {name!r} declares {info.file_size} bytes, its header "
-                       f"{offset + count * dtype.itemsize}")
-    out = np.empty(shape, dtype=dtype)
+def _entry(zf, name, judge=None, limit=None):
+    """The array of entry ``name``, read once: its zip record and .npy
+    header are judged (``limit`` bytes at most; ``judge(shape, dtype)``)
+    before an array of exactly the declared size is filled."""
+    info = _member(zf, name)
+    if limit is not None and info.file_size > limit:
+        raise _Invalid(f"entry {name!r} is {info.file_size} bytes, too large for its kind")
     with zf.open(info) as fh:
-        fh.seek(offset) if fh.seekable() else fh.read(offset)
+        shape, dtype, offset = _header(fh, name)
+        if judge is not None:
+            judge(shape, dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if offset + count * dtype.itemsize != info.file_size:
+            raise _Invalid(f"entry {name!r} declares {info.file_size} bytes, its header "
+                           f"{offset + count * dtype.itemsize}")
+        out = np.empty(shape, dtype=dtype)
         view = memoryview(out.reshape(-1).view(np.uint8))
         done = 0
         while done < view.nbytes:
@@ -128,12 +135,7 @@ def _read_array(zf, info, name, shape, dtype, offset):
 
 
 def _small(zf, name):
-    info = _member(zf, name)
-    if info.file_size > _SMALL_ENTRY:
-        raise _Invalid(f"entry {name!r} is {info.file_size} bytes, too large for its kind")
-    with zf.open(info) as fh:
-        shape, dtype, offset = _header(fh, name)
-    return _read_array(zf, info, name, shape, dtype, offset)
+    return _entry(zf, name, limit=_SMALL_ENTRY)
 
 
 def _read_entries(fh):
@@ -159,11 +161,8 @@ def _read_entries(fh):
         if expansion.shape != () or expansion.dtype.kind not in "iu" or expansion < 1:
             raise _Invalid(f"bad expansion entry {expansion!r}")
         n_out, n_in = (int(v) for v in shape)
-        info = _member(zf, "twiddles")
-        with zf.open(info) as tfh:
-            tw_shape, tw_dtype, offset = _header(tfh, "twiddles")
-        _check_twiddle_header(tw_shape, tw_dtype, n_out, n_in, int(expansion))
-        twiddles = _read_array(zf, info, "twiddles", tw_shape, tw_dtype, offset)
+        twiddles = _entry(zf, "twiddles", judge=lambda tw_shape, tw_dtype: _check_twiddle_header(
+            tw_shape, tw_dtype, n_out, n_in, int(expansion)))
         return shape, expansion, twiddles, bool(real_part), int(version)
 
 

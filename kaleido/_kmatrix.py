@@ -46,6 +46,7 @@ from ._validation import (
     check_network_size,
     complex_dtype_of,
     log2_exact,
+    next_pow2,
     result_dtype,
 )
 
@@ -622,15 +623,9 @@ class KMatrix:
                                         shape=(m, n))
             return cls.from_sparse(S, dtype=dtype)
 
-        # the survey's construction: one sparse K-matrix per level
-        levels, output = circuit_levels(circuit)
-        layered = None
-        for triplets in levels + [output]:
-            F = sparse(triplets)
-            layered = F if layered is None else F @ layered
         # the wires placed so that paired gates compute in place (stages),
-        # from the outputs back and from the inputs on: the smallest wins
-        best = layered
+        # from the outputs back and from the inputs on
+        best = None
         for backward in (True, False):
             N, factors = placed_factors(circuit, backward)
             placed, scale = None, None
@@ -647,12 +642,23 @@ class KMatrix:
                 placed = F if placed is None else F @ placed
             if placed is None:
                 placed = cls.identity(N, dtype=dtype)
-            tw = placed.twiddles.copy()
+            tw = placed._twiddles   # a new array of this loop's own
             if scale is not None:
                 _algebra.scale_outputs(tw, scale.astype(dtype))
             placed = cls._adopt(tw, (circuit.n_out, circuit.n_in))
-            if placed.n_params < best.n_params:
+            if best is None or placed.n_params < best.n_params:
                 best = placed
+        # the survey's construction, one sparse K-matrix (width >= 1) per
+        # level: built only when its least possible size is below the best
+        levels, output = circuit_levels(circuit)
+        size = max(2, max(next_pow2(max(m, n)) for _, _, _, m, n in levels + [output]))
+        if (len(levels) + 1) * 4 * size * (size.bit_length() - 1) < best.n_params:
+            layered = None
+            for triplets in levels + [output]:
+                F = sparse(triplets)
+                layered = F if layered is None else F @ layered
+            if layered.n_params <= best.n_params:
+                best = layered
         return best
 
     # ------------------------------------------------------------ products --
@@ -706,13 +712,7 @@ class KMatrix:
             raise ValueError(
                 f"X must be 1-D or 2-D (n_samples, n_features), got {X.ndim}-D of shape {X.shape}"
             )
-        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
-        if X.shape[1] != in_len:
-            what = "K" if trans == "N" else f"K.{trans}"
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {what} of shape "
-                f"({out_len}, {in_len}) expects {in_len}"
-            )
+        out_len = self._row_lengths(X.shape[1], trans)
         dtype = _promoted(self.dtype, X.dtype)
         n_threads = 0 if workers is None and get_workers() is None else resolve_workers(workers)
         if out is None:
@@ -746,6 +746,16 @@ class KMatrix:
             return out
         return Y[0] if squeeze else Y
 
+    def _row_lengths(self, n_features, trans):
+        """The length of op(K)'s output rows; ValueError unless its input
+        rows have ``n_features`` entries."""
+        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
+        if n_features != in_len:
+            what = "K" if trans == "N" else f"K.{trans}"
+            raise ValueError(f"X has {n_features} features, but {what} of shape "
+                             f"({out_len}, {in_len}) expects {in_len}")
+        return out_len
+
     def _apply_sparse(self, X, trans, out, workers, check_finite):
         """apply() on the rows of a scipy sparse matrix or array, densified a
         block of rows at a time (the result is dense in any case)."""
@@ -754,11 +764,7 @@ class KMatrix:
                              f"shape {X.shape}")
         if X.dtype.kind not in "biufc":
             raise ValueError(f"X must hold numbers, got a sparse matrix of dtype {X.dtype}")
-        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
-        if X.shape[1] != in_len:
-            what = "K" if trans == "N" else f"K.{trans}"
-            raise ValueError(f"X has {X.shape[1]} features, but {what} of shape "
-                             f"({out_len}, {in_len}) expects {in_len}")
+        in_len, out_len = X.shape[1], self._row_lengths(X.shape[1], trans)
         dtype = _promoted(self.dtype, X.dtype)
         Y = (np.empty((X.shape[0], out_len), dtype=dtype) if out is None
              else _check_out(out, (X.shape[0], out_len), dtype))
@@ -1136,6 +1142,7 @@ def load_with_version(file):
     """(KMatrix, file format version) of a file written by KMatrix.save; see load."""
     twiddles, shape, expansion, real_part, version = _io.read(file)
     try:
-        return KMatrix(twiddles, shape, expansion=expansion, real_part=real_part), version
+        # the array is new (read into its exact size): no copy of it
+        return KMatrix._adopt(twiddles, shape, expansion=expansion, real_part=real_part), version
     except ValueError as exc:
         raise _io.invalid_file(file, str(exc)) from exc
