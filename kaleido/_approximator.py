@@ -138,8 +138,10 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         both for a real M (see above) and is "complex" for a complex M.
     permutations : {"structured", "auto"}, default="structured"
         The row and column orders the closed-form fits try: "structured"
-        the bit reversal, even/odd split, reversal, perfect shuffle and
-        their compositions (one permutation block each, from width 2);
+        the index-bit permutations, found level by level: the even/odd split
+        (decimation) and the perfect shuffle at every level, the bit
+        reversal and all their compositions (one permutation block per
+        reordered side: one side from width 2, both from width 3);
         "auto" also discovers unknown ones from M's rank-one block structure
         (``kaleido._discover``; square power-of-two M, width >= 3, O(N^3):
         about 1.5 s at n = 256), e.g. a DFT with randomly shuffled rows and
@@ -361,8 +363,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                         report(f"  {trial} gradient steps gained {1 - err / near.error:.2%} "
                                "on the closed-form fit: kept it (the rest is noise)")
                     steps, result = 0, near
-            if steps:
-                err = descend(steps)
+            if steps or result is None:
+                err = descend(steps)   # max_iter=0: the start's own error
             n_iter, loss_curve = trace.n_iter, trace.loss_curve
             if result is None:
                 result = Candidate(model, float(err), None, rep)

@@ -27,8 +27,8 @@ import numpy as np
 
 from ._constructors import identity_twiddles, lower_positions, pair_index
 
-__all__ = ["analytic_completion", "bit_reversed_twiddles", "factor_butterfly", "factor_kmatrix",
-           "half_butterfly_twiddles"]
+__all__ = ["analytic_completion", "bit_permutations", "bit_reversed_twiddles", "factor_butterfly",
+           "factor_kmatrix", "half_bits", "half_butterfly_twiddles"]
 
 
 def _top_vectors(X):
@@ -38,6 +38,106 @@ def _top_vectors(X):
     p = vecs[..., :, 1]  # eigenvalues ascending: the last is the largest
     r = np.einsum("...i,...ij->...j", np.conjugate(p), X)
     return p, r
+
+
+def _level_blocks(A, row_bit, column_bit):
+    """The 2 x (n/2) blocks one level splits the blocks A (G, n, n) into:
+    rows paired on local bit ``row_bit``, columns split on local bit
+    ``column_bit``. Returns [J0, J1], each (G, hi, lo, 2, n/2): for every
+    row pair (hi, lo) its two rows on the columns whose bit is 0 (J0) or 1
+    (J1), the remaining column bits in their local order."""
+    G, n = A.shape[0], A.shape[1]
+    lo, lo_c = 1 << row_bit, 1 << column_bit
+    hi, hi_c = n // (2 * lo), n // (2 * lo_c)
+    A7 = A.reshape(G, hi, 2, lo, hi_c, 2, lo_c)
+    return [A7[:, :, :, :, :, s, :].transpose(0, 1, 3, 2, 4, 5).reshape(G, hi, lo, 2, -1)
+            for s in (0, 1)]
+
+
+def _next_blocks(r0, r1):
+    """The next level's blocks (2G, n/2, n/2) from the rank-one rows r0, r1
+    (G, hi, lo, n/2) of a level: the two halves of R become blocks 2g (bit
+    0) and 2g + 1, rows in (hi, lo) order."""
+    G, m = r0.shape[0], r0.shape[-1]
+    return np.stack([r0.reshape(G, m, m), r1.reshape(G, m, m)], axis=1).reshape(2 * G, m, m)
+
+
+def _split_losses(A, row_bit, column_bits):
+    """For rows paired on local bit ``row_bit`` of the blocks A (G, n, n):
+    the energy the level's best rank-one splits leave out (the sum of the
+    second singular values squared of the 2 x (n/2) blocks) when the
+    columns are split on each local bit of ``column_bits``. One pass of
+    products; each column bit is then a reduction."""
+    G, n = A.shape[0], A.shape[1]
+    lo = 1 << row_bit
+    A5 = A.reshape(G, n // (2 * lo), 2, lo, n)
+    u, v = A5[:, :, 0], A5[:, :, 1]          # the paired rows (G, hi, lo, n)
+    entries = (np.abs(u) ** 2, np.abs(v) ** 2, u * np.conjugate(v))
+    losses = []
+    for c in column_bits:
+        lo_c = 1 << c
+        # (G, hi, lo, [column bit], ...) sums over the other column bits
+        a, d, b = (np.sum(x.reshape(G, n // (2 * lo), lo, n // (2 * lo_c), 2, lo_c),
+                          axis=(3, 5)) for x in entries)
+        a, d = a.real, d.real
+        top = (a + d) / 2 + np.sqrt(((a - d) / 2) ** 2 + np.abs(b) ** 2)
+        losses.append(float(np.sum(np.maximum(a + d - top, 0.0))))
+    return losses
+
+
+def bit_permutations(M, bits, rows=False, columns=True):
+    """Row and column orders under which M is closest to a butterfly: the
+    index-bit permutations (the bit reversal, the even/odd split of any
+    level, the perfect shuffle, and all their compositions), found greedily
+    level by level.
+
+    :func:`factor_butterfly` peels the stage of bit ``bits[L-1]`` first,
+    pairing rows and splitting columns on that bit. Here each level instead
+    tries every remaining row bit (with ``rows``) and every remaining column
+    bit (with ``columns``) and keeps the pair whose rank-one splits leave
+    out the least energy; ties keep the bit itself. A butterfly whose rows
+    and columns were reordered by bit permutations is unscrambled exactly;
+    each level costs O(N^2) per pair tried (at most L^2 pairs, L with one
+    side free).
+
+    Returns
+    -------
+    row_order, col_order : ndarray of int64 of shape (N,)
+        ``M[row_order][:, col_order]`` is to be fitted by
+        ``factor_butterfly(., bits)``; identity orders for a side not free.
+    """
+    M = np.asarray(M)
+    N = M.shape[0]
+    L = N.bit_length() - 1
+    A = M.astype(np.result_type(M.dtype, np.float64))[np.newaxis]
+    energy = float(np.vdot(A, A).real)
+    row_free, col_free = list(range(L)), list(range(L))   # bits of M, in local order
+    row_of, col_of = {}, {}                                  # stage bit -> bit of M
+    for k in range(L - 1, -1, -1):
+        b = bits[k]
+        # the bit itself first (when still free), so that a tie keeps it
+        row_choices = sorted(row_free, key=lambda c: c != b) if rows else [b]
+        col_choices = sorted(col_free, key=lambda c: c != b) if columns else [b]
+        best = None
+        for rb in row_choices:
+            losses = _split_losses(A, row_free.index(rb), [col_free.index(c) for c in col_choices])
+            for cb, lost in zip(col_choices, losses):
+                if best is None or lost < best[0] - 1e-13 * energy:
+                    best = (lost, rb, cb)
+        _, rb, cb = best
+        halves = _level_blocks(A, row_free.index(rb), col_free.index(cb))
+        A = _next_blocks(_top_vectors(halves[0])[1], _top_vectors(halves[1])[1])
+        row_of[b], col_of[b] = rb, cb
+        row_free.remove(rb)
+        col_free.remove(cb)
+    index = np.arange(N, dtype=np.int64)
+    orders = []
+    for of in (row_of, col_of):
+        order = np.zeros(N, dtype=np.int64)
+        for b, c in of.items():
+            order |= ((index >> b) & 1) << c
+        orders.append(order)
+    return orders[0], orders[1]
 
 
 def factor_butterfly(M, bits, residuals=None):
@@ -72,13 +172,10 @@ def factor_butterfly(M, bits, residuals=None):
     for k in range(L - 1, -1, -1):
         b = bits[k]
         beta = remaining.index(b)
-        G, n = A.shape[0], A.shape[1]
+        n = A.shape[1]
         lo = 1 << beta
         hi = n // (2 * lo)
-        A7 = A.reshape(G, hi, 2, lo, hi, 2, lo)
-        # (G, hi, lo, row bit, columns (hi, lo)) for the column sets J0 and J1
-        halves = [A7[:, :, :, :, :, s, :].transpose(0, 1, 3, 2, 4, 5).reshape(G, hi, lo, 2, -1)
-                  for s in (0, 1)]
+        halves = _level_blocks(A, beta, beta)
         (p0, r0), (p1, r1) = _top_vectors(halves[0]), _top_vectors(halves[1])
         if residuals is not None:
             kept = sum(float(np.vdot(r, r).real) for r in (r0, r1))
@@ -93,9 +190,7 @@ def factor_butterfly(M, bits, residuals=None):
         pair = pair_index(u, b)
         stages[k, pair, :, 0] = p0.reshape(-1, 2)
         stages[k, pair, :, 1] = p1.reshape(-1, 2)
-        # the two halves of R become blocks 2g (bit b = 0) and 2g + 1
-        A = np.stack([r0.reshape(G, n // 2, n // 2), r1.reshape(G, n // 2, n // 2)], axis=1)
-        A = A.reshape(2 * G, n // 2, n // 2)
+        A = _next_blocks(r0, r1)
         fixed = np.stack([fixed, fixed | (1 << b)], axis=1).ravel()
         remaining.remove(b)
     # R is now diagonal: R[j, j] = A[g] at position fixed[g]; scale the
@@ -109,14 +204,19 @@ def factor_butterfly(M, bits, residuals=None):
     return stages
 
 
+def half_bits(L, half):
+    """The bits a half of a width-1 network mixes, in application order
+    (0: the B* half, L-1..0; 1: the B half, 0..L-1)."""
+    return list(range(L)) if half == 1 else list(range(L - 1, -1, -1))
+
+
 def half_butterfly_twiddles(M, half=1, residuals=None):
     """Twiddles (1, 2, L, N // 2, 2, 2) of a width-1 K-matrix whose ``half``
     (0: the B* half, bits L-1..0; 1: the B half, bits 0..L-1) fits M and whose
     other half is the identity (``residuals`` as for :func:`factor_butterfly`)."""
     N = np.asarray(M).shape[0]
     L = N.bit_length() - 1
-    bits = list(range(L)) if half == 1 else list(range(L - 1, -1, -1))
-    stages = factor_butterfly(M, bits, residuals)
+    stages = factor_butterfly(M, half_bits(L, half), residuals)
     tw = identity_twiddles(L, 1, stages.dtype)
     tw[0, half] = stages
     return tw

@@ -16,13 +16,13 @@ import numpy as np
 from ._algebra import pad_width, size_for
 from ._constructors import bit_reversal
 from ._discover import discover_permutations
-from ._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
-                         factor_kmatrix, half_butterfly_twiddles)
+from ._factorize import (analytic_completion, bit_permutations, bit_reversed_twiddles,
+                         factor_butterfly, factor_kmatrix, half_bits, half_butterfly_twiddles)
 from ._kmatrix import KMatrix
 from ._validation import complex_dtype_of, frobenius
 
 __all__ = ["Candidate", "Representation", "model_of", "pad_to_width", "preferred",
-           "relative_error", "representations", "search", "structured_permutations"]
+           "relative_error", "representations", "search"]
 
 
 @dataclass(frozen=True)
@@ -119,38 +119,6 @@ def representations(n_out, n_in, dtype, field, expansion):
     return reps
 
 
-def structured_permutations(N, inverses=True):
-    """Structured input permutations tried at width >= 2 (name -> perm).
-
-    The bit reversal, the even/odd split (decimation), the reversal and
-    their compositions; with ``inverses``, also the inverses of those that
-    are not involutions (the perfect shuffle, and the compositions in the
-    other order), deduplicated: a DFT with even/odd-permuted columns is a
-    butterfly after "bit reversal then even/odd".
-    """
-    L = N.bit_length() - 1
-    br = bit_reversal(L)
-    even_odd = np.concatenate([np.arange(0, N, 2), np.arange(1, N, 2)])
-    found = {
-        "bit reversal": br,
-        "even/odd": even_odd,
-        "reversal": np.arange(N)[::-1].copy(),
-        "even/odd then bit reversal": even_odd[br],
-    }
-    if inverses:
-        shuffle = np.argsort(even_odd)
-        extra = {
-            "bit reversal then even/odd": br[even_odd],
-            "perfect shuffle": shuffle,
-            "perfect shuffle then bit reversal": shuffle[br],
-            "bit reversal then perfect shuffle": br[shuffle],
-        }
-        for name, perm in extra.items():
-            if not any(np.array_equal(perm, p) for p in found.values()):
-                found[name] = perm
-    return found
-
-
 def model_of(K, complex_target):
     """The operator a fit is measured as: the real part for a real target."""
     return K if complex_target or K.dtype.kind != "c" else K.real
@@ -179,9 +147,14 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
     its adjoint), of a bit-reversed butterfly (an FFT's permutation costs no
     width) and of a whole width-1 K-matrix in general position (square
     power-of-two targets; zero padding breaks the general position it
-    needs; ``general=False`` leaves it out). From width 2 on each other
-    structured permutation takes one Benes-routed block: on one side at
-    width 2, on both from width 3 (``permutations=False`` leaves them out).
+    needs; ``general=False`` leaves it out). From width 2 on, a butterfly
+    whose rows or columns are reordered by an index-bit permutation (the
+    even/odd split of any level, the perfect shuffles, the bit reversal and
+    all their compositions: :func:`bit_permutations`, found greedily, L!
+    orders for the price of about L fits) costs one Benes-routed block per
+    reordered side: one side at width 2, both from width 3
+    (``permutations=False`` leaves them out). Reversals and other index
+    complements need no block: a butterfly absorbs them.
     With ``discover`` (and width >= 3) unknown row and column permutations
     are looked for (:func:`discover_permutations`, O(N^3)) around either
     half: a butterfly scrambled on both sides costs two permutation blocks.
@@ -260,6 +233,19 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
         return (KMatrix.from_permutation(np.argsort(rows), dtype=tw_dtype) @ B
                 @ KMatrix.from_permutation(cols, dtype=tw_dtype))
 
+    def bit_order_fit(half, rows, columns):
+        # the index-bit permutations (every level's even/odd split, the
+        # shuffles, the bit reversal and their compositions), found greedily
+        T = target()
+        row_order, col_order = bit_permutations(T, half_bits(L, half), rows=rows,
+                                                columns=columns)
+        identity = np.arange(N)
+        perm_in = None if np.array_equal(col_order, identity) else col_order
+        perm_out = None if np.array_equal(row_order, identity) else np.argsort(row_order)
+        if perm_in is None and perm_out is None:
+            return None   # the plain fit, tried first
+        return permuted_fit(perm_in, perm_out, half)
+
     for half in (1, 0):
         yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
     yield 0, "bit reversal", bit_reversed_fit
@@ -271,18 +257,14 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
         yield 3, "discovered row and column permutations", lambda: discovered_fit(False)
         yield 3, "discovered row and column permutations, transposed", (
             lambda: discovered_fit(True))
-    structured = structured_permutations(N)
-    candidates = [(f"input {name}", p, None) for name, p in structured.items()]
-    candidates += [(f"output {name}", None, q) for name, q in structured.items()]
-    if width >= 3:
-        # on both sides, the four basic ones (64 pairs would be 4x the work)
-        basic = structured_permutations(N, inverses=False)
-        candidates += [(f"input {a}, output {b}", p, q) for a, p in basic.items()
-                       for b, q in basic.items()]
-    for name, perm_in, perm_out in candidates:
+    for side, rows, columns in (("input", False, True), ("output", True, False)):
         for half in (1, 0):
-            yield 2, f"{name}, half {half}", (
-                lambda p=perm_in, q=perm_out, h=half: permuted_fit(p, q, h))
+            yield 2, f"{side} bit order, half {half}", (
+                lambda h=half, r=rows, c=columns: bit_order_fit(h, r, c))
+    if width >= 3:
+        # a butterfly's two halves are conjugate by the bit reversal: with
+        # both sides free one half holds either
+        yield 2, "input and output bit orders", lambda: bit_order_fit(1, True, True)
 
 
 def _targets(M, rep):

@@ -55,6 +55,15 @@ def test_random_width_one_kmatrix_recovered_exactly(dtype):
     assert est.expansion_ == 1 and est.n_iter_ == 0
 
 
+def test_max_iter_zero_keeps_the_gradient_start():
+    # no closed form fits a Gaussian: with no steps the start is the fit
+    M = np.random.default_rng(0).standard_normal((32, 32))
+    est = kd.KMatrixApproximator(max_iter=0, random_state=0).fit(M)
+    assert est.n_iter_ == 0 and est.loss_curve_ == []
+    err = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
+    assert est.relative_error_ == pytest.approx(err, rel=1e-10)
+
+
 def test_hadamard_and_butterfly_products_at_width_one():
     H = scipy.linalg.hadamard(512).astype(float)
     est = kd.KMatrixApproximator().fit(H)
@@ -407,6 +416,81 @@ def test_a_dft_with_even_odd_permuted_columns_or_rows_at_width_two(side, inverse
     assert est.kmatrix_.width == 2
     # one block short of it, the closed forms cannot hold it
     assert kd.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
+
+
+def _bit_permutation(L, to):
+    """Index order moving bit b of i to bit to[b]."""
+    i = np.arange(1 << L)
+    return sum(((i >> b) & 1) << c for b, c in enumerate(to))
+
+
+@pytest.mark.parametrize("block", [128, 64, 16, 4])
+@pytest.mark.parametrize("side", ["columns", "rows"])
+def test_even_odd_orders_at_every_level(block, side):
+    # the decimation of a radix-2 FFT at one level: even/odd (and its
+    # inverse, the perfect shuffle) within every block of `block` indices
+    n = 128
+    F = np.fft.fft(np.eye(n), axis=0)
+    within = np.concatenate([np.arange(0, block, 2), np.arange(1, block, 2)])
+    order = (np.arange(0, n, block)[:, None] + within).ravel()
+    for perm in (order, np.argsort(order)):
+        M = F[:, perm] if side == "columns" else F[perm]
+        est = kd.KMatrixApproximator(width=2, random_state=0).fit(M)
+        assert est.relative_error_ < 1e-10 and est.n_iter_ == 0, est.method_
+        assert "bit order" in est.method_ and est.kmatrix_.width == 2
+        if block < n:   # the whole-range orders were in the list before
+            assert kd.KMatrixApproximator(
+                width=2, method="hierarchical").fit(M).relative_error_ < 1e-10
+    # the cumulative decimation (the top levels' splits, a partial bit
+    # reversal): also an index-bit permutation
+    L = 7
+    partial = _bit_permutation(L, [3, 4, 5, 6, 2, 1, 0])
+    M = F[:, partial] if side == "columns" else F[partial]
+    assert kd.KMatrixApproximator(width=2, random_state=0).fit(M).relative_error_ < 1e-10
+
+
+def test_bit_permutations_on_both_sides_and_under_noise():
+    n, L = 256, 8
+    rng = np.random.default_rng(7)
+    F = np.fft.fft(np.eye(n), axis=0) / np.sqrt(n)
+    rows = _bit_permutation(L, rng.permutation(L))
+    cols = _bit_permutation(L, rng.permutation(L))
+    M = F[rows][:, cols]
+    # a Benes block on each side: width 3, from the default structured search
+    est = kd.KMatrixApproximator(width=3, random_state=0).fit(M)
+    assert est.relative_error_ < 1e-10 and est.n_iter_ == 0, est.method_
+    assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 0.1
+    # 1% noise: the orders are still found, the fit is near the clean matrix
+    noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))
+    noisy = M + noise / np.sqrt(2 * n)
+    est = kd.KMatrixApproximator(width=3, random_state=0).fit(noisy)
+    clean = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
+    assert clean < 2e-3 < est.relative_error_ and "bit orders" in est.method_
+
+
+def test_bit_permutations_greedy_orders():
+    from kaleido._factorize import bit_permutations, half_bits, half_butterfly_twiddles
+    L, N = 6, 64
+    rng = np.random.default_rng(2)
+    B = _half_butterfly(N, 1, seed=9)
+    bits = half_bits(L, 1)
+    # an unscrambled butterfly keeps the identity orders, and so does a
+    # rank-one matrix, which every order splits exactly (ties keep the bit)
+    rank_one = np.outer(rng.standard_normal(N), rng.standard_normal(N))
+    for target in (B, rank_one):
+        for rows, columns in [(False, True), (True, False), (True, True)]:
+            r, c = bit_permutations(target, bits, rows=rows, columns=columns)
+            assert np.array_equal(r, np.arange(N)) and np.array_equal(c, np.arange(N))
+    rows, cols = _bit_permutation(L, rng.permutation(L)), _bit_permutation(L, rng.permutation(L))
+    M = np.empty_like(B)
+    M[np.ix_(rows, cols)] = B            # M[rows][:, cols] = B
+    r, c = bit_permutations(M, bits, rows=True, columns=True)
+    T = M[r][:, c]
+    fit = kd.KMatrix(half_butterfly_twiddles(T, 1), (N, N)).todense()
+    assert np.linalg.norm(fit - T) < 1e-12 * np.linalg.norm(T)
+    # a side held fixed stays the identity
+    r, c = bit_permutations(M[:, np.argsort(cols)], bits, rows=False, columns=True)
+    assert np.array_equal(r, np.arange(N))
 
 
 def test_unknown_row_and_column_permutations_are_discovered():
