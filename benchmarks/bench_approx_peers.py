@@ -6,7 +6,10 @@ a dependency: ``pip install pyfaust lazylinop``) -- pyfaust's
 ``fact.butterfly`` and lazylinop's ``ksd`` (square dyadic and Monarch
 chains) on the targets where butterfly fits meet real data: exact
 transforms, a noisy Hadamard matrix, a DFT with unknown row and column
-permutations, a DFT with even/odd-permuted columns, a Gaussian matrix.
+permutations, a DFT with even/odd-permuted columns (over the whole range)
+or rows (within blocks of 16), a DFT whose index bits are permuted on both
+sides, and a Gaussian matrix (also against a truncated SVD spanning a set
+of the same dimension as the width-1 K-matrices).
 Prints the relative error against the target (and against the clean
 matrix where there is one) and the fit time: medians of 3 fits (one when a
 fit takes over 3 s), every method measured in the same run.
@@ -97,7 +100,11 @@ def methods(M, width, permutations="structured"):
     return out
 
 
-def run(name, M, clean=None, width=1, svd_time=False, permutations="structured"):
+def run(name, M, clean=None, width=1, svd_time=False, permutations="structured",
+        dimension=None):
+    """One target: every method's error and time. ``dimension`` adds a
+    truncated SVD spanning a set of that dimension (rank r spans
+    r (n_out + n_in - r))."""
     print(f"\n{name} ({M.shape[0]} x {M.shape[1]}, {M.dtype})")
     header = f"  {'method':40} | {'error':>9} {'vs clean':>9} | {'time':>8} | note"
     print(header)
@@ -120,6 +127,12 @@ def run(name, M, clean=None, width=1, svd_time=False, permutations="structured")
         clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
         print(f"  {'truncated SVD, same reals':40} | {rel(D, M):9.2e} {clean_err} | "
               f"{seconds:7.3f}s | rank {r}")
+    if dimension is not None:
+        r = max(r for r in range(1, min(M.shape) + 1) if r * (sum(M.shape) - r) <= dimension)
+        U, sv, Vh = np.linalg.svd(M, full_matrices=False)
+        D = (U[:, :r] * sv[:r]) @ Vh[:r]
+        print(f"  {'truncated SVD, same dimension':40} | {rel(D, M):9.2e} {'':9} | "
+              f"{'':8} | rank {r}: dimension <= {dimension}")
     if svd_time:
         seconds, _ = timed(lambda: np.linalg.svd(M))
         print(f"  {'(np.linalg.svd of M)':40} | {'':9} {'':9} | {seconds:7.3f}s |")
@@ -149,7 +162,18 @@ def main():
     run("DFT, permuted, + 1% noise", Fs + noise, clean=Fs, width=3, permutations="auto")
     even_odd = np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)])
     run("DFT, even/odd-permuted columns", F[:, even_odd], width=2)
-    run("Gaussian", rng.standard_normal((n, n)))
+    block = np.concatenate([np.arange(0, 16, 2), np.arange(1, 16, 2)])
+    within = (np.arange(0, n, 16)[:, None] + block).ravel()
+    run("DFT, even/odd within blocks of 16 (rows)", F[within], width=2)
+    L = n.bit_length() - 1
+    index = np.arange(n)
+    bit_orders = [sum(((index >> b) & 1) << c for b, c in enumerate(rng.permutation(L)))
+                  for _ in range(2)]
+    run("DFT, index bits permuted on both sides", F[bit_orders[0]][:, bit_orders[1]], width=3)
+    # a width-1 K-matrix stores 4 n log2 n numbers but spans a set of
+    # dimension at most 2 n log2 n (a diagonal scaling moves between
+    # consecutive factors, and the two middle factors mix the same bit)
+    run("Gaussian", rng.standard_normal((n, n)), dimension=2 * n * L)
     run("DCT-II (orthonormal)", scipy.fft.dct(np.eye(n), norm="ortho", axis=0))
 
 
