@@ -237,8 +237,9 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
         # the index-bit permutations (every level's even/odd split, the
         # shuffles, the bit reversal and their compositions), found greedily
         T = target()
-        row_order, col_order = bit_permutations(T, half_bits(L, half), rows=rows,
-                                                columns=columns)
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_order, col_order = bit_permutations(T, half_bits(L, half), rows=rows,
+                                                    columns=columns)
         identity = np.arange(N)
         perm_in = None if np.array_equal(col_order, identity) else col_order
         perm_out = None if np.array_equal(row_order, identity) else np.argsort(row_order)

@@ -221,6 +221,10 @@ def test_structured_permutations_on_either_side(width, side):
         assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
     # at width 1 no permutation is available: the fit is only approximate
     assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
+    # a reversal complements every index bit: a butterfly absorbs it
+    reversed_ = B[::-1, ::-1] if side == "both" else B[::-1] if side == "output" else B[:, ::-1]
+    est = kd.KMatrixApproximator(width=1, max_iter=0).fit(reversed_)
+    assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
 
 
 def test_lbfgs_solvers():
