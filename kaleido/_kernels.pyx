@@ -46,7 +46,7 @@ def cpu_count():
 
 
 _PATHS = {0: None, 1: "small", 2: "rows", 3: "tiles", 4: "tiles-shared", 5: "vjp",
-          6: "vjp-shared"}
+          6: "vjp-shared", 7: "vjp-rows"}
 
 
 def last_threads():
@@ -64,8 +64,9 @@ def shared_call_count():
 def last_path():
     """The path the calling thread's last kernel call took: "small" (rows in
     registers), "rows" (one or a few rows), "tiles" (batches), "tiles-shared"
-    (long rows, threads share each chunk), "vjp", "vjp-shared"; None if it
-    had nothing to do."""
+    (long rows, threads share each chunk), "vjp", "vjp-shared", "vjp-rows"
+    (gradients of fewer rows than a chunk has lanes); None if it had nothing
+    to do."""
     return _PATHS[last_call_path()]
 
 

@@ -117,20 +117,16 @@ def test_real_kmatrix_complex_input_identical_across_threads(k_dtype):
 @pytest.mark.parametrize("n_samples", [1, 700])
 def test_real_part_identical_across_threads(c_dtype, n_samples):
     # real rows through K.real (the kernels' real-I/O mode), both paths; a
-    # single row's gradient is shared by the threads only for long rows
-    # (N = 2**15), a batch's through the gradient slots
+    # single row's gradient runs along the row (the threads split every
+    # stage's pairs), a batch's through the gradient slots
     n = 8192 if n_samples == 1 else 512
     K = kd.KMatrix.random(n, width=2, dtype=c_dtype, random_state=2).real
     X = random_input(np.random.default_rng(2), (n_samples, n), K.dtype)
     Y1 = K.apply(X, workers=1)
     assert np.array_equal(Y1, two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1))))
-    if n_samples == 1:
-        n = 2 ** 15
-        K = kd.KMatrix.random(n, dtype=c_dtype, random_state=2).real
-        X = random_input(np.random.default_rng(2), (n_samples, n), K.dtype)
     G = random_input(np.random.default_rng(3), (n_samples, n), K.dtype)
     d2 = two_threads(lambda: K.vjp(X, G, workers=2))
-    assert _kernels.last_path() == ("vjp-shared" if n_samples == 1 else "vjp")
+    assert _kernels.last_path() == ("vjp-rows" if n_samples == 1 else "vjp")
     d1 = K.vjp(X, G, workers=1)
     assert np.array_equal(d1[0], d2[0]) and np.array_equal(d1[1], d2[1])
 

@@ -158,6 +158,61 @@ def test_vjp_bit_identical_for_1_and_2_threads(dtype):
     assert np.array_equal(dtw1, dtw2)
 
 
+@pytest.mark.parametrize("isa", _kernels.available_isas())
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_of_few_rows_runs_along_the_rows(isa, dtype):
+    # fewer rows than a chunk has lanes: the row path (no padding lanes),
+    # against the dense backpropagation; padded sizes, both I/O modes
+    previous = _kernels._set_isa(isa)
+    try:
+        rng = np.random.default_rng(10)
+        for n_in, n_out, width, expansion in [(40, 33, 1, 1), (64, 64, 2, 1), (100, 120, 1, 2),
+                                              (300, 257, 2, 1)]:
+            K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+                                  init="normal", random_state=n_in)
+            for rows in (1, 2, 3):
+                X = random_rows(rng, (rows, n_in), dtype)
+                G = random_rows(rng, (rows, n_out), dtype)
+                dX, dtw = K.vjp(X, G)
+                if rows == 1:
+                    assert _kernels.last_path() == "vjp-rows"
+                ref_dX, ref_dtw = reference_vjp(K, X, G)
+                assert rel(dX, ref_dX) <= rtol(dtype, K)
+                assert rel(dtw, ref_dtw) <= rtol(dtype, K)
+            if np.dtype(dtype).kind == "c":
+                # K.real on real rows (the kernels' real-I/O mode): the
+                # gradient of Re(K) x is that of K on the same real rows
+                real = np.finfo(dtype).dtype
+                x, g = random_rows(rng, (1, n_in), real), random_rows(rng, (1, n_out), real)
+                dx, dtw = K.real.vjp(x, g)
+                assert _kernels.last_path() == "vjp-rows" and dx.dtype == real
+                ref_dX, ref_dtw = reference_vjp(K, x.astype(dtype), g.astype(dtype))
+                assert rel(dx, ref_dX.real) <= rtol(dtype, K)
+                assert rel(dtw, ref_dtw) <= rtol(dtype, K)
+    finally:
+        _kernels._set_isa(previous)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
+    # the row path splits every stage's pairs between the threads; a pair's
+    # gradient is summed by one thread over the rows in order
+    rng = np.random.default_rng(11)
+    K = kd.KMatrix.random(2 ** 14, 2 ** 14 - 3, dtype=dtype, random_state=7)
+    X = random_rows(rng, (1, K.n_in), dtype)
+    G = random_rows(rng, (1, K.n_out), dtype)
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp-rows"
+    dX1, dtw1 = K.vjp(X, G, workers=1)
+    assert np.array_equal(dX1, dX2) and np.array_equal(dtw1, dtw2)
+    # and the batch path on the same row among zero rows (which add nothing)
+    pad = np.zeros((63, K.n_in), dtype), np.zeros((63, K.n_out), dtype)
+    dXb, dtwb = K.vjp(np.vstack([X, pad[0]]), np.vstack([G, pad[1]]), workers=1)
+    assert _kernels.last_path() in ("vjp", "vjp-shared")
+    tol = rtol(dtype, K)
+    assert rel(dX1, dXb[:1]) <= tol and rel(dtw1, dtwb) <= tol
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_vjp_long_rows_shared_by_threads(dtype):
     # N = 2**15: both threads work on each chunk (one gradient slot)

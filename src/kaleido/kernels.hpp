@@ -150,6 +150,27 @@ struct VjpJob {
     index_t io_block;
 };
 
+// vjp, few rows: the row path's layout (see RowJob), one stage per phase.
+// PHASE_LOAD: x -> stage 0's input; PHASE_FORWARD: stage `first` from its
+// input to the next stage's; PHASE_LOAD_GRAD: g -> grad; PHASE_BACKWARD:
+// stage `first` backwards (its twiddle gradients, summed over the rows in
+// row order, then grad <- block^H grad); PHASE_STORE_DX: grad -> dx. Units
+// of the stage phases are ranges of pairs, whose gradients no other unit
+// touches: the sums do not depend on the thread count.
+template <class T>
+struct VjpRowJob {
+    const RowStage<T>* stages;  // in application order
+    T* const* dtw;              // per stage: its N/2 gradient blocks (twiddle layout)
+    index_t N;
+    index_t n_rows;
+    Rows x, g;
+    OutRows dx;
+    bool real_io, check_finite;
+    typename real_of<T>::type* saved;  // per stage its input, (n_rows, planes, N) each
+    typename real_of<T>::type* grad;   // (n_rows, planes, N)
+    index_t io_block;                  // positions per load / store unit
+};
+
 // ------------------------------------------------------- dispatch tables --
 template <class T>
 struct ApplyKernels {
@@ -170,6 +191,8 @@ struct VjpKernels {
     // into it instead of adding
     bool (*vjp_phase)(const VjpJob<T>& job, const Phase& phase, index_t chunk, void* saved,
                       T* dtw, bool first, index_t unit0, index_t unit1);
+    bool (*vjp_row_phase)(const VjpRowJob<T>& job, const Phase& phase, index_t unit0,
+                          index_t unit1);
 };
 
 // The tables of each instruction set, defined in kernels_apply.cpp and

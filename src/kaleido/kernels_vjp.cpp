@@ -1,6 +1,7 @@
 // The gradient kernels of one instruction set (KALEIDO_ISA) and one scalar
 // type (KALEIDO_DTYPE, as in kernels_apply.cpp).
 #include "vjp.hpp"
+#include "vjp_rows.hpp"
 
 #include "kernel_scalar.hpp"
 
@@ -10,7 +11,8 @@ namespace KALEIDO_ISA_NS {
 template <class T>
 const VjpKernels<T>& vjp_kernels() {
     using K = kernel_types<T>;
-    static const VjpKernels<T> table = {K::lanes, K::max_vjp_group, &vjp_phase<T>};
+    static const VjpKernels<T> table = {K::lanes, K::max_vjp_group, &vjp_phase<T>,
+                                        &vjp_row_phase<T>};
     return table;
 }
 

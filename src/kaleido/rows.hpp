@@ -105,10 +105,11 @@ struct split_masks {
 };
 
 // Stage on bit b (Small = b when 2^b < VL, else -1) over pairs [p0, p1)
-// (multiples of VL) of every row.
+// (multiples of VL) of every row: from the rows at `src` (the work buffer's
+// layout) into the work buffer (src == work: in place).
 template <class T, int Trans, int Small>
 KALEIDO_INLINE void row_stage_span(const RowJob<T>& job, const T* tw, int b, index_t p0,
-                                   index_t p1) {
+                                   index_t p1, const typename kernel_types<T>::R* src) {
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
@@ -126,10 +127,11 @@ KALEIDO_INLINE void row_stage_span(const RowJob<T>& job, const T* tw, int b, ind
             const index_t u = ((q >> b) << (b + 1)) | (q & (s - 1));
             for (index_t r = 0; r < n_rows; ++r) {
                 R* re = work + r * P * N;
-                V xr_u = vload<V>(re + u), xr_v = vload<V>(re + u + s), xi_u{}, xi_v{};
+                const R* in = src + r * P * N;
+                V xr_u = vload<V>(in + u), xr_v = vload<V>(in + u + s), xi_u{}, xi_v{};
                 if constexpr (K::is_complex) {
-                    xi_u = vload<V>(re + N + u);
-                    xi_v = vload<V>(re + N + u + s);
+                    xi_u = vload<V>(in + N + u);
+                    xi_v = vload<V>(in + N + u + s);
                 }
                 apply_block<T>(cr, ci, xr_u, xi_u, xr_v, xi_v);
                 vstore(re + u, xr_u);
@@ -143,14 +145,15 @@ KALEIDO_INLINE void row_stage_span(const RowJob<T>& job, const T* tw, int b, ind
             const index_t base = 2 * q;
             for (index_t r = 0; r < n_rows; ++r) {
                 R* re = work + r * P * N;
+                const R* in = src + r * P * N;
                 V ur, ui{}, vr, vi{};
                 {
-                    const V y0 = vload<V>(re + base), y1 = vload<V>(re + base + C);
+                    const V y0 = vload<V>(in + base), y1 = vload<V>(in + base + C);
                     ur = __builtin_shuffle(y0, y1, masks.lo);
                     vr = __builtin_shuffle(y0, y1, masks.hi);
                 }
                 if constexpr (K::is_complex) {
-                    const V y0 = vload<V>(re + N + base), y1 = vload<V>(re + N + base + C);
+                    const V y0 = vload<V>(in + N + base), y1 = vload<V>(in + N + base + C);
                     ui = __builtin_shuffle(y0, y1, masks.lo);
                     vi = __builtin_shuffle(y0, y1, masks.hi);
                 }
@@ -166,28 +169,37 @@ KALEIDO_INLINE void row_stage_span(const RowJob<T>& job, const T* tw, int b, ind
     }
 }
 
-template <class T, int Trans>
-KALEIDO_INLINE void row_stage(const RowJob<T>& job, const RowStage<T>& st, index_t p0,
-                              index_t p1) {
-    using K = kernel_types<T>;
-    constexpr int C = K::lanes;
+// f(std::integral_constant<int, Small>) for a stage on bit b: Small = b
+// when 2^b < VL (the pairs of a vector interleave), else -1.
+template <class T, class F>
+KALEIDO_INLINE void visit_row_stride(int b, F&& f) {
+    constexpr int C = kernel_types<T>::lanes;
     static_assert(C <= 16, "split masks cover 2^b < 16");
-    if ((index_t(1) << st.bit) >= C) {
-        row_stage_span<T, Trans, -1>(job, st.twiddles, st.bit, p0, p1);
+    if ((index_t(1) << b) >= C) {
+        f(std::integral_constant<int, -1>{});
         return;
     }
-    switch (st.bit) {
-        case 0: row_stage_span<T, Trans, 0>(job, st.twiddles, 0, p0, p1); break;
+    switch (b) {
+        case 0: f(std::integral_constant<int, 0>{}); break;
         case 1:
-            if constexpr (C > 2) row_stage_span<T, Trans, 1>(job, st.twiddles, 1, p0, p1);
+            if constexpr (C > 2) f(std::integral_constant<int, 1>{});
             break;
         case 2:
-            if constexpr (C > 4) row_stage_span<T, Trans, 2>(job, st.twiddles, 2, p0, p1);
+            if constexpr (C > 4) f(std::integral_constant<int, 2>{});
             break;
         default:
-            if constexpr (C > 8) row_stage_span<T, Trans, 3>(job, st.twiddles, 3, p0, p1);
+            if constexpr (C > 8) f(std::integral_constant<int, 3>{});
             break;
     }
+}
+
+template <class T, int Trans>
+KALEIDO_INLINE void row_stage(const RowJob<T>& job, const RowStage<T>& st, index_t p0,
+                              index_t p1, const typename kernel_types<T>::R* src = nullptr) {
+    visit_row_stride<T>(st.bit, [&](auto small) __attribute__((always_inline)) {
+        row_stage_span<T, Trans, decltype(small)::value>(job, st.twiddles, st.bit, p0, p1,
+                                                          src ? src : job.work);
+    });
 }
 
 template <class T, int Trans>

@@ -85,7 +85,8 @@ void trim_thread_scratch();
 // which path ran and that a second thread really worked: the path (a
 // CallPath), the thread count it planned and how many threads ran tasks.
 enum CallPath : int { PATH_NONE = 0, PATH_SMALL = 1, PATH_ROWS = 2, PATH_TILES = 3,
-                      PATH_TILES_SHARED = 4, PATH_VJP = 5, PATH_VJP_SHARED = 6 };
+                      PATH_TILES_SHARED = 4, PATH_VJP = 5, PATH_VJP_SHARED = 6,
+                      PATH_VJP_ROWS = 7 };
 void record_call(int path, int planned, int ran);
 int last_call_path();
 // Calls of the calling thread in which two threads or more ran tasks, since
