@@ -228,11 +228,10 @@ bool Pool::run(Job& job, int n_threads) {
 }
 
 struct ThreadScratch {
-    void* p[2] = {nullptr, nullptr};
-    std::size_t cap[2] = {0, 0};
+    void* p[kScratchSlots] = {};
+    std::size_t cap[kScratchSlots] = {};
     ~ThreadScratch() {
-        std::free(p[0]);
-        std::free(p[1]);
+        for (void* q : p) std::free(q);
     }
 };
 thread_local ThreadScratch tls_scratch;
@@ -337,7 +336,7 @@ void* thread_scratch(int slot, std::size_t bytes) {
 
 void trim_thread_scratch() {
     ThreadScratch& s = tls_scratch;
-    for (int slot = 0; slot < 2; ++slot) {
+    for (int slot = 0; slot < kScratchSlots; ++slot) {
         if (s.cap[slot] > kKeepScratch) {
             std::free(s.p[slot]);
             s.p[slot] = nullptr;

@@ -75,7 +75,10 @@ int run_phases(const ThreadChoice& threads, const std::vector<index_t>& counts, 
 
 // A 64-byte aligned buffer of at least `bytes` bytes owned by the calling
 // thread and reused across calls (slot 0: per-worker tiles, slot 1: a call's
-// shared buffers); its contents are not kept. Null if allocation fails.
+// shared buffers, slot 2: the vjp's pass-ordered twiddles and gradient
+// slots); its contents are not kept. Null if allocation fails. Reuse spares
+// repeated calls (a training loop) the page faults of fresh buffers.
+constexpr int kScratchSlots = 3;
 void* thread_scratch(int slot, std::size_t bytes);
 
 // Frees this thread's scratch buffers above the size kept between calls.

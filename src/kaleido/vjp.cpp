@@ -3,9 +3,7 @@
 // each chunk on kaleido's thread team.
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -19,10 +17,6 @@ namespace {
 
 constexpr int kLongRowBits = 15;
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
-
-struct Free {
-    void operator()(void* p) const { std::free(p); }
-};
 
 // The row path of the vjp (see vjp_rows.hpp) for calls of fewer rows than
 // a chunk has lanes: a chunk's other lanes would be computed for nothing,
@@ -130,13 +124,11 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
     n_slots = std::min<index_t>(n_slots, index_t(kSlotMemory / slot_bytes));
     if (n_slots < 1) n_slots = 1;
 
-    const auto alloc = [](std::size_t count) {  // 64-byte aligned, uninitialized
-        const std::size_t bytes = (count * sizeof(T) + 63) / 64 * 64;
-        return std::unique_ptr<T, Free>(static_cast<T*>(std::aligned_alloc(64, bytes)));
-    };
     std::vector<StageGroup<T>> groups;
     std::vector<index_t> block_at, group_offset;  // pass-order block -> twiddle-layout index
-    std::unique_ptr<T, Free> packed, slots;
+    // n_params pass-ordered twiddles, then (64-byte aligned) n_slots slots
+    T* packed = nullptr;
+    const index_t slots_at = (n_params * index_t(sizeof(T)) + 63) / 64 * 64 / index_t(sizeof(T));
     try {
         const auto stages = stage_order(twiddles, width, log_size, TRANS_N);
         groups = group_stages(stages.data(), nullptr, index_t(stages.size()), K.max_group);
@@ -147,12 +139,12 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
                             {dx, n_in, dx_row_stride, dx_col_stride}, n_rows, dtwiddles,
                             n_threads, check_finite != 0, real_io != 0);
         block_at.resize(std::size_t(n_params / 4));
-        packed = alloc(std::size_t(n_params));
-        slots = alloc(std::size_t(n_slots) * std::size_t(n_params));
+        packed = static_cast<T*>(thread_scratch(
+            2, (std::size_t(slots_at) + std::size_t(n_slots) * std::size_t(n_params)) * sizeof(T)));
     } catch (...) {
         return STATUS_NO_MEMORY;
     }
-    if (!packed || !slots) return STATUS_NO_MEMORY;
+    if (packed == nullptr) return STATUS_NO_MEMORY;
     const index_t n_groups = index_t(groups.size());
     group_offset.resize(std::size_t(n_groups));
     {
@@ -176,8 +168,8 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
     // into independent blocks of entries
     const index_t n_blocks = n_params / 4;
     const index_t copy_tasks = nt > 1 && n_params > 65536 ? 8 * nt : 1;
-    T* const pk = packed.get();
-    T* const sl = slots.get();
+    T* const pk = packed;
+    T* const sl = packed + slots_at;
     {
         std::vector<index_t> counts{copy_tasks};
         auto pack = [&](index_t, index_t t, int) {
