@@ -22,26 +22,32 @@ namespace kaleido {
 namespace KALEIDO_ISA_NS {
 
 // out[e][i] = X[K i + e] for X the concatenation of in[0..K): log2(K)
-// rounds of even/odd splits, K shuffles each.
-template <class T, int K>
+// rounds of even/odd splits, K shuffles each. Inverse: back (a round of
+// interleaves undoes one split; all rounds are the same permutation).
+template <class T, int K, bool Inverse = false>
 KALEIDO_INLINE void deinterleave_k(typename kernel_types<T>::V (&v)[K]) {
     using KT = kernel_types<T>;
     using V = typename KT::V;
     using M = typename KT::M;
     constexpr int C = KT::lanes;
-    M even, odd;
+    M first, second;  // even / odd lanes, or the low / high interleave
 #pragma GCC unroll 16
     for (int j = 0; j < C; ++j) {
-        even[j] = 2 * j;
-        odd[j] = 2 * j + 1;
+        first[j] = Inverse ? ((j & 1) ? C + j / 2 : j / 2) : 2 * j;
+        second[j] = Inverse ? ((j & 1) ? C + C / 2 + j / 2 : C / 2 + j / 2) : 2 * j + 1;
     }
 #pragma GCC unroll 3
     for (int round = 1; round < K; round *= 2) {
         V next[K];
 #pragma GCC unroll 8
         for (int j = 0; j < K / 2; ++j) {
-            next[j] = __builtin_shuffle(v[2 * j], v[2 * j + 1], even);
-            next[K / 2 + j] = __builtin_shuffle(v[2 * j], v[2 * j + 1], odd);
+            if constexpr (Inverse) {
+                next[2 * j] = __builtin_shuffle(v[j], v[K / 2 + j], first);
+                next[2 * j + 1] = __builtin_shuffle(v[j], v[K / 2 + j], second);
+            } else {
+                next[j] = __builtin_shuffle(v[2 * j], v[2 * j + 1], first);
+                next[K / 2 + j] = __builtin_shuffle(v[2 * j], v[2 * j + 1], second);
+            }
         }
 #pragma GCC unroll 8
         for (int j = 0; j < K; ++j) v[j] = next[j];

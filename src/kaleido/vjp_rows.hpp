@@ -13,34 +13,6 @@
 namespace kaleido {
 namespace KALEIDO_ISA_NS {
 
-// The inverse of deinterleave_k: X[K i + e] = v[e][i] back into K
-// consecutive vectors (each round undoes one even/odd split; all rounds are
-// the same permutation, so their inverses commute).
-template <class T, int K>
-KALEIDO_INLINE void interleave_k(typename kernel_types<T>::V (&v)[K]) {
-    using KT = kernel_types<T>;
-    using V = typename KT::V;
-    using M = typename KT::M;
-    constexpr int C = KT::lanes;
-    M lo, hi;
-#pragma GCC unroll 16
-    for (int j = 0; j < C; ++j) {
-        lo[j] = (j & 1) ? C + j / 2 : j / 2;
-        hi[j] = (j & 1) ? C + C / 2 + j / 2 : C / 2 + j / 2;
-    }
-#pragma GCC unroll 3
-    for (int round = 1; round < K; round *= 2) {
-        V next[K];
-#pragma GCC unroll 8
-        for (int j = 0; j < K / 2; ++j) {
-            next[2 * j] = __builtin_shuffle(v[j], v[K / 2 + j], lo);
-            next[2 * j + 1] = __builtin_shuffle(v[j], v[K / 2 + j], hi);
-        }
-#pragma GCC unroll 8
-        for (int j = 0; j < K; ++j) v[j] = next[j];
-    }
-}
-
 // Stage k backwards over pairs [p0, p1) (multiples of VL): the twiddle
 // gradients of those pairs from the stage's saved input and the gradient
 // at its output, then the gradient at its input (block^H, in place).
@@ -114,12 +86,12 @@ KALEIDO_INLINE void row_stage_backward(const VjpRowJob<T>& job, index_t k, index
         R* d = reinterpret_cast<R*>(job.dtw[k] + 4 * q);
         if constexpr (K::is_complex) {
             V v[8] = {sr[0], si[0], sr[1], si[1], sr[2], si[2], sr[3], si[3]};
-            interleave_k<T, 8>(v);
+            deinterleave_k<T, 8, true>(v);
 #pragma GCC unroll 8
             for (int j = 0; j < 8; ++j) vstore(d + j * C, v[j]);
         } else {
             V v[4] = {sr[0], sr[1], sr[2], sr[3]};
-            interleave_k<T, 4>(v);
+            deinterleave_k<T, 4, true>(v);
 #pragma GCC unroll 4
             for (int j = 0; j < 4; ++j) vstore(d + j * C, v[j]);
         }
