@@ -196,9 +196,10 @@ def test_vjp_of_few_rows_runs_along_the_rows(isa, dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
     # the row path splits every stage's pairs between the threads; a pair's
-    # gradient is summed by one thread over the rows in order
+    # gradient is summed by one thread over the rows in order (N = 2**15:
+    # each stage is long enough for two threads to pay)
     rng = np.random.default_rng(11)
-    K = kd.KMatrix.random(2 ** 14, 2 ** 14 - 3, dtype=dtype, random_state=7)
+    K = kd.KMatrix.random(2 ** 15, 2 ** 15 - 3, dtype=dtype, random_state=7)
     X = random_rows(rng, (1, K.n_in), dtype)
     G = random_rows(rng, (1, K.n_out), dtype)
     dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
@@ -211,6 +212,16 @@ def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
     assert _kernels.last_path() in ("vjp", "vjp-shared")
     tol = rtol(dtype, K)
     assert rel(dX1, dXb[:1]) <= tol and rel(dtw1, dtwb) <= tol
+
+
+def test_vjp_of_short_stages_stays_on_one_thread():
+    # every stage of the row path is a barrier: thousands of short stages
+    # (width 3000 at N = 32) would spend more on them than on the work
+    K = kd.KMatrix.random(32, width=3000, dtype=np.float32, random_state=8)
+    x = np.ones((1, 32), dtype=np.float32)
+    dx, dtw = K.vjp(x, x, workers=2)
+    assert _kernels.last_path() == "vjp-rows" and _kernels.last_threads() == (1, 1)
+    assert np.all(np.isfinite(dtw)) and dtw.shape == K.twiddles.shape
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
