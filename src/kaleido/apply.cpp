@@ -189,16 +189,9 @@ int run_rows(const ApplyKernels<T>& K, const T* twiddles, index_t width, const G
     }
     phases.push_back({PHASE_STORE, 0, 0, (g.y.len + job.io_block - 1) / job.io_block});
 
-    std::vector<index_t> counts(phases.size());
-    for (std::size_t i = 0; i < phases.size(); ++i) counts[i] = phases[i].n_units;
-    Failure failure;
-    auto task = [&](index_t phase, index_t unit, int) {
-        if (failure.failed()) return;
-        if (!K.row_phase(job, phases[std::size_t(phase)], unit, unit + 1))
-            failure.set(STATUS_NON_FINITE);
-    };
-    record_call(PATH_ROWS, nt, run_phases(threads, counts, task));
-    return failure.status.load();
+    return run_phase_list(threads, phases, PATH_ROWS, [&](const Phase& ph, index_t unit) {
+        return K.row_phase(job, ph, unit, unit + 1);
+    });
 }
 
 // ---------------------------------------------------------------- tiles --

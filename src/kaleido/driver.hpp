@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <type_traits>
+#include <vector>
 
 #include "kernels.hpp"
+#include "threads.hpp"
 
 namespace kaleido {
 
@@ -21,6 +23,23 @@ struct Failure {
     }
     bool failed() const { return status.load(std::memory_order_relaxed) != STATUS_OK; }
 };
+
+// Runs every unit of `phases` (each phase after the ones before it) on
+// `threads`: phase_fn(phase, unit) returns false on non-finite input. Records
+// the call under `path` and returns its status (the first failure's).
+template <class F>
+int run_phase_list(const ThreadChoice& threads, const std::vector<Phase>& phases, int path,
+                   F&& phase_fn) {
+    std::vector<index_t> counts(phases.size());
+    for (std::size_t i = 0; i < phases.size(); ++i) counts[i] = phases[i].n_units;
+    Failure failure;
+    auto task = [&](index_t phase, index_t unit, int) {
+        if (failure.failed()) return;
+        if (!phase_fn(phases[std::size_t(phase)], unit)) failure.set(STATUS_NON_FINITE);
+    };
+    record_call(path, threads.n_threads, run_phases(threads, counts, task));
+    return failure.status.load();
+}
 
 }  // namespace kaleido
 

@@ -27,14 +27,13 @@ constexpr double kSlotMemory = 512.0 * 1024 * 1024;
 // kept: (stages + 1) buffers of the call's rows, no more than a chunk's
 // saved tiles when n_rows * stages <= lanes * (groups + 1).
 template <class T>
-int vjp_rows(const VjpKernels<T>& K, const T* twiddles, index_t width, int log_size,
-             const Rows& x, const Rows& g, const OutRows& dx, index_t n_rows, T* dtwiddles,
-             int n_threads, bool check_finite, bool real_io) {
+int vjp_rows(const VjpKernels<T>& K, const T* twiddles, const std::vector<StageRef<T>>& stages,
+             int log_size, const Rows& x, const Rows& g, const OutRows& dx, index_t n_rows,
+             T* dtwiddles, int n_threads, bool check_finite, bool real_io) {
     using R = typename real_of<T>::type;
     constexpr int P = is_complex_v<T> ? 2 : 1;
     const index_t N = index_t(1) << log_size;
     const index_t VL = K.lanes;
-    const auto stages = stage_order(twiddles, width, log_size, TRANS_N);
     const index_t n_stages = index_t(stages.size());
     std::vector<RowStage<T>> row_stages(stages.size());
     std::vector<T*> dtw(stages.size());
@@ -84,16 +83,9 @@ int vjp_rows(const VjpKernels<T>& K, const T* twiddles, index_t width, int log_s
     if (dx.data != nullptr)
         phases.push_back({PHASE_STORE_DX, 0, 0, (dx.len + job.io_block - 1) / job.io_block});
 
-    std::vector<index_t> counts(phases.size());
-    for (std::size_t i = 0; i < phases.size(); ++i) counts[i] = phases[i].n_units;
-    Failure failure;
-    auto task = [&](index_t phase, index_t unit, int) {
-        if (failure.failed()) return;
-        if (!K.vjp_row_phase(job, phases[std::size_t(phase)], unit, unit + 1))
-            failure.set(STATUS_NON_FINITE);
-    };
-    record_call(PATH_VJP_ROWS, nt, run_phases(threads, counts, task));
-    return failure.status.load();
+    return run_phase_list(threads, phases, PATH_VJP_ROWS, [&](const Phase& ph, index_t unit) {
+        return K.vjp_row_phase(job, ph, unit, unit + 1);
+    });
 }
 
 // kmatrix_vjp without its exception guard; kmatrix_vjp trims the scratch
@@ -141,7 +133,7 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
         groups = group_stages(stages.data(), nullptr, index_t(stages.size()), K.max_group);
         if (n_rows < C && N >= 2 * C &&
             n_rows * index_t(stages.size()) <= C * (index_t(groups.size()) + 1))
-            return vjp_rows(K, twiddles, width, log_size, {x, n_in, x_row_stride, x_col_stride},
+            return vjp_rows(K, twiddles, stages, log_size, {x, n_in, x_row_stride, x_col_stride},
                             {g, n_out, g_row_stride, g_col_stride},
                             {dx, n_in, dx_row_stride, dx_col_stride}, n_rows, dtwiddles,
                             n_threads, check_finite != 0, real_io != 0);
