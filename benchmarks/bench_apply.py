@@ -3,11 +3,11 @@
 Prints, in one run, median wall times of
 
 * ``K.apply(X)`` vs ``X @ W.T`` (W a dense random n x n matrix of the same
-  dtype) and the ratio dense / kaleido; at batch 1 the solver path,
+  dtype) and the ratio dense / kmatrix; at batch 1 the solver path,
   ``K @ x`` vs ``W @ x`` on one vector;
 * ``K.apply(X)`` vs ``scipy.fft.fft(X, axis=1)`` on complex rows of the same
   length and precision (complex64 for float32 and complex64 operators) and
-  the ratio kaleido / fft;
+  the ratio kmatrix / fft;
 * the time per vector at batch 1024 as n grows, and its "n log n efficiency":
   ``(t(n) / t(1024)) / ((n log2 n) / (1024 * 10))``, 1.0 meaning that the
   time grows exactly as n log n predicts;
@@ -39,7 +39,7 @@ import scipy
 import scipy.fft
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 
 GiB = 1 << 30
 DENSE_MAX_BYTES = 2 * GiB  # skip the dense baseline when W is larger than this
@@ -52,14 +52,14 @@ WARMUP_SECONDS = 0.5  # untimed calls before each timed block (at least one call
 BASE_N = 1024  # reference size of the n log n efficiency
 
 # the bars of the batched-products issue
-BAR_DENSE_SPEEDUP = 40.0  # float32, n=4096, batch 1024: dense / kaleido >= 40 (was 20)
-BAR_FFT_RATIO = 6.0  # complex64, n=4096, batch 1024: kaleido / fft <= 6
+BAR_DENSE_SPEEDUP = 40.0  # float32, n=4096, batch 1024: dense / kmatrix >= 40 (was 20)
+BAR_FFT_RATIO = 6.0  # complex64, n=4096, batch 1024: kmatrix / fft <= 6
 BAR_NLOGN = 1.5  # per-vector time 2**10 -> 2**16 <= 1.5x what n log n predicts
 # the bars of the solver-path issue: one vector against a complex64 FFT of
 # the same length, and small sizes against the dense product
 BAR_ONE_VECTOR = {("float32", 4096): 1.0, ("complex64", 4096): 2.0,
                   ("float32", 65536): 1.5, ("complex64", 65536): 2.0}
-BAR_SMALL = {32: 1.0, 64: 0.67}  # float32, batch 1024: kaleido / dense <=
+BAR_SMALL = {32: 1.0, 64: 0.67}  # float32, batch 1024: kmatrix / dense <=
 
 FULL = dict(sizes=[2**k for k in range(5, 17)], batches=[1, 4, 16, 64, 1024],
             repeat=7, dtypes=["float32", "float64", "complex64", "complex128"])
@@ -192,8 +192,8 @@ def print_machine(args, workers):
     print(f"CPU: {model or platform.processor() or platform.machine()}")
     print(f"CPU count: os.cpu_count()={os.cpu_count()}, usable (affinity)={affinity}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"scipy {scipy.__version__}, kaleido {kd.__version__}")
-    print(f"kaleido.openmp_enabled(): {kd.openmp_enabled()}")
+          f"scipy {scipy.__version__}, kmatrix {km.__version__}")
+    print(f"kmatrix.openmp_enabled(): {km.openmp_enabled()}")
     print_load("at start")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
                 "OPENBLAS_L2_SIZE", "MKL_NUM_THREADS"):
@@ -205,7 +205,7 @@ def print_machine(args, workers):
               "      env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
               "benchmarks/bench_apply.py")
     print(f"threads: --threads {args.threads if args.threads else '(default)'}; "
-          f"kaleido workers={workers if workers is not None else 'None (OpenMP default)'}, "
+          f"kmatrix workers={workers if workers is not None else 'None (OpenMP default)'}, "
           f"scipy.fft workers={-1 if workers is None else workers}")
     print("thread pools seen by threadpoolctl (inside the timed region):")
     for pool in threadpool_info():
@@ -262,8 +262,8 @@ def print_other_load(start, wall):
     print(line)
 
 
-HEADER = (f"{'n':>6} {'batch':>5} | {'kaleido':>10} {'reps':>4} | {'dense':>10} {'reps':>4} "
-          f"{'dense/kd':>9} | {'fft':>10} {'kd/fft':>7} | {'kd per vec':>10}")
+HEADER = (f"{'n':>6} {'batch':>5} | {'kmatrix':>10} {'reps':>4} | {'dense':>10} {'reps':>4} "
+          f"{'dense/km':>9} | {'fft':>10} {'km/fft':>7} | {'km per vec':>10}")
 
 
 def run_dtype(dtype, args, workers, rng, results):
@@ -278,7 +278,7 @@ def run_dtype(dtype, args, workers, rng, results):
     last_dense = {}
     fft_dtype = np.dtype(np.complex64 if dtype in (np.float32, np.complex64) else np.complex128)
     for n in args.sizes:
-        K = kd.KMatrix.random(n, dtype=dtype, random_state=0)
+        K = km.KMatrix.random(n, dtype=dtype, random_state=0)
         W = None
         w_bytes = n * n * dtype.itemsize
         for batch in args.batches:
@@ -289,10 +289,10 @@ def run_dtype(dtype, args, workers, rng, results):
             # after it returns and would slow down whatever runs next
             if batch == 1:   # the solver path: one vector, K @ x
                 x, xf = X[0], Xf[0]
-                funcs = {"kd": lambda: K @ x,
+                funcs = {"km": lambda: K @ x,
                          "fft": lambda: scipy.fft.fft(xf, workers=fft_workers)}
             else:
-                funcs = {"kd": lambda: K.apply(X, workers=workers),
+                funcs = {"km": lambda: K.apply(X, workers=workers),
                          "fft": lambda: scipy.fft.fft(Xf, axis=1, workers=fft_workers)}
 
             dense_skip = None
@@ -309,12 +309,12 @@ def run_dtype(dtype, args, workers, rng, results):
                 funcs["dense"] = (lambda: W @ x) if batch == 1 else (lambda: X @ W.T)
 
             timed = time_blocks(funcs, args.repeat, args.budget, args.min_samples)
-            t_kd, r_kd = timed["kd"]
+            t_kd, r_kd = timed["km"]
             t_dense, r_dense = timed.get("dense", (None, None))
             t_fft = timed.get("fft", (None, None))[0]
             if t_dense is not None:
                 last_dense[batch] = (n, t_dense)
-            results[(dtype.name, n, batch)] = dict(kd=t_kd, dense=t_dense, fft=t_fft)
+            results[(dtype.name, n, batch)] = dict(km=t_kd, dense=t_dense, fft=t_fft)
 
             dense_col = (f"{fmt_time(t_dense):>10} {r_dense:>4} {t_dense / t_kd:>8.2f}x"
                          if t_dense is not None else f"{dense_skip:>25}")
@@ -337,7 +337,7 @@ def print_scaling(dtype, args, results):
           f"(1.0 = grows exactly as n log2 n from n={BASE_N}) ===")
     if base is None:
         print(f"(n = {BASE_N} not measured at batch {batch}: no efficiency column)")
-    head = f"{'n':>6} | {'kd per vec':>10} {'kd eff':>7}"
+    head = f"{'n':>6} | {'km per vec':>10} {'km eff':>7}"
     if complex_:
         head += f" | {'fft per vec':>11} {'fft eff':>7}"
     print(head)
@@ -347,8 +347,8 @@ def print_scaling(dtype, args, results):
         if r is None:
             continue
         predicted = (n * math.log2(n)) / (BASE_N * math.log2(BASE_N))
-        eff = f"{(r['kd'] / base['kd']) / predicted:>7.2f}" if base else f"{'-':>7}"
-        line = f"{n:>6} | {fmt_time(r['kd'] / batch):>10} {eff}"
+        eff = f"{(r['km'] / base['km']) / predicted:>7.2f}" if base else f"{'-':>7}"
+        line = f"{n:>6} | {fmt_time(r['km'] / batch):>10} {eff}"
         if complex_:
             feff = (f"{(r['fft'] / base['fft']) / predicted:>7.2f}"
                     if base and r["fft"] else f"{'-':>7}")
@@ -361,7 +361,7 @@ def efficiency(results, dtype, n, batch=1024):
     base, r = results.get((dtype, BASE_N, batch)), results.get((dtype, n, batch))
     if base is None or r is None:
         return None
-    return (r["kd"] / base["kd"]) / ((n * math.log2(n)) / (BASE_N * math.log2(BASE_N)))
+    return (r["km"] / base["km"]) / ((n * math.log2(n)) / (BASE_N * math.log2(BASE_N)))
 
 
 def print_summary(results, args):
@@ -380,8 +380,8 @@ def print_summary(results, args):
     if r is None or r["dense"] is None:
         na(what)
     else:
-        speedup = r["dense"] / r["kd"]
-        print(f"{what}: {speedup:.2f}x ({fmt_time(r['kd'])} vs {fmt_time(r['dense'])}) "
+        speedup = r["dense"] / r["km"]
+        print(f"{what}: {speedup:.2f}x ({fmt_time(r['km'])} vs {fmt_time(r['dense'])}) "
               f"{verdict(speedup >= BAR_DENSE_SPEEDUP)}")
         rate = dense_flops(4096, 1024, np.float32) / r["dense"] / 1e9
         print(f"   (the dense baseline ran at {rate:.0f} GFLOP/s; compare with the BLAS's usual "
@@ -392,8 +392,8 @@ def print_summary(results, args):
     if r is None:
         na(what)
     else:
-        ratio = r["kd"] / r["fft"]
-        print(f"{what}: {ratio:.2f}x ({fmt_time(r['kd'])} vs {fmt_time(r['fft'])}) "
+        ratio = r["km"] / r["fft"]
+        print(f"{what}: {ratio:.2f}x ({fmt_time(r['km'])} vs {fmt_time(r['fft'])}) "
               f"{verdict(ratio <= BAR_FFT_RATIO)}")
 
     for (d, n), bar in BAR_ONE_VECTOR.items():
@@ -402,8 +402,8 @@ def print_summary(results, args):
         if r is None:
             na(what)
             continue
-        ratio = r["kd"] / r["fft"]
-        print(f"{what}: {ratio:.2f}x ({fmt_time(r['kd'])} vs {fmt_time(r['fft'])}) "
+        ratio = r["km"] / r["fft"]
+        print(f"{what}: {ratio:.2f}x ({fmt_time(r['km'])} vs {fmt_time(r['fft'])}) "
               f"{verdict(ratio <= bar)}")
 
     for n, bar in BAR_SMALL.items():
@@ -412,8 +412,8 @@ def print_summary(results, args):
         if r is None or r["dense"] is None:
             na(what)
             continue
-        ratio = r["kd"] / r["dense"]
-        print(f"{what}: {ratio:.2f}x ({fmt_time(r['kd'])} vs {fmt_time(r['dense'])}) "
+        ratio = r["km"] / r["dense"]
+        print(f"{what}: {ratio:.2f}x ({fmt_time(r['km'])} vs {fmt_time(r['dense'])}) "
               f"{verdict(ratio <= bar)}")
 
     measured = [d for d in args.dtypes if efficiency(results, d, 65536) is not None]
@@ -442,7 +442,7 @@ def main(argv=None):
                         help="comma-separated dtypes (default all four; quick: "
                              "float32,complex64)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for kaleido, BLAS and scipy.fft (default: all)")
+                        help="threads for kmatrix, BLAS and scipy.fft (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="fewer sizes, batches, dtypes and repeats: about 2 minutes")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random data")
@@ -471,8 +471,8 @@ def main(argv=None):
         print_machine(args, workers)
         print(f"sizes {args.sizes}, batches {args.batches}, repeat {args.repeat}, "
               f"dtypes {args.dtypes}, width 1, expansion 1")
-        print("times are medians per call; ratios > 1 in 'dense/kd' favour kaleido, "
-              "ratios > 1 in 'kd/fft' favour scipy.fft\n")
+        print("times are medians per call; ratios > 1 in 'dense/km' favour kmatrix, "
+              "ratios > 1 in 'km/fft' favour scipy.fft\n")
         for dtype in args.dtypes:
             run_dtype(dtype, args, workers, rng, results)
         if any(n >= 2**15 for n in args.sizes):

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.fft
 import scipy.linalg
 
-import kaleido as kd
+import kmatrix as km
 
 
 def svd_error_at(M, n_real_params):
@@ -65,7 +65,7 @@ def main():
                                                 random_state=0), 1)
         if n <= 1024:
             # a random width-1 K-matrix (B1 B2^T): no single half holds it
-            Kr = kd.KMatrix.random(n, random_state=11).todense()
+            Kr = km.KMatrix.random(n, random_state=11).todense()
             targets["rand K"] = (Kr, dict(), 1)
             if n <= args.adam_max_n:
                 for w in (1, 2):  # for contrast: Adam from a random start
@@ -76,7 +76,7 @@ def main():
             for seed in range(n_seeds if n_seeds > 1 else 3):
                 kw = dict(params, random_state=seed) if n_seeds > 1 else params
                 t0 = time.perf_counter()
-                est = kd.KMatrixApproximator(**kw).fit(M)
+                est = km.KMatrixApproximator(**kw).fit(M)
                 runs.append((time.perf_counter() - t0, est.relative_error_, est))
                 if n_seeds == 1 and runs[0][0] > 20:
                     break  # one slow fit is enough

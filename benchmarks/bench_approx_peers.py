@@ -1,4 +1,4 @@
-"""Fitting real-world targets side by side: kaleido, pyfaust and lazylinop.
+"""Fitting real-world targets side by side: kmatrix, pyfaust and lazylinop.
 
 Runs KMatrixApproximator at its defaults, a truncated SVD with the same
 number of real parameters, and -- when they are installed (optional, never
@@ -25,7 +25,7 @@ import numpy as np
 import scipy.fft
 import scipy.linalg
 
-import kaleido as kd
+import kmatrix as km
 
 try:   # optional peers
     with warnings.catch_warnings():
@@ -71,18 +71,18 @@ def methods(M, width, permutations="structured"):
     """(name, fit returning a dense matrix, real parameters or None)."""
     out = []
 
-    def kaleido():
-        est = kd.KMatrixApproximator(width=width, permutations=permutations,
+    def kmatrix():
+        est = km.KMatrixApproximator(width=width, permutations=permutations,
                                      random_state=0).fit(M)
-        kaleido.params = est.kmatrix_.n_params * (2 if est.kmatrix_.twiddles.dtype.kind == "c"
+        kmatrix.params = est.kmatrix_.n_params * (2 if est.kmatrix_.twiddles.dtype.kind == "c"
                                                   else 1)
-        kaleido.method = est.method_
+        kmatrix.method = est.method_
         return est.kmatrix_.todense()
 
-    label = "kaleido " + (f"width {width}" if width > 1 else "default")
+    label = "kmatrix " + (f"width {width}" if width > 1 else "default")
     if permutations != "structured":
         label += f", permutations={permutations!r}"
-    out.append((label, kaleido))
+    out.append((label, kmatrix))
     if pyfaust is not None:
         def faust(perm=None):
             with warnings.catch_warnings():
@@ -117,7 +117,7 @@ def run(name, M, clean=None, width=1, svd_time=False, permutations="structured",
             print(f"  {label:40} | failed: {type(exc).__name__}: {str(exc)[:60]}")
             continue
         note = ""
-        if label.startswith("kaleido"):
+        if label.startswith("kmatrix"):
             params = fit.params
             note = f"{fit.method}, {params} reals"
         clean_err = f"{rel(D, clean):9.2e}" if clean is not None else f"{'':9}"
@@ -145,7 +145,7 @@ def main():
     args = parser.parse_args()
     n = args.n
     rng = np.random.default_rng(0)
-    print(f"kaleido {kd.__version__}; pyfaust "
+    print(f"kmatrix {km.__version__}; pyfaust "
           f"{pyfaust.version() if pyfaust else 'not installed'}; lazylinop "
           f"{'installed' if ksd else 'not installed'}")
     F = np.fft.fft(np.eye(n), axis=0)

@@ -1,4 +1,4 @@
-"""A file larger than the chunk budget through ``kd.apply_npy`` against
+"""A file larger than the chunk budget through ``km.apply_npy`` against
 ``K.apply`` on the same rows in memory, in one run.
 
 Writes a ``.npy`` file of float32 rows (default 2**18 rows of 1024: 1 GiB),
@@ -40,14 +40,14 @@ BAR_THROUGHPUT = 0.70
 
 WORKER = textwrap.dedent("""
     import json, sys, time
-    import numpy as np, kaleido as kd
+    import numpy as np, kmatrix as km
     mode, rows_path, out_path, repeat = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    K = kd.load(sys.argv[5])
+    K = km.load(sys.argv[5])
     times = []
     if mode == "file":
         for _ in range(repeat):
             t0 = time.perf_counter()
-            kd.apply_npy(K, rows_path, out_path)
+            km.apply_npy(K, rows_path, out_path)
             times.append(time.perf_counter() - t0)
     elif mode == "load_save":
         for _ in range(repeat):
@@ -84,13 +84,13 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--folder", default=None)
     args = parser.parse_args(argv)
-    import kaleido as kd
+    import kmatrix as km
 
-    folder = args.folder or tempfile.mkdtemp(prefix="kaleido-bench-batch-")
+    folder = args.folder or tempfile.mkdtemp(prefix="kmatrix-bench-batch-")
     rows_path = os.path.join(folder, "rows.npy")
     out_path = os.path.join(folder, "out.npy")
     model_path = os.path.join(folder, "model.npz")
-    K = kd.KMatrix.random(args.n, dtype=np.float32, random_state=0)
+    K = km.KMatrix.random(args.n, dtype=np.float32, random_state=0)
     K.save(model_path)
     rows = np.lib.format.open_memmap(rows_path, mode="w+", dtype=np.float32,
                                      shape=(args.rows, args.n))
@@ -105,7 +105,7 @@ def main(argv=None):
           f"medians of {args.repeat}, each mode in a fresh process")
     results = {mode: run(mode, rows_path, out_path, model_path, args.repeat)
                for mode in ("file", "memory", "memory_out", "load_save")}
-    labels = {"file": "kd.apply_npy (file to file)", "memory": "K.apply(X) in memory",
+    labels = {"file": "km.apply_npy (file to file)", "memory": "K.apply(X) in memory",
               "memory_out": "K.apply(X, out=Y) in memory",
               "load_save": "np.load + K.apply + np.save"}
     for mode, r in results.items():

@@ -9,7 +9,7 @@ Prints, with the scikit-learn numbers of the same run:
    (8 x 8 images resized to 10 x 10 and 16 x 16, standardized), d = 100 and
    256. Bar: ours <= 1.1x RBFSampler's.
 2. Transform time on 4096 rows (median of several runs, each method in its
-   own block after a warm-up, kaleido first: OpenBLAS's threads spin for a
+   own block after a warm-up, kmatrix first: OpenBLAS's threads spin for a
    while after a product): ``KMatrixRandomFeatures`` d = 1024 ->
    n_components = 8192 against ``RBFSampler`` (bar: <= 1/4), and
    ``KMatrixRandomProjection`` d = 4096 -> 1024 against
@@ -33,7 +33,7 @@ from sklearn.kernel_approximation import RBFSampler
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.random_projection import GaussianRandomProjection
 
-import kaleido as kd
+import kmatrix as km
 
 BAR_ERROR = 1.1
 BAR_FEATURES_TIME = 1 / 4
@@ -81,14 +81,14 @@ def verdict(ok):
 def kernel_errors(args):
     print(f"1. RBF kernel approximation, {args.points} points, n_components = "
           f"{args.components}, gamma = 1/d, mean relative Frobenius error over {args.seeds} seeds")
-    header = f"{'data':>16} | {'kaleido':>8} {'RBFSampler':>10} | ratio (bar <= {BAR_ERROR})"
+    header = f"{'data':>16} | {'kmatrix':>8} {'RBFSampler':>10} | ratio (bar <= {BAR_ERROR})"
     print(header)
     print("-" * len(header))
     ok = True
     for name, X in datasets(args.points, (100, 256)):
         gamma = 1.0 / X.shape[1]
         K = rbf_kernel(X, gamma=gamma)
-        ours = np.mean([relative_error(kd.KMatrixRandomFeatures(
+        ours = np.mean([relative_error(km.KMatrixRandomFeatures(
             args.components, gamma=gamma, random_state=s).fit_transform(X), K)
             for s in range(args.seeds)])
         theirs = np.mean([relative_error(RBFSampler(
@@ -104,18 +104,18 @@ def kernel_errors(args):
 def transform_times(args):
     rows = args.rows
     print(f"\n2. transform time on {rows} rows, median of {args.repeat} runs")
-    header = (f"{'case':>34} {'dtype':>8} | {'kaleido':>9} {'sklearn':>9} | "
+    header = (f"{'case':>34} {'dtype':>8} | {'kmatrix':>9} {'sklearn':>9} | "
               f"ratio (bar)")
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(1)
     cases = [
         ("features d=1024 -> 8192", 1024,
-         lambda: kd.KMatrixRandomFeatures(8192, gamma=1 / 1024, random_state=0),
+         lambda: km.KMatrixRandomFeatures(8192, gamma=1 / 1024, random_state=0),
          lambda: RBFSampler(n_components=8192, gamma=1 / 1024, random_state=0),
          BAR_FEATURES_TIME),
         ("projection d=4096 -> 1024", 4096,
-         lambda: kd.KMatrixRandomProjection(1024, random_state=0),
+         lambda: km.KMatrixRandomProjection(1024, random_state=0),
          lambda: GaussianRandomProjection(1024, random_state=0),
          BAR_PROJECTION_TIME),
     ]
@@ -149,8 +149,8 @@ def main(argv=None):
     if args.quick:
         args.repeat, args.rows = 3, 1024
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"kaleido {kd.__version__}, {os.cpu_count()} CPUs, default threads "
-          f"{kd._kernels.default_threads()}, 1-minute load average {load:.2f}"
+    print(f"kmatrix {km.__version__}, {os.cpu_count()} CPUs, default threads "
+          f"{km._kernels.default_threads()}, 1-minute load average {load:.2f}"
           + ("  (busy machine: rerun when idle)" if load > 0.8 else ""))
     ok = kernel_errors(args)
     ok &= transform_times(args)

@@ -1,5 +1,5 @@
 """Seconds per iteration of scipy.sparse.linalg solvers on one operator in
-three forms: a kaleido K-matrix, an FFT-based LinearOperator and a dense
+three forms: a kmatrix K-matrix, an FFT-based LinearOperator and a dense
 matrix.
 
 The operator is a symmetric positive definite circulant ``C`` (circular
@@ -7,16 +7,16 @@ convolution by a symmetric kernel with a positive spectrum), so that ``cg``,
 ``gmres`` and ``lsqr`` all apply to it and the three forms are the same
 matrix:
 
-* ``kaleido``: ``kd.KMatrix.circulant(c)`` (the real part of a width-2
+* ``kmatrix``: ``km.KMatrix.circulant(c)`` (the real part of a width-2
   complex K-matrix) passed to the solver as it is (scipy wraps it through
-  its ``matvec``/``rmatvec``), and as ``kd.aslinearoperator(K)``;
+  its ``matvec``/``rmatvec``), and as ``km.aslinearoperator(K)``;
 * ``fft``: a ``LinearOperator`` whose matvec is ``irfft(rfft(x) * spectrum)``
   (scipy.fft, one thread, the usual way to write a fast circulant);
 * ``dense``: the n x n array (BLAS gemv), up to n = 8192.
 
 Every solver runs a fixed number of iterations (tolerance 0), so the time
 per iteration is the product's cost plus the solver's own vector work. The
-medians of several runs are quoted with ratios to kaleido from the same run;
+medians of several runs are quoted with ratios to kmatrix from the same run;
 the first lines also time one bare ``matvec`` of each form, and
 ``aslinearoperator(K).matvec`` against ``K @ x``.
 
@@ -34,7 +34,7 @@ import numpy as np
 import scipy.fft
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, cg, gmres, lsqr
 
-import kaleido as kd
+import kmatrix as km
 
 DENSE_MAX_N = 8192
 
@@ -84,22 +84,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(args.seed)
-    print(f"kaleido {kd.__version__}, numpy {np.__version__}, scipy {scipy.__version__}; "
+    print(f"kmatrix {km.__version__}, numpy {np.__version__}, scipy {scipy.__version__}; "
           f"{args.iters} iterations per solve, median of {args.repeat}; "
           f"times per iteration (per call for matvec)")
-    header = (f"{'n':>6} {'solver':>14} | {'kaleido':>11} | {'fft':>11} {'fft/kd':>7} | "
-              f"{'dense':>11} {'dense/kd':>8}")
+    header = (f"{'n':>6} {'solver':>14} | {'kmatrix':>11} | {'fft':>11} {'fft/km':>7} | "
+              f"{'dense':>11} {'dense/km':>8}")
     print(header)
     print("-" * len(header))
     for n in sizes:
         c = spd_circulant(n, rng)
-        K = kd.KMatrix.circulant(c)
-        forms = {"kaleido": K, "fft": fft_operator(c)}
+        K = km.KMatrix.circulant(c)
+        forms = {"kmatrix": K, "fft": fft_operator(c)}
         if n <= DENSE_MAX_N:
             forms["dense"] = K.todense()
         b = rng.standard_normal(n)
         x = rng.standard_normal(n)
-        A_kd = kd.aslinearoperator(K)
+        A_kd = km.aslinearoperator(K)
         t_at = median_time(lambda: K @ x, 200)
         t_op = median_time(lambda: A_kd.matvec(x), 200)
         print(f"{n:>6} {'K @ x':>14} | {fmt(t_at)} | aslinearoperator(K).matvec(x): "
@@ -117,7 +117,7 @@ def main(argv=None):
             for fname, A in wrapped.items():
                 reps = 200 if sname == "matvec" else args.repeat
                 times[fname] = median_time(lambda: solve(A), reps) / per
-            kd_t = times["kaleido"]
+            kd_t = times["kmatrix"]
             line = f"{n:>6} {sname:>14} | {fmt(kd_t)} | {fmt(times['fft'])} " \
                    f"{times['fft'] / kd_t:>6.2f}x | "
             line += (f"{fmt(times['dense'])} {times['dense'] / kd_t:>7.2f}x" if "dense" in times

@@ -32,8 +32,8 @@ import time
 
 import numpy as np
 
-import kaleido as kd
-from kaleido import _kernels
+import kmatrix as km
+from kmatrix import _kernels
 
 NEIGHBOUR = ("import numpy as np\n"
              "a = np.random.default_rng(0).standard_normal((800, 800))\n"
@@ -56,7 +56,7 @@ def long_rows(trials):
     rng = np.random.default_rng(0)
     per_element = {}
     for dtype in ("float32", "float64", "complex64", "complex128"):
-        K = kd.KMatrix.random(n, dtype=dtype, random_state=0)
+        K = km.KMatrix.random(n, dtype=dtype, random_state=0)
         X = rng.standard_normal((256, n)).astype(dtype)
         Y = np.empty_like(X)
         G = X[:64].copy()
@@ -88,7 +88,7 @@ def long_rows(trials):
 
 def busy_neighbour(trials):
     print("=== 2. a neighbour process runs NumPy matrix products in a loop ===")
-    K = kd.KMatrix.random(4096, dtype=np.float32, random_state=0)
+    K = km.KMatrix.random(4096, dtype=np.float32, random_state=0)
     X = np.random.default_rng(0).standard_normal((256, 4096)).astype(np.float32)
     Y = np.empty_like(X)
     quiet_default = median_ms(lambda: K.apply(X, out=Y), 50)
@@ -118,7 +118,7 @@ def blas_threads(trials):
     X = rng.standard_normal((4096, 1024))
     Y = np.empty_like(X)
     S = rng.standard_normal((300, 300))
-    K = kd.KMatrix.random(1024, random_state=0)
+    K = km.KMatrix.random(1024, random_state=0)
     K.apply(X, out=Y)
 
     def first8(K):
@@ -129,7 +129,7 @@ def blas_threads(trials):
         time.sleep(1.0)
         quiet = first8(K)
         time.sleep(1.0)
-        K2 = kd.KMatrix.random(1024, random_state=trial)
+        K2 = km.KMatrix.random(1024, random_state=trial)
         after_random = first8(K2)
         time.sleep(1.0)
         S @ S.T
@@ -153,7 +153,7 @@ def main(argv=None):
     parser.add_argument("--skip", default="", help="comma-separated: long, busy, blas")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    print(f"kaleido {kd.__version__}, ISA {_kernels.isa()}, default threads "
+    print(f"kmatrix {km.__version__}, ISA {_kernels.isa()}, default threads "
           f"{_kernels.default_threads()}, CPUs {_kernels.cpu_count()}, load "
           f"{os.getloadavg()[0]:.2f}\n")
     if "long" not in skip:

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from bench_apply import fmt_time, time_blocks
 
 
@@ -32,27 +32,27 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--width", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for kaleido and BLAS (default: all CPUs)")
+                        help="threads for kmatrix and BLAS (default: all CPUs)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     rng = np.random.default_rng(0)
     print(f"{args.samples} samples, batch 200, Adam, width {args.width}, medians of up to "
-          f"{args.repeat} epochs; openmp={kd.openmp_enabled()}")
-    print(f"{'dtype':>8} {'n':>5} | {'kaleido epoch':>13} {'dense epoch':>12} | "
-          f"{'dense/kaleido':>13} | {'K params':>9} {'dense params':>12}")
+          f"{args.repeat} epochs; openmp={km.openmp_enabled()}")
+    print(f"{'dtype':>8} {'n':>5} | {'kmatrix epoch':>13} {'dense epoch':>12} | "
+          f"{'dense/kmatrix':>13} | {'K params':>9} {'dense params':>12}")
     bar = None
     with threadpool_limits(args.threads):
         for dtype in args.dtypes.split(","):
             for n in (int(v) for v in args.sizes.split(",")):
                 X = rng.standard_normal((args.samples, n)).astype(dtype)
                 y = rng.standard_normal((args.samples, n)).astype(dtype)
-                reg = kd.KMatrixRegressor(width=args.width, random_state=0).partial_fit(X, y)
+                reg = km.KMatrixRegressor(width=args.width, random_state=0).partial_fit(X, y)
                 mlp = MLPRegressor(hidden_layer_sizes=(), random_state=0).partial_fit(X, y)
-                # kaleido first: OpenBLAS threads spin after the dense epochs
-                t = time_blocks({"kaleido": lambda: reg.partial_fit(X, y),
+                # kmatrix first: OpenBLAS threads spin after the dense epochs
+                t = time_blocks({"kmatrix": lambda: reg.partial_fit(X, y),
                                  "dense": lambda: mlp.partial_fit(X, y)},
                                 args.repeat, budget=20.0, min_samples=3)
-                k, d = t["kaleido"][0], t["dense"][0]
+                k, d = t["kmatrix"][0], t["dense"][0]
                 print(f"{dtype:>8} {n:>5} | {fmt_time(k):>13} {fmt_time(d):>12} | "
                       f"{d / k:12.1f}x | {reg.kmatrix_.n_params:>9} {n * n + n:>12}")
                 if n == 1024 and args.samples == 10000:
@@ -61,7 +61,7 @@ def main():
         print("bar (epoch n=1024, 10,000 samples, faster than dense): n/a")
     else:
         verdict = "PASS" if bar > 1 else "FAIL"
-        print(f"bar (epoch n=1024, 10,000 samples, faster than dense): dense/kaleido "
+        print(f"bar (epoch n=1024, 10,000 samples, faster than dense): dense/kmatrix "
               f"{bar:.1f}x (worst dtype) {verdict}")
 
 

@@ -4,7 +4,7 @@
 to real rows in the kernels' real-I/O mode; ``KMatrix.dft`` is a width-1
 complex K-matrix. Each is timed against the scipy.fft function it equals
 (``workers=-1``), on one row and on a batch, in its own block after a
-warm-up (see bench_apply.py), and the median ratio kaleido / scipy is
+warm-up (see bench_apply.py), and the median ratio kmatrix / scipy is
 printed (> 1 favours scipy.fft). The bar: ``KMatrix.dct(n).apply`` on 1024
 float64 rows at most 2x ``scipy.fft.dct`` at n = 1024 and 4096.
 
@@ -21,7 +21,7 @@ import time
 import numpy as np
 import scipy.fft
 
-import kaleido as kd
+import kmatrix as km
 
 BAR_DCT = 2.0
 
@@ -55,7 +55,7 @@ def main(argv=None):
     sizes = [int(s) for s in args.sizes.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
     rng = np.random.default_rng(0)
-    header = f"{'transform':>22} {'n':>5} {'rows':>5} | {'kaleido':>11} | {'scipy.fft':>11} | kd/scipy"
+    header = f"{'transform':>22} {'n':>5} {'rows':>5} | {'kmatrix':>11} | {'scipy.fft':>11} | km/scipy"
     print(header)
     print("-" * len(header))
     verdicts = []
@@ -63,13 +63,13 @@ def main(argv=None):
         cases = []
         for dtype in (np.float64, np.float32):
             for t in (2, 3):
-                cases.append((f"dct type {t} {np.dtype(dtype).name}", kd.KMatrix.dct(n, type=t, dtype=dtype),
+                cases.append((f"dct type {t} {np.dtype(dtype).name}", km.KMatrix.dct(n, type=t, dtype=dtype),
                               lambda X, t=t: scipy.fft.dct(X, type=t, norm="ortho", axis=1, workers=-1),
                               dtype))
-            cases.append((f"dst type 2 {np.dtype(dtype).name}", kd.KMatrix.dst(n, dtype=dtype),
+            cases.append((f"dst type 2 {np.dtype(dtype).name}", km.KMatrix.dst(n, dtype=dtype),
                           lambda X: scipy.fft.dst(X, norm="ortho", axis=1, workers=-1), dtype))
         for dtype in (np.complex128, np.complex64):
-            cases.append((f"dft {np.dtype(dtype).name}", kd.KMatrix.dft(n, dtype=dtype),
+            cases.append((f"dft {np.dtype(dtype).name}", km.KMatrix.dft(n, dtype=dtype),
                           lambda X: scipy.fft.fft(X, axis=1, workers=-1), dtype))
         for name, K, reference, dtype in cases:
             for rows in batches:

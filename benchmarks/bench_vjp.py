@@ -11,7 +11,7 @@ import argparse
 
 import numpy as np
 
-import kaleido as kd
+import kmatrix as km
 from bench_apply import fmt_time, time_blocks
 
 
@@ -30,11 +30,11 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"batch {args.batch}, width 1, medians of {args.repeat}; "
-          f"openmp={kd.openmp_enabled()}")
+          f"openmp={km.openmp_enabled()}")
     print(f"{'dtype':>10} {'n':>6} | {'apply':>10} {'vjp':>10} | vjp/apply")
     for dtype in args.dtypes.split(","):
         for n in (parse_size(v) for v in args.sizes.split(",")):
-            K = kd.KMatrix.random(n, dtype=dtype, random_state=0)
+            K = km.KMatrix.random(n, dtype=dtype, random_state=0)
             X = rng.standard_normal((args.batch, n)).astype(dtype)
             G = rng.standard_normal((args.batch, n)).astype(dtype)
             t = time_blocks({"apply": lambda: K.apply(X), "vjp": lambda: K.vjp(X, G)},

@@ -3,7 +3,7 @@ trained block by block.
 
 1. Writes ``rows.npy`` (``--rows`` rows of ``--n`` float32 features, written
    in blocks, never whole in memory) and a K-matrix ``model.npz``.
-2. Runs ``python -m kaleido apply model.npz rows.npy out_cli.npy`` (streamed
+2. Runs ``python -m kmatrix apply model.npz rows.npy out_cli.npy`` (streamed
    through memory maps a chunk at a time) and prints rows/s.
 3. Runs the same product through Dask: the file as a dask array of row
    blocks, ``K.apply`` on it (lazy: one task per block), stored into a
@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-import kaleido as kd
+import kmatrix as km
 
 
 class NpyRows:
@@ -67,18 +67,18 @@ def main(argv=None):
     parser.add_argument("--cluster", action="store_true",
                         help="run the Dask part on a LocalCluster of two worker processes")
     args = parser.parse_args(argv)
-    folder = args.folder or tempfile.mkdtemp(prefix="kaleido-batch-")
+    folder = args.folder or tempfile.mkdtemp(prefix="kmatrix-batch-")
     rows_path = os.path.join(folder, "rows.npy")
     model_path = os.path.join(folder, "model.npz")
     size_mb = args.rows * args.n * 4 / 2**20
     print(f"1. {args.rows} rows of {args.n} float32 ({size_mb:.0f} MB) in {folder}")
     write_rows(rows_path, args.rows, args.n)
-    K = kd.KMatrix.random(args.n, width=2, dtype=np.float32, random_state=0)
+    K = km.KMatrix.random(args.n, width=2, dtype=np.float32, random_state=0)
     K.save(model_path)
 
     out_cli = os.path.join(folder, "out_cli.npy")
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kaleido", "apply", model_path, rows_path, out_cli,
+    subprocess.run([sys.executable, "-m", "kmatrix", "apply", model_path, rows_path, out_cli,
                     "--quiet"], check=True)
     seconds = time.perf_counter() - start
     print(f"2. command line: {args.rows / seconds:,.0f} rows/s "
@@ -117,7 +117,7 @@ def main(argv=None):
     # saved K-matrix followed by a ReLU, plus a little noise
     y = da.maximum(K.apply(X), 0) + 0.01 * da.random.default_rng(1).standard_normal(
         (args.rows, K.n_out), chunks=(4096, K.n_out), dtype=np.float32)
-    reg = kd.KMatrixRegressor(width=2, activation="relu", learning_rate_init=1e-2,
+    reg = km.KMatrixRegressor(width=2, activation="relu", learning_rate_init=1e-2,
                               random_state=0)
     start = time.perf_counter()
     for epoch in range(3):

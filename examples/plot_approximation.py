@@ -28,7 +28,7 @@ about the neighbours than about the algorithms. On one thread the times are
 the thread's CPU time (``time.thread_time``), which equals the wall time on
 a free core and does not count the turns other processes take on it.
 
-Needs matplotlib: ``pip install "kaleido[examples]"``.
+Needs matplotlib: ``pip install "kmatrix[examples]"``.
 
     python examples/plot_approximation.py [--n 256] [--threads 1] [--output approximation.png]
 """
@@ -39,7 +39,7 @@ try:
     import matplotlib
 except ImportError:
     sys.exit('plot_approximation.py plots with matplotlib, which is not installed: '
-             'pip install "kaleido[examples]"')
+             'pip install "kmatrix[examples]"')
 matplotlib.use("Agg")
 
 import argparse  # noqa: E402
@@ -53,7 +53,7 @@ import scipy.sparse  # noqa: E402
 from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import kaleido as kd  # noqa: E402
+import kmatrix as km  # noqa: E402
 from _timing import fmt_ratio, fmt_time, median_times  # noqa: E402
 
 ZERO = 1e-17  # where an error of exactly 0 is drawn on the log axis
@@ -82,23 +82,23 @@ def top_k_curve(M, budgets):
 def kmatrix_fits(name, M, n):
     """(label, real parameters, relative error, KMatrix) of each K-matrix for M."""
     if name in ("DFT", "Hadamard"):
-        fits = [("fit: hierarchical", kd.KMatrixApproximator().fit(M).kmatrix_)]
+        fits = [("fit: hierarchical", km.KMatrixApproximator().fit(M).kmatrix_)]
     elif name == "DCT-II":
         # from the entries: exact through the analytic completion of the
         # rows; Adam from a random start (method="gradient") for contrast
         fits = [("fit: hierarchical",
-                 kd.KMatrixApproximator(field="complex", expansion=2).fit(M).kmatrix_)]
+                 km.KMatrixApproximator(field="complex", expansion=2).fit(M).kmatrix_)]
         fits += [(f"fit: Adam, {steps} steps",
-                  kd.KMatrixApproximator(field="complex", expansion=2, max_iter=steps,
+                  km.KMatrixApproximator(field="complex", expansion=2, max_iter=steps,
                                          method="gradient", learning_rate_init=3e-2,
                                          random_state=0).fit(M).kmatrix_)
                  for steps in (100, 1000)]
-        fits.append(("KMatrix.dct (exact)", kd.KMatrix.dct(n)))
+        fits.append(("KMatrix.dct (exact)", km.KMatrix.dct(n)))
     elif name == "circulant":
-        fits = [("KMatrix.circulant (exact)", kd.KMatrix.circulant(M[:, 0]))]
+        fits = [("KMatrix.circulant (exact)", km.KMatrix.circulant(M[:, 0]))]
     else:
         fits = [("KMatrix.from_sparse (exact)",
-                 kd.KMatrix.from_sparse(scipy.sparse.csr_array(M)))]
+                 km.KMatrix.from_sparse(scipy.sparse.csr_array(M)))]
     out = []
     for label, K in fits:
         reals = K.n_params * (2 if K.twiddles.dtype.kind == "c" else 1)
@@ -109,7 +109,7 @@ def kmatrix_fits(name, M, n):
 
 def product_times(K, M, X, threads, repeat=7):
     """Median seconds of ``K.apply(X)`` and of the dense ``X @ M.T`` on
-    ``threads`` threads (kaleido's and BLAS's both follow threadpoolctl): the
+    ``threads`` threads (kmatrix's and BLAS's both follow threadpoolctl): the
     calling thread's CPU time on one thread, the wall time on more."""
     clock = time.thread_time if threads == 1 else time.perf_counter
     with threadpool_limits(limits=threads):
@@ -130,7 +130,7 @@ def main():
     parser.add_argument("--speed-n", type=int, default=4096,
                         help="also time the products at this size (0: skip)")
     parser.add_argument("--threads", type=positive_int, default=1,
-                        help="threads for the timed products, kaleido's and BLAS's (default 1)")
+                        help="threads for the timed products, kmatrix's and BLAS's (default 1)")
     args = parser.parse_args()
     n = args.n
     rng = np.random.default_rng(0)
@@ -211,11 +211,11 @@ def main():
         print(header)
         print("-" * len(header))
         big = {
-            "DFT": ("KMatrix.dft", np.fft.fft(np.eye(m), axis=0), kd.KMatrix.dft(m)),
+            "DFT": ("KMatrix.dft", np.fft.fft(np.eye(m), axis=0), km.KMatrix.dft(m)),
             "DCT-II": ("KMatrix.dct", scipy.fft.dct(np.eye(m), norm="ortho", axis=0),
-                       kd.KMatrix.dct(m)),
+                       km.KMatrix.dct(m)),
             "Hadamard": ("KMatrix.hadamard", scipy.linalg.hadamard(m).astype(float),
-                         kd.KMatrix.hadamard(m)),
+                         km.KMatrix.hadamard(m)),
         }
         for name, (label, M, K) in big.items():
             t_k, t_dense = product_times(K, M, Xm, args.threads, repeat=5)

@@ -21,7 +21,7 @@ projection costs the same at any size (O(d log d) per row).
 
     python examples/plot_random_features.py [--size 32] [--output random_features.png]
 
-Needs matplotlib: ``pip install "kaleido[examples]"``.
+Needs matplotlib: ``pip install "kmatrix[examples]"``.
 """
 
 import argparse
@@ -48,7 +48,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if importlib.util.find_spec("matplotlib") is None:
         sys.exit("this example plots with matplotlib, which is not installed: "
-                 "pip install \"kaleido[examples]\" (or pip install matplotlib)")
+                 "pip install \"kmatrix[examples]\" (or pip install matplotlib)")
 
     import matplotlib
 
@@ -65,7 +65,7 @@ def main(argv=None):
     from sklearn.preprocessing import StandardScaler
     from sklearn.random_projection import GaussianRandomProjection
 
-    import kaleido as kd
+    import kmatrix as km
 
     digits = load_digits()
     images = digits.images
@@ -77,11 +77,11 @@ def main(argv=None):
     d = X.shape[1]
     projections = [k for k in parse_ints(args.projections) if k <= d]
     methods = {
-        "KMatrixRandomFeatures": (lambda n: kd.KMatrixRandomFeatures(
+        "KMatrixRandomFeatures": (lambda n: km.KMatrixRandomFeatures(
             n, gamma="scale", random_state=0), parse_ints(args.components)),
         "RBFSampler": (lambda n: RBFSampler(n_components=n, gamma="scale", random_state=0),
                        parse_ints(args.components)),
-        "KMatrixRandomProjection": (lambda n: kd.KMatrixRandomProjection(
+        "KMatrixRandomProjection": (lambda n: km.KMatrixRandomProjection(
             n, random_state=0), projections),
         "GaussianRandomProjection": (lambda n: GaussianRandomProjection(
             n, random_state=0), projections),

@@ -5,7 +5,7 @@ Walsh-Hadamard transform of n = 512 features (plus noise). Three models of
 the same input/output shape learn it from samples:
 
 * ``KMatrixRegressor``: the weight matrix is a K-matrix, O(n log n)
-  parameters, trained by mini-batch Adam on kaleido's compiled kernels;
+  parameters, trained by mini-batch Adam on kmatrix's compiled kernels;
 * ``MLPRegressor(hidden_layer_sizes=())``: one dense n x n layer trained by
   mini-batch Adam too (scikit-learn's default batches of 200 rows; the
   K-matrix models use 64-row batches, more steps per epoch);
@@ -18,14 +18,14 @@ held-out data, and plots test R^2 and fit time against the parameter count
 (saved to a PNG file). With fewer training rows than the dense models need,
 the K-matrix generalises better, because its structure is the prior.
 
-Fits and predictions run on one thread by default (``--threads``; kaleido's
+Fits and predictions run on one thread by default (``--threads``; kmatrix's
 and BLAS's threads alike), timed as the thread's CPU time
 (``time.thread_time``: the wall time on a free core, without the turns
 other processes take on it), so that the times compare the models rather
 than the other work on a shared machine; on more threads they are wall
 times.
 
-Needs matplotlib: ``pip install "kaleido[examples]"``.
+Needs matplotlib: ``pip install "kmatrix[examples]"``.
 
     python examples/plot_regressor_vs_dense.py [--threads 1] [--output regressor_vs_dense.png]
 """
@@ -36,7 +36,7 @@ try:
     import matplotlib
 except ImportError:
     sys.exit('plot_regressor_vs_dense.py plots with matplotlib, which is not installed: '
-             'pip install "kaleido[examples]"')
+             'pip install "kmatrix[examples]"')
 matplotlib.use("Agg")
 
 import argparse  # noqa: E402
@@ -52,7 +52,7 @@ from sklearn.linear_model import Ridge  # noqa: E402
 from sklearn.neural_network import MLPRegressor  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-import kaleido as kd  # noqa: E402
+import kmatrix as km  # noqa: E402
 from _timing import fmt_time, median_times  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def make_data(n, n_train, n_test, noise, rng):
 
 
 def n_params(model, n):
-    if isinstance(model, kd.KMatrixRegressor):
+    if isinstance(model, km.KMatrixRegressor):
         # real parameters: the twiddles and the intercept
         return model.kmatrix_.n_params + model.intercept_.size
     return n * n + n
@@ -148,7 +148,7 @@ def main():
     parser.add_argument("--train-sizes", default="300,3000")
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--threads", type=positive_int, default=1,
-                        help="threads for fits and predictions, kaleido's and BLAS's (default 1)")
+                        help="threads for fits and predictions, kmatrix's and BLAS's (default 1)")
     parser.add_argument("--output", default="regressor_vs_dense.png")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -158,10 +158,10 @@ def main():
         # local minimum; from the identity it finds the transform.
         # Small mini-batches (64 rows) take more steps per epoch, which the
         # O(n log n) steps afford.
-        "K-matrix, width 1": lambda: kd.KMatrixRegressor(
+        "K-matrix, width 1": lambda: km.KMatrixRegressor(
             init="identity", learning_rate_init=1e-2, batch_size=64, max_iter=1000, tol=1e-6,
             random_state=0),
-        "K-matrix, expansion 2": lambda: kd.KMatrixRegressor(
+        "K-matrix, expansion 2": lambda: km.KMatrixRegressor(
             expansion=2, init="identity", learning_rate_init=1e-2, batch_size=64, max_iter=1000,
             tol=1e-6, random_state=0),
         "dense MLPRegressor": lambda: MLPRegressor(

@@ -1,4 +1,4 @@
-"""kaleido in six steps: a fast K-matrix in place of a dense n x n matrix.
+"""kmatrix in six steps: a fast K-matrix in place of a dense n x n matrix.
 
 Run it with ``python examples/quickstart.py`` (a few seconds). It builds a
 K-matrix, checks the exact DFT against numpy.fft, checks a random K-matrix
@@ -15,7 +15,7 @@ import scipy.fft
 from scipy.sparse.linalg import lsqr
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import median_times
 
 rng = np.random.default_rng(0)
@@ -24,13 +24,13 @@ n = 4096
 
 # 1. A K-matrix replacing a dense n x n matrix. Width 1 is one B B* pair of
 #    butterfly networks: 4 * n * log2(n) parameters instead of n**2.
-K = kd.KMatrix.random(n, width=1, dtype=np.float32, random_state=0)
+K = km.KMatrix.random(n, width=1, dtype=np.float32, random_state=0)
 print(f"1. {K}")
 print(f"   parameters: {K.n_params:,} (4 n log2 n) vs {n * n:,} for a dense "
       f"{n} x {n} matrix: {n * n / K.n_params:.0f}x fewer")
 
 # 2. Exact transforms are K-matrices too: the DFT at width 1, no training.
-F = kd.KMatrix.dft(n)  # complex128, F[j, k] = exp(-2j pi j k / n)
+F = km.KMatrix.dft(n)  # complex128, F[j, k] = exp(-2j pi j k / n)
 Z = rng.standard_normal((8, n)) + 1j * rng.standard_normal((8, n))
 err = np.max(np.abs(F.apply(Z) - np.fft.fft(Z, axis=1))) / np.max(np.abs(np.fft.fft(Z, axis=1)))
 print(f"2. KMatrix.dft({n}) vs np.fft.fft on 8 random complex rows: "
@@ -51,7 +51,7 @@ print(f"3. K.apply(X) vs X @ K.todense().T on a {X.shape[0]} x {n} float32 batch
 #    clock is the thread's CPU time: the wall time on a free core, without
 #    the turns other processes take on it.
 Xb = X[:256]
-with threadpool_limits(limits=1):   # kaleido's threads and BLAS's
+with threadpool_limits(limits=1):   # kmatrix's threads and BLAS's
     t_fast, t_dense = median_times([lambda: K.apply(Xb), lambda: Xb @ W.T], time.thread_time)
 speedup = t_dense / t_fast
 speedup = f"{speedup:.0f}x" if speedup >= 10 else f"{speedup:.2g}x"   # never "0.0x"
@@ -64,8 +64,8 @@ del X, Xb, W, Y
 #    tall 3000 x 1500 K-matrix (a corner of a 4096-point network), never
 #    forming its dense matrix. LSQR only calls K @ v and K.T @ u, each
 #    O(n log n).
-Kt = kd.KMatrix.random(1500, 3000, random_state=1)  # n_in=1500, n_out=3000, float64
-A = kd.aslinearoperator(Kt)
+Kt = km.KMatrix.random(1500, 3000, random_state=1)  # n_in=1500, n_out=3000, float64
+A = km.aslinearoperator(Kt)
 b = rng.standard_normal(Kt.n_out)
 solve = functools.partial(lsqr, A, b, atol=1e-12, btol=1e-12)
 x, istop, itn = solve()[:3]
@@ -74,7 +74,7 @@ r = b - A @ x
 # at the least-squares solution the residual is orthogonal to the range of K
 optimality = np.linalg.norm(A.rmatvec(r)) / np.linalg.norm(r)
 status = "converged" if istop in (1, 2) else f"stopped (istop={istop})"
-print(f"5. lsqr on kd.aslinearoperator(K), K of shape {Kt.shape}: {status} in {itn} "
+print(f"5. lsqr on km.aslinearoperator(K), K of shape {Kt.shape}: {status} in {itn} "
       f"iterations, {elapsed * 1e3:.3g} ms (median of 7); "
       f"optimality ||K.T r|| / ||r|| = {optimality:.1e}")
 
@@ -84,7 +84,7 @@ print(f"5. lsqr on kd.aslinearoperator(K), K of shape {Kt.shape}: {status} in {i
 #    holds it: at its defaults the approximator also tries the real part of
 #    a complex K-matrix of width 1 on twice the size, and keeps it.
 C = scipy.fft.dct(np.eye(256), norm="ortho", axis=0)  # a dense 256 x 256 array
-approximator = kd.KMatrixApproximator()
+approximator = km.KMatrixApproximator()
 est = approximator.fit(C)
 (elapsed,) = median_times([lambda: approximator.fit(C)])
 print(f"6. KMatrixApproximator on the entries of a 256-point DCT-II: relative error "

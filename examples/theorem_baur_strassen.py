@@ -26,7 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import fmt_ratio, fmt_time, median_times, parse_ints, random_rows
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -39,7 +39,7 @@ def loss(K, X, G):
 
 def finite_differences(n, width, dtype, rng, h=1e-3):
     """(what, vjp's value, central difference) for one twiddle and one entry of X."""
-    K = kd.KMatrix.random(n, width=width, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(n, width=width, dtype=dtype, random_state=0)
     X, G = random_rows(rng, (3, n), dtype), random_rows(rng, (3, n), dtype)
     dX, dtw = K.vjp(X, G)
     L = K.log_size
@@ -86,7 +86,7 @@ def main(argv=None):
             dtypes = DTYPES if rows == args.rows else [np.float64, np.complex128]
             for width in args.widths:
                 for dtype in dtypes:
-                    K = kd.KMatrix.random(n, width=width, dtype=dtype, random_state=0)
+                    K = km.KMatrix.random(n, width=width, dtype=dtype, random_state=0)
                     X = random_rows(rng, (rows, n), dtype)
                     G = random_rows(rng, (rows, n), dtype)
                     with threadpool_limits(limits=1):

@@ -5,9 +5,9 @@ A linear algorithm that runs in s additions and scalings, in d rounds
 O(d) and expansion O(s/n). The script writes two such algorithms as plain
 recursive Python functions on lists -- a radix-2 FFT and the full
 multi-level orthonormal Haar wavelet transform -- records each with
-``kd.Circuit.trace`` (the function runs once, on wires instead of numbers)
+``km.Circuit.trace`` (the function runs once, on wires instead of numbers)
 and turns the circuit into its exact K-matrix with
-``kd.KMatrix.from_circuit``.
+``km.KMatrix.from_circuit``.
 
 It prints the circuit's size s (gates, inputs included), depth d and n; the
 K-matrix's width, expansion and parameters next to the theorem's O(d) and
@@ -16,7 +16,7 @@ relative error against ``np.fft.fft`` and against a direct NumPy Haar
 transform (written below, not traced); and the time of ``K.apply`` on a
 batch of rows against the dense product with the same matrix and against
 the NumPy implementation. Times are medians of 7 timings, timed in turn in
-one loop, on one thread (kaleido's, BLAS's and NumPy's FFT run on one
+one loop, on one thread (kmatrix's, BLAS's and NumPy's FFT run on one
 anyway) and on the thread's CPU clock (``time.thread_time``), so that other
 work on a shared machine does not enter the ratios.
 
@@ -31,7 +31,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import fmt_ratio, fmt_time, median_times
 
 
@@ -86,7 +86,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     X_real = rng.standard_normal((args.rows, n))
     X_complex = X_real + 1j * rng.standard_normal((args.rows, n))
-    dft_params = kd.KMatrix.dft(n).n_params
+    dft_params = km.KMatrix.dft(n).n_params
     cases = [
         ("radix-2 FFT", fft, np.complex128, X_complex, lambda X: np.fft.fft(X, axis=1),
          "np.fft.fft"),
@@ -105,9 +105,9 @@ def main(argv=None):
     built = []
     for name, func, dtype, X, reference, ref_name in cases:
         start = time.perf_counter()
-        circuit = kd.Circuit.trace(func, n, dtype=dtype)
+        circuit = km.Circuit.trace(func, n, dtype=dtype)
         traced = time.perf_counter()
-        K = kd.KMatrix.from_circuit(circuit)
+        K = km.KMatrix.from_circuit(circuit)
         converted = time.perf_counter()
         expected = reference(X)
         error = np.max(np.abs(K.apply(X) - expected)) / np.max(np.abs(expected))

@@ -12,7 +12,7 @@ largest entry of ``|K.todense() - P|`` (0: exact), whether ``K.apply(X)``
 equals ``X[:, perm]`` bit for bit, and the time of ``K.apply(X)`` on a batch
 of rows against the dense product ``X @ P.T`` and NumPy's fancy indexing
 ``X[:, perm]``. Times are medians of 7 timings, the three timed in turn in
-one loop, on one thread (kaleido's and BLAS's) and on the thread's CPU clock
+one loop, on one thread (kmatrix's and BLAS's) and on the thread's CPU clock
 (``time.thread_time``), so that other work on a shared machine does not
 enter the ratios. The dense matrix is only built up to ``--dense-max``.
 
@@ -25,7 +25,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import fmt_ratio, fmt_time, median_times, parse_ints
 
 
@@ -54,7 +54,7 @@ def main(argv=None):
     print("-" * len(header))
     for n in args.sizes:
         perm = rng.permutation(n)
-        K = kd.KMatrix.from_permutation(perm)
+        K = km.KMatrix.from_permutation(perm)
         X = rng.standard_normal((args.rows, n))
         same = np.array_equal(K.apply(X), X[:, perm])
         funcs = [lambda: K.apply(X), lambda: X[:, perm]]

@@ -16,7 +16,7 @@ prints the nonzeros, the parameters next to the theorem's count and per
 against the sparse product (rounding: the sums run in another order), and
 the time of ``K.apply(X)`` on a batch of rows against the ``scipy.sparse``
 product ``X @ S.T`` and the dense product. Times are medians of 7 timings,
-timed in turn in one loop, on one thread (kaleido's and BLAS's) and on the
+timed in turn in one loop, on one thread (kmatrix's and BLAS's) and on the
 thread's CPU clock (``time.thread_time``), so that other work on a shared
 machine does not enter the ratios.
 
@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import fmt_ratio, fmt_time, median_times
 
 
@@ -80,7 +80,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for name, S in test_matrices(n, rng):
-        K = kd.KMatrix.from_sparse(S)
+        K = km.KMatrix.from_sparse(S)
         D = S.toarray()
         error = np.max(np.abs(K.todense() - D))
         Y = X @ S.T

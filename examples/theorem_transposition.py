@@ -26,7 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _timing import fmt_ratio, fmt_time, median_times, parse_ints, random_rows
 
 
@@ -62,7 +62,7 @@ def main(argv=None):
     print("-" * len(header))
     for n_out, n_in in shapes:
         for dtype in (np.float32, np.complex128):
-            K = kd.KMatrix.random(n_in, n_out, width=args.width, dtype=dtype, random_state=0)
+            K = km.KMatrix.random(n_in, n_out, width=args.width, dtype=dtype, random_state=0)
             KT, KH = K.T, K.H
             X = random_rows(rng, (args.rows, n_in), dtype)
             Y = random_rows(rng, (args.rows, n_out), dtype)

@@ -1,7 +1,7 @@
-"""Slow, independent reference for kaleido's K-matrices.
+"""Slow, independent reference for kmatrix's K-matrices.
 
 Everything here is plain NumPy on dense matrices and follows the twiddle
-layout documented in ``kaleido/_kmatrix.py`` literally, stage by stage, so
+layout documented in ``kmatrix/_kmatrix.py`` literally, stage by stage, so
 that the compiled kernels are checked against a second, obvious reading of the
 same definition.
 """

@@ -7,14 +7,14 @@ import scipy.linalg
 import scipy.sparse
 from scipy.sparse.linalg import aslinearoperator
 
-import kaleido as kd
+import kmatrix as km
 
 
 @pytest.mark.parametrize("n", [256, 1024])
 @pytest.mark.parametrize("width", [1, 2])
 def test_dft_recovered_to_machine_precision(n, width):
     F = np.fft.fft(np.eye(n), axis=0)
-    est = kd.KMatrixApproximator(width=width).fit(F)
+    est = km.KMatrixApproximator(width=width).fit(F)
     assert est.relative_error_ < 1e-12
     # the bit reversal of the FFT costs no width (bit_reversed_twiddles):
     # width 1 whatever the width allowed, and no gradient steps
@@ -34,13 +34,13 @@ def test_bit_reversed_butterflies_at_width_one_or_two():
     B_star = _half_butterfly(N, 0, seed=8, dtype=np.complex128)   # the B* half's
     # P_br B* = B' P_br: one width-1 K-matrix (bit_reversed_twiddles), either side
     for M in (B_star[br], B_half[:, br]):
-        est = kd.KMatrixApproximator(width=1).fit(M)
+        est = km.KMatrixApproximator(width=1).fit(M)
         assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
         np.testing.assert_allclose(est.kmatrix_.todense(), M, atol=1e-10 * np.abs(M).max())
     # P_br B is not: it takes a Benes-routed permutation block
     M = B_half[br]
-    assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
-    est = kd.KMatrixApproximator(width=2).fit(M)
+    assert km.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
+    est = km.KMatrixApproximator(width=2).fit(M)
     assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 2 and est.n_iter_ == 0
 
 
@@ -48,8 +48,8 @@ def test_bit_reversed_butterflies_at_width_one_or_two():
 def test_random_width_one_kmatrix_recovered_exactly(dtype):
     # B1 B2^T: neither half alone holds it (a single butterfly leaves ~0.5)
     n = 256
-    M = kd.KMatrix.random(n, dtype=dtype, random_state=11).todense()
-    est = kd.KMatrixApproximator(max_iter=0).fit(M)
+    M = km.KMatrix.random(n, dtype=dtype, random_state=11).todense()
+    est = km.KMatrixApproximator(max_iter=0).fit(M)
     assert est.kmatrix_.width == 1 and est.relative_error_ < 1e-12
     assert est.field_ == ("complex" if dtype == np.complex128 else "real")
     assert est.expansion_ == 1 and est.n_iter_ == 0
@@ -58,7 +58,7 @@ def test_random_width_one_kmatrix_recovered_exactly(dtype):
 def test_max_iter_zero_keeps_the_gradient_start():
     # no closed form fits a Gaussian: with no steps the start is the fit
     M = np.random.default_rng(0).standard_normal((32, 32))
-    est = kd.KMatrixApproximator(max_iter=0, random_state=0).fit(M)
+    est = km.KMatrixApproximator(max_iter=0, random_state=0).fit(M)
     assert est.n_iter_ == 0 and est.loss_curve_ == []
     err = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
     assert est.relative_error_ == pytest.approx(err, rel=1e-10)
@@ -66,12 +66,12 @@ def test_max_iter_zero_keeps_the_gradient_start():
 
 def test_hadamard_and_butterfly_products_at_width_one():
     H = scipy.linalg.hadamard(512).astype(float)
-    est = kd.KMatrixApproximator().fit(H)
+    est = km.KMatrixApproximator().fit(H)
     assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
     # a product of butterfly factors: one random B half
-    K = kd.KMatrix.random(128, init="normal", random_state=3)
-    K.twiddles[0, 0] = kd.KMatrix.identity(128).twiddles[0, 0]
-    est = kd.KMatrixApproximator().fit(K.todense())
+    K = km.KMatrix.random(128, init="normal", random_state=3)
+    K.twiddles[0, 0] = km.KMatrix.identity(128).twiddles[0, 0]
+    est = km.KMatrixApproximator().fit(K.todense())
     assert est.relative_error_ < 1e-12
     assert est.transform(np.eye(128)).dtype == np.float64
 
@@ -79,7 +79,7 @@ def test_hadamard_and_butterfly_products_at_width_one():
 def test_dct_from_its_entries_by_gradient():
     # from a random start (method="gradient" skips the hierarchical fits)
     D = scipy.fft.dct(np.eye(64), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=3000, method="gradient",
+    est = km.KMatrixApproximator(field="complex", expansion=2, max_iter=3000, method="gradient",
                                  learning_rate_init=3e-2, random_state=0).fit(D)
     assert est.method_ == "gradient"
     assert est.relative_error_ < 0.1
@@ -101,7 +101,7 @@ def test_cosine_and_sine_transforms_from_their_entries_exactly(kind, side, exten
     X = np.random.default_rng(0).standard_normal((3, n))
     # found at the defaults, and with the form asked for explicitly
     for params in ({}, {"width": 2}, {"field": "complex", "expansion": 2}):
-        est = kd.KMatrixApproximator(**params).fit(M)
+        est = km.KMatrixApproximator(**params).fit(M)
         assert est.relative_error_ < 1e-12 and est.n_iter_ == 0
         assert est.kmatrix_.width == 1 and est.kmatrix_.real_part
         assert (est.field_, est.expansion_, est.kmatrix_.size) == ("complex", 2, 2 * n)
@@ -112,13 +112,13 @@ def test_cosine_and_sine_transforms_from_their_entries_exactly(kind, side, exten
     for params in ({"field": "complex", "expansion": 1}, {"expansion": 1},
                    {"field": "real", "expansion": 2}, {"field": "real"}):
         with pytest.warns(UserWarning, match="expansion=2"):
-            loose = kd.KMatrixApproximator(method="hierarchical", **params).fit(M)
+            loose = km.KMatrixApproximator(method="hierarchical", **params).fit(M)
         assert loose.relative_error_ > 0.1
 
 
 def test_gaussian_matrix_error_is_reported_honestly():
     M = np.random.default_rng(1).standard_normal((40, 30))
-    est = kd.KMatrixApproximator(width=2, max_iter=200, random_state=0).fit(M)
+    est = km.KMatrixApproximator(width=2, max_iter=200, random_state=0).fit(M)
     measured = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
     assert est.relative_error_ == pytest.approx(measured, rel=1e-9)
     assert 0 < est.relative_error_ < 1
@@ -128,50 +128,50 @@ def test_gaussian_matrix_error_is_reported_honestly():
 
 def test_sparse_and_operator_targets():
     S = scipy.sparse.random(64, 64, density=0.05, random_state=0, format="csr")
-    est = kd.KMatrixApproximator(width=2, max_iter=50, random_state=0).fit(S)
+    est = km.KMatrixApproximator(width=2, max_iter=50, random_state=0).fit(S)
     assert est.kmatrix_.shape == (64, 64)
     # matrix-free: a DFT given only as products
     n = 128
     op = scipy.sparse.linalg.LinearOperator(
         (n, n), matvec=lambda x: np.fft.fft(x), matmat=lambda X: np.fft.fft(X, axis=0),
         dtype=np.complex128)
-    est = kd.KMatrixApproximator(width=2).fit(op)
+    est = km.KMatrixApproximator(width=2).fit(op)
     assert est.relative_error_ < 1e-12
-    assert isinstance(est.operator_, kd.KMatrixOperator)
+    assert isinstance(est.operator_, km.KMatrixOperator)
     x = np.random.default_rng(2).standard_normal(n)
     np.testing.assert_allclose(est.operator_ @ x, np.fft.fft(x), atol=1e-10)
 
 
 def test_large_operator_fits_on_probes(monkeypatch):
-    from kaleido import _approximator
+    from kmatrix import _approximator
 
     monkeypatch.setattr(_approximator, "_DENSE_LIMIT", 100)  # force matrix-free
-    K0 = kd.KMatrix.random(32, random_state=5)
+    K0 = km.KMatrix.random(32, random_state=5)
     op = aslinearoperator(K0.todense())
-    est = kd.KMatrixApproximator(method="gradient", max_iter=300, random_state=0).fit(op)
+    est = km.KMatrixApproximator(method="gradient", max_iter=300, random_state=0).fit(op)
     assert est.method_ == "gradient"
     true = np.linalg.norm(est.kmatrix_.todense() - K0.todense()) / np.linalg.norm(K0.todense())
     # the probe estimate (32 Gaussian probes) is within a factor of the truth
     assert 0.5 * true <= est.relative_error_ <= 2 * true
     with pytest.raises(ValueError, match="too large"):
-        kd.KMatrixApproximator(method="hierarchical").fit(op)
+        km.KMatrixApproximator(method="hierarchical").fit(op)
 
 
 def test_float32_and_bad_input():
     M = scipy.linalg.hadamard(16).astype(np.float32)
-    est = kd.KMatrixApproximator().fit(M)
+    est = km.KMatrixApproximator().fit(M)
     assert est.kmatrix_.dtype == np.float32
     assert est.transform(M).dtype == np.float32
     with pytest.raises(ValueError, match="NaN|infinity"):
-        kd.KMatrixApproximator().fit(np.array([[1.0, np.nan], [0, 1]]))
+        km.KMatrixApproximator().fit(np.array([[1.0, np.nan], [0, 1]]))
     with pytest.raises(ValueError, match="NaN|infinity"):
-        kd.KMatrixApproximator().fit(np.array([[1j, np.inf], [0, 1]]))
+        km.KMatrixApproximator().fit(np.array([[1j, np.inf], [0, 1]]))
     with pytest.raises(ValueError, match="features"):
         est.transform(np.ones((2, 5)))
     with pytest.raises(ValueError, match="field"):
-        kd.KMatrixApproximator(field="real").fit(np.eye(4) * 1j)
+        km.KMatrixApproximator(field="real").fit(np.eye(4) * 1j)
     with pytest.raises(ValueError):
-        kd.KMatrixApproximator(method="svd").fit(M)
+        km.KMatrixApproximator(method="svd").fit(M)
 
 
 @pytest.mark.parametrize("method", ["auto", "gradient"])
@@ -180,7 +180,7 @@ def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold(method):
 
     n = 256
     D = scipy.fft.dct(np.eye(n), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(field="complex", expansion=2, max_iter=600, method=method,
+    est = km.KMatrixApproximator(field="complex", expansion=2, max_iter=600, method=method,
                                  learning_rate_init=3e-2, random_state=0).fit(D)
     reals = 2 * est.kmatrix_.n_params            # complex twiddles
     assert reals < n * n
@@ -195,8 +195,8 @@ def test_dct_256_beats_truncated_svd_with_the_same_parameters_tenfold(method):
 
 
 def _half_butterfly(N, half, seed, dtype=np.float64):
-    K = kd.KMatrix.random(N, init="normal", dtype=dtype, random_state=seed)
-    K.twiddles[0, 1 - half] = kd.KMatrix.identity(N, dtype=dtype).twiddles[0, 0]
+    K = km.KMatrix.random(N, init="normal", dtype=dtype, random_state=seed)
+    K.twiddles[0, 1 - half] = km.KMatrix.identity(N, dtype=dtype).twiddles[0, 0]
     return K.todense()
 
 
@@ -213,17 +213,17 @@ def test_structured_permutations_on_either_side(width, side):
         M = M[:, np.argsort(even_odd)]      # M = B P_in with (P_in x) = x[even_odd]
     if side in ("output", "both"):
         M = M[even_odd]                     # M = P_out B with (P_out y) = y[even_odd]
-    est = kd.KMatrixApproximator(width=width).fit(M)
+    est = km.KMatrixApproximator(width=width).fit(M)
     assert est.relative_error_ < 1e-12, est.method_
     # one Benes-routed block per permuted side
     assert est.kmatrix_.width == width and est.n_iter_ == 0
     if side == "both":  # one permutation block is not enough
-        assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
+        assert km.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 1e-3
     # at width 1 no permutation is available: the fit is only approximate
-    assert kd.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
+    assert km.KMatrixApproximator(width=1, max_iter=5).fit(M).relative_error_ > 1e-3
     # a reversal complements every index bit: a butterfly absorbs it
     reversed_ = B[::-1, ::-1] if side == "both" else B[::-1] if side == "output" else B[:, ::-1]
-    est = kd.KMatrixApproximator(width=1, max_iter=0).fit(reversed_)
+    est = km.KMatrixApproximator(width=1, max_iter=0).fit(reversed_)
     assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 1
 
 
@@ -231,8 +231,8 @@ def test_lbfgs_solvers():
     D = scipy.fft.dct(np.eye(16), norm="ortho", axis=0)
     params = dict(field="complex", expansion=2, method="gradient", max_iter=300,
                   learning_rate_init=3e-2, random_state=0)
-    adam = kd.KMatrixApproximator(**params).fit(D)
-    both = kd.KMatrixApproximator(solver="adam+lbfgs", **params).fit(D)
+    adam = km.KMatrixApproximator(**params).fit(D)
+    both = km.KMatrixApproximator(solver="adam+lbfgs", **params).fit(D)
     # the same Adam run, then L-BFGS from its best: never worse, here better
     assert both.loss_curve_[:300] == adam.loss_curve_
     assert both.n_iter_ == len(both.loss_curve_) > 300
@@ -240,17 +240,17 @@ def test_lbfgs_solvers():
     measured = np.linalg.norm(both.kmatrix_.todense() - D) / np.linalg.norm(D)
     assert both.relative_error_ == pytest.approx(measured, rel=1e-9)
     # L-BFGS alone, and matrix-free on fixed probes
-    K0 = kd.KMatrix.random(32, random_state=5).todense()
-    lbfgs = kd.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
+    K0 = km.KMatrix.random(32, random_state=5).todense()
+    lbfgs = km.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
                                    random_state=0).fit(K0)
     assert lbfgs.n_iter_ <= 100 and lbfgs.relative_error_ < lbfgs.loss_curve_[0] < 1
     op = aslinearoperator(K0)
-    from kaleido import _approximator
+    from kmatrix import _approximator
 
     limit = _approximator._DENSE_LIMIT
     try:
         _approximator._DENSE_LIMIT = 100
-        est = kd.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
+        est = km.KMatrixApproximator(method="gradient", solver="lbfgs", max_iter=100,
                                      random_state=0).fit(op)
     finally:
         _approximator._DENSE_LIMIT = limit
@@ -262,7 +262,7 @@ def test_operators_scales_and_precisions_at_the_edges():
     n = 64
     F = np.fft.fft(np.eye(n), axis=0)
     # operators returning NaN are refused; a zero operator gets a small K
-    from kaleido import _approximator
+    from kmatrix import _approximator
 
     limit = _approximator._DENSE_LIMIT
     try:
@@ -271,26 +271,26 @@ def test_operators_scales_and_precisions_at_the_edges():
                                                     dtype=np.float64)
         for solver in ("adam", "lbfgs"):
             with pytest.raises(ValueError, match="NaN"):
-                kd.KMatrixApproximator(method="gradient", solver=solver, max_iter=3).fit(nan_op)
+                km.KMatrixApproximator(method="gradient", solver=solver, max_iter=3).fit(nan_op)
         zero_op = aslinearoperator(np.zeros((n, n)))
-        est = kd.KMatrixApproximator(method="gradient", max_iter=200, random_state=0).fit(zero_op)
+        est = km.KMatrixApproximator(method="gradient", max_iter=200, random_state=0).fit(zero_op)
         # ||K||_F (absolute, as for a dense zero M), estimated, and shrinking
         assert est.relative_error_ < 0.2 * est.loss_curve_[0]
     finally:
         _approximator._DENSE_LIMIT = limit
     # huge and tiny entries: fitted on M scaled by a power of two
     for scale in (1e160, 1e-160):
-        est = kd.KMatrixApproximator().fit(scale * F)
+        est = km.KMatrixApproximator().fit(scale * F)
         assert est.relative_error_ < 1e-12 and est.n_iter_ == 0
         assert np.all(np.isfinite(est.kmatrix_.twiddles))
         x = np.random.default_rng(0).standard_normal(n)
         np.testing.assert_allclose(est.transform(x[None])[0] / scale, np.fft.fft(x), atol=1e-9)
     # float32: the tolerance is float32's, no gradient steps after an exact fit
-    est = kd.KMatrixApproximator().fit(F.astype(np.complex64))
+    est = km.KMatrixApproximator().fit(F.astype(np.complex64))
     assert est.n_iter_ == 0 and est.relative_error_ < 1e-6
     # the expansion asked for is the one reported, whichever method fits
     for method in ("hierarchical", "gradient"):
-        K = kd.KMatrixApproximator(expansion=3, method=method, max_iter=2).fit(F[:50, :40])
+        K = km.KMatrixApproximator(expansion=3, method=method, max_iter=2).fit(F[:50, :40])
         assert K.kmatrix_.expansion == K.expansion_ == 3
 
 
@@ -299,7 +299,7 @@ def test_operators_scales_and_precisions_at_the_edges():
 def test_defaults_fit_real_transforms_exactly_with_few_parameters(kind, width):
     n = 256
     M = getattr(scipy.fft, kind)(np.eye(n), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator(random_state=0, width=width).fit(M)
+    est = km.KMatrixApproximator(random_state=0, width=width).fit(M)
     assert est.relative_error_ < 1e-10
     measured = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
     assert measured < 1e-10
@@ -307,14 +307,14 @@ def test_defaults_fit_real_transforms_exactly_with_few_parameters(kind, width):
     assert real_params < n * n
     # a generic real target stays a real K-matrix at expansion 1
     G = np.random.default_rng(0).standard_normal((n, n))
-    est = kd.KMatrixApproximator(random_state=0, width=width, max_iter=5).fit(G)
+    est = km.KMatrixApproximator(random_state=0, width=width, max_iter=5).fit(G)
     assert (est.field_, est.expansion_, est.kmatrix_.width) == ("real", 1, width)
     assert est.kmatrix_.dtype == np.float64 and not est.kmatrix_.real_part
 
 
 def test_verbose_reports_every_fit_and_the_gradient(capsys):
     M = np.random.default_rng(0).standard_normal((32, 32))
-    est = kd.KMatrixApproximator(verbose=1, max_iter=50, random_state=0).fit(M)
+    est = km.KMatrixApproximator(verbose=1, max_iter=50, random_state=0).fit(M)
     out = capsys.readouterr().out
     lines = out.splitlines()
     # one line per fit tried, with its error, as listed in fits_tried_
@@ -325,14 +325,14 @@ def test_verbose_reports_every_fit_and_the_gradient(capsys):
     assert lines[0].startswith("KMatrixApproximator: M of shape (32, 32)")
     assert lines[-1].startswith(f"chose {est.method_}")
     assert f"{est.relative_error_:.3e}" in lines[-1]
-    kd.KMatrixApproximator(max_iter=5).fit(M)
+    km.KMatrixApproximator(max_iter=5).fit(M)
     assert capsys.readouterr().out == ""
 
 
 def test_fit_keeps_no_working_state_and_refits_cleanly():
     pd = pytest.importorskip("pandas")
     M = pd.DataFrame(scipy.linalg.hadamard(8) * 1.0, columns=[f"c{i}" for i in range(8)])
-    est = kd.KMatrixApproximator().fit(M)
+    est = km.KMatrixApproximator().fit(M)
     assert list(est.feature_names_in_) == list(M.columns)
     private = {k for k in vars(est) if not k.endswith("_") and k not in est.get_params()}
     assert private == set(), private
@@ -354,7 +354,7 @@ def test_fit_keeps_no_working_state_and_refits_cleanly():
 def test_feature_names_out_and_pandas_output():
     pd = pytest.importorskip("pandas")
     M = scipy.fft.dct(np.eye(16), norm="ortho", axis=0)[:12]     # 16 -> 12
-    est = kd.KMatrixApproximator().fit(M)
+    est = km.KMatrixApproximator().fit(M)
     names = est.get_feature_names_out()
     assert list(names) == [f"kmatrixapproximator{i}" for i in range(12)]
     X = pd.DataFrame(np.random.default_rng(0).standard_normal((5, 16)))
@@ -370,13 +370,13 @@ def test_fit_transform_is_fit_then_transform_and_pipelines_freeze_the_fit():
 
     n = 32
     F = scipy.fft.dct(np.eye(n), norm="ortho", axis=0)
-    est = kd.KMatrixApproximator()
+    est = km.KMatrixApproximator()
     np.testing.assert_allclose(est.fit_transform(F), F @ est.kmatrix_.todense().T, atol=1e-13)
     # in a pipeline the approximator is fitted on its matrix beforehand
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, n))
     y = (X @ F.T)[:, 3]
-    pipe = make_pipeline(FrozenEstimator(kd.KMatrixApproximator().fit(F)), Ridge(alpha=1e-6))
+    pipe = make_pipeline(FrozenEstimator(km.KMatrixApproximator().fit(F)), Ridge(alpha=1e-6))
     pipe.fit(X, y)
     assert pipe[0].estimator.kmatrix_.shape == (n, n)      # not refitted to X
     np.testing.assert_allclose(pipe[-1].coef_, np.eye(n)[3], atol=1e-4)
@@ -387,8 +387,8 @@ def test_the_defaults_do_not_fit_noise():
     H = scipy.linalg.hadamard(n).astype(float)
     noise = 0.01 * np.random.default_rng(0).standard_normal((n, n))
     M = H + noise
-    closed = kd.KMatrixApproximator(method="hierarchical").fit(M)
-    est = kd.KMatrixApproximator(random_state=0).fit(M)
+    closed = km.KMatrixApproximator(method="hierarchical").fit(M)
+    est = km.KMatrixApproximator(random_state=0).fit(M)
 
     def clean_error(e):
         return np.linalg.norm(e.kmatrix_.todense() - H) / np.linalg.norm(H)
@@ -402,7 +402,7 @@ def test_the_defaults_do_not_fit_noise():
     # where the gradient pays (a far start), it runs every step
     D = scipy.fft.dct(np.eye(32), norm="ortho", axis=0)
     with pytest.warns(UserWarning, match="expansion=2"):   # the complex form is excluded
-        est = kd.KMatrixApproximator(field="real", max_iter=100, random_state=0).fit(D)
+        est = km.KMatrixApproximator(field="real", max_iter=100, random_state=0).fit(D)
     assert est.n_iter_ == 100 and est.method_ == "gradient"
 
 
@@ -415,11 +415,11 @@ def test_a_dft_with_even_odd_permuted_columns_or_rows_at_width_two(side, inverse
     if inverse:
         order = np.argsort(order)                      # the perfect shuffle
     M = F[:, order] if side == "columns" else F[order]
-    est = kd.KMatrixApproximator(width=2, random_state=0).fit(M)
+    est = km.KMatrixApproximator(width=2, random_state=0).fit(M)
     assert est.relative_error_ < 1e-10 and est.n_iter_ == 0
     assert est.kmatrix_.width == 2
     # one block short of it, the closed forms cannot hold it
-    assert kd.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
+    assert km.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
 
 
 def _bit_permutation(L, to):
@@ -439,18 +439,18 @@ def test_even_odd_orders_at_every_level(block, side):
     order = (np.arange(0, n, block)[:, None] + within).ravel()
     for perm in (order, np.argsort(order)):
         M = F[:, perm] if side == "columns" else F[perm]
-        est = kd.KMatrixApproximator(width=2, random_state=0).fit(M)
+        est = km.KMatrixApproximator(width=2, random_state=0).fit(M)
         assert est.relative_error_ < 1e-10 and est.n_iter_ == 0, est.method_
         assert "bit order" in est.method_ and est.kmatrix_.width == 2
         if block < n:   # the whole-range orders were in the list before
-            assert kd.KMatrixApproximator(
+            assert km.KMatrixApproximator(
                 width=2, method="hierarchical").fit(M).relative_error_ < 1e-10
     # the cumulative decimation (the top levels' splits, a partial bit
     # reversal): also an index-bit permutation
     L = 7
     partial = _bit_permutation(L, [3, 4, 5, 6, 2, 1, 0])
     M = F[:, partial] if side == "columns" else F[partial]
-    assert kd.KMatrixApproximator(width=2, random_state=0).fit(M).relative_error_ < 1e-10
+    assert km.KMatrixApproximator(width=2, random_state=0).fit(M).relative_error_ < 1e-10
 
 
 def test_bit_permutations_on_both_sides_and_under_noise():
@@ -461,19 +461,19 @@ def test_bit_permutations_on_both_sides_and_under_noise():
     cols = _bit_permutation(L, rng.permutation(L))
     M = F[rows][:, cols]
     # a Benes block on each side: width 3, from the default structured search
-    est = kd.KMatrixApproximator(width=3, random_state=0).fit(M)
+    est = km.KMatrixApproximator(width=3, random_state=0).fit(M)
     assert est.relative_error_ < 1e-10 and est.n_iter_ == 0, est.method_
-    assert kd.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 0.1
+    assert km.KMatrixApproximator(width=2, max_iter=5).fit(M).relative_error_ > 0.1
     # 1% noise: the orders are still found, the fit is near the clean matrix
     noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))
     noisy = M + noise / np.sqrt(2 * n)
-    est = kd.KMatrixApproximator(width=3, random_state=0).fit(noisy)
+    est = km.KMatrixApproximator(width=3, random_state=0).fit(noisy)
     clean = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
     assert clean < 2e-3 < est.relative_error_ and "bit orders" in est.method_
 
 
 def test_bit_permutations_greedy_orders():
-    from kaleido._factorize import bit_permutations, half_bits, half_butterfly_twiddles
+    from kmatrix._factorize import bit_permutations, half_bits, half_butterfly_twiddles
     L, N = 6, 64
     rng = np.random.default_rng(2)
     B = _half_butterfly(N, 1, seed=9)
@@ -490,7 +490,7 @@ def test_bit_permutations_greedy_orders():
     M[np.ix_(rows, cols)] = B            # M[rows][:, cols] = B
     r, c = bit_permutations(M, bits, rows=True, columns=True)
     T = M[r][:, c]
-    fit = kd.KMatrix(half_butterfly_twiddles(T, 1), (N, N)).todense()
+    fit = km.KMatrix(half_butterfly_twiddles(T, 1), (N, N)).todense()
     assert np.linalg.norm(fit - T) < 1e-12 * np.linalg.norm(T)
     # a side held fixed stays the identity
     r, c = bit_permutations(M[:, np.argsort(cols)], bits, rows=False, columns=True)
@@ -504,22 +504,22 @@ def test_unknown_row_and_column_permutations_are_discovered():
     rows, cols = rng.permutation(n), rng.permutation(n)
     M = F[rows][:, cols]
     # the structured candidates cannot hold it ...
-    assert kd.KMatrixApproximator(width=3, method="hierarchical").fit(M).relative_error_ > 0.5
+    assert km.KMatrixApproximator(width=3, method="hierarchical").fit(M).relative_error_ > 0.5
     # ... discovered: exact at width 3 (a permutation block on each side)
-    est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M)
+    est = km.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M)
     assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 3 and est.n_iter_ == 0
     np.testing.assert_allclose(est.kmatrix_.todense(), M, atol=1e-10)
     # and to its noise: 1% noise, the fit's distance from the clean matrix
     noise = 0.01 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))) / np.sqrt(2)
-    est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M + noise)
+    est = km.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(M + noise)
     clean = np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M)
     assert clean < 2.1e-3 < est.relative_error_
     # a scrambled real butterfly half, and the transposed (B*) structure
-    K = kd.KMatrix.random(64, init="normal", random_state=5)
-    K.twiddles[0, 0] = kd.KMatrix.identity(64).twiddles[0, 0]
+    K = km.KMatrix.random(64, init="normal", random_state=5)
+    K.twiddles[0, 0] = km.KMatrix.identity(64).twiddles[0, 0]
     r, c = rng.permutation(64), rng.permutation(64)
     for target in (K.todense()[r][:, c], K.todense()[r][:, c].T):
-        est = kd.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(target)
+        est = km.KMatrixApproximator(width=3, permutations="auto", random_state=0).fit(target)
         assert est.relative_error_ < 1e-10 and est.kmatrix_.dtype == np.float64
 
 
@@ -527,18 +527,18 @@ def test_level_errors_say_where_the_target_departs_from_the_structure():
     n = 64
     H = scipy.linalg.hadamard(n).astype(float)
     rng = np.random.default_rng(3)
-    est = kd.KMatrixApproximator().fit(H)
+    est = km.KMatrixApproximator().fit(H)
     # exact: each level's left-out energy is rounding (sqrt(eps) once a root)
     assert len(est.level_errors_) == 6 and max(est.level_errors_) < 1e-7
     # noise is left out a little at every level; their root sum of squares
     # is the fit's error
-    est = kd.KMatrixApproximator(random_state=0).fit(H + 0.01 * rng.standard_normal((n, n)))
+    est = km.KMatrixApproximator(random_state=0).fit(H + 0.01 * rng.standard_normal((n, n)))
     levels = np.array(est.level_errors_)
     assert np.all(levels[:-1] > 0)
     assert np.sqrt(np.sum(levels ** 2)) == pytest.approx(est.relative_error_, rel=1e-6)
     # a break of the structure at the first level peeled shows there
     M = H.copy()
     M[0, : n // 2] = rng.standard_normal(n // 2)
-    est = kd.KMatrixApproximator(method="hierarchical").fit(M)
+    est = km.KMatrixApproximator(method="hierarchical").fit(M)
     assert np.argmax(est.level_errors_) == 0
-    assert kd.KMatrixApproximator(method="gradient", max_iter=3).fit(H).level_errors_ is None
+    assert km.KMatrixApproximator(method="gradient", max_iter=3).fit(H).level_errors_ is None

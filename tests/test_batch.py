@@ -1,14 +1,15 @@
-"""Batch jobs over files: kd.apply_npy and the command line."""
+"""Batch jobs over files: km.apply_npy and the command line."""
 
 import os
 import subprocess
+from pathlib import Path
 import sys
 import textwrap
 
 import numpy as np
 import pytest
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import random_input
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -23,12 +24,12 @@ def _files(folder):
 @pytest.mark.parametrize("trans", ["N", "T", "H"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_apply_npy_equals_in_memory_apply_bit_for_bit(tmp_path, dtype, trans):
-    K = kd.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=1)
+    K = km.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=1)
     in_len = K.n_in if trans == "N" else K.n_out
     X = random_input(np.random.default_rng(2), (1001, in_len), dtype)
     np.save(tmp_path / "rows.npy", X)
     for chunk_rows in (None, 7, 64):   # 1001 rows: not a multiple of any chunk
-        out = kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", trans=trans,
+        out = km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", trans=trans,
                            chunk_rows=chunk_rows)
         Y = np.load(out)
         assert Y.dtype == K.apply(X[:1], trans=trans).dtype
@@ -37,9 +38,9 @@ def test_apply_npy_equals_in_memory_apply_bit_for_bit(tmp_path, dtype, trans):
 
 
 @pytest.mark.parametrize("make", [
-    lambda: kd.KMatrix.dct(256),                          # a real part, classified stages
-    lambda: kd.KMatrix.dft(256, dtype=np.complex64),
-    lambda: kd.KMatrix.random(64, width=3, dtype=np.float32, random_state=0),   # small path
+    lambda: km.KMatrix.dct(256),                          # a real part, classified stages
+    lambda: km.KMatrix.dft(256, dtype=np.complex64),
+    lambda: km.KMatrix.random(64, width=3, dtype=np.float32, random_state=0),   # small path
 ])
 def test_apply_npy_structured_and_promoted_rows(tmp_path, make):
     K = make()
@@ -48,39 +49,39 @@ def test_apply_npy_structured_and_promoted_rows(tmp_path, make):
               rng.integers(-5, 5, size=(300, K.n_in)).astype(np.int16),   # promoted
               random_input(rng, (40, K.n_in), np.complex128)):
         np.save(tmp_path / "rows.npy", X)
-        kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=33)
+        km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=33)
         np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), K.apply(X))
 
 
 def test_apply_npy_empty_file_and_existing_destination(tmp_path):
-    K = kd.KMatrix.random(16, random_state=0)
+    K = km.KMatrix.random(16, random_state=0)
     np.save(tmp_path / "empty.npy", np.zeros((0, 16)))
-    kd.apply_npy(K, tmp_path / "empty.npy", tmp_path / "out.npy")
+    km.apply_npy(K, tmp_path / "empty.npy", tmp_path / "out.npy")
     assert np.load(tmp_path / "out.npy").shape == (0, 16)
     # a destination is replaced only by a complete result
     np.save(tmp_path / "rows.npy", np.ones((5, 16)))
-    kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy")
+    km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy")
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), K.apply(np.ones((5, 16))))
 
 
 def test_a_failing_or_interrupted_job_leaves_no_destination(tmp_path, monkeypatch):
-    K = kd.KMatrix.random(64, random_state=0)
+    K = km.KMatrix.random(64, random_state=0)
     X = np.random.default_rng(4).standard_normal((500, 64))
     X[321, 7] = np.nan
     np.save(tmp_path / "bad.npy", X)
     with pytest.raises(ValueError, match=r"bad.npy: row 321 contains NaN or infinity"):
-        kd.apply_npy(K, tmp_path / "bad.npy", tmp_path / "out.npy", chunk_rows=50)
+        km.apply_npy(K, tmp_path / "bad.npy", tmp_path / "out.npy", chunk_rows=50)
     assert _files(tmp_path) == ["bad.npy"]
     # an existing destination survives a failed job untouched
     np.save(tmp_path / "out.npy", np.arange(3.0))
     with pytest.raises(ValueError):
-        kd.apply_npy(K, tmp_path / "bad.npy", tmp_path / "out.npy", chunk_rows=50)
+        km.apply_npy(K, tmp_path / "bad.npy", tmp_path / "out.npy", chunk_rows=50)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), np.arange(3.0))
     # Ctrl-C in the middle of the job
     X[321, 7] = 0.0
     np.save(tmp_path / "good.npy", X)
     calls = []
-    original = kd.KMatrix.apply
+    original = km.KMatrix.apply
 
     def interrupted(self, *args, **kwargs):
         calls.append(1)
@@ -88,14 +89,14 @@ def test_a_failing_or_interrupted_job_leaves_no_destination(tmp_path, monkeypatc
             raise KeyboardInterrupt
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(kd.KMatrix, "apply", interrupted)
+    monkeypatch.setattr(km.KMatrix, "apply", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        kd.apply_npy(K, tmp_path / "good.npy", tmp_path / "new.npy", chunk_rows=50)
+        km.apply_npy(K, tmp_path / "good.npy", tmp_path / "new.npy", chunk_rows=50)
     assert _files(tmp_path) == ["bad.npy", "good.npy", "out.npy"]
 
 
 def test_apply_npy_judges_the_file_before_reading_it(tmp_path):
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     np.save(tmp_path / "rows.npy", np.ones((4, 8)))
     raw = (tmp_path / "rows.npy").read_bytes()
     (tmp_path / "truncated.npy").write_bytes(raw[:-10])
@@ -112,15 +113,15 @@ def test_apply_npy_judges_the_file_before_reading_it(tmp_path):
              "objects.npy": "object"}
     for name, message in cases.items():
         with pytest.raises(ValueError, match=message):
-            kd.apply_npy(K, tmp_path / name, tmp_path / "out.npy")
+            km.apply_npy(K, tmp_path / name, tmp_path / "out.npy")
     assert "out.npy" not in _files(tmp_path)
     assert not [f for f in _files(tmp_path) if f.endswith(".tmp")]
     with pytest.raises(FileNotFoundError):
-        kd.apply_npy(K, tmp_path / "missing.npy", tmp_path / "out.npy")
+        km.apply_npy(K, tmp_path / "missing.npy", tmp_path / "out.npy")
     with pytest.raises(ValueError, match="trans"):
-        kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", trans="X")
+        km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", trans="X")
     with pytest.raises(ValueError, match="chunk_rows"):
-        kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=0)
+        km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=0)
 
 
 def test_apply_npy_memory_stays_bounded(tmp_path):
@@ -130,8 +131,8 @@ def test_apply_npy_memory_stays_bounded(tmp_path):
     if not os.path.exists("/proc/self/clear_refs"):
         pytest.skip("needs Linux /proc to reset the peak memory")
     script = textwrap.dedent(f"""
-        import numpy as np, kaleido as kd
-        K = kd.KMatrix.random(1024, dtype=np.float32, random_state=0)
+        import numpy as np, kmatrix as km
+        K = km.KMatrix.random(1024, dtype=np.float32, random_state=0)
         rows = np.lib.format.open_memmap({str(tmp_path / 'big.npy')!r}, mode='w+',
                                          dtype=np.float32, shape=(32768, 1024))
         for r in range(0, 32768, 4096):
@@ -145,7 +146,7 @@ def test_apply_npy_memory_stays_bounded(tmp_path):
         with open('/proc/self/clear_refs', 'w') as f:      # peak := current
             f.write('5')
         start = status('VmRSS')
-        kd.apply_npy(K, {str(tmp_path / 'big.npy')!r}, {str(tmp_path / 'out.npy')!r},
+        km.apply_npy(K, {str(tmp_path / 'big.npy')!r}, {str(tmp_path / 'out.npy')!r},
                      chunk_rows=256)
         print(start, status('VmHWM'))
     """)
@@ -155,14 +156,14 @@ def test_apply_npy_memory_stays_bounded(tmp_path):
     start_mb, peak_mb = map(int, done.stdout.split()[-2:])
     assert peak_mb - start_mb < 48, (start_mb, peak_mb)   # not the 256 MB of both files
     Y = np.load(tmp_path / "out.npy", mmap_mode="r")
-    K = kd.KMatrix.random(1024, dtype=np.float32, random_state=0)
+    K = km.KMatrix.random(1024, dtype=np.float32, random_state=0)
     X = np.load(tmp_path / "big.npy", mmap_mode="r")
     np.testing.assert_array_equal(Y[-100:], K.apply(np.array(X[-100:])))
 
 
 # ---------------------------------------------------------- command line --
 def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "kaleido", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "kmatrix", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -170,12 +171,12 @@ def _one_line_error(done):
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) >= 1 and lines[-1].startswith(("kaleido: error:", "usage:", "kaleido "))
+    assert len(lines) >= 1 and lines[-1].startswith(("kmatrix: error:", "usage:", "kmatrix "))
     return lines[-1]
 
 
 def test_cli_apply_info_fit(tmp_path):
-    K = kd.KMatrix.random(128, 96, width=2, dtype=np.float32, random_state=5)
+    K = km.KMatrix.random(128, 96, width=2, dtype=np.float32, random_state=5)
     K.save(tmp_path / "model.npz")
     X = np.random.default_rng(6).standard_normal((1000, 128)).astype(np.float32)
     np.save(tmp_path / "rows.npy", X)
@@ -197,7 +198,7 @@ def test_cli_apply_info_fit(tmp_path):
                  "size:           128", f"parameters:     {K.n_params}", "real part:      no",
                  "format version: 2"):
         assert text in done.stdout, (text, done.stdout)
-    kd.KMatrix.dct(32).save(tmp_path / "dct.npz")
+    km.KMatrix.dct(32).save(tmp_path / "dct.npz")
     assert "real part:      yes" in _cli("info", "dct.npz", cwd=tmp_path).stdout
 
     F = np.fft.fft(np.eye(64))
@@ -205,16 +206,16 @@ def test_cli_apply_info_fit(tmp_path):
     done = _cli("fit", "dft.npy", "fitted.npz", "--random-state", "0", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "relative error" in done.stdout and "parameters" in done.stdout
-    fitted = kd.load(tmp_path / "fitted.npz")
+    fitted = km.load(tmp_path / "fitted.npz")
     np.testing.assert_allclose(fitted.todense(), F, atol=1e-10)
     done = _cli("fit", "dft.npy", "fitted2.npz", "--width", "2", "--expansion", "2",
                 "--field", "complex", "--tol", "1e-6", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert kd.load(tmp_path / "fitted2.npz").expansion == 2
+    assert km.load(tmp_path / "fitted2.npz").expansion == 2
 
 
 def test_cli_errors_are_one_line_and_leave_no_file(tmp_path):
-    K = kd.KMatrix.random(16, random_state=0)
+    K = km.KMatrix.random(16, random_state=0)
     K.save(tmp_path / "model.npz")
     np.save(tmp_path / "rows.npy", np.ones((3, 16)))
     np.save(tmp_path / "wide.npy", np.ones((3, 17)))
@@ -228,13 +229,13 @@ def test_cli_errors_are_one_line_and_leave_no_file(tmp_path):
     cases = [
         (("apply", "missing.npz", "rows.npy", "out.npy"), "missing.npz: no such file"),
         (("apply", "model.npz", "missing.npy", "out.npy"), "missing.npy: no such file"),
-        (("apply", "corrupt.npz", "rows.npy", "out.npy"), "not a valid kaleido KMatrix file"),
+        (("apply", "corrupt.npz", "rows.npy", "out.npy"), "not a valid kmatrix KMatrix file"),
         (("apply", "flipped.npz", "rows.npy", "out.npy"), "flipped.npz"),
         (("apply", "model.npz", "wide.npy", "out.npy"), "rows of 17 entries"),
         (("apply", "model.npz", "inf.npy", "out.npy"), "row 2 contains NaN or infinity"),
         (("apply", "model.npz", "rows.npy", "out.npy", "--trans", "X"), "invalid choice"),
         (("apply", "model.npz", "rows.npy", "out.npy", "--workers", "0"), "thread count"),
-        (("info", "corrupt.npz"), "not a valid kaleido KMatrix file"),
+        (("info", "corrupt.npz"), "not a valid kmatrix KMatrix file"),
         (("fit", "inf.npy", "out.npz"), "NaN or infinity (first at row 2, column 5)"),
         (("fit", "model.npz", "out.npz"), "must hold a 2-D matrix"),
         (("fit", "missing.npy", "out.npz"), "no such file"),
@@ -264,8 +265,8 @@ def test_console_script_is_installed(tmp_path):
     from importlib.metadata import entry_points
 
     points = {p.name: p.value for p in entry_points(group="console_scripts")}
-    assert points.get("kaleido") == "kaleido._cli:main"
-    name = "kaleido.exe" if os.name == "nt" else "kaleido"
+    assert points.get("kmatrix") == "kmatrix._cli:main"
+    name = "kmatrix.exe" if os.name == "nt" else "kmatrix"
     script = os.path.join(sysconfig.get_path("scripts"), name)
     assert os.path.isfile(script), script
     done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120,
@@ -273,12 +274,24 @@ def test_console_script_is_installed(tmp_path):
     assert done.returncode == 0 and "apply" in done.stdout
 
 
+def test_version_from_python_m_and_the_package(tmp_path):
+    from importlib.metadata import version
+
+    done = _cli("--version", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"kmatrix {km.__version__}"
+    # one version: the installed distribution's metadata says the same
+    assert version("kmatrix") == km.__version__
+    meson = (Path(__file__).resolve().parent.parent / "meson.build").read_text()
+    assert f"version: '{km.__version__}'" in meson
+
+
 def test_apply_npy_without_pread(tmp_path, monkeypatch):
     # systems without os.preadv (Windows) read with seek and readinto
-    K = kd.KMatrix.random(64, 40, random_state=0)
+    K = km.KMatrix.random(64, 40, random_state=0)
     X = np.random.default_rng(8).standard_normal((301, 64))
     np.save(tmp_path / "rows.npy", X)
     monkeypatch.delattr(os, "preadv", raising=False)
     monkeypatch.delattr(os, "posix_fallocate", raising=False)
-    kd.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=50)
+    km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=50)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), K.apply(X))

@@ -1,9 +1,9 @@
-"""kd.Circuit and KMatrix.from_circuit: any linear algorithm becomes an exact K-matrix."""
+"""km.Circuit and KMatrix.from_circuit: any linear algorithm becomes an exact K-matrix."""
 
 import numpy as np
 import pytest
 
-import kaleido as kd
+import kmatrix as km
 
 
 def _fft(x):
@@ -43,7 +43,7 @@ def _haar_numpy(X):
 def _random_circuit(n, s, depth, rng, complex_=False, n_out=None):
     """s random two-input gates of depth <= depth over n inputs; outputs drawn
     among all wires (repeats, inputs and unused inputs included)."""
-    c = kd.Circuit(n, dtype=np.complex128 if complex_ else np.float64)
+    c = km.Circuit(n, dtype=np.complex128 if complex_ else np.float64)
     wires, depths = list(c.inputs), [0] * n
     while c.size < n + s:
         i, j = rng.integers(0, len(wires), 2)
@@ -76,7 +76,7 @@ def _bounds_hold(K, c):
 def test_random_circuits_are_exact(n, s, depth, complex_):
     rng = np.random.default_rng(n + s + depth)
     c = _random_circuit(n, s, depth, rng, complex_)
-    K = kd.KMatrix.from_circuit(c)
+    K = km.KMatrix.from_circuit(c)
     assert K.shape == (c.n_out, c.n_in) and K.dtype == c.dtype
     assert _relative_error(K, c) < 1e-12
     _bounds_hold(K, c)
@@ -86,22 +86,22 @@ def test_random_circuits_are_exact(n, s, depth, complex_):
 
 @pytest.mark.parametrize("n", [8, 256, 1024])
 def test_a_traced_fft_is_one_butterfly_and_a_permutation(n):
-    c = kd.Circuit.trace(_fft, n, dtype=np.complex128)
-    K = kd.KMatrix.from_circuit(c)
+    c = km.Circuit.trace(_fft, n, dtype=np.complex128)
+    K = km.KMatrix.from_circuit(c)
     F = np.fft.fft(np.eye(n), axis=0)
     assert np.linalg.norm(K.todense() - F) / np.linalg.norm(F) < 1e-12
     # pairs of gates reading the same two wires, placed in place: the
     # log2 n levels pack into one butterfly, the input order is one block
     assert (K.width, K.expansion) == (2, 1)
-    assert K.n_params <= 2 * kd.KMatrix.dft(n).n_params
+    assert K.n_params <= 2 * km.KMatrix.dft(n).n_params
     x = np.random.default_rng(0).standard_normal(n)
     np.testing.assert_allclose(K @ x, np.fft.fft(x), atol=1e-9 * np.sqrt(n))
 
 
 @pytest.mark.parametrize("n", [2, 16, 512])
 def test_a_traced_haar_transform_equals_numpy(n):
-    c = kd.Circuit.trace(_haar, n)
-    K = kd.KMatrix.from_circuit(c)
+    c = km.Circuit.trace(_haar, n)
+    K = km.KMatrix.from_circuit(c)
     X = np.random.default_rng(1).standard_normal((7, n))
     np.testing.assert_allclose(K.apply(X), _haar_numpy(X), atol=1e-12 * np.sqrt(n))
     np.testing.assert_allclose(c.evaluate(X), _haar_numpy(X), atol=1e-12 * np.sqrt(n))
@@ -115,7 +115,7 @@ def test_a_traced_haar_transform_equals_numpy(n):
 
 
 def test_circuit_bookkeeping():
-    c = kd.Circuit(3)
+    c = km.Circuit(3)
     x, y, z = c.inputs
     assert (c.size, c.depth, c.n_out) == (3, 0, 0)
     u = c.gate(2.0, x, -1.0, y)            # depth 1
@@ -128,9 +128,9 @@ def test_circuit_bookkeeping():
                          2 * X[:, 0] - X[:, 1], X[:, 0]], axis=1)
     np.testing.assert_allclose(c.evaluate(X), expected)
     np.testing.assert_allclose(c.evaluate(X[0]), expected[0])
-    np.testing.assert_allclose(kd.KMatrix.from_circuit(c).apply(X), expected, atol=1e-14)
+    np.testing.assert_allclose(km.KMatrix.from_circuit(c).apply(X), expected, atol=1e-14)
     # sum() starts from 0: the additive identity, not a constant
-    c2 = kd.Circuit.trace(lambda xs: [sum(xs), sum(xs[:0])], 4)
+    c2 = km.Circuit.trace(lambda xs: [sum(xs), sum(xs[:0])], 4)
     np.testing.assert_allclose(c2.evaluate(np.arange(4.0)), [6.0, 0.0])
 
 
@@ -141,34 +141,34 @@ def test_zero_products_repeats_unused_inputs_and_input_outputs():
         s = x[0] + x[2]
         return [s, zero, s, x[3], y + x[0], 2 * zero + x[2]]   # x[4] unused
 
-    c = kd.Circuit.trace(f, 5)
-    K = kd.KMatrix.from_circuit(c)
+    c = km.Circuit.trace(f, 5)
+    K = km.KMatrix.from_circuit(c)
     M = np.array([[1, 0, 1, 0, 0], [0] * 5, [1, 0, 1, 0, 0], [0, 0, 0, 1, 0],
                   [1, 0, 0, 0, 0], [0, 0, 1, 0, 0]], dtype=float)
     np.testing.assert_allclose(K.todense(), M, atol=1e-15)
     np.testing.assert_allclose(c.evaluate(np.eye(5)).T, M)
     # every output an input, or all outputs zero
     for outs in (lambda x: [x[2], x[0], x[2]], lambda x: [0 * x[0], 0]):
-        c = kd.Circuit.trace(outs, 3)
-        np.testing.assert_allclose(kd.KMatrix.from_circuit(c).todense(),
+        c = km.Circuit.trace(outs, 3)
+        np.testing.assert_allclose(km.KMatrix.from_circuit(c).todense(),
                                    c.evaluate(np.eye(3)).T, atol=1e-15)
 
 
 def test_complex_and_float32_circuits():
-    c = kd.Circuit.trace(lambda x: [x[0] + 1j * x[1], (1 - 2j) * x[1] - x[0]], 2,
+    c = km.Circuit.trace(lambda x: [x[0] + 1j * x[1], (1 - 2j) * x[1] - x[0]], 2,
                          dtype=np.complex64)
-    K = kd.KMatrix.from_circuit(c)
+    K = km.KMatrix.from_circuit(c)
     assert K.dtype == np.complex64
     np.testing.assert_allclose(K.todense(), [[1, 1j], [-1, 1 - 2j]], atol=1e-6)
-    c = kd.Circuit.trace(_haar, 8, dtype=np.float32)
-    K = kd.KMatrix.from_circuit(c)
+    c = km.Circuit.trace(_haar, 8, dtype=np.float32)
+    K = km.KMatrix.from_circuit(c)
     assert K.dtype == np.float32
     X = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
     np.testing.assert_allclose(K.apply(X), _haar_numpy(X), atol=1e-5)
 
 
 def test_bad_programs_raise_clear_errors():
-    c, other = kd.Circuit(2), kd.Circuit(2)
+    c, other = km.Circuit(2), km.Circuit(2)
     x, y = c.inputs
     with pytest.raises(ValueError, match="different circuits"):
         x + other.inputs[0]
@@ -195,15 +195,15 @@ def test_bad_programs_raise_clear_errors():
     with pytest.raises(ValueError, match="Wire"):
         c.gate(1, 3.0)
     with pytest.raises(ValueError, match="no outputs"):
-        kd.KMatrix.from_circuit(c)
+        km.KMatrix.from_circuit(c)
     with pytest.raises(ValueError, match="no outputs"):
         c.evaluate(np.ones((1, 2)))
     with pytest.raises(ValueError, match="at least one output"):
         c.set_outputs([])
     with pytest.raises(ValueError, match="list of wires"):
-        kd.Circuit.trace(lambda xs: xs[0], 2)
+        km.Circuit.trace(lambda xs: xs[0], 2)
     with pytest.raises(ValueError, match="Circuit"):
-        kd.KMatrix.from_circuit(np.eye(2))
+        km.KMatrix.from_circuit(np.eye(2))
     c.set_outputs([x])
     with pytest.raises(ValueError, match="rows of 2"):
         c.evaluate(np.ones((1, 3)))

@@ -1,6 +1,6 @@
 """Concurrent calls from several Python threads.
 
-The kernels release the GIL, and kaleido's thread team runs one job at a
+The kernels release the GIL, and kmatrix's thread team runs one job at a
 time: a call made while another thread's job runs works on its own thread,
 with its own scratch buffers. So several Python threads calling ``apply``,
 ``vjp`` and ``@`` on one shared KMatrix, or on operators of their own, or
@@ -18,8 +18,8 @@ import scipy.sparse
 import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
-from kaleido import _kernels
+import kmatrix as km
+from kmatrix import _kernels
 from _helpers import assert_close_in_norm, random_input, reference_matrix
 
 N_THREADS = 4
@@ -84,7 +84,7 @@ def _calls_on(K, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.complex128], ids=["float32", "complex128"])
 def test_shared_kmatrix_from_python_threads(dtype):
-    K = kd.KMatrix.random(2048, 1500, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(2048, 1500, width=2, dtype=dtype, random_state=0)
     jobs = [_calls_on(K, seed) for seed in range(N_THREADS)]
     expected = [job() for job in jobs]
     # the batches are large enough for the team when called alone
@@ -100,10 +100,10 @@ def test_separate_kmatrices_in_separate_threads():
     # one operator per thread: different dtypes, sizes, widths and paths,
     # K.real among them
     kmatrices = [
-        kd.KMatrix.random(4096, width=1, dtype=np.float64, random_state=1),
-        kd.KMatrix.random(1000, 700, width=2, dtype=np.complex64, random_state=2),
-        kd.KMatrix.random(64, width=3, dtype=np.float32, random_state=3),
-        kd.KMatrix.random(2048, width=2, dtype=np.complex128, random_state=4).real,
+        km.KMatrix.random(4096, width=1, dtype=np.float64, random_state=1),
+        km.KMatrix.random(1000, 700, width=2, dtype=np.complex64, random_state=2),
+        km.KMatrix.random(64, width=3, dtype=np.float32, random_state=3),
+        km.KMatrix.random(2048, width=2, dtype=np.complex128, random_state=4).real,
     ]
     jobs = [_calls_on(K, seed) for seed, K in enumerate(kmatrices)]
     expected = [job() for job in jobs]
@@ -116,7 +116,7 @@ def test_separate_kmatrices_in_separate_threads():
 def test_edits_of_one_operator_do_not_reach_another_threads():
     # each thread edits its own copy's twiddles between calls (as training
     # does); the other threads' results never change
-    base = kd.KMatrix.random(1024, width=2, random_state=5)
+    base = km.KMatrix.random(1024, width=2, random_state=5)
     X = random_input(np.random.default_rng(5), (200, 1024), np.float64)
     scales = [1.0, 0.5, 2.0, -1.0]
     copies = [base.copy() for _ in scales]
@@ -172,11 +172,11 @@ def test_scipy_solvers_from_python_threads(shared):
     rng = np.random.default_rng(6)
     dtypes = [np.float64, np.complex128, np.float64, np.complex128]
     if shared:
-        K = kd.KMatrix.random(n, width=2, dtype=np.complex128, random_state=6)
-        operators = [kd.aslinearoperator(K) for _ in dtypes]
+        K = km.KMatrix.random(n, width=2, dtype=np.complex128, random_state=6)
+        operators = [km.aslinearoperator(K) for _ in dtypes]
         dtypes = [np.complex128] * len(dtypes)
     else:
-        operators = [kd.aslinearoperator(kd.KMatrix.random(n, width=2, dtype=d,
+        operators = [km.aslinearoperator(km.KMatrix.random(n, width=2, dtype=d,
                                                            random_state=7 + i))
                      for i, d in enumerate(dtypes)]
     rhs = [(random_input(rng, (n,), d), random_input(rng, (n,), d)) for d in dtypes]

@@ -1,4 +1,4 @@
-"""Tests of kaleido._constructors against independent references.
+"""Tests of kmatrix._constructors against independent references.
 
 Small sizes are checked densely with ``_reference.dense_expanded``; large
 sizes by applying the stages to vectors with ``_reference.apply_stages``
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from _reference import apply_stages, dense_expanded
 
-from kaleido._constructors import (
+from kmatrix._constructors import (
     dft_twiddles,
     hadamard_twiddles,
     identity_twiddles,

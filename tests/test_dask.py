@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import random_input
 
 da = pytest.importorskip("dask.array")
@@ -23,7 +23,7 @@ def _no_compute(*args, **kwargs):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128],
                          ids=["float32", "float64", "complex64", "complex128"])
 def test_apply_on_a_dask_array_is_lazy_and_exact(dtype, trans):
-    K = kd.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=0)
     in_len, out_len = (K.n_in, K.n_out) if trans == "N" else (K.n_out, K.n_in)
     X = random_input(np.random.default_rng(1), (1001, in_len), dtype)
     Xd = da.from_array(X, chunks=(97, 64))      # several blocks of columns too
@@ -37,7 +37,7 @@ def test_apply_on_a_dask_array_is_lazy_and_exact(dtype, trans):
 
 
 def test_matmul_and_vectors_with_dask_arrays():
-    K = kd.KMatrix.dct(128, dtype=np.float32)
+    K = km.KMatrix.dct(128, dtype=np.float32)
     rng = np.random.default_rng(2)
     V = rng.standard_normal((128, 50)).astype(np.float32)
     W = rng.standard_normal((30, 128)).astype(np.float32)
@@ -64,9 +64,9 @@ def test_estimators_predict_and_transform_dask_arrays():
     Xd = da.from_array(X, chunks=(90, 64))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reg = kd.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y)
-        reg1 = kd.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y[:, 0])
-    app = kd.KMatrixApproximator().fit(np.fft.fft(np.eye(64)))
+        reg = km.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y)
+        reg1 = km.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y[:, 0])
+    app = km.KMatrixApproximator().fit(np.fft.fft(np.eye(64)))
     with dask.config.set(scheduler=_no_compute):
         P, P1 = reg.predict(Xd), reg1.predict(Xd)
         T = app.transform(Xd)
@@ -85,11 +85,11 @@ def test_partial_fit_over_the_blocks_of_a_dask_array():
     X = rng.standard_normal((1200, 32))
     y = X @ (np.eye(32)[::-1]) + 0.01 * rng.standard_normal((1200, 32))
     Xd, yd = da.from_array(X, chunks=(200, 32)), da.from_array(y, chunks=(200, 32))
-    reg = kd.KMatrixRegressor(init="identity", learning_rate_init=1e-2, random_state=0)
+    reg = km.KMatrixRegressor(init="identity", learning_rate_init=1e-2, random_state=0)
     for _ in range(5):
         for Xb, yb in zip(Xd.blocks, yd.blocks):
             reg.partial_fit(Xb.compute(), yb.compute())
-    reference = kd.KMatrixRegressor(init="identity", learning_rate_init=1e-2, random_state=0)
+    reference = km.KMatrixRegressor(init="identity", learning_rate_init=1e-2, random_state=0)
     for _ in range(5):
         for r in range(0, 1200, 200):
             reference.partial_fit(X[r:r + 200], y[r:r + 200])
@@ -104,15 +104,15 @@ def test_dask_ml_wrappers_where_they_work():
     Xd, yd = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        inc = dask_ml.Incremental(kd.KMatrixRegressor(random_state=0)).fit(Xd, yd)
-        post = dask_ml.ParallelPostFit(kd.KMatrixRegressor(max_iter=5, random_state=0)).fit(X, y)
+        inc = dask_ml.Incremental(km.KMatrixRegressor(random_state=0)).fit(Xd, yd)
+        post = dask_ml.ParallelPostFit(km.KMatrixRegressor(max_iter=5, random_state=0)).fit(X, y)
     assert isinstance(inc.predict(Xd), da.Array)
     np.testing.assert_array_equal(post.predict(Xd).compute(), post.predict(X))
 
 
 def test_local_cluster_of_two_worker_processes():
     distributed = pytest.importorskip("distributed")
-    K = kd.KMatrix.random(512, 300, width=2, dtype=np.float32, random_state=6)
+    K = km.KMatrix.random(512, 300, width=2, dtype=np.float32, random_state=6)
     X = random_input(np.random.default_rng(7), (3000, 512), np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # distributed's own start-up notices
@@ -122,19 +122,19 @@ def test_local_cluster_of_two_worker_processes():
             Yd = K.apply(da.from_array(X, chunks=(250, 512)))
             Y = Yd.compute()
             # each worker process bounds the kernels' default threads to its own
-            threads = client.run(lambda: __import__("kaleido")._kernels.default_threads())
+            threads = client.run(lambda: __import__("kmatrix")._kernels.default_threads())
             pids = client.run(lambda: __import__("os").getpid())
     assert len(set(pids.values())) == 2
     assert set(threads.values()) == {1}
     np.testing.assert_array_equal(Y, K.apply(X))
 
 
-def test_kaleido_imports_without_dask(tmp_path):
+def test_kmatrix_imports_without_dask(tmp_path):
     code = ("import sys; sys.modules['dask'] = None; sys.modules['dask.array'] = None\n"
-            "import numpy as np, kaleido as kd\n"
-            "K = kd.KMatrix.random(8, random_state=0)\n"
+            "import numpy as np, kmatrix as km\n"
+            "K = km.KMatrix.random(8, random_state=0)\n"
             "print(K.apply(np.ones((2, 8))).shape)")
-    # (run outside the source tree, whose kaleido/ is not the built package)
+    # (run outside the source tree, whose kmatrix/ is not the built package)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr

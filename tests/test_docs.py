@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-MODULES = ["kaleido._approximator", "kaleido._circuit", "kaleido._config", "kaleido._kmatrix",
-           "kaleido._linear_operator", "kaleido._random_features", "kaleido._regressor"]
+MODULES = ["kmatrix._approximator", "kmatrix._circuit", "kmatrix._config", "kmatrix._kmatrix",
+           "kmatrix._linear_operator", "kmatrix._random_features", "kmatrix._regressor"]
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
@@ -61,11 +61,11 @@ def test_readme_block_runs_alone(line, before, code, tmp_path, monkeypatch):
     extra says which, in the block or in the text just before it."""
     extras = {OPTIONAL[name]: name for name in _imported_packages(code) if name in OPTIONAL}
     for extra in extras:
-        assert f"kaleido[{extra}]" in before + code, (
+        assert f"kmatrix[{extra}]" in before + code, (
             f"README.md:{line} imports {extras[extra]} without naming "
-            f'pip install "kaleido[{extra}]" next to it')
+            f'pip install "kmatrix[{extra}]" next to it')
     for extra, name in extras.items():
         if importlib.util.find_spec(name) is None:
-            pytest.skip(f"README.md:{line} needs {name} (kaleido[{extra}])")
+            pytest.skip(f"README.md:{line} needs {name} (kmatrix[{extra}])")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__readme__"})

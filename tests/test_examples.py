@@ -54,17 +54,17 @@ def test_plot_examples_without_matplotlib(tmp_path, script):
             runpy.run_path(sys.argv[0], run_name="__main__")
         finally:
             print("seconds", time.perf_counter() - start)
-            print("imported", [m for m in ("numpy", "sklearn", "kaleido") if m in sys.modules])
+            print("imported", [m for m in ("numpy", "sklearn", "kmatrix") if m in sys.modules])
     """)
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode != 0
     message = done.stderr.strip()
     assert len(message.splitlines()) == 1, done.stderr        # no traceback
-    assert "matplotlib" in message and 'pip install "kaleido[examples]"' in message
+    assert "matplotlib" in message and 'pip install "kmatrix[examples]"' in message
     seconds = float(done.stdout.split("seconds ")[1].split()[0])
     assert seconds < 1.0, done.stdout        # the check itself takes milliseconds
-    assert "imported []" in done.stdout      # numpy, scikit-learn, kaleido: not even imported
+    assert "imported []" in done.stdout      # numpy, scikit-learn, kmatrix: not even imported
     assert not (tmp_path / "figure.png").exists()
 
 

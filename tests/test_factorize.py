@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-import kaleido as kd
-from kaleido._constructors import identity_twiddles
-from kaleido._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
+import kmatrix as km
+from kmatrix._constructors import identity_twiddles
+from kmatrix._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
                                half_butterfly_twiddles)
 
 
@@ -23,12 +23,12 @@ def _bit_reversal(L):
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_recovers_a_random_half_butterfly(L, half, dtype):
     N = 1 << L
-    K = kd.KMatrix.random(N, init="normal", dtype=dtype, random_state=L)
+    K = km.KMatrix.random(N, init="normal", dtype=dtype, random_state=L)
     K.twiddles[0, 1 - half] = identity_twiddles(L, 1, dtype)[0, 0]
     M = K.todense()
     tw = half_butterfly_twiddles(M, half)
     assert tw.dtype == dtype
-    K2 = kd.KMatrix(tw)
+    K2 = km.KMatrix(tw)
     err = np.linalg.norm(K2.todense() - M) / np.linalg.norm(M)
     assert err < 50 * L * np.finfo(dtype).eps
 
@@ -39,8 +39,8 @@ def test_dft_with_bit_reversed_columns_to_machine_precision(N):
     F = np.fft.fft(np.eye(N), axis=0)
     br = _bit_reversal(L)
     # F P_br^T is a butterfly in the B order (decimation in time)
-    K = kd.KMatrix(half_butterfly_twiddles(F[:, br], 1))
-    P = kd.KMatrix.from_permutation(np.argsort(br), dtype=np.complex128)
+    K = km.KMatrix(half_butterfly_twiddles(F[:, br], 1))
+    P = km.KMatrix.from_permutation(np.argsort(br), dtype=np.complex128)
     err = np.linalg.norm((K @ P).todense() - F) / np.linalg.norm(F)
     assert err < 1e-12
 
@@ -48,21 +48,21 @@ def test_dft_with_bit_reversed_columns_to_machine_precision(N):
 @pytest.mark.parametrize("half", [0, 1])
 def test_hadamard_in_either_order(half):
     H = scipy.linalg.hadamard(512).astype(float)
-    K = kd.KMatrix(half_butterfly_twiddles(H, half))
+    K = km.KMatrix(half_butterfly_twiddles(H, half))
     np.testing.assert_allclose(K.todense(), H, atol=1e-11)
 
 
 def test_non_butterfly_gets_a_greedy_approximation():
     rng = np.random.default_rng(0)
     M = rng.standard_normal((64, 64))
-    K = kd.KMatrix(half_butterfly_twiddles(M, 1))
+    K = km.KMatrix(half_butterfly_twiddles(M, 1))
     err = np.linalg.norm(K.todense() - M) / np.linalg.norm(M)
     # a Gaussian matrix is far from every butterfly, but each split keeps the
     # best rank-one part: better than the zero matrix, worse than exact
     assert 0.5 < err < 1.0
     # one stage (N = 2) holds every 2 x 2 matrix
     A = rng.standard_normal((2, 2))
-    np.testing.assert_allclose(kd.KMatrix(half_butterfly_twiddles(A, 1)).todense(), A,
+    np.testing.assert_allclose(km.KMatrix(half_butterfly_twiddles(A, 1)).todense(), A,
                                atol=1e-14)
 
 
@@ -101,10 +101,10 @@ def test_bit_reversed_butterfly_is_one_width_one_kmatrix(L, dtype):
     M = _dense_of_stages(stages, descending)[np.argsort(_bit_reversal(L))]  # P_br B
     tw = bit_reversed_twiddles(stages)
     assert tw.shape == (1, 2, L, N // 2, 2, 2) and tw.dtype == dtype
-    err = np.linalg.norm(kd.KMatrix(tw).todense() - M) / np.linalg.norm(M)
+    err = np.linalg.norm(km.KMatrix(tw).todense() - M) / np.linalg.norm(M)
     assert err < 1e-13
     # and the factorization finds those stages back from P_br^-1 M
-    again = kd.KMatrix(bit_reversed_twiddles(factor_butterfly(M[_bit_reversal(L)], descending)))
+    again = km.KMatrix(bit_reversed_twiddles(factor_butterfly(M[_bit_reversal(L)], descending)))
     assert np.linalg.norm(again.todense() - M) / np.linalg.norm(M) < 1e-12
 
 
@@ -131,12 +131,12 @@ def test_analytic_completion_extends_the_rows():
 @pytest.mark.parametrize("dtype, init", [(np.float64, "ortho"), (np.complex128, "ortho"),
                                          (np.complex128, "normal"), (np.float64, "normal")])
 def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
-    from kaleido._factorize import factor_kmatrix
+    from kmatrix._factorize import factor_kmatrix
 
-    M = kd.KMatrix.random(N, init=init, dtype=dtype, random_state=N).todense()
+    M = km.KMatrix.random(N, init=init, dtype=dtype, random_state=N).todense()
     tw = factor_kmatrix(M)
     assert tw.shape == (1, 2, N.bit_length() - 1, N // 2, 2, 2) and tw.dtype == dtype
-    err = np.linalg.norm(kd.KMatrix(tw).todense() - M) / np.linalg.norm(M)
+    err = np.linalg.norm(km.KMatrix(tw).todense() - M) / np.linalg.norm(M)
     # Gaussian blocks multiply into ill-conditioned matrices: the 2 x 2
     # eigenproblems lose digits level by level
     # (1e-8 for this seed; 3 seeds in 40 exceed it)
@@ -144,19 +144,19 @@ def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
 
 
 def test_factor_kmatrix_degrades_gracefully():
-    from kaleido._factorize import factor_kmatrix
+    from kmatrix._factorize import factor_kmatrix
 
     rng = np.random.default_rng(0)
-    K = kd.KMatrix.random(128, random_state=1).todense()
+    K = km.KMatrix.random(128, random_state=1).todense()
     for eps in (1e-6, 1e-3):
         noise = rng.standard_normal(K.shape)
         M = K + eps * noise * np.linalg.norm(K) / np.linalg.norm(noise)
-        fit = kd.KMatrix(factor_kmatrix(M)).todense()
+        fit = km.KMatrix(factor_kmatrix(M)).todense()
         # about as close to M as K itself is
         assert np.linalg.norm(fit - M) / np.linalg.norm(M) < 1.5 * eps
     # no structure: a poor fit, which the approximator measures and passes over
     G = rng.standard_normal((64, 64))
-    est = kd.KMatrixApproximator(method="hierarchical").fit(G)
+    est = km.KMatrixApproximator(method="hierarchical").fit(G)
     assert est.method_ != "hierarchical: both halves" and est.relative_error_ < 1
     with pytest.raises(ValueError, match="power-of-two"):
         factor_kmatrix(np.ones((6, 6)))

@@ -1,4 +1,4 @@
-"""What kaleido promises at the edge of its API: finite operators, sizes
+"""What kmatrix promises at the edge of its API: finite operators, sizes
 judged before allocation, sparse inputs, estimators that survive pickling,
 constructors that stay near the size of their result, clear messages."""
 
@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse
 from sklearn.exceptions import ConvergenceWarning
 
-import kaleido as kd
+import kmatrix as km
 
 
 # ------------------------------------------------ estimators and pickling --
@@ -24,7 +24,7 @@ def test_partial_fit_after_a_copy_trains_as_the_original(field, clone):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((120, 16))
     y = X @ rng.standard_normal((16, 3))
-    reg = kd.KMatrixRegressor(field=field, random_state=0)
+    reg = km.KMatrixRegressor(field=field, random_state=0)
     for _ in range(3):
         reg.partial_fit(X, y)
     twin = pickle.loads(pickle.dumps(reg)) if clone == "pickle" else copy.deepcopy(reg)
@@ -47,7 +47,7 @@ def test_a_warm_fit_after_unpickling_keeps_training():
     y = X @ rng.standard_normal(8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = kd.KMatrixRegressor(field="complex", max_iter=5, warm_start=True,
+        reg = km.KMatrixRegressor(field="complex", max_iter=5, warm_start=True,
                                   random_state=0).fit(X, y)
         twin = pickle.loads(pickle.dumps(reg))
         reg.fit(X, y)
@@ -57,16 +57,16 @@ def test_a_warm_fit_after_unpickling_keeps_training():
 
 # ------------------------------------------------------- finite operators --
 def test_non_finite_operators_are_refused():
-    K = kd.KMatrix.random(16, random_state=0)
+    K = km.KMatrix.random(16, random_state=0)
     bad = K.twiddles.copy()
     bad[0, 1, 2, 3, 1, 0] = np.nan
     with pytest.raises(ValueError, match="NaN or infinity"):
-        kd.KMatrix(bad)
+        km.KMatrix(bad)
     with pytest.raises(ValueError, match="NaN or infinity"):
         K.twiddles = bad
     bad[0, 1, 2, 3, 1, 0] = np.inf
     with pytest.raises(ValueError, match="NaN or infinity"):
-        kd.KMatrix(bad.astype(np.complex64))
+        km.KMatrix(bad.astype(np.complex64))
     for scalar in (np.inf, -np.inf, np.nan, complex(1, np.inf)):
         with pytest.raises(ValueError, match="finite"):
             K * scalar
@@ -77,25 +77,25 @@ def test_non_finite_operators_are_refused():
     with pytest.raises(ValueError, match="NaN or infinity"):
         (K * 1e300) * 1e300                      # overflow
     with pytest.raises(ValueError, match="NaN or infinity"):
-        kd.KMatrix.random(16, dtype=np.float32, random_state=0) * 1e39
+        km.KMatrix.random(16, dtype=np.float32, random_state=0) * 1e39
     # the operator is untouched by the refused assignment
-    np.testing.assert_array_equal(K.twiddles, kd.KMatrix.random(16, random_state=0).twiddles)
+    np.testing.assert_array_equal(K.twiddles, km.KMatrix.random(16, random_state=0).twiddles)
     # and sums and products of finite operators are finite
     S = (K + 2.0 * K) @ K.T
     assert np.all(np.isfinite(S.twiddles))
 
 
 @pytest.mark.parametrize("make, limit", [
-    (lambda: kd.KMatrix.random(2 ** 40), "memory"),
-    (lambda: kd.KMatrix.random(8, expansion=2 ** 40), "limit of 2\\*\\*40"),
-    (lambda: kd.KMatrix.random(2 ** 20, width=10 ** 6), "memory"),
-    (lambda: kd.KMatrix.identity(2 ** 41), "limit"),
-    (lambda: kd.KMatrix.hadamard(2 ** 36), "memory"),
-    (lambda: kd.KMatrix.dft(2 ** 40), "memory"),
-    (lambda: kd.KMatrix.dft(2 ** 36 + 1), "memory"),
-    (lambda: kd.KMatrix.dct(2 ** 36), "memory"),
-    (lambda: kd.KMatrix.dst(2 ** 36), "memory"),
-    (lambda: kd.KMatrix.from_sparse(scipy.sparse.coo_matrix(
+    (lambda: km.KMatrix.random(2 ** 40), "memory"),
+    (lambda: km.KMatrix.random(8, expansion=2 ** 40), "limit of 2\\*\\*40"),
+    (lambda: km.KMatrix.random(2 ** 20, width=10 ** 6), "memory"),
+    (lambda: km.KMatrix.identity(2 ** 41), "limit"),
+    (lambda: km.KMatrix.hadamard(2 ** 36), "memory"),
+    (lambda: km.KMatrix.dft(2 ** 40), "memory"),
+    (lambda: km.KMatrix.dft(2 ** 36 + 1), "memory"),
+    (lambda: km.KMatrix.dct(2 ** 36), "memory"),
+    (lambda: km.KMatrix.dst(2 ** 36), "memory"),
+    (lambda: km.KMatrix.from_sparse(scipy.sparse.coo_matrix(
         (np.ones(1), ([0], [0])), shape=(2 ** 36, 2 ** 36))), "memory"),
 ])
 def test_absurd_sizes_are_value_errors_that_say_the_limit(make, limit):
@@ -104,7 +104,7 @@ def test_absurd_sizes_are_value_errors_that_say_the_limit(make, limit):
 
 
 def test_asarray_of_an_operator_is_its_dense_matrix():
-    K = kd.KMatrix.random(8, 6, dtype=np.complex64, random_state=0)
+    K = km.KMatrix.random(8, 6, dtype=np.complex64, random_state=0)
     D = np.asarray(K)
     assert D.shape == (6, 8) and D.dtype == np.complex64
     np.testing.assert_array_equal(D, K.todense())
@@ -114,7 +114,7 @@ def test_asarray_of_an_operator_is_its_dense_matrix():
 
 
 def test_the_nan_message_names_check_finite():
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     X = np.ones((2, 8))
     X[1, 3] = np.nan
     with pytest.raises(ValueError, match="check_finite=False"):
@@ -126,7 +126,7 @@ def test_a_junk_file_is_named_as_such(tmp_path):
     path = tmp_path / "junk.npz"
     path.write_bytes(b"this is not an archive" * 10)
     with pytest.raises(ValueError, match="junk.npz.*not an .npz") as info:
-        kd.load(path)
+        km.load(path)
     assert "pickle" not in str(info.value)
 
 
@@ -141,7 +141,7 @@ def _sparse(shape, fmt, dtype, seed):
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
 def test_sparse_rows_and_columns_give_the_dense_results(fmt, dtype):
-    K = kd.KMatrix.random(40, 24, width=2, random_state=0)     # shape (24, 40)
+    K = km.KMatrix.random(40, 24, width=2, random_state=0)     # shape (24, 40)
     S = _sparse((30, 40), fmt, dtype, 4)                        # rows of 40
     R = _sparse((30, 24), fmt, dtype, 6)                        # rows of 24
     D, E = S.toarray(), R.toarray()
@@ -162,7 +162,7 @@ def test_sparse_rows_and_columns_give_the_dense_results(fmt, dtype):
 
 
 def test_sparse_input_errors():
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     with pytest.raises(ValueError, match="features"):
         K.apply(scipy.sparse.csr_matrix(np.ones((2, 5))))
     with pytest.raises(ValueError, match="matmul"):
@@ -175,7 +175,7 @@ def test_sparse_input_errors():
 
 # ------------------------------------------------- constructors' memory --
 _PEAK = """
-import resource, numpy as np, kaleido as kd
+import resource, numpy as np, kmatrix as km
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 K = {expr}
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -184,12 +184,12 @@ print((peak - base) * 1024 / K.twiddles.nbytes)
 
 
 @pytest.mark.parametrize("expr, bound", [
-    ("kd.KMatrix.random(2 ** 19, dtype=np.float32, random_state=0)", 2.5),
-    ("kd.KMatrix.dft(2 ** 17)", 3.0),
-    ("kd.KMatrix.dft(100003)", 3.0),
-    ("kd.KMatrix.dct(2 ** 16)", 3.0),
-    ("kd.KMatrix.from_permutation(np.random.default_rng(0).permutation(2 ** 17))", 3.0),
-    ("kd.KMatrix.hadamard(2 ** 18)", 3.0),
+    ("km.KMatrix.random(2 ** 19, dtype=np.float32, random_state=0)", 2.5),
+    ("km.KMatrix.dft(2 ** 17)", 3.0),
+    ("km.KMatrix.dft(100003)", 3.0),
+    ("km.KMatrix.dct(2 ** 16)", 3.0),
+    ("km.KMatrix.from_permutation(np.random.default_rng(0).permutation(2 ** 17))", 3.0),
+    ("km.KMatrix.hadamard(2 ** 18)", 3.0),
 ])
 def test_constructors_peak_near_the_size_of_their_result(expr, bound, tmp_path):
     # twiddles of 20-80 MB: large against the interpreter's own growth; run

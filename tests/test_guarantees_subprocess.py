@@ -5,7 +5,7 @@ the interpreter, so the cases run in a child Python: a crash fails the test
 that ran it (naming the case it stopped in) instead of killing pytest. Every
 case must end in a clean Python exception or a correct result, and the child
 must exit normally. The child runs outside the source tree, where the
-source's ``kaleido/`` cannot shadow the built package.
+source's ``kmatrix/`` cannot shadow the built package.
 """
 
 import json
@@ -20,8 +20,8 @@ import pytest
 PRELUDE = '''
 import json, os, sys, warnings
 import numpy as np
-import kaleido as kd
-from kaleido import _kernels
+import kmatrix as km
+from kmatrix import _kernels
 
 def case(name, fn):
     print("START", name, flush=True)
@@ -69,7 +69,7 @@ def assert_raises(outcomes, name, exc="ValueError"):
 # ----------------------------------------------- the twiddles an edit reaches --
 TWIDDLE_EDITS = '''
 rng = np.random.default_rng(0)
-K = kd.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)  # width 1
+K = km.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)  # width 1
 X = rng.standard_normal((70, 64))
 G = rng.standard_normal((70, 48))
 x = rng.standard_normal(64)
@@ -134,7 +134,7 @@ case("edit_through_view", edit_through_view)
 # place: the operator is broken for good, but every call is an exception
 def mangled(edit):
     def run():
-        M = kd.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)
+        M = km.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)
         edit(M.twiddles.base)
         calls = (lambda: M.apply(X), lambda: M.vjp(X, G), lambda: M @ x,
                  lambda: M.H.apply(G), lambda: M.todense())
@@ -160,7 +160,7 @@ for edit in (set_shape, set_dtype, shrink, shrink_blocks, grow_blocks):
     case("mangled_" + edit.__name__, mangled(edit))
 
 # a real part shares its complex twiddles: the same edits of its view
-C = kd.KMatrix.random(64, dtype=np.complex128, random_state=1)
+C = km.KMatrix.random(64, dtype=np.complex128, random_state=1)
 R = C.real
 Xr = rng.standard_normal((9, 64))
 Yr0 = R.apply(Xr)
@@ -194,7 +194,7 @@ def test_edits_of_the_twiddles_view_leave_the_operator_intact(tmp_path):
 
 # ------------------------------------------------------------ thread counts --
 WORKER_COUNTS = '''
-K = kd.KMatrix.random(4096, width=2, random_state=0)
+K = km.KMatrix.random(4096, width=2, random_state=0)
 X = np.random.default_rng(0).standard_normal((300, 4096))
 G = np.random.default_rng(1).standard_normal((300, 4096))
 Y1 = K.apply(X, workers=1)
@@ -212,7 +212,7 @@ def huge(workers):
         np.testing.assert_array_equal(dX, dX1)
         np.testing.assert_array_equal(dtw, dtw1)
         assert _kernels.last_threads()[0] <= cap
-        with kd.set_workers(workers):
+        with km.set_workers(workers):
             np.testing.assert_array_equal(K @ X.T, Y1.T)
         assert threads_alive() <= before + cap, (threads_alive(), before, cap)
     return run
@@ -245,7 +245,7 @@ BINDING = '''
 L = 5
 N = 1 << L
 rng = np.random.default_rng(0)
-tw = kd.KMatrix.random(N, width=2, random_state=0).twiddles.copy()
+tw = km.KMatrix.random(N, width=2, random_state=0).twiddles.copy()
 x = rng.standard_normal((7, N))
 y = np.zeros((7, N))
 
@@ -370,7 +370,7 @@ BAD_BINDING_CASES = [
 
 
 def test_the_binding_refuses_inconsistent_arguments(tmp_path):
-    # kaleido._kernels called directly: twiddles that do not describe the
+    # kmatrix._kernels called directly: twiddles that do not describe the
     # network of log_size, wrong layouts and dtypes, rows that do not fit --
     # each a ValueError before the kernel runs
     out = run_cases(tmp_path, BINDING)

@@ -1,10 +1,10 @@
-"""The import structure of the kaleido package, read from its source.
+"""The import structure of the kmatrix package, read from its source.
 
-Every import between kaleido's modules stands at the top of a module (none
+Every import between kmatrix's modules stands at the top of a module (none
 is deferred into a function, which would hide a cycle), and the modules
 import each other without cycles. The twiddle algebra and the builders of
 twiddles (constructors, transforms, sparse matrices, the file format) sit
-below KMatrix: none of them reaches ``kaleido._kmatrix``.
+below KMatrix: none of them reaches ``kmatrix._kmatrix``.
 """
 
 import ast
@@ -14,7 +14,7 @@ import pytest
 
 # the source tree (an installed package holds no .pyx, and its compiled
 # modules are not Python files: read the sources they are built from)
-PACKAGE = Path(__file__).resolve().parent.parent / "kaleido"
+PACKAGE = Path(__file__).resolve().parent.parent / "kmatrix"
 BELOW_KMATRIX = ("_algebra", "_constructors", "_transforms", "_sparse", "_io")
 
 
@@ -23,7 +23,7 @@ def _module_names():
 
 
 def _imports(path, modules):
-    """(imported kaleido module, line, deferred) for every import in the file at path.
+    """(imported kmatrix module, line, deferred) for every import in the file at path.
 
     A module is named by its file's stem, the package itself "__init__";
     ``deferred`` is True for an import inside a function.
@@ -31,10 +31,10 @@ def _imports(path, modules):
     found = []
 
     def target(level, module, name):
-        # the kaleido module that ``from <level dots><module> import <name>`` loads
+        # the kmatrix module that ``from <level dots><module> import <name>`` loads
         if level == 0:
             parts = (module or "").split(".")
-            if parts[0] != "kaleido":
+            if parts[0] != "kmatrix":
                 return None
             parts = parts[1:]
         elif level == 1:
@@ -123,14 +123,14 @@ def test_the_cycle_finder_finds_cycles():
     assert _find_cycle({"a": {"a"}}) == ["a", "a"]
 
 
-def test_no_import_between_kaleido_modules_is_deferred_into_a_function():
+def test_no_import_between_kmatrix_modules_is_deferred_into_a_function():
     deferred = [f"{name}.py:{line} imports {mod}"
                 for name, found in _import_graph().items()
                 for mod, line, is_deferred in found if is_deferred]
     assert deferred == []
 
 
-def test_kaleido_modules_import_each_other_without_cycles():
+def test_kmatrix_modules_import_each_other_without_cycles():
     graph = {name: {mod for mod, _, _ in found} for name, found in _import_graph().items()}
     assert _find_cycle(graph) is None, " -> ".join(_find_cycle(graph))
 

@@ -6,18 +6,20 @@ import gc
 import io
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.fft
 
-import kaleido as kd
+import kmatrix as km
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
 
 
 def assert_same_kmatrix(K2, K):
-    assert isinstance(K2, kd.KMatrix)
+    assert isinstance(K2, km.KMatrix)
     assert K2.shape == K.shape
     assert K2.dtype == K.dtype
     assert K2.width == K.width
@@ -32,7 +34,7 @@ def assert_same_kmatrix(K2, K):
 
 
 def _valid_entries(K):
-    return dict(format=np.array("kaleido.KMatrix"), version=np.array(2, dtype=np.int64),
+    return dict(format=np.array("kmatrix.KMatrix"), version=np.array(2, dtype=np.int64),
                 shape=np.array(K.shape, dtype=np.int64),
                 expansion=np.array(K.expansion, dtype=np.int64), twiddles=K.twiddles,
                 real_part=np.array(K.real_part))
@@ -40,7 +42,7 @@ def _valid_entries(K):
 
 @pytest.fixture
 def kmatrix():
-    return kd.KMatrix.random(5, 3, width=2, expansion=2, dtype=np.float64,
+    return km.KMatrix.random(5, 3, width=2, expansion=2, dtype=np.float64,
                              init="normal", random_state=0)
 
 
@@ -49,55 +51,55 @@ def kmatrix():
                          [(8, 8, 1, 1), (5, 3, 2, 2), (3, 5, 3, 1), (100, 37, 2, 3), (1, 1, 1, 1)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_save_load_round_trip(tmp_path, dtype, n_in, n_out, width, expansion):
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
                           init="normal", random_state=1)
     path = tmp_path / "k.npz"
     K.save(path)
-    assert_same_kmatrix(kd.load(path), K)
-    assert_same_kmatrix(kd.load(str(path)), K)
+    assert_same_kmatrix(km.load(path), K)
+    assert_same_kmatrix(km.load(str(path)), K)
 
 
 def test_save_path_without_extension(tmp_path, kmatrix):
     # like numpy.savez, ".npz" is appended to a path without it
     kmatrix.save(tmp_path / "model")
     assert (tmp_path / "model.npz").exists()
-    assert_same_kmatrix(kd.load(tmp_path / "model.npz"), kmatrix)
+    assert_same_kmatrix(km.load(tmp_path / "model.npz"), kmatrix)
     kmatrix.save(str(tmp_path / "other"))
-    assert_same_kmatrix(kd.load(str(tmp_path / "other.npz")), kmatrix)
+    assert_same_kmatrix(km.load(str(tmp_path / "other.npz")), kmatrix)
 
 
 def test_save_to_file_object(tmp_path, kmatrix):
     buf = io.BytesIO()
     kmatrix.save(buf)
     buf.seek(0)
-    assert_same_kmatrix(kd.load(buf), kmatrix)
+    assert_same_kmatrix(km.load(buf), kmatrix)
     with open(tmp_path / "f.npz", "wb") as f:
         kmatrix.save(f)
     with open(tmp_path / "f.npz", "rb") as f:
-        assert_same_kmatrix(kd.load(f), kmatrix)
+        assert_same_kmatrix(km.load(f), kmatrix)
 
 
 def test_module_level_save_matches_method(tmp_path, kmatrix):
-    from kaleido._io import save
+    from kmatrix._io import save
     save(kmatrix, tmp_path / "a.npz")
-    assert_same_kmatrix(kd.load(tmp_path / "a.npz"), kmatrix)
+    assert_same_kmatrix(km.load(tmp_path / "a.npz"), kmatrix)
 
 
 @pytest.mark.parametrize("make", [
-    pytest.param(lambda: kd.KMatrix.dft(64, norm="ortho"), id="dft"),
-    pytest.param(lambda: kd.KMatrix.hadamard(16), id="hadamard"),
-    pytest.param(lambda: kd.KMatrix.from_permutation([2, 0, 1, 4, 3]), id="permutation"),
-    pytest.param(lambda: kd.KMatrix.random(6, 4, random_state=0) @ kd.KMatrix.random(
+    pytest.param(lambda: km.KMatrix.dft(64, norm="ortho"), id="dft"),
+    pytest.param(lambda: km.KMatrix.hadamard(16), id="hadamard"),
+    pytest.param(lambda: km.KMatrix.from_permutation([2, 0, 1, 4, 3]), id="permutation"),
+    pytest.param(lambda: km.KMatrix.random(6, 4, random_state=0) @ km.KMatrix.random(
         9, 6, width=2, random_state=1), id="product"),
-    pytest.param(lambda: kd.KMatrix.random(6, 4, random_state=0) + kd.KMatrix.random(
+    pytest.param(lambda: km.KMatrix.random(6, 4, random_state=0) + km.KMatrix.random(
         6, 4, dtype=np.complex64, random_state=1), id="sum"),
-    pytest.param(lambda: kd.KMatrix.random(7, 3, dtype=np.complex128, random_state=0).H,
+    pytest.param(lambda: km.KMatrix.random(7, 3, dtype=np.complex128, random_state=0).H,
                  id="adjoint"),
 ])
 def test_round_trip_of_derived_kmatrices(tmp_path, make):
     K = make()
     K.save(tmp_path / "k.npz")
-    assert_same_kmatrix(kd.load(tmp_path / "k.npz"), K)
+    assert_same_kmatrix(km.load(tmp_path / "k.npz"), K)
 
 
 def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
@@ -105,7 +107,7 @@ def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
     with np.load(tmp_path / "k.npz", allow_pickle=False) as data:
         assert set(data.files) == {"format", "version", "shape", "expansion", "twiddles",
                                    "real_part"}
-        assert str(data["format"]) == "kaleido.KMatrix"
+        assert str(data["format"]) == "kmatrix.KMatrix"
         assert int(data["version"]) == 2
         assert data["real_part"].dtype == np.bool_ and not data["real_part"]
         np.testing.assert_array_equal(data["shape"], kmatrix.shape)
@@ -115,15 +117,15 @@ def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
 
 def test_loaded_twiddles_are_live_and_independent(tmp_path, kmatrix):
     kmatrix.save(tmp_path / "k.npz")
-    K2 = kd.load(tmp_path / "k.npz")
-    K2.twiddles[...] = kd.KMatrix.random(5, 3, width=2, expansion=2, init="identity").twiddles
+    K2 = km.load(tmp_path / "k.npz")
+    K2.twiddles[...] = km.KMatrix.random(5, 3, width=2, expansion=2, init="identity").twiddles
     np.testing.assert_array_equal(K2.todense(), np.eye(3, 5))
     assert not np.array_equal(kmatrix.todense(), np.eye(3, 5))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_pickle_round_trip(dtype):
-    K = kd.KMatrix.random(37, 100, width=2, expansion=2, dtype=dtype, init="normal",
+    K = km.KMatrix.random(37, 100, width=2, expansion=2, dtype=dtype, init="normal",
                           random_state=2)
     for protocol in (2, pickle.HIGHEST_PROTOCOL):
         K2 = pickle.loads(pickle.dumps(K, protocol=protocol))
@@ -132,8 +134,8 @@ def test_pickle_round_trip(dtype):
 
 
 def test_pickle_operator_round_trip():
-    K = kd.KMatrix.random(9, 4, width=2, random_state=3)
-    A = kd.aslinearoperator(K)
+    K = km.KMatrix.random(9, 4, width=2, random_state=3)
+    A = km.aslinearoperator(K)
     A2 = pickle.loads(pickle.dumps(A))
     x = np.arange(9.0)
     np.testing.assert_array_equal(A2.matvec(x), A.matvec(x))
@@ -142,7 +144,7 @@ def test_pickle_operator_round_trip():
 
 # ------------------------------------------------------------- bad files --
 def _load_failure(target, match=None):
-    """Assert kd.load(target) raises ValueError; return (message, leaked files).
+    """Assert km.load(target) raises ValueError; return (message, leaked files).
 
     np.load leaves the file it opened unclosed when the zip archive is
     corrupt (a ResourceWarning when the file object is collected). The
@@ -155,7 +157,7 @@ def _load_failure(target, match=None):
         warnings.simplefilter("error")
         warnings.simplefilter("always", ResourceWarning)
         with pytest.raises(ValueError, match=match) as excinfo:
-            kd.load(target)
+            km.load(target)
         message = str(excinfo.value)
         del excinfo  # its traceback holds the leaked file, if any
         gc.collect()
@@ -165,7 +167,7 @@ def _load_failure(target, match=None):
 
 def _assert_load_fails(target, match=None):
     message, _ = _load_failure(target, match)
-    assert "kaleido" in message
+    assert "kmatrix" in message
     return message
 
 
@@ -201,7 +203,7 @@ def test_random_bytes_with_zip_magic(tmp_path):
 
 def test_text_file(tmp_path):
     path = tmp_path / "k.npz"
-    path.write_text("this is not a kaleido file\n")
+    path.write_text("this is not a kmatrix file\n")
     _assert_load_fails(path)
 
 
@@ -214,9 +216,9 @@ def test_plain_npy_file(tmp_path, kmatrix):
 def test_missing_file(tmp_path):
     # the error of open() itself, as numpy.load raises it
     with pytest.raises(FileNotFoundError, match="does_not_exist.npz"):
-        kd.load(tmp_path / "does_not_exist.npz")
+        km.load(tmp_path / "does_not_exist.npz")
     with pytest.raises(IsADirectoryError):
-        kd.load(tmp_path)
+        km.load(tmp_path)
 
 
 @pytest.mark.parametrize("entry", ["format", "version", "shape", "expansion", "twiddles",
@@ -239,11 +241,11 @@ def _save_with(tmp_path, kmatrix, **changes):
 
 def test_valid_hand_written_file_loads(tmp_path, kmatrix):
     # the helper writes valid files: the tests below change one thing each
-    assert_same_kmatrix(kd.load(_save_with(tmp_path, kmatrix)), kmatrix)
+    assert_same_kmatrix(km.load(_save_with(tmp_path, kmatrix)), kmatrix)
 
 
-@pytest.mark.parametrize("tag", [np.array("kaleido.Other"), np.array(b"kaleido.KMatrix"),
-                                 np.array(["kaleido.KMatrix"]), np.array(1)],
+@pytest.mark.parametrize("tag", [np.array("kmatrix.Other"), np.array(b"kmatrix.KMatrix"),
+                                 np.array(["kmatrix.KMatrix"]), np.array(1)],
                          ids=["other", "bytes", "array", "number"])
 def test_wrong_format_tag(tmp_path, kmatrix, tag):
     _assert_load_fails(_save_with(tmp_path, kmatrix, format=tag), match="format")
@@ -254,13 +256,41 @@ def test_version_1_file_without_real_part_loads(tmp_path, kmatrix):
     del entries["real_part"]
     entries["version"] = np.array(1)
     np.savez(tmp_path / "k.npz", **entries)
-    assert_same_kmatrix(kd.load(tmp_path / "k.npz"), kmatrix)
+    assert_same_kmatrix(km.load(tmp_path / "k.npz"), kmatrix)
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_file_saved_before_the_rename_loads():
+    # written by the package when it was still called kaleido: format tag
+    # "kaleido.KMatrix", version 2, the real part of a complex network
+    path = DATA / "kaleido-0.1-dct8.npz"
+    with np.load(path) as data:
+        assert str(data["format"]) == "kaleido.KMatrix"
+    K = km.load(path)
+    assert K.real_part and K.shape == (8, 8) and K.dtype == np.float64
+    reference = scipy.fft.dct(np.eye(8), norm="ortho", axis=0)
+    assert np.linalg.norm(K.todense() - reference) <= 32 * np.finfo(np.float64).eps
+
+
+def test_float32_file_saved_before_the_rename_loads():
+    K = km.load(DATA / "kaleido-0.1-perm5-float32.npz")
+    assert K.dtype == np.float32 and K.shape == (5, 5)
+    x = np.arange(5, dtype=np.float32)
+    assert np.array_equal(K @ x, x[[2, 0, 1, 4, 3]])
+
+
+def test_files_are_written_under_the_new_name(tmp_path):
+    km.KMatrix.identity(4).save(tmp_path / "k.npz")
+    with np.load(tmp_path / "k.npz") as data:
+        assert str(data["format"]) == "kmatrix.KMatrix"
 
 
 def test_real_part_round_trip(tmp_path):
-    K = kd.KMatrix.random(6, 5, width=2, dtype=np.complex64, random_state=0).real
+    K = km.KMatrix.random(6, 5, width=2, dtype=np.complex64, random_state=0).real
     K.save(tmp_path / "k.npz")
-    K2 = kd.load(tmp_path / "k.npz")
+    K2 = km.load(tmp_path / "k.npz")
     assert K2.real_part and K2.dtype == np.float32 and K2.twiddles.dtype == np.complex64
     np.testing.assert_array_equal(K2.todense(), K.todense())
 
@@ -352,7 +382,7 @@ def test_load_closes_the_file_of_a_corrupt_archive(tmp_path, kmatrix):
 
 def test_load_closes_the_file_of_other_bad_inputs(tmp_path, kmatrix):
     # the paths that do not go through a corrupt zip archive do close it
-    (tmp_path / "text.npz").write_text("not a kaleido file")
+    (tmp_path / "text.npz").write_text("not a kmatrix file")
     (tmp_path / "empty.npz").write_bytes(b"")
     cases = [tmp_path / "text.npz", tmp_path / "empty.npz",
              _save_with(tmp_path, kmatrix, version=np.array(7))]
@@ -367,7 +397,7 @@ def test_unpickled_twiddles_are_aligned_and_writable_from_any_buffer():
     # live, aligned parameter array the kernels accept
     import pickle
 
-    K = kd.KMatrix.random(64, width=2, dtype=np.complex64, random_state=0)
+    K = km.KMatrix.random(64, width=2, dtype=np.complex64, random_state=0)
     buffers = []
     data = pickle.dumps(K, protocol=5, buffer_callback=buffers.append)
     raw = [bytes(b.raw()) for b in buffers]

@@ -1,4 +1,4 @@
-"""KMatrixOperator / kd.aslinearoperator against dense references, and inside
+"""KMatrixOperator / km.aslinearoperator against dense references, and inside
 scipy.sparse.linalg solvers."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse.linalg as spla
 from scipy.sparse.linalg import LinearOperator
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import assert_close_in_norm, random_input, reference_matrix, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -18,10 +18,10 @@ SHAPES = [(1, 1), (8, 8), (5, 3), (3, 5), (100, 37), (37, 100)]  # (n_in, n_out)
 @pytest.mark.parametrize("n_in, n_out", SHAPES)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_operator_products_match_dense(dtype, n_in, n_out):
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=0)
     M = reference_matrix(K)
-    A = kd.aslinearoperator(K)
-    assert isinstance(A, kd.KMatrixOperator)
+    A = km.aslinearoperator(K)
+    assert isinstance(A, km.KMatrixOperator)
     assert isinstance(A, LinearOperator)
     assert A.shape == (n_out, n_in)
     assert A.dtype == np.dtype(dtype)
@@ -62,9 +62,9 @@ DERIVED = {
 @pytest.mark.parametrize("n_in, n_out", [(5, 3), (37, 100)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_derived_operators_match_dense(dtype, n_in, n_out, derived):
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=1)
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=1)
     op_of, dense_of = DERIVED[derived]
-    B = op_of(kd.aslinearoperator(K))
+    B = op_of(km.aslinearoperator(K))
     D = dense_of(reference_matrix(K))
     assert B.shape == D.shape
     assert B.dtype == np.dtype(dtype)
@@ -87,10 +87,10 @@ def test_derived_operators_match_dense(dtype, n_in, n_out, derived):
 def test_mixed_real_complex_operands(k_dtype, x_dtype, derived):
     # real operator on complex vectors and complex operator on real vectors,
     # through every derived operator (covers the conj(K) path)
-    K = kd.KMatrix.random(7, 5, width=2, dtype=k_dtype, random_state=2)
+    K = km.KMatrix.random(7, 5, width=2, dtype=k_dtype, random_state=2)
     M = reference_matrix(K)
     op_of, dense_of = DERIVED.get(derived, (lambda A: A, lambda M: M))
-    B = op_of(kd.aslinearoperator(K))
+    B = op_of(km.aslinearoperator(K))
     D = dense_of(M)
     rng = np.random.default_rng(2)
     out = np.result_type(k_dtype, x_dtype)
@@ -105,9 +105,9 @@ def test_mixed_real_complex_operands(k_dtype, x_dtype, derived):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_operator_adjoint_dot_test(dtype):
-    K = kd.KMatrix.random(60, 45, width=3, dtype=dtype, init="normal", random_state=3)
+    K = km.KMatrix.random(60, 45, width=3, dtype=dtype, init="normal", random_state=3)
     rng = np.random.default_rng(3)
-    for A in (kd.aslinearoperator(K), kd.aslinearoperator(K).T, kd.aslinearoperator(K).H):
+    for A in (km.aslinearoperator(K), km.aslinearoperator(K).T, km.aslinearoperator(K).H):
         u = random_input(rng, (A.shape[1],), dtype)
         v = random_input(rng, (A.shape[0],), dtype)
         Au, AHv = A.matvec(u), A.rmatvec(v)
@@ -118,29 +118,29 @@ def test_operator_adjoint_dot_test(dtype):
 
 
 def test_operator_shares_the_kmatrix():
-    K = kd.KMatrix.random(6, random_state=4)
-    A = kd.aslinearoperator(K)
-    K.twiddles[...] = kd.KMatrix.identity(6).twiddles
+    K = km.KMatrix.random(6, random_state=4)
+    A = km.aslinearoperator(K)
+    K.twiddles[...] = km.KMatrix.identity(6).twiddles
     x = np.arange(6.0)
     np.testing.assert_array_equal(A.matvec(x), x)
 
 
 def test_aslinearoperator_passes_other_objects_to_scipy():
     M = np.arange(6.0).reshape(2, 3)
-    A = kd.aslinearoperator(M)
-    assert not isinstance(A, kd.KMatrixOperator)
+    A = km.aslinearoperator(M)
+    assert not isinstance(A, km.KMatrixOperator)
     np.testing.assert_array_equal(A.matvec(np.ones(3)), M @ np.ones(3))
 
 
 def test_kmatrix_operator_rejects_non_kmatrix():
     with pytest.raises(ValueError, match="KMatrix"):
-        kd.KMatrixOperator(np.eye(3))
+        km.KMatrixOperator(np.eye(3))
 
 
 def test_operator_algebra_with_scipy_operators():
-    K = kd.KMatrix.random(20, 12, width=2, random_state=5)
+    K = km.KMatrix.random(20, 12, width=2, random_state=5)
     M = reference_matrix(K)
-    A = kd.aslinearoperator(K)
+    A = km.aslinearoperator(K)
     x = np.random.default_rng(5).standard_normal(20)
     B = A.H @ A + 2 * spla.aslinearoperator(np.eye(20))
     assert_close_in_norm(B.matvec(x), (M.T @ M + 2 * np.eye(20)) @ x, rtol_for(np.float64, K))
@@ -150,9 +150,9 @@ def test_operator_algebra_with_scipy_operators():
 
 # -------------------------------------------------------------- solvers --
 def test_cg_on_normal_equations():
-    K = kd.KMatrix.random(50, 80, width=2, init="normal", random_state=6)
+    K = km.KMatrix.random(50, 80, width=2, init="normal", random_state=6)
     M = reference_matrix(K)
-    A = kd.aslinearoperator(K)
+    A = km.aslinearoperator(K)
     S = A.T @ A + spla.aslinearoperator(np.eye(50))
     b = np.random.default_rng(6).standard_normal(50)
     x, info = spla.cg(S, b, rtol=1e-12, atol=0, maxiter=1000)
@@ -162,9 +162,9 @@ def test_cg_on_normal_equations():
 
 
 def test_cg_complex_hermitian_operator():
-    K = kd.KMatrix.random(40, width=2, dtype=np.complex128, init="normal", random_state=7)
+    K = km.KMatrix.random(40, width=2, dtype=np.complex128, init="normal", random_state=7)
     M = reference_matrix(K)
-    A = kd.aslinearoperator(K)
+    A = km.aslinearoperator(K)
     S = A.H @ A + spla.aslinearoperator(np.eye(40))
     rng = np.random.default_rng(7)
     b = rng.standard_normal(40) + 1j * rng.standard_normal(40)
@@ -176,11 +176,11 @@ def test_cg_complex_hermitian_operator():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_gmres_square(dtype):
-    K = kd.KMatrix.random(64, width=2, dtype=dtype, random_state=8)  # orthogonal/unitary
+    K = km.KMatrix.random(64, width=2, dtype=dtype, random_state=8)  # orthogonal/unitary
     M = reference_matrix(K)
     rng = np.random.default_rng(8)
     b = random_input(rng, (64,), dtype)
-    x, info = spla.gmres(kd.aslinearoperator(K), b, rtol=1e-12, atol=0, restart=64, maxiter=10)
+    x, info = spla.gmres(km.aslinearoperator(K), b, rtol=1e-12, atol=0, restart=64, maxiter=10)
     assert info == 0
     np.testing.assert_allclose(x, np.linalg.solve(M, b), rtol=1e-8, atol=1e-10)
 
@@ -188,19 +188,19 @@ def test_gmres_square(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("n_in, n_out", [(30, 70), (70, 30)])
 def test_lsqr_rectangular(dtype, n_in, n_out):
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=9)
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=9)
     M = reference_matrix(K)
     b = random_input(np.random.default_rng(9), (n_out,), dtype)
-    result = spla.lsqr(kd.aslinearoperator(K), b, atol=1e-14, btol=1e-14, iter_lim=5000)
+    result = spla.lsqr(km.aslinearoperator(K), b, atol=1e-14, btol=1e-14, iter_lim=5000)
     x = result[0]
     expected = np.linalg.lstsq(M, b, rcond=None)[0]
     np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-8)
 
 
 def test_eigsh_on_symmetrized_operator():
-    K = kd.KMatrix.random(80, width=2, init="normal", random_state=10)
+    K = km.KMatrix.random(80, width=2, init="normal", random_state=10)
     M = reference_matrix(K)
-    A = kd.aslinearoperator(K)
+    A = km.aslinearoperator(K)
     S = A + A.T
     vals = spla.eigsh(S, k=4, which="LA", return_eigenvectors=False,
                       v0=np.ones(80), tol=1e-12)
@@ -211,18 +211,18 @@ def test_eigsh_on_symmetrized_operator():
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("n_in, n_out", [(60, 40), (40, 60)])
 def test_svds_matches_dense_svd(dtype, n_in, n_out):
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=11)
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=11)
     M = reference_matrix(K)
-    s = spla.svds(kd.aslinearoperator(K), k=5, return_singular_vectors=False,
+    s = spla.svds(km.aslinearoperator(K), k=5, return_singular_vectors=False,
                   random_state=0, tol=1e-12)
     expected = np.linalg.svd(M, compute_uv=False)[:5]
     np.testing.assert_allclose(np.sort(s)[::-1], expected, rtol=1e-8, atol=1e-10)
 
 
 def test_svds_singular_vectors():
-    K = kd.KMatrix.random(50, 30, width=2, init="normal", random_state=12)
+    K = km.KMatrix.random(50, 30, width=2, init="normal", random_state=12)
     M = reference_matrix(K)
-    U, s, Vh = spla.svds(kd.aslinearoperator(K), k=3, random_state=0, tol=1e-12)
+    U, s, Vh = spla.svds(km.aslinearoperator(K), k=3, random_state=0, tol=1e-12)
     # each triple satisfies M v = s u and M^T u = s v
     for j in range(3):
         np.testing.assert_allclose(M @ Vh[j], s[j] * U[:, j], atol=1e-8)
@@ -233,7 +233,7 @@ def test_svds_singular_vectors():
 @pytest.mark.parametrize("n_in, n_out", [(37, 100), (100, 37), (64, 64)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_kmatrix_speaks_the_linear_operator_protocol(dtype, n_in, n_out):
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=10)
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=10)
     M = reference_matrix(K)
     rng = np.random.default_rng(10)
     x, y = random_input(rng, (n_in,), dtype), random_input(rng, (n_out,), dtype)
@@ -262,8 +262,8 @@ def test_kmatrix_speaks_the_linear_operator_protocol(dtype, n_in, n_out):
 
 def test_solvers_take_a_kmatrix_as_it_is():
     rng = np.random.default_rng(11)
-    Q = kd.KMatrix.random(256, width=2, random_state=11)   # orthogonal
-    S = Q.H @ Q + kd.KMatrix.identity(256)                  # SPD, still a KMatrix
+    Q = km.KMatrix.random(256, width=2, random_state=11)   # orthogonal
+    S = Q.H @ Q + km.KMatrix.identity(256)                  # SPD, still a KMatrix
     b = rng.standard_normal(256)
     x, info = spla.cg(S, b, rtol=1e-12, atol=0, maxiter=500)
     assert info == 0
@@ -274,7 +274,7 @@ def test_solvers_take_a_kmatrix_as_it_is():
     x = spla.lsqr(Q, b, atol=1e-14, btol=1e-14)[0]
     np.testing.assert_allclose(x, Q.H @ b, rtol=1e-9, atol=1e-9)
     # a real part (a DCT) too: its adjoint is its transpose
-    C = kd.KMatrix.dct(128)
+    C = km.KMatrix.dct(128)
     c = rng.standard_normal(128)
     x = spla.lsqr(C, c, atol=1e-14, btol=1e-14)[0]
     np.testing.assert_allclose(x, C.T @ c, rtol=1e-9, atol=1e-9)

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import scipy.fft
 
-import kaleido as kd
-from kaleido import _kernels
+import kmatrix as km
+from kmatrix import _kernels
 from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for, run_two_threads
 from _reference import apply_stages
 
@@ -64,7 +64,7 @@ def test_every_path_matches_reference(isa, dtype, trans):
     rng = np.random.default_rng(0)
     seen = set()
     for n in SIZES:
-        K = kd.KMatrix.random(n, max(1, n - 1), width=2, dtype=dtype, random_state=n)
+        K = km.KMatrix.random(n, max(1, n - 1), width=2, dtype=dtype, random_state=n)
         in_len = K.n_in if trans == "N" else K.n_out
         for rows in ROWS:
             X = random_input(rng, (rows, in_len), dtype)
@@ -81,7 +81,7 @@ def test_real_part_paths_take_real_rows(isa, dtype):
     seen = set()
     cdt = np.complex64 if dtype == np.float32 else np.complex128
     for n in [16, 64, 256, 1024]:
-        K = kd.KMatrix.random(n, dtype=cdt, width=2, random_state=n).real
+        K = km.KMatrix.random(n, dtype=cdt, width=2, random_state=n).real
         for rows in [1, 3, 40, 70]:
             for trans in "NTH":
                 X = random_input(rng, (rows, n), dtype)
@@ -109,7 +109,7 @@ def _strided(rng, rows, n, dtype):
 def test_strided_rows_on_every_path(isa, dtype):
     rng = np.random.default_rng(2)
     for n, rows in [(32, 70), (1024, 1), (1024, 3), (1024, 70)]:
-        K = kd.KMatrix.random(n, n - 3, width=1, dtype=dtype, random_state=3)
+        K = km.KMatrix.random(n, n - 3, width=1, dtype=dtype, random_state=3)
         for layout, X in _strided(rng, rows, n, dtype).items():
             Y = K.apply(X)
             assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
@@ -128,24 +128,24 @@ def test_structured_stages_are_exact_transforms(isa, rows):
     rng = np.random.default_rng(4)
     for n in [64, 1024]:
         X = random_input(rng, (rows, n), np.complex128)
-        F = kd.KMatrix.dft(n)
+        F = km.KMatrix.dft(n)
         assert_close_in_norm(F.apply(X), np.fft.fft(X), 1e-13)
         assert_close_in_norm(F.apply(X, trans="H"), n * np.fft.ifft(X), 1e-13)
         Xr = X.real.copy()
         for kind in (2, 3):
-            C = kd.KMatrix.dct(n, type=kind)
+            C = km.KMatrix.dct(n, type=kind)
             assert_close_in_norm(C.apply(Xr), scipy.fft.dct(Xr, type=kind, norm="ortho"), 1e-13)
             M = scipy.fft.dct(np.eye(n), type=kind, norm="ortho", axis=0)
             assert_close_in_norm(C.apply(Xr, trans="T"), Xr @ M, 1e-13)
-            S = kd.KMatrix.dst(n, type=kind, dtype=np.float32)
+            S = km.KMatrix.dst(n, type=kind, dtype=np.float32)
             assert_close_in_norm(S.apply(Xr.astype(np.float32)),
                                  scipy.fft.dst(Xr, type=kind, norm="ortho"), 2e-5)
         perm = rng.permutation(n - 3)
-        P = kd.KMatrix.from_permutation(perm)
+        P = km.KMatrix.from_permutation(perm)
         np.testing.assert_array_equal(P.apply(Xr[:, :n - 3]), Xr[:, perm])
         np.testing.assert_array_equal(P.apply(Xr[:, :n - 3], trans="T"),
                                       Xr[:, np.argsort(perm)])
-        H = kd.KMatrix.hadamard(n, dtype=np.complex64)
+        H = km.KMatrix.hadamard(n, dtype=np.complex64)
         assert_close_in_norm(H.apply(X.astype(np.complex64)),
                              X @ scipy.linalg.hadamard(n).T, 1e-5)
 
@@ -154,7 +154,7 @@ def test_structured_stages_are_exact_transforms(isa, rows):
 def test_long_rows_shared_by_threads(dtype):
     # N = 2**15: both threads work on each chunk (tiles) or row (rows)
     n = 2 ** 15
-    K = kd.KMatrix.random(n, n - 5, dtype=dtype, random_state=5)
+    K = km.KMatrix.random(n, n - 5, dtype=dtype, random_state=5)
     rng = np.random.default_rng(5)
     for rows, path in [(1, "rows"), (20, "tiles-shared")]:
         X = random_input(rng, (rows, n), dtype)
@@ -171,7 +171,7 @@ def test_shared_tile_is_aligned_for_any_twiddle_count(isa, dtype):
     # pass-ordered twiddles in one buffer and must start on a vector boundary
     # whatever the number of stages: float32 at N = 2 with an odd width put
     # it 32 bytes off (a crash on the aligned vector moves)
-    K = kd.KMatrix.random(2, width=30001, dtype=dtype, random_state=12)   # orthogonal
+    K = km.KMatrix.random(2, width=30001, dtype=dtype, random_state=12)   # orthogonal
     X = random_input(np.random.default_rng(13), (3, 2), dtype)   # fewer chunks than threads x 2
     Y1 = K.apply(X, workers=1)
     Y2 = K.apply(X, workers=2, out=nan_like(Y1))
@@ -193,12 +193,12 @@ def test_a_rows_result_does_not_depend_on_the_batch(isa, n):
     # classified) and in a large one: the same bits, for unstructured
     # K-matrices and for transforms whose stages take the special kinds
     rng = np.random.default_rng(14)
-    kmatrices = [kd.KMatrix.random(n, width=2, dtype=np.complex64, random_state=1),
-                 kd.KMatrix.random(n, width=2, dtype=np.float64, random_state=2),
-                 kd.KMatrix.dft(n), kd.KMatrix.dft(n, dtype=np.complex64).H,
-                 kd.KMatrix.dct(n), kd.KMatrix.dst(n, type=3, dtype=np.float32),
-                 kd.KMatrix.from_permutation(rng.permutation(n)),
-                 kd.KMatrix.hadamard(n, dtype=np.complex128)]
+    kmatrices = [km.KMatrix.random(n, width=2, dtype=np.complex64, random_state=1),
+                 km.KMatrix.random(n, width=2, dtype=np.float64, random_state=2),
+                 km.KMatrix.dft(n), km.KMatrix.dft(n, dtype=np.complex64).H,
+                 km.KMatrix.dct(n), km.KMatrix.dst(n, type=3, dtype=np.float32),
+                 km.KMatrix.from_permutation(rng.permutation(n)),
+                 km.KMatrix.hadamard(n, dtype=np.complex128)]
     for K in kmatrices:
         X = random_input(rng, (150, n), K.dtype)
         for trans in ("N", "T"):

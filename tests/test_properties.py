@@ -1,6 +1,6 @@
 """Algebraic properties of KMatrix and its exact constructors.
 
-Every check compares with something computed without kaleido's kernels: the
+Every check compares with something computed without kmatrix's kernels: the
 dense reference ``_reference.dense_kmatrix`` (or, for sizes above 64, the
 same stages applied to the identity with plain NumPy), NumPy/SciPy's own
 transforms, or an identity the operator must satisfy (adjoint dot test,
@@ -13,7 +13,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kaleido as kd
+import kmatrix as km
 from _reference import dense_kmatrix, stage_bit
 from _helpers import assert_close_in_norm, random_input, reference_dtype, rtol_for
 
@@ -80,7 +80,7 @@ def adjoint_gap(Ku, v, u, KHv):
 @pytest.mark.parametrize("n_in, n_out", [(1, 1), (7, 7), (5, 3), (3, 5), (100, 37), (64, 64)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_adjoint_dot_test(dtype, n_in, n_out, width, expansion):
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
                           random_state=1)
     rng = np.random.default_rng(1)
     u = random_input(rng, (n_in,), dtype)
@@ -105,7 +105,7 @@ def test_adjoint_dot_test(dtype, n_in, n_out, width, expansion):
 @pytest.mark.parametrize("n", [2, 4, 16, 128, 512])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_ortho_init_is_orthogonal_for_power_of_two(dtype, n, width):
-    K = kd.KMatrix.random(n, width=width, dtype=dtype, init="ortho", random_state=n + width)
+    K = km.KMatrix.random(n, width=width, dtype=dtype, init="ortho", random_state=n + width)
     assert K.size == n
     D = K.todense().astype(reference_dtype(dtype))
     rtol = rtol_for(dtype, K)
@@ -130,7 +130,7 @@ def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansio
     # a corner of an orthogonal matrix has singular values <= 1: the corner
     # of the reference's orthogonal network, and K's own matrix, which must
     # be that corner (a contraction alone would hold for a zero matrix)
-    K = kd.KMatrix.random(n_in, n_out, expansion=expansion, dtype=dtype, random_state=2)
+    K = km.KMatrix.random(n_in, n_out, expansion=expansion, dtype=dtype, random_state=2)
     rtol = rtol_for(dtype, K)
     E = dense_kmatrix(K.twiddles.astype(reference_dtype(dtype)), K.size, K.size)
     assert_close_in_norm(E.conj().T @ E, np.eye(K.size), rtol)
@@ -148,7 +148,7 @@ def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansio
 @pytest.mark.parametrize("n_in, n_out, expansion", [(8, 8, 1), (5, 3, 2), (3, 5, 1), (100, 37, 1)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_transpose_and_adjoint(dtype, n_in, n_out, expansion, width):
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
                           random_state=3)
     R = reference_matrix(K)
     rtol = rtol_for(dtype, K)
@@ -185,10 +185,10 @@ PRODUCT_CASES = [
 @pytest.mark.parametrize("spec1, spec2", PRODUCT_CASES)
 def test_product_matches_dense_product(spec1, spec2, dtypes):
     (a_in, a_out, a_e), (b_in, b_out, b_e) = spec1, spec2
-    K1 = kd.KMatrix.random(a_in, a_out, width=2, expansion=a_e, dtype=dtypes[0], random_state=4)
-    K2 = kd.KMatrix.random(b_in, b_out, width=1, expansion=b_e, dtype=dtypes[1], random_state=5)
+    K1 = km.KMatrix.random(a_in, a_out, width=2, expansion=a_e, dtype=dtypes[0], random_state=4)
+    K2 = km.KMatrix.random(b_in, b_out, width=1, expansion=b_e, dtype=dtypes[1], random_state=5)
     P = K1 @ K2
-    assert isinstance(P, kd.KMatrix)
+    assert isinstance(P, km.KMatrix)
     assert P.shape == (a_out, b_in)
     assert P.width == 3
     expected_dtype = np.result_type(np.dtype(dtypes[0]), np.dtype(dtypes[1]))
@@ -201,9 +201,9 @@ def test_product_matches_dense_product(spec1, spec2, dtypes):
 
 
 def test_triple_product_matches_dense():
-    K1 = kd.KMatrix.random(6, 3, random_state=6)
-    K2 = kd.KMatrix.random(10, 6, width=2, random_state=7)
-    K3 = kd.KMatrix.random(4, 10, dtype=np.complex128, random_state=8)
+    K1 = km.KMatrix.random(6, 3, random_state=6)
+    K2 = km.KMatrix.random(10, 6, width=2, random_state=7)
+    K3 = km.KMatrix.random(4, 10, dtype=np.complex128, random_state=8)
     P = (K1 @ K2) @ K3
     Q = K1 @ (K2 @ K3)
     ref = reference_matrix(K1) @ reference_matrix(K2) @ reference_matrix(K3)
@@ -229,13 +229,13 @@ SUM_CASES = [
 def test_sum_and_difference_match_dense(spec1, spec2, dtypes):
     n_in, n_out, e1, w1 = spec1
     _, _, e2, w2 = spec2
-    K1 = kd.KMatrix.random(n_in, n_out, width=w1, expansion=e1, dtype=dtypes[0], random_state=9)
-    K2 = kd.KMatrix.random(n_in, n_out, width=w2, expansion=e2, dtype=dtypes[1], random_state=10)
+    K1 = km.KMatrix.random(n_in, n_out, width=w1, expansion=e1, dtype=dtypes[0], random_state=9)
+    K2 = km.KMatrix.random(n_in, n_out, width=w2, expansion=e2, dtype=dtypes[1], random_state=10)
     R1, R2 = reference_matrix(K1), reference_matrix(K2)
     expected_dtype = np.result_type(np.dtype(dtypes[0]), np.dtype(dtypes[1]))
     scale = np.linalg.norm(R1) + np.linalg.norm(R2)
     for S, ref in [(K1 + K2, R1 + R2), (K1 - K2, R1 - R2), (K2 - K1, R2 - R1)]:
-        assert isinstance(S, kd.KMatrix)
+        assert isinstance(S, km.KMatrix)
         assert S.shape == (n_out, n_in)
         assert S.dtype == expected_dtype
         assert S.width == max(w1, w2)
@@ -244,7 +244,7 @@ def test_sum_and_difference_match_dense(spec1, spec2, dtypes):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_difference_with_itself_is_zero(dtype):
-    K = kd.KMatrix.random(7, 5, width=2, dtype=dtype, random_state=11)
+    K = km.KMatrix.random(7, 5, width=2, dtype=dtype, random_state=11)
     D = (K - K.copy()).todense()
     assert np.linalg.norm(D) <= rtol_for(dtype, K) * np.linalg.norm(reference_matrix(K))
 
@@ -256,12 +256,12 @@ SCALARS = [2.5, -1.0, 0.0, 3, -2, 1 + 0.5j, 2j, np.float32(1.5), np.float64(-0.2
 @pytest.mark.parametrize("a", SCALARS, ids=lambda a: f"{type(a).__name__}({a})")
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_scalar_multiple_matches_dense(dtype, a):
-    K = kd.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
+    K = km.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
     R = reference_matrix(K)
     # the dtype NumPy gives an array of K's dtype times the scalar
     expected = (np.ones(1, dtype=dtype) * a).dtype
     for aK in (a * K, K * a):
-        assert isinstance(aK, kd.KMatrix)
+        assert isinstance(aK, km.KMatrix)
         assert aK.dtype == expected
         assert aK.shape == K.shape and aK.width == K.width
         assert_close_in_norm(aK.todense(), a * R, rtol_for(expected, aK),
@@ -280,30 +280,30 @@ def test_scalar_multiple_matches_dense(dtype, a):
     (np.complex128, np.complex64(0.5 - 1j)),
 ], ids=lambda v: f"{type(v).__name__}({v})" if not isinstance(v, type) else np.dtype(v).name)
 def test_division_by_scalar_matches_dense(dtype, a):
-    K = kd.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
+    K = km.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
     R = reference_matrix(K)
     expected = (np.ones(1, dtype=dtype) / a).dtype
     Kd = K / a
-    assert isinstance(Kd, kd.KMatrix)
+    assert isinstance(Kd, km.KMatrix)
     assert Kd.dtype == expected
     assert_close_in_norm(Kd.todense(), R / a, rtol_for(expected, Kd),
                          scale=np.linalg.norm(R) / abs(a))
 
 
 def test_scalar_multiple_dtypes_follow_numpy():
-    K32 = kd.KMatrix.random(4, dtype=np.float32, random_state=0)
+    K32 = km.KMatrix.random(4, dtype=np.float32, random_state=0)
     assert (2.0 * K32).dtype == np.float32
     assert (K32 * 2).dtype == np.float32
     assert (1j * K32).dtype == np.complex64
     assert (np.float64(2.0) * K32).dtype == np.float64
     assert (K32 / 4).dtype == np.float32
-    K64 = kd.KMatrix.random(4, dtype=np.float64, random_state=0)
+    K64 = km.KMatrix.random(4, dtype=np.float64, random_state=0)
     assert (np.complex64(1j) * K64).dtype == np.complex128
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_negation_and_unary_plus(dtype):
-    K = kd.KMatrix.random(5, 8, width=2, dtype=dtype, random_state=13)
+    K = km.KMatrix.random(5, 8, width=2, dtype=dtype, random_state=13)
     R = reference_matrix(K)
     assert (-K).dtype == K.dtype
     assert_close_in_norm((-K).todense(), -R, rtol_for(dtype, K))
@@ -313,14 +313,14 @@ def test_negation_and_unary_plus(dtype):
 
 
 def test_zero_times_k_is_exactly_zero():
-    K = kd.KMatrix.random(6, 6, width=2, random_state=0)
+    K = km.KMatrix.random(6, 6, width=2, random_state=0)
     np.testing.assert_array_equal((0 * K).todense(), np.zeros((6, 6)))
 
 
 # ------------------------------------------------- copies and live params --
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_copy_is_independent(dtype):
-    K = kd.KMatrix.random(9, 5, width=2, expansion=2, dtype=dtype, random_state=14)
+    K = km.KMatrix.random(9, 5, width=2, expansion=2, dtype=dtype, random_state=14)
     R = reference_matrix(K)
     C = K.copy()
     assert C is not K
@@ -341,7 +341,7 @@ def test_copy_is_independent(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_twiddles_are_live(dtype):
-    K = kd.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=15)
+    K = km.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=15)
     tw = K.twiddles
     assert np.shares_memory(tw, K.twiddles)
     assert tw.flags.writeable and tw.flags.c_contiguous
@@ -361,8 +361,8 @@ def test_twiddles_are_live(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_twiddles_setter(dtype):
-    K = kd.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=16)
-    new = kd.KMatrix.random(6, 5, width=2, dtype=dtype, init="normal", random_state=17).twiddles
+    K = km.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=16)
+    new = km.KMatrix.random(6, 5, width=2, dtype=dtype, init="normal", random_state=17).twiddles
     K.twiddles = new.copy()
     np.testing.assert_array_equal(K.twiddles, new)
     assert K.twiddles.dtype == K.dtype
@@ -384,7 +384,7 @@ def test_twiddles_setter(dtype):
     pytest.param(1.0, id="scalar"),
 ])
 def test_twiddles_setter_rejects_bad_values(bad):
-    K = kd.KMatrix.random(6, 5, width=2, random_state=18)
+    K = km.KMatrix.random(6, 5, width=2, random_state=18)
     before = K.twiddles.copy()
     with pytest.raises(ValueError, match="twiddles"):
         K.twiddles = bad
@@ -392,7 +392,7 @@ def test_twiddles_setter_rejects_bad_values(bad):
 
 
 def test_twiddles_setter_rejects_complex_into_real():
-    K = kd.KMatrix.random(4, random_state=19)
+    K = km.KMatrix.random(4, random_state=19)
     with pytest.raises(ValueError, match="complex"):
         K.twiddles = K.twiddles + 1j
 
@@ -403,7 +403,7 @@ def test_twiddles_setter_rejects_complex_into_real():
 @pytest.mark.parametrize("n_in, n_out", [(1, 1), (1, 5), (2, 2), (3, 3), (5, 3), (3, 5), (8, 8),
                                          (9, 2), (100, 37), (37, 100), (1024, 1024)])
 def test_attributes(n_in, n_out, width, expansion):
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, random_state=0)
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, random_state=0)
     N = 2
     while N < expansion * max(n_in, n_out):
         N *= 2
@@ -421,9 +421,9 @@ def test_attributes(n_in, n_out, width, expansion):
 
 def test_default_expansion_is_the_size_scale():
     # documented: N // next_pow2(max(shape)), and size >= expansion * max(shape)
-    tw = kd.KMatrix.random(16, random_state=0).twiddles
+    tw = km.KMatrix.random(16, random_state=0).twiddles
     for shape, expected in [((3, 3), 4), ((16, 16), 1), ((9, 2), 1), ((5, 8), 2), ((1, 1), 16)]:
-        K = kd.KMatrix(tw, shape)
+        K = km.KMatrix(tw, shape)
         assert K.expansion == expected
         assert K.size >= K.expansion * max(shape)
 
@@ -446,7 +446,7 @@ def kmatrix_cases(draw):
 @given(kmatrix_cases())
 def test_hypothesis_apply_matches_reference(case):
     n_in, n_out, width, expansion, dtype, init, seed, n_samples = case
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
                           init=init, random_state=seed)
     assert K.shape == (n_out, n_in)
     R = reference_matrix(K)
@@ -467,7 +467,7 @@ def test_hypothesis_apply_matches_reference(case):
 @given(kmatrix_cases())
 def test_hypothesis_adjoint_identity(case):
     n_in, n_out, width, expansion, dtype, init, seed, _ = case
-    K = kd.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
                           init=init, random_state=seed)
     rng = np.random.default_rng(seed)
     u = random_input(rng, (n_in,), dtype)
@@ -485,7 +485,7 @@ def test_hypothesis_adjoint_identity(case):
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 100, 1024])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_identity_constructor(dtype, n):
-    K = kd.KMatrix.identity(n, dtype=dtype)
+    K = km.KMatrix.identity(n, dtype=dtype)
     assert K.shape == (n, n)
     assert K.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(K.todense(), np.eye(n))
@@ -498,7 +498,7 @@ POW2 = [2**k for k in range(11)]
 
 @pytest.mark.parametrize("n", POW2)
 def test_hadamard_constructor(n):
-    K = kd.KMatrix.hadamard(n)
+    K = km.KMatrix.hadamard(n)
     assert K.shape == (n, n)
     assert K.width == 1
     # +-1 entries and sums of them are exact in floating point
@@ -509,7 +509,7 @@ def test_hadamard_constructor(n):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.complex128])
 def test_hadamard_constructor_dtypes(dtype):
-    K = kd.KMatrix.hadamard(16, dtype=dtype)
+    K = km.KMatrix.hadamard(16, dtype=dtype)
     assert K.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(K.todense(), scipy.linalg.hadamard(16))
 
@@ -517,7 +517,7 @@ def test_hadamard_constructor_dtypes(dtype):
 @pytest.mark.parametrize("norm", [None, "backward", "ortho", "forward"])
 @pytest.mark.parametrize("n", POW2)
 def test_dft_constructor(n, norm):
-    K = kd.KMatrix.dft(n, norm=norm)
+    K = km.KMatrix.dft(n, norm=norm)
     assert K.shape == (n, n)
     assert K.width == 1
     assert K.dtype == np.complex128
@@ -528,7 +528,7 @@ def test_dft_constructor(n, norm):
 @pytest.mark.parametrize("norm", [None, "ortho"])
 @pytest.mark.parametrize("n", [1, 2, 16, 256])
 def test_dft_constructor_complex64(n, norm):
-    K = kd.KMatrix.dft(n, norm=norm, dtype=np.complex64)
+    K = km.KMatrix.dft(n, norm=norm, dtype=np.complex64)
     assert K.dtype == np.complex64
     ref = np.fft.fft(np.eye(n), axis=0, norm=norm)
     assert_close_in_norm(K.todense(), ref, rtol_for(np.complex64, K))
@@ -537,7 +537,7 @@ def test_dft_constructor_complex64(n, norm):
 @pytest.mark.parametrize("norm", [None, "ortho", "forward"])
 def test_dft_large_applied_to_vectors(norm):
     n = 2**14
-    K = kd.KMatrix.dft(n, norm=norm)
+    K = km.KMatrix.dft(n, norm=norm)
     assert K.width == 1
     rng = np.random.default_rng(21)
     X = random_input(rng, (3, n), np.complex128)
@@ -559,7 +559,7 @@ def test_from_permutation_random(n):
     rng = np.random.default_rng(n)
     for _ in range(3):
         perm = rng.permutation(n)
-        P = kd.KMatrix.from_permutation(perm)
+        P = km.KMatrix.from_permutation(perm)
         assert P.shape == (n, n)
         assert P.width == 1
         x = rng.standard_normal(n)
@@ -579,7 +579,7 @@ def test_from_permutation_special_permutations(n):
     x = np.arange(n, dtype=float) + 0.5
     for perm in (np.arange(n), np.arange(n)[::-1], np.roll(np.arange(n), 1),
                  np.concatenate([np.arange(0, n, 2), np.arange(1, n, 2)])):
-        P = kd.KMatrix.from_permutation(perm)
+        P = km.KMatrix.from_permutation(perm)
         assert P.width == 1
         np.testing.assert_array_equal(P @ x, x[perm])
 
@@ -587,11 +587,11 @@ def test_from_permutation_special_permutations(n):
 def test_from_permutation_accepts_lists_integer_floats_and_dtypes():
     perm = [2, 0, 1, 4, 3]
     x = np.arange(5.0) + 1
-    np.testing.assert_array_equal(kd.KMatrix.from_permutation(perm) @ x, x[perm])
+    np.testing.assert_array_equal(km.KMatrix.from_permutation(perm) @ x, x[perm])
     np.testing.assert_array_equal(
-        kd.KMatrix.from_permutation(np.array(perm, dtype=float)) @ x, x[perm])
+        km.KMatrix.from_permutation(np.array(perm, dtype=float)) @ x, x[perm])
     np.testing.assert_array_equal(
-        kd.KMatrix.from_permutation(np.array(perm, dtype=np.uint8)) @ x, x[perm])
-    P = kd.KMatrix.from_permutation(perm, dtype=np.complex64)
+        km.KMatrix.from_permutation(np.array(perm, dtype=np.uint8)) @ x, x[perm])
+    P = km.KMatrix.from_permutation(perm, dtype=np.complex64)
     assert P.dtype == np.complex64
     np.testing.assert_array_equal(P @ x, x[perm])

@@ -27,8 +27,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.random_projection import GaussianRandomProjection, johnson_lindenstrauss_min_dim
 
-import kaleido as kd
-from kaleido import _random_features
+import kmatrix as km
+from kmatrix import _random_features
 from _helpers import run_two_threads
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -58,7 +58,7 @@ def test_rbf_kernel_error_is_at_most_rbfsamplers(name):
     gamma = 1.0 / X.shape[1]
     K = rbf_kernel(X, gamma=gamma)
     seeds = range(3)
-    ours = [_relative_kernel_error(kd.KMatrixRandomFeatures(
+    ours = [_relative_kernel_error(km.KMatrixRandomFeatures(
         1000, gamma=gamma, random_state=s).fit_transform(X), K) for s in seeds]
     theirs = [_relative_kernel_error(RBFSampler(
         n_components=1000, gamma=gamma, random_state=s).fit_transform(X), K) for s in seeds]
@@ -74,7 +74,7 @@ def test_the_kernel_estimate_is_unbiased():
     X = _kernel_datasets()["gaussian d=100"][:150]
     gamma = 0.02
     K = rbf_kernel(X, gamma=gamma)
-    estimates = [(Z := kd.KMatrixRandomFeatures(256, gamma=gamma, random_state=s)
+    estimates = [(Z := km.KMatrixRandomFeatures(256, gamma=gamma, random_state=s)
                   .fit_transform(X)) @ Z.T for s in range(16)]
     single = np.mean([np.linalg.norm(E - K) for E in estimates])
     averaged = np.linalg.norm(np.mean(estimates, axis=0) - K)
@@ -84,7 +84,7 @@ def test_the_kernel_estimate_is_unbiased():
 def test_transform_is_the_documented_formula_with_orthogonal_gaussian_rows():
     d, D, gamma = 64, 3 * 64 + 5, 0.3
     X = np.random.default_rng(1).standard_normal((50, d))
-    est = kd.KMatrixRandomFeatures(D, gamma=gamma, random_state=0).fit(X)
+    est = km.KMatrixRandomFeatures(D, gamma=gamma, random_state=0).fit(X)
     W = est.kmatrix_.todense()
     assert W.shape == (D, d) and est.random_offset_.shape == (D,)
     Z = est.transform(X)
@@ -117,10 +117,10 @@ def test_float64_cosine_is_numpys_to_a_few_ulps(spread):
 def test_gamma_scale_is_rbfsamplers():
     X = np.random.default_rng(2).standard_normal((40, 7)) * 3
     gamma = 1.0 / (X.shape[1] * X.var())
-    a = kd.KMatrixRandomFeatures(50, gamma="scale", random_state=0).fit_transform(X)
-    b = kd.KMatrixRandomFeatures(50, gamma=gamma, random_state=0).fit_transform(X)
+    a = km.KMatrixRandomFeatures(50, gamma="scale", random_state=0).fit_transform(X)
+    b = km.KMatrixRandomFeatures(50, gamma=gamma, random_state=0).fit_transform(X)
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
-    sparse = kd.KMatrixRandomFeatures(50, gamma="scale", random_state=0).fit_transform(
+    sparse = km.KMatrixRandomFeatures(50, gamma="scale", random_state=0).fit_transform(
         scipy.sparse.csr_matrix(X))
     np.testing.assert_allclose(sparse, a, rtol=1e-12, atol=1e-14)
 
@@ -129,12 +129,12 @@ def test_gamma_scale_is_rbfsamplers():
 @pytest.mark.parametrize("n_components", [1, 7, 99, 300])
 def test_odd_sizes(d, n_components):
     X = np.random.default_rng(3).standard_normal((20, d))
-    rf = kd.KMatrixRandomFeatures(n_components, gamma=0.5, random_state=0).fit(X)
+    rf = km.KMatrixRandomFeatures(n_components, gamma=0.5, random_state=0).fit(X)
     W = rf.kmatrix_.todense()
     assert W.shape == (n_components, d)
     np.testing.assert_allclose(rf.transform(X), np.sqrt(2 / n_components)
                                * np.cos(X @ W.T + rf.random_offset_), rtol=0, atol=1e-12)
-    proj = kd.KMatrixRandomProjection(n_components, random_state=0)
+    proj = km.KMatrixRandomProjection(n_components, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataDimensionalityWarning)
         Y = proj.fit_transform(X)
@@ -160,7 +160,7 @@ def test_auto_projection_keeps_distances_within_eps(data):
         X = np.zeros((n, d))
         for row in X:
             row[rng.choice(d, 3, replace=False)] = rng.standard_normal(3)
-    proj = kd.KMatrixRandomProjection(eps=eps, random_state=0).fit(X)
+    proj = km.KMatrixRandomProjection(eps=eps, random_state=0).fit(X)
     assert proj.n_components_ == johnson_lindenstrauss_min_dim(n, eps=eps)
     ratio = pdist(proj.transform(X)) / pdist(X)
     assert np.all((1 - eps < ratio) & (ratio < 1 + eps)), (ratio.min(), ratio.max())
@@ -175,7 +175,7 @@ def test_projection_to_the_padded_size_is_an_isometry(d, k):
     X = np.random.default_rng(14).standard_normal((30, d))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataDimensionalityWarning)
-        proj = kd.KMatrixRandomProjection(k, random_state=0).fit(X)
+        proj = km.KMatrixRandomProjection(k, random_state=0).fit(X)
     R = proj.kmatrix_.todense()
     np.testing.assert_allclose(R.T @ R, np.eye(d), atol=1e-12)
     np.testing.assert_allclose(pdist(proj.transform(X)), pdist(X), rtol=1e-12)
@@ -195,7 +195,7 @@ def test_projection_of_structured_vectors(k):
             rows.append(x)
     X = np.array(rows)
     for seed in range(3):
-        Y = kd.KMatrixRandomProjection(k, random_state=seed).fit(X).transform(X)
+        Y = km.KMatrixRandomProjection(k, random_state=seed).fit(X).transform(X)
         ratio = np.sum(Y ** 2, axis=1) / np.sum(X ** 2, axis=1)
         assert np.all((0.6 < ratio) & (ratio < 1.4)), (seed, ratio.min(), ratio.max())
 
@@ -203,7 +203,7 @@ def test_projection_of_structured_vectors(k):
 def test_projection_norms_are_unbiased():
     x = np.zeros((1, 100))
     x[0, :3] = [3.0, -1.0, 2.0]
-    norms = [np.sum(kd.KMatrixRandomProjection(8, random_state=s).fit(x).transform(x) ** 2)
+    norms = [np.sum(km.KMatrixRandomProjection(8, random_state=s).fit(x).transform(x) ** 2)
              for s in range(400)]
     # E ||R x||^2 = ||x||^2 = 14; the mean of 400 draws is within 4 standard errors
     assert abs(np.mean(norms) - 14) < 4 * np.std(norms) / np.sqrt(400)
@@ -214,7 +214,7 @@ def test_projection_errors_and_warnings_are_scikit_learns():
     with pytest.raises(ValueError, match="which is larger than the original space") as info:
         GaussianRandomProjection(eps=0.2).fit(X)
     # where scikit-learn gives up, every dimension is kept, distances exactly
-    est = kd.KMatrixRandomProjection(eps=0.2, random_state=0)
+    est = km.KMatrixRandomProjection(eps=0.2, random_state=0)
     with pytest.warns(DataDimensionalityWarning, match="signed permutation") as record:
         Y = est.fit_transform(X)
     assert str(info.value) in str(record[0].message)
@@ -224,19 +224,19 @@ def test_projection_errors_and_warnings_are_scikit_learns():
     np.testing.assert_array_equal(np.abs(P).sum(axis=1), 1)
     assert np.any(P < 0) and not np.array_equal(np.abs(P), np.eye(30))
     np.testing.assert_allclose(pdist(Y), pdist(X), rtol=1e-12)
-    for est in (kd.KMatrixRandomProjection(40), GaussianRandomProjection(40)):
+    for est in (km.KMatrixRandomProjection(40), GaussianRandomProjection(40)):
         with pytest.warns(DataDimensionalityWarning,
                           match=r"n_features < n_components \(30 < 40\)"):
             est.fit(X)
         assert est.n_components_ == 40 and est.transform(X).shape == (50, 40)
     with pytest.raises(ValueError, match="eps"):
-        kd.KMatrixRandomProjection(eps=1.5).fit(X)
+        km.KMatrixRandomProjection(eps=1.5).fit(X)
 
 
 # ------------------------------------------------------- estimator contract --
 def _estimators():
-    return [kd.KMatrixRandomFeatures(70, gamma=0.1, random_state=0),
-            kd.KMatrixRandomProjection(5, random_state=0)]
+    return [km.KMatrixRandomFeatures(70, gamma=0.1, random_state=0),
+            km.KMatrixRandomProjection(5, random_state=0)]
 
 
 @pytest.mark.parametrize("est", _estimators(), ids=["features", "projection"])
@@ -258,7 +258,7 @@ def test_feature_names_and_pandas_output(est):
     est.fit(X)
     assert list(est.feature_names_in_) == list(X.columns)
     prefix = type(est).__name__.lower()
-    n_out = 70 if isinstance(est, kd.KMatrixRandomFeatures) else 5
+    n_out = 70 if isinstance(est, km.KMatrixRandomFeatures) else 5
     names = est.get_feature_names_out()
     assert list(names) == [f"{prefix}{i}" for i in range(n_out)]
     out = est.set_output(transform="pandas").transform(X)
@@ -291,7 +291,7 @@ def test_same_seed_same_model_other_seed_other_model(est):
 def test_pipeline_and_grid_search():
     X, y = load_digits(return_X_y=True)
     scores = {}
-    for est in (kd.KMatrixRandomFeatures(random_state=0), RBFSampler(random_state=0)):
+    for est in (km.KMatrixRandomFeatures(random_state=0), RBFSampler(random_state=0)):
         step = type(est).__name__.lower()
         search = GridSearchCV(make_pipeline(StandardScaler(), est, RidgeClassifier()),
                               {f"{step}__n_components": [64, 512],
@@ -302,7 +302,7 @@ def test_pipeline_and_grid_search():
     # as good as the dense features in the same search (0.928 and 0.925)
     assert scores["kmatrixrandomfeatures"] > scores["rbfsampler"] - 0.02
     assert scores["kmatrixrandomfeatures"] > 0.9
-    pipe = make_pipeline(StandardScaler(), kd.KMatrixRandomProjection(random_state=0),
+    pipe = make_pipeline(StandardScaler(), km.KMatrixRandomProjection(random_state=0),
                          RidgeClassifier())
     search = GridSearchCV(pipe, {"kmatrixrandomprojection__n_components": [4, 48]}, cv=3)
     search.fit(X, y)
@@ -366,17 +366,17 @@ def test_results_do_not_depend_on_the_thread_count(kind, dtype, monkeypatch):
     # enough to be shared too
     X = np.random.default_rng(11).standard_normal((1001, 1000)).astype(dtype)
     if kind == "features":
-        est = kd.KMatrixRandomFeatures(1500, gamma=1e-3, random_state=0).fit(X)
+        est = km.KMatrixRandomFeatures(1500, gamma=1e-3, random_state=0).fit(X)
     else:
-        est = kd.KMatrixRandomProjection(700, random_state=0).fit(X)
+        est = km.KMatrixRandomProjection(700, random_state=0).fit(X)
     threads = _ThreadsSeen(monkeypatch)
-    with kd.set_workers(1):
+    with km.set_workers(1):
         Y1 = est.transform(X)
     assert not threads.idents
 
     def two():
         threads.idents.clear()
-        with kd.set_workers(2):
+        with km.set_workers(2):
             return est.transform(X)
 
     for _ in range(50):
@@ -467,5 +467,5 @@ def test_example_without_matplotlib_says_how_to_install_it(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode != 0
-    assert "kaleido[examples]" in done.stderr
+    assert "kmatrix[examples]" in done.stderr
     assert not (tmp_path / "x.png").exists()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import assert_close_in_norm, random_input, rtol_for
 
 CDTYPES = [np.complex64, np.complex128]
@@ -12,7 +12,7 @@ SHAPES = [(16, 16), (5, 12), (12, 5)]
 
 def _case(dtype, shape, width=2, seed=0):
     n_out, n_in = shape
-    K = kd.KMatrix.random(n_in, n_out, width=width, dtype=dtype, init="normal",
+    K = km.KMatrix.random(n_in, n_out, width=width, dtype=dtype, init="normal",
                           random_state=seed)
     return K, K.real
 
@@ -52,9 +52,9 @@ def test_dense_apply_and_transposes_match_the_real_part(dtype, shape):
 
 
 def test_real_of_a_real_kmatrix_is_itself_and_twiddles_are_shared():
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     assert K.real is K and not K.real_part
-    C = kd.KMatrix.random(8, dtype=np.complex128, random_state=0)
+    C = km.KMatrix.random(8, dtype=np.complex128, random_state=0)
     R = C.real
     assert np.shares_memory(R.twiddles, C.twiddles) and R.real is R
     before = R.todense()
@@ -95,9 +95,9 @@ def test_vjp_matches_finite_differences(complex_data):
 
 
 def test_arithmetic_keeps_the_real_part_where_it_is_one():
-    A = kd.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=0)
-    B = kd.KMatrix.random(6, 8, dtype=np.float64, init="normal", random_state=1)
-    C = kd.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=2)
+    A = km.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=0)
+    B = km.KMatrix.random(6, 8, dtype=np.float64, init="normal", random_state=1)
+    C = km.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=2)
     RA, RC = A.real, C.real
     DA, DB, DC = np.real(A.todense()), B.todense(), np.real(C.todense())
     np.testing.assert_allclose((RA @ B).todense(), DA @ DB, atol=1e-12)
@@ -119,9 +119,9 @@ def test_arithmetic_keeps_the_real_part_where_it_is_one():
 def test_linear_operator_of_a_real_part():
     from scipy.sparse.linalg import lsqr
 
-    K = kd.KMatrix.random(32, dtype=np.complex128, random_state=0)
+    K = km.KMatrix.random(32, dtype=np.complex128, random_state=0)
     R = K.real
-    A = kd.aslinearoperator(R)
+    A = km.aslinearoperator(R)
     assert A.dtype == np.float64
     rng = np.random.default_rng(0)
     u, v = rng.standard_normal(32), rng.standard_normal(32)

@@ -13,9 +13,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import SharedCalls, until_shared
-from kaleido._training import SGDOptimizer, Trainer
+from kmatrix._training import SGDOptimizer, Trainer
 
 ACTIVATIONS = ["identity", "relu", "tanh", "logistic"]
 
@@ -48,7 +48,7 @@ def test_learns_a_fast_transform_from_noisy_data(activation, bar):
     # the Hadamard transform for every seed tried (5 of 5).
     n = 128
     X, y, Xt, yt = _hadamard_data(n, activation=activation)
-    reg = kd.KMatrixRegressor(activation=activation, init="identity", learning_rate_init=1e-2,
+    reg = km.KMatrixRegressor(activation=activation, init="identity", learning_rate_init=1e-2,
                               max_iter=300, tol=1e-6, random_state=0)
     reg.fit(X, y)
     assert reg.score(Xt, yt) > bar
@@ -68,7 +68,7 @@ def test_learns_the_dct_as_the_real_part_of_a_complex_kmatrix(activation, bar):
     X, Xt = rng.standard_normal((3000, n)), rng.standard_normal((1000, n))
     y = _g(X @ D.T, activation) + 0.01 * rng.standard_normal((3000, n))
     yt = _g(Xt @ D.T, activation)
-    reg = kd.KMatrixRegressor(activation=activation, field="complex", expansion=2,
+    reg = km.KMatrixRegressor(activation=activation, field="complex", expansion=2,
                               learning_rate_init=3e-2, max_iter=400, tol=1e-7, random_state=0)
     reg.fit(X, y)
     assert reg.kmatrix_.real_part and reg.kmatrix_.twiddles.dtype == np.complex128
@@ -80,7 +80,7 @@ def test_rectangular_map_and_one_dimensional_target():
     rng = np.random.default_rng(1)
     W = scipy.linalg.hadamard(32)[:8] / np.sqrt(32)  # 8 targets from 32 features
     X = rng.standard_normal((2000, 32))
-    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=300, random_state=0)
+    reg = km.KMatrixRegressor(learning_rate_init=1e-2, max_iter=300, random_state=0)
     reg.fit(X, X @ W.T)
     assert reg.kmatrix_.shape == (8, 32)
     assert reg.predict(X[:3]).shape == (3, 8)
@@ -110,7 +110,7 @@ def test_one_step_follows_the_finite_difference_gradient(activation, weighted, f
     rng = np.random.default_rng(2)
     n_in, n_out, m = 12, 7, 40
     dtype = np.complex128 if field == "complex" else np.float64
-    K = kd.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=3).real
+    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=3).real
     b = 0.1 * rng.standard_normal(n_out)
     X = rng.standard_normal((m, n_in))
     Y = rng.standard_normal((m, n_out))
@@ -155,9 +155,9 @@ def test_sample_weight_equals_repeated_rows(shuffle):
     params = dict(batch_size=200, shuffle=shuffle, max_iter=20, tol=0, random_state=0,
                   learning_rate_init=1e-2)
     with pytest.warns(ConvergenceWarning):
-        a = kd.KMatrixRegressor(**params).fit(X, y, sample_weight=w)
+        a = km.KMatrixRegressor(**params).fit(X, y, sample_weight=w)
     with pytest.warns(ConvergenceWarning):
-        b = kd.KMatrixRegressor(**params).fit(np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
+        b = km.KMatrixRegressor(**params).fit(np.repeat(X, w, axis=0), np.repeat(y, w, axis=0))
     np.testing.assert_allclose(a.kmatrix_.twiddles, b.kmatrix_.twiddles, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
 
@@ -172,7 +172,7 @@ def test_same_model_for_one_and_two_threads(dtype, field):
     y = rng.standard_normal((400, 300)).astype(dtype)
     def fit():
         with pytest.warns(ConvergenceWarning):
-            return kd.KMatrixRegressor(width=2, activation="tanh", max_iter=3, batch_size=128,
+            return km.KMatrixRegressor(width=2, activation="tanh", max_iter=3, batch_size=128,
                                        alpha=1e-3, field=field, random_state=0).fit(X, y)
 
     with threadpool_limits(1, user_api="openmp"), SharedCalls() as shared:
@@ -189,7 +189,7 @@ def test_same_model_for_one_and_two_threads(dtype, field):
 @pytest.mark.parametrize("field", ["real", "complex"])
 def test_float32_in_float32_out(field):
     X, y, _, _ = _hadamard_data(16, 200)
-    reg = kd.KMatrixRegressor(max_iter=5, field=field, random_state=0)
+    reg = km.KMatrixRegressor(max_iter=5, field=field, random_state=0)
     with pytest.warns(ConvergenceWarning):
         reg.fit(X.astype(np.float32), y.astype(np.float32))
     assert reg.kmatrix_.dtype == np.float32
@@ -203,7 +203,7 @@ def test_float32_in_float32_out(field):
 
 def test_bad_input_raises_value_error():
     X, y, _, _ = _hadamard_data(16, 100)
-    reg = kd.KMatrixRegressor(max_iter=2, random_state=0)
+    reg = km.KMatrixRegressor(max_iter=2, random_state=0)
     for bad in (np.nan, np.inf):
         Xb = X.copy()
         Xb[3, 4] = bad
@@ -224,30 +224,30 @@ def test_bad_input_raises_value_error():
     with pytest.raises(ValueError):
         reg.predict(X[np.newaxis])
     with pytest.raises(ValueError, match="learning_rate_init"):
-        kd.KMatrixRegressor(learning_rate_init=-1).fit(X, y)
+        km.KMatrixRegressor(learning_rate_init=-1).fit(X, y)
     with pytest.raises(ValueError, match="activation"):
-        kd.KMatrixRegressor(activation="softmax").fit(X, y)
+        km.KMatrixRegressor(activation="softmax").fit(X, y)
     with pytest.raises(ValueError, match="early_stopping"):
-        kd.KMatrixRegressor(early_stopping=True).partial_fit(X, y)
+        km.KMatrixRegressor(early_stopping=True).partial_fit(X, y)
     with pytest.raises(ValueError, match="diverged"):
-        kd.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, random_state=0).fit(X, y)
+        km.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, random_state=0).fit(X, y)
 
 
 def test_convergence_warning_only_at_max_iter():
     X, y, _, _ = _hadamard_data(16, 300)
     with pytest.warns(ConvergenceWarning, match="maximum iterations"):
-        reg = kd.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y)
+        reg = km.KMatrixRegressor(max_iter=3, random_state=0).fit(X, y)
     assert reg.n_iter_ == 3 and len(reg.loss_curve_) == 3
     # a huge tol: epoch 1 sets the best loss, epochs 2..4 do not improve by
     # tol and the count then exceeds n_iter_no_change=2 (MLPRegressor's rule)
-    reg = kd.KMatrixRegressor(max_iter=50, tol=1e3, n_iter_no_change=2, random_state=0)
+    reg = km.KMatrixRegressor(max_iter=50, tol=1e3, n_iter_no_change=2, random_state=0)
     reg.fit(X, y)
     assert reg.n_iter_ == 4
 
 
 def test_early_stopping_keeps_the_best_validation_model():
     X, y, Xt, yt = _hadamard_data(32, 1000)
-    reg = kd.KMatrixRegressor(early_stopping=True, learning_rate_init=1e-2, max_iter=200,
+    reg = km.KMatrixRegressor(early_stopping=True, learning_rate_init=1e-2, max_iter=200,
                               n_iter_no_change=5, random_state=0).fit(X, y)
     assert reg.n_iter_ < 200
     assert len(reg.validation_scores_) == reg.n_iter_
@@ -255,13 +255,13 @@ def test_early_stopping_keeps_the_best_validation_model():
     assert reg.best_loss_ is None
     assert reg.score(Xt, yt) > 0.9
     with pytest.raises(ValueError, match="validation set is too small"):
-        kd.KMatrixRegressor(early_stopping=True).fit(X[:10], y[:10])
+        km.KMatrixRegressor(early_stopping=True).fit(X[:10], y[:10])
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
     X, y, _, _ = _hadamard_data(16, 200)
     with pytest.warns(ConvergenceWarning):
-        kd.KMatrixRegressor(max_iter=4, early_stopping=True, verbose=1,
+        km.KMatrixRegressor(max_iter=4, early_stopping=True, verbose=1,
                             random_state=0).fit(X, y)
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("Iteration")]
     assert len(lines) == 4
@@ -271,7 +271,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
 
 def test_partial_fit_continues_and_warm_start_reuses_the_model():
     X, y, _, _ = _hadamard_data(16, 400)
-    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, random_state=0)
+    reg = km.KMatrixRegressor(learning_rate_init=1e-2, random_state=0)
     for _ in range(5):
         reg.partial_fit(X, y)
     assert reg.n_iter_ == 5 and len(reg.loss_curve_) == 5
@@ -279,12 +279,12 @@ def test_partial_fit_continues_and_warm_start_reuses_the_model():
     assert reg.t_ == 5 * 400
     # partial_fit == fit for the same number of epochs (same seed, same steps)
     with pytest.warns(ConvergenceWarning):
-        full = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, tol=0,
+        full = km.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, tol=0,
                                    random_state=0).fit(X, y)
     np.testing.assert_allclose(full.loss_curve_, reg.loss_curve_, rtol=1e-12)
 
-    cold = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0)
-    warm = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0,
+    cold = km.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0)
+    warm = km.KMatrixRegressor(learning_rate_init=1e-2, max_iter=5, random_state=0,
                                warm_start=True)
     with pytest.warns(ConvergenceWarning):
         cold.fit(X, y)
@@ -302,29 +302,29 @@ def test_partial_fit_continues_and_warm_start_reuses_the_model():
 
 def test_init_from_a_given_kmatrix():
     X, y, _, _ = _hadamard_data(16, 300, noise=0)
-    H = kd.KMatrix.hadamard(16) * 0.25
+    H = km.KMatrix.hadamard(16) * 0.25
     with pytest.warns(ConvergenceWarning):
-        reg = kd.KMatrixRegressor(init=H, max_iter=2, random_state=0).fit(X, y)
+        reg = km.KMatrixRegressor(init=H, max_iter=2, random_state=0).fit(X, y)
     assert reg.loss_curve_[0] < 1e-10
     assert reg.kmatrix_ is not H
     np.testing.assert_allclose(H.todense(), scipy.linalg.hadamard(16) / 4, atol=1e-14)
     with pytest.raises(ValueError, match="shape"):
-        kd.KMatrixRegressor(init=H).fit(X[:, :8], y)
+        km.KMatrixRegressor(init=H).fit(X[:, :8], y)
 
 
 @pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 def test_pickle_clone_pipeline_gridsearch():
     X, y, Xt, yt = _hadamard_data(16, 600)
-    reg = kd.KMatrixRegressor(learning_rate_init=1e-2, max_iter=100, random_state=0)
+    reg = km.KMatrixRegressor(learning_rate_init=1e-2, max_iter=100, random_state=0)
     reg.fit(X, y)
     again = pickle.loads(pickle.dumps(reg))
     np.testing.assert_array_equal(again.predict(Xt), reg.predict(Xt))
     fresh = clone(reg)
     assert not hasattr(fresh, "kmatrix_") and fresh.get_params() == reg.get_params()
-    pipe = make_pipeline(StandardScaler(), kd.KMatrixRegressor(
+    pipe = make_pipeline(StandardScaler(), km.KMatrixRegressor(
         init="identity", learning_rate_init=1e-2, max_iter=200, tol=1e-6, random_state=0))
     assert pipe.fit(X, y).score(Xt, yt) > 0.9
-    search = GridSearchCV(kd.KMatrixRegressor(max_iter=100, random_state=0),
+    search = GridSearchCV(km.KMatrixRegressor(max_iter=100, random_state=0),
                           {"learning_rate_init": [1e-4, 1e-2]}, cv=2)
     search.fit(X, y)
     assert search.best_params_ == {"learning_rate_init": 1e-2}
@@ -338,7 +338,7 @@ def test_losses_do_not_depend_on_threads_with_many_parameters():
     w = rng.uniform(0.5, 2, 64)
     def curve():
         with pytest.warns(ConvergenceWarning):
-            reg = kd.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
+            reg = km.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
             return reg.fit(X, y, sample_weight=w).loss_curve_
 
     with threadpool_limits(1), SharedCalls() as shared:
@@ -352,7 +352,7 @@ def test_a_diverged_fit_leaves_no_broken_model():
     from sklearn.exceptions import NotFittedError
 
     X, y, _, _ = _hadamard_data(16, 200)
-    reg = kd.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, batch_size=10,
+    reg = km.KMatrixRegressor(solver="sgd", learning_rate_init=1e6, batch_size=10,
                               random_state=0)
     with pytest.raises(ValueError, match="diverged"):
         reg.fit(X, y)
@@ -369,7 +369,7 @@ def test_a_diverged_fit_leaves_no_broken_model():
 
 
 def test_early_stopping_restores_the_best_model(monkeypatch):
-    from kaleido import _regressor
+    from kmatrix import _regressor
 
     seen = {}
     real_split = _regressor.train_test_split
@@ -383,7 +383,7 @@ def test_early_stopping_restores_the_best_model(monkeypatch):
     X, y, _, _ = _hadamard_data(32, 600)
     # a step size that makes the validation score oscillate
     # (lr 0.5: the last of 40 epochs is worse than epoch 38)
-    reg = kd.KMatrixRegressor(early_stopping=True, learning_rate_init=0.5, max_iter=40,
+    reg = km.KMatrixRegressor(early_stopping=True, learning_rate_init=0.5, max_iter=40,
                               n_iter_no_change=5, random_state=0)
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y)
@@ -396,7 +396,7 @@ def test_sample_weight_and_warm_start_edge_cases():
     X, y, _, _ = _hadamard_data(16, 60)
     w = np.ones(60)
     w[:10] = 0
-    reg = kd.KMatrixRegressor(batch_size=10, shuffle=False, max_iter=2, random_state=0)
+    reg = km.KMatrixRegressor(batch_size=10, shuffle=False, max_iter=2, random_state=0)
     with pytest.warns(ConvergenceWarning):
         reg.fit(X, y, sample_weight=w)   # a batch of zero weight is skipped
     assert np.all(np.isfinite(reg.loss_curve_))
@@ -405,12 +405,12 @@ def test_sample_weight_and_warm_start_edge_cases():
     with pytest.raises(ValueError, match="non-zero|positive sum"):
         reg.fit(X, y, sample_weight=np.zeros(60))
     # partial_fit after an early-stopping fit
-    es = kd.KMatrixRegressor(early_stopping=True, max_iter=3, random_state=0)
+    es = km.KMatrixRegressor(early_stopping=True, max_iter=3, random_state=0)
     with pytest.warns(ConvergenceWarning):
         es.fit(X, y)
     es.set_params(early_stopping=False).partial_fit(X, y)
     # a warm fit without intercept drops the old one
-    warm = kd.KMatrixRegressor(warm_start=True, max_iter=2, random_state=0)
+    warm = km.KMatrixRegressor(warm_start=True, max_iter=2, random_state=0)
     with pytest.warns(ConvergenceWarning):
         warm.fit(X, y + 3.0)
         warm.set_params(fit_intercept=False).fit(X, y)

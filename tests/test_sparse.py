@@ -6,8 +6,8 @@ import scipy.sparse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import kaleido as kd
-from kaleido._sparse import edge_colouring
+import kmatrix as km
+from kmatrix._sparse import edge_colouring
 from _helpers import assert_close_in_norm, rtol_for
 
 
@@ -17,7 +17,7 @@ from _helpers import assert_close_in_norm, rtol_for
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 def test_random_sparse_matrices_exactly(shape, density, fmt):
     S = scipy.sparse.random(*shape, density=density, random_state=0, format=fmt)
-    K = kd.KMatrix.from_sparse(S)
+    K = km.KMatrix.from_sparse(S)
     assert K.shape == shape and K.width in (1, 2) and K.dtype == np.float64
     D = S.toarray()
     # every entry is one product of a value with 0/1 blocks: exact
@@ -53,7 +53,7 @@ def test_uneven_rows_stay_as_compact_as_the_survey_construction(n, dense_rows, d
     D = scipy.sparse.random(n, n, density=3 / n, random_state=rng).toarray()
     D[rng.choice(n, dense_rows, replace=False)] = rng.standard_normal(n)
     D[:, rng.choice(n, dense_cols, replace=False)] = rng.standard_normal((n, 1))
-    K = kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
+    K = km.KMatrix.from_sparse(scipy.sparse.csr_array(D))
     assert K.width == 2
     x = rng.standard_normal((4, n))
     assert_close_in_norm(K.apply(x), x @ D.T, rtol_for(np.float64, K))
@@ -73,33 +73,33 @@ def test_dtypes_and_dense_input(dtype):
     if np.dtype(dtype).kind == "c":
         D = D * (1 + 2j)
     D = D.astype(dtype)
-    K = kd.KMatrix.from_sparse(D)
+    K = km.KMatrix.from_sparse(D)
     assert K.dtype == dtype
     assert_close_in_norm(K.todense(), D, rtol_for(dtype, K))
-    K64 = kd.KMatrix.from_sparse(scipy.sparse.csr_array(D), dtype=np.complex128)
+    K64 = km.KMatrix.from_sparse(scipy.sparse.csr_array(D), dtype=np.complex128)
     assert K64.dtype == np.complex128
 
 
 def test_special_matrices():
-    Z = kd.KMatrix.from_sparse(np.zeros((3, 4)))
+    Z = km.KMatrix.from_sparse(np.zeros((3, 4)))
     assert Z.shape == (3, 4)
     np.testing.assert_array_equal(Z.todense(), np.zeros((3, 4)))
     row = np.zeros((8, 8))
     row[2] = np.arange(1, 9)       # one dense row: Delta = 8
-    K = kd.KMatrix.from_sparse(row)
+    K = km.KMatrix.from_sparse(row)
     np.testing.assert_array_equal(K.todense(), row)
     # steps: 8 + 7 edges (one per empty row) on size 16, width 2
     assert K.size == 16 and K.width == 2
     ints = scipy.sparse.coo_array(([1, 2, 3], ([0, 0, 1], [1, 1, 0])), shape=(2, 2))
     # duplicates are summed, integers become float64
-    K = kd.KMatrix.from_sparse(ints)
+    K = km.KMatrix.from_sparse(ints)
     assert K.dtype == np.float64
     np.testing.assert_array_equal(K.todense(), [[0, 3], [3, 0]])
     explicit_zero = scipy.sparse.csr_array(([0.0, 5.0], ([0, 1], [0, 1])), shape=(2, 2))
-    np.testing.assert_array_equal(kd.KMatrix.from_sparse(explicit_zero).todense(),
+    np.testing.assert_array_equal(km.KMatrix.from_sparse(explicit_zero).todense(),
                                   [[0, 0], [0, 5]])
     P = np.eye(5)[[3, 0, 4, 1, 2]]
-    Kp = kd.KMatrix.from_sparse(P)
+    Kp = km.KMatrix.from_sparse(P)
     assert Kp.size == 8  # a permutation is one colour: no expansion
     np.testing.assert_array_equal(Kp.todense(), P)
 
@@ -112,7 +112,7 @@ def test_special_matrices():
 def test_bad_input(bad, match):
     kwargs = {"dtype": np.float64} if match == "complex" else {}
     with pytest.raises(ValueError, match=match):
-        kd.KMatrix.from_sparse(bad, **kwargs)
+        km.KMatrix.from_sparse(bad, **kwargs)
 
 
 @settings(max_examples=60, deadline=None)
@@ -136,11 +136,11 @@ def test_edge_colouring_is_proper_with_delta_colours(n_rows, n_cols, data):
 def test_refuses_constructions_far_larger_than_the_dense_matrix():
     D = np.ones((256, 256))
     with pytest.raises(ValueError, match="too dense"):
-        kd.KMatrix.from_sparse(D)
+        km.KMatrix.from_sparse(D)
     # a dense row alone is fine: 2 * 4096 edges, size 8192, 852k parameters
     D = np.zeros((4096, 4096))
     D[7] = np.arange(4096.0)
-    K = kd.KMatrix.from_sparse(scipy.sparse.csr_array(D))
+    K = km.KMatrix.from_sparse(scipy.sparse.csr_array(D))
     assert K.size == 8192 and K.width == 2
     x = np.random.default_rng(3).standard_normal((2, 4096))
     assert_close_in_norm(K.apply(x), x @ D.T, rtol_for(np.float64, K))
@@ -150,7 +150,7 @@ def test_refuses_constructions_far_larger_than_the_dense_matrix():
 @given(st.integers(1, 20), st.integers(1, 20), st.data())
 def test_step_construction_on_any_pattern(n_out, n_in, data):
     # the width-2 construction by itself, whatever from_sparse would choose
-    from kaleido._sparse import _step_twiddles
+    from kmatrix._sparse import _step_twiddles
 
     cells = data.draw(st.lists(st.tuples(st.integers(0, n_out - 1), st.integers(0, n_in - 1)),
                                unique=True))   # any order
@@ -161,5 +161,5 @@ def test_step_construction_on_any_pattern(n_out, n_in, data):
     N = tw.shape[3] * 2
     D = np.zeros((n_out, n_in), dtype=complex)
     D[rows, cols] = values
-    K = kd.KMatrix(tw, (n_out, n_in), expansion=N // (1 << max(1, (max(n_out, n_in) - 1).bit_length())))
+    K = km.KMatrix(tw, (n_out, n_in), expansion=N // (1 << max(1, (max(n_out, n_in) - 1).bit_length())))
     np.testing.assert_array_equal(K.todense(), D)

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import kaleido as kd
-from kaleido import _kernels
+import kmatrix as km
+from kmatrix import _kernels
 from _helpers import SharedCalls, nan_like, random_input, run_two_threads
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -41,7 +41,7 @@ def kmatrices():
     # Few rows need long ones for two threads to pay: size 8192 for 1 and 17
     # rows (the row and tile paths), 256 for 100 and 1001 (the small path
     # for real types, tiles for complex ones); width 2.
-    return {(np.dtype(d), big): kd.KMatrix.random(8000 if big else 200, 7000 if big else 150,
+    return {(np.dtype(d), big): km.KMatrix.random(8000 if big else 200, 7000 if big else 150,
                                                   width=2, dtype=d, init="normal",
                                                   random_state=0)
             for d in DTYPES for big in (False, True)}
@@ -88,9 +88,9 @@ def test_workers_argument_gives_identical_results(kmatrices, dtype, n_samples, t
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_set_workers_gives_identical_results(kmatrices, dtype, n_samples):
     K, X = _case(kmatrices, dtype, n_samples)
-    with kd.set_workers(1):
+    with km.set_workers(1):
         Y1 = K.apply(X)
-    with kd.set_workers(2):
+    with km.set_workers(2):
         Y2 = two_threads(lambda: K.apply(X, out=nan_like(Y1)))
     assert np.array_equal(Y1, Y2)
 
@@ -107,7 +107,7 @@ def test_threaded_result_is_correct(kmatrices, dtype):
 
 @pytest.mark.parametrize("k_dtype", [np.float32, np.float64])
 def test_real_kmatrix_complex_input_identical_across_threads(k_dtype):
-    K = kd.KMatrix.random(300, width=2, dtype=k_dtype, random_state=1)
+    K = km.KMatrix.random(300, width=2, dtype=k_dtype, random_state=1)
     X = random_input(np.random.default_rng(1), (517, 300), np.complex128)
     Y1 = K.apply(X, workers=1)
     assert np.array_equal(Y1, two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1))))
@@ -120,7 +120,7 @@ def test_real_part_identical_across_threads(c_dtype, n_samples):
     # single row's gradient runs along the row (the threads split every
     # stage's pairs), a batch's through the gradient slots
     n = 8192 if n_samples == 1 else 512
-    K = kd.KMatrix.random(n, width=2, dtype=c_dtype, random_state=2).real
+    K = km.KMatrix.random(n, width=2, dtype=c_dtype, random_state=2).real
     X = random_input(np.random.default_rng(2), (n_samples, n), K.dtype)
     Y1 = K.apply(X, workers=1)
     assert np.array_equal(Y1, two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1))))
@@ -132,12 +132,12 @@ def test_real_part_identical_across_threads(c_dtype, n_samples):
 
 
 def test_products_and_operators_identical_across_threads():
-    K1 = kd.KMatrix.random(120, 90, width=2, random_state=2)
-    K2 = kd.KMatrix.random(200, 120, width=1, random_state=3)
+    K1 = km.KMatrix.random(120, 90, width=2, random_state=2)
+    K2 = km.KMatrix.random(200, 120, width=1, random_state=3)
     P = K1 @ K2
-    S = K1 + kd.KMatrix.random(120, 90, random_state=4)
+    S = K1 + km.KMatrix.random(120, 90, random_state=4)
     V = np.random.default_rng(2).standard_normal((200, 3001))
-    calls = [lambda: P @ V, S.todense, lambda: kd.aslinearoperator(P).matmat(V)]
+    calls = [lambda: P @ V, S.todense, lambda: km.aslinearoperator(P).matmat(V)]
     with threadpool_limits(limits=2):   # each one kernel call, two threads
         results2 = [two_threads(call) for call in calls]
     with threadpool_limits(limits=1):
@@ -147,10 +147,10 @@ def test_products_and_operators_identical_across_threads():
 
 
 def test_operator_workers_argument_identical():
-    K = kd.KMatrix.random(256, dtype=np.complex128, width=2, random_state=5)
+    K = km.KMatrix.random(256, dtype=np.complex128, width=2, random_state=5)
     V = random_input(np.random.default_rng(5), (256, 199), np.complex128)
-    A1 = kd.aslinearoperator(K, workers=1)
-    A2 = kd.KMatrixOperator(K, workers=2)
+    A1 = km.aslinearoperator(K, workers=1)
+    A2 = km.KMatrixOperator(K, workers=2)
     Y2 = two_threads(lambda: A2.matmat(V))
     Z2 = two_threads(lambda: A2.rmatmat(V))
     assert np.array_equal(A1.matmat(V), Y2)
@@ -159,17 +159,17 @@ def test_operator_workers_argument_identical():
 
 # ----------------------------------------------------- workers semantics --
 def test_workers_zero_raises():
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     with pytest.raises(ValueError, match="workers"):
         K.apply(np.ones((2, 8)), workers=0)
     with pytest.raises(ValueError, match="workers"):
-        with kd.set_workers(0):
+        with km.set_workers(0):
             pass  # pragma: no cover
 
 
 @pytest.mark.parametrize("bad", [1.5, "2", -1000])
 def test_workers_bad_values_raise(bad):
-    K = kd.KMatrix.random(8, random_state=0)
+    K = km.KMatrix.random(8, random_state=0)
     with pytest.raises(ValueError, match="workers"):
         K.apply(np.ones((2, 8)), workers=bad)
 
@@ -183,26 +183,26 @@ def test_workers_minus_one_works(kmatrices):
     assert np.array_equal(run(lambda: K.apply(X, workers=-1, out=nan_like(Y1))), Y1)
     if several:
         assert _kernels.last_threads()[0] >= 2
-    with kd.set_workers(-1):
-        assert kd.get_workers() == _kernels.cpu_count()
+    with km.set_workers(-1):
+        assert km.get_workers() == _kernels.cpu_count()
         assert np.array_equal(run(lambda: K.apply(X, out=nan_like(Y1))), Y1)
 
 
 def test_get_workers_default_is_none():
-    assert kd.get_workers() is None
+    assert km.get_workers() is None
 
 
 def test_set_workers_nests_and_restores():
-    assert kd.get_workers() is None
-    with kd.set_workers(2):
-        assert kd.get_workers() == 2
-        with kd.set_workers(1):
-            assert kd.get_workers() == 1
-        assert kd.get_workers() == 2
-        with kd.set_workers(None):
-            assert kd.get_workers() is None
-        assert kd.get_workers() == 2
-    assert kd.get_workers() is None
+    assert km.get_workers() is None
+    with km.set_workers(2):
+        assert km.get_workers() == 2
+        with km.set_workers(1):
+            assert km.get_workers() == 1
+        assert km.get_workers() == 2
+        with km.set_workers(None):
+            assert km.get_workers() is None
+        assert km.get_workers() == 2
+    assert km.get_workers() is None
 
 
 def test_set_workers_restores_on_exception():
@@ -210,35 +210,35 @@ def test_set_workers_restores_on_exception():
         pass
 
     with pytest.raises(Boom):
-        with kd.set_workers(1):
+        with km.set_workers(1):
             raise Boom
-    assert kd.get_workers() is None
-    with kd.set_workers(2):
+    assert km.get_workers() is None
+    with km.set_workers(2):
         with pytest.raises(Boom):
-            with kd.set_workers(1):
+            with km.set_workers(1):
                 raise Boom
-        assert kd.get_workers() == 2
-    assert kd.get_workers() is None
+        assert km.get_workers() == 2
+    assert km.get_workers() is None
 
 
 def test_set_workers_is_thread_local():
     seen = {}
 
     def record(name):
-        seen[name] = kd.get_workers()
+        seen[name] = km.get_workers()
 
-    with kd.set_workers(1):
+    with km.set_workers(1):
         t = threading.Thread(target=record, args=("inside",))
         t.start()
         t.join()
-        assert kd.get_workers() == 1
+        assert km.get_workers() == 1
     assert seen["inside"] is None
 
     # a thread's own setting does not leak into the main thread
     started, release = threading.Event(), threading.Event()
 
     def hold():
-        with kd.set_workers(2):
+        with km.set_workers(2):
             started.set()
             release.wait(10)
 
@@ -246,20 +246,20 @@ def test_set_workers_is_thread_local():
     t.start()
     assert started.wait(10)
     try:
-        assert kd.get_workers() is None
+        assert km.get_workers() is None
     finally:
         release.set()
         t.join()
 
 
 def test_threadpoolctl_sees_openmp():
-    if not kd.openmp_enabled():
-        pytest.skip("kaleido was built without OpenMP")
+    if not km.openmp_enabled():
+        pytest.skip("kmatrix was built without OpenMP")
     apis = {info["user_api"] for info in threadpool_info()}
     assert "openmp" in apis
     # the OpenMP runtime the kernels use is the one threadpoolctl limits
     # (private helper: the kernels' default thread count)
-    from kaleido._kernels import default_threads
+    from kmatrix._kernels import default_threads
     with threadpool_limits(limits=1, user_api="openmp"):
         assert default_threads() == 1
     with threadpool_limits(limits=2, user_api="openmp"):
@@ -292,11 +292,11 @@ def test_approximator_identical_across_threads(params):
     M = rng.standard_normal((200, 256))
     near_exact = params.get("width") == 2 and "method" not in params
     if near_exact:
-        M = kd.KMatrix.random(256, random_state=3).todense() + 1e-5 * rng.standard_normal((256, 256))
+        M = km.KMatrix.random(256, random_state=3).todense() + 1e-5 * rng.standard_normal((256, 256))
     fits = []
     for threads in (1, 2):
         with threadpool_limits(threads), SharedCalls() as shared:
-            est = kd.KMatrixApproximator(random_state=0, **params).fit(M)
+            est = km.KMatrixApproximator(random_state=0, **params).fit(M)
         fits.append(est)
         assert (shared.count > 0) == (threads == 2)   # the gradient ran on two threads
     assert np.array_equal(fits[0].kmatrix_.twiddles, fits[1].kmatrix_.twiddles)
@@ -310,7 +310,7 @@ def test_approximator_identical_across_threads(params):
 def test_huge_worker_counts_are_capped():
     # the team never grows past the usable CPUs (at least 2): no thread
     # explosion, no overflow, the same result
-    K = kd.KMatrix.random(4096, random_state=0)
+    K = km.KMatrix.random(4096, random_state=0)
     X = np.ones((300, 4096))
     Y1 = K.apply(X, workers=1)
     cap = max(2, _kernels.cpu_count())

@@ -10,7 +10,7 @@ import pytest
 import scipy.fft
 import scipy.linalg
 
-import kaleido as kd
+import kmatrix as km
 from _helpers import assert_close_in_norm, rtol_for
 
 LENGTHS = [1, 2, 3, 5, 7, 8, 12, 16, 31, 100, 256, 1000, 1024]
@@ -24,7 +24,7 @@ def _is_pow2(n):
 @pytest.mark.parametrize("n", LENGTHS)
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
 def test_dft_any_length(n, dtype):
-    K = kd.KMatrix.dft(n, dtype=dtype)
+    K = km.KMatrix.dft(n, dtype=dtype)
     assert K.shape == (n, n) and K.dtype == dtype
     assert K.width == (1 if n & (n - 1) == 0 else 2)
     ref = np.fft.fft(np.eye(n), axis=0)
@@ -35,7 +35,7 @@ def test_dft_any_length(n, dtype):
 
 @pytest.mark.parametrize("norm", NORMS)
 def test_dft_norms_any_length(norm):
-    K = kd.KMatrix.dft(12, norm=norm)
+    K = km.KMatrix.dft(12, norm=norm)
     assert_close_in_norm(K.todense(), np.fft.fft(np.eye(12), axis=0, norm=norm),
                          rtol_for(np.complex128, K))
 
@@ -45,7 +45,7 @@ def test_dft_norms_any_length(norm):
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("n", [1, 2, 3, 8, 31, 64])
 def test_dct_dst_match_scipy(kind, type_, norm, n):
-    K = getattr(kd.KMatrix, kind)(n, type=type_, norm=norm)
+    K = getattr(km.KMatrix, kind)(n, type=type_, norm=norm)
     ref = getattr(scipy.fft, kind)(np.eye(n), type=type_, norm=norm, axis=0)
     assert K.dtype == np.float64 and K.real_part and K.shape == (n, n)
     D = K.todense()
@@ -57,7 +57,7 @@ def test_dct_dst_match_scipy(kind, type_, norm, n):
 @pytest.mark.parametrize("n", [256, 1000, 1024])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dct_dst_on_batches(kind, n, dtype):
-    K = getattr(kd.KMatrix, kind)(n, dtype=dtype)
+    K = getattr(km.KMatrix, kind)(n, dtype=dtype)
     assert K.width == (2 if _is_pow2(n) else 3)
     X = np.random.default_rng(n).standard_normal((16, n)).astype(dtype)
     Y = K.apply(X)
@@ -65,7 +65,7 @@ def test_dct_dst_on_batches(kind, n, dtype):
     ref = getattr(scipy.fft, kind)(X.astype(np.float64), norm="ortho", axis=-1)
     assert_close_in_norm(Y, ref, rtol_for(dtype, K))
     # type 3 ortho inverts type 2 ortho
-    K3 = getattr(kd.KMatrix, kind)(n, type=3, dtype=dtype)
+    K3 = getattr(km.KMatrix, kind)(n, type=3, dtype=dtype)
     assert_close_in_norm(K3.apply(Y), X, 2 * rtol_for(dtype, K))
 
 
@@ -74,7 +74,7 @@ def test_dct_dst_on_batches(kind, n, dtype):
 def test_circulant_matches_scipy(n, complex_c):
     rng = np.random.default_rng(n)
     c = rng.standard_normal(n) + (1j * rng.standard_normal(n) if complex_c else 0)
-    K = kd.KMatrix.circulant(c)
+    K = km.KMatrix.circulant(c)
     assert K.width == 2 and K.shape == (n, n)
     assert K.dtype == (np.complex128 if complex_c else np.float64)
     assert K.real_part == (not complex_c)
@@ -87,6 +87,6 @@ def test_circulant_matches_scipy(n, complex_c):
 
 def test_circulant_float32():
     c = np.arange(1, 11, dtype=np.float32)
-    K = kd.KMatrix.circulant(c)
+    K = km.KMatrix.circulant(c)
     assert K.dtype == np.float32 and K.twiddles.dtype == np.complex64
     assert_close_in_norm(K.todense(), scipy.linalg.circulant(c), rtol_for(np.float32, K))

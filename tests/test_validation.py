@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-import kaleido as kd
+import kmatrix as km
 
 
 @pytest.fixture
 def K():
-    return kd.KMatrix.random(5, 3, width=2, random_state=0)  # shape (3, 5)
+    return km.KMatrix.random(5, 3, width=2, random_state=0)  # shape (3, 5)
 
 
 # ------------------------------------------------------------ apply input --
@@ -44,7 +44,7 @@ def test_apply_non_numeric_input(K, X):
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("position", [(0, 0), (0, 4), (40, 2), (99, 4)])
 def test_apply_non_finite_input(dtype, value, position):
-    K = kd.KMatrix.random(5, 3, width=2, dtype=np.dtype(dtype), random_state=0)
+    K = km.KMatrix.random(5, 3, width=2, dtype=np.dtype(dtype), random_state=0)
     X = np.random.default_rng(0).standard_normal((100, 5)).astype(dtype)
     X[position] = value
     with pytest.raises(ValueError, match="NaN or infinity"):
@@ -66,8 +66,8 @@ def test_apply_non_finite_input(dtype, value, position):
 def test_apply_non_finite_imaginary_part(dtype):
     X = np.ones((3, 5), dtype=dtype)
     X[1, 2] = complex(1.0, np.nan)
-    for K in (kd.KMatrix.random(5, 3, dtype=dtype, random_state=0),
-              kd.KMatrix.random(5, 3, dtype=np.float64, random_state=0)):
+    for K in (km.KMatrix.random(5, 3, dtype=dtype, random_state=0),
+              km.KMatrix.random(5, 3, dtype=np.float64, random_state=0)):
         with pytest.raises(ValueError, match="NaN or infinity"):
             K.apply(X)
         assert np.isnan(K.apply(X, check_finite=False)[1]).any()
@@ -139,41 +139,41 @@ def test_rmatmul_shape_mismatch(K, operand):
 ], ids=lambda v: str(v) if isinstance(v, str) else "-".join(f"{k}={v[k]!r}" for k in v))
 def test_random_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        kd.KMatrix.random(**kwargs)
+        km.KMatrix.random(**kwargs)
 
 
 @pytest.mark.parametrize("n", [0, -1, 1.5])
 def test_identity_bad_size(n):
     with pytest.raises(ValueError, match="n"):
-        kd.KMatrix.identity(n)
+        km.KMatrix.identity(n)
 
 
 @pytest.mark.parametrize("n", [0, 3, 6, 12, 1000, -4])
 def test_hadamard_non_power_of_two(n):
     with pytest.raises(ValueError, match="n"):
-        kd.KMatrix.hadamard(n)
+        km.KMatrix.hadamard(n)
 
 
 @pytest.mark.parametrize("n", [0, -4, 2.0, True, "8"])
 def test_dft_bad_length(n):
     # any length >= 1 works (non powers of two through Bluestein's chirp)
     with pytest.raises(ValueError, match="n must"):
-        kd.KMatrix.dft(n)
+        km.KMatrix.dft(n)
 
 
 def test_hadamard_power_of_two_message():
     with pytest.raises(ValueError, match="power of two"):
-        kd.KMatrix.hadamard(12)
+        km.KMatrix.hadamard(12)
 
 
 @pytest.mark.parametrize("make", [
-    lambda: kd.KMatrix.dct(0), lambda: kd.KMatrix.dst(-2), lambda: kd.KMatrix.dct(4.0),
-    lambda: kd.KMatrix.dct(8, type=1), lambda: kd.KMatrix.dst(8, type=4),
-    lambda: kd.KMatrix.dct(8, norm="bad"), lambda: kd.KMatrix.dst(8, dtype=np.complex128),
-    lambda: kd.KMatrix.dct(8, dtype=np.int64),
-    lambda: kd.KMatrix.circulant([]), lambda: kd.KMatrix.circulant(np.ones((2, 2))),
-    lambda: kd.KMatrix.circulant([1.0, np.nan]), lambda: kd.KMatrix.circulant(["a"]),
-    lambda: kd.KMatrix.circulant([1j, 2.0], dtype=np.float64),
+    lambda: km.KMatrix.dct(0), lambda: km.KMatrix.dst(-2), lambda: km.KMatrix.dct(4.0),
+    lambda: km.KMatrix.dct(8, type=1), lambda: km.KMatrix.dst(8, type=4),
+    lambda: km.KMatrix.dct(8, norm="bad"), lambda: km.KMatrix.dst(8, dtype=np.complex128),
+    lambda: km.KMatrix.dct(8, dtype=np.int64),
+    lambda: km.KMatrix.circulant([]), lambda: km.KMatrix.circulant(np.ones((2, 2))),
+    lambda: km.KMatrix.circulant([1.0, np.nan]), lambda: km.KMatrix.circulant(["a"]),
+    lambda: km.KMatrix.circulant([1j, 2.0], dtype=np.float64),
 ], ids=["dct0", "dst-2", "dct-float-n", "dct-type1", "dst-type4", "norm", "dst-complex",
         "dct-int", "circ-empty", "circ-2d", "circ-nan", "circ-str", "circ-complex-real"])
 def test_transform_constructors_reject_bad_input(make):
@@ -188,7 +188,7 @@ def test_transform_constructors_reject_bad_input(make):
 ])
 def test_dft_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        kd.KMatrix.dft(8, **kwargs)
+        km.KMatrix.dft(8, **kwargs)
 
 
 @pytest.mark.parametrize("perm", [
@@ -206,13 +206,13 @@ def test_dft_bad_options(kwargs, match):
 ])
 def test_from_permutation_rejects_non_permutations(perm):
     with pytest.raises(ValueError, match="perm"):
-        kd.KMatrix.from_permutation(perm)
+        km.KMatrix.from_permutation(perm)
 
 
 # -------------------------------------------------------- operator algebra --
 def test_product_shape_mismatch():
-    K1 = kd.KMatrix.random(5, 3, random_state=0)   # (3, 5)
-    K2 = kd.KMatrix.random(4, 4, random_state=1)   # (4, 4)
+    K1 = km.KMatrix.random(5, 3, random_state=0)   # (3, 5)
+    K2 = km.KMatrix.random(4, 4, random_state=1)   # (4, 4)
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(4, 4\)"):
         K1 @ K2
     with pytest.raises(ValueError, match="aligned"):
@@ -220,8 +220,8 @@ def test_product_shape_mismatch():
 
 
 def test_sum_shape_mismatch():
-    K1 = kd.KMatrix.random(5, 3, random_state=0)
-    K2 = kd.KMatrix.random(3, 5, random_state=1)
+    K1 = km.KMatrix.random(5, 3, random_state=0)
+    K2 = km.KMatrix.random(3, 5, random_state=1)
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(5, 3\)"):
         K1 + K2
     with pytest.raises(ValueError, match="shapes"):
@@ -253,12 +253,12 @@ def test_unsupported_operands_raise_type_error(K):
 ])
 def test_kmatrix_constructor_rejects_bad_twiddles(twiddles, shape, match):
     with pytest.raises(ValueError, match=match):
-        kd.KMatrix(twiddles, shape)
+        km.KMatrix(twiddles, shape)
 
 
 def test_kmatrix_constructor_rejects_bad_expansion():
     tw = np.zeros((1, 2, 3, 4, 2, 2))
     with pytest.raises(ValueError, match="expansion"):
-        kd.KMatrix(tw, (5, 5), expansion=2)  # needs size 16
+        km.KMatrix(tw, (5, 5), expansion=2)  # needs size 16
     with pytest.raises(ValueError, match="expansion"):
-        kd.KMatrix(tw, (5, 5), expansion=0)
+        km.KMatrix(tw, (5, 5), expansion=0)

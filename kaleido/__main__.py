@@ -1,7 +1,0 @@
-"""``python -m kaleido``: the command line (see kaleido._cli)."""
-
-import sys
-
-from ._cli import main
-
-sys.exit(main())

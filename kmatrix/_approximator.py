@@ -1,0 +1,531 @@
+"""KMatrixApproximator: fit a given matrix or operator by a fast K-matrix."""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse
+from scipy.sparse.linalg import LinearOperator
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                          _fit_context)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._dask import is_dask_array, map_rows
+from ._descent import Trace, gradient_fit, probe_error, scaled_to
+from ._kmatrix import KMatrix
+from ._linear_operator import KMatrixOperator
+from ._search import (Candidate, model_of, pad_to_width, preferred, relative_error,
+                      representations, search)
+from ._validation import frobenius, result_dtype
+
+__all__ = ["KMatrixApproximator"]
+
+# a LinearOperator is materialized (n_in products) up to this many entries
+_DENSE_LIMIT = 1 << 24
+
+# a start from the hierarchical search within this relative error is
+# better than a random one (a near-exact fit, e.g. of a noisy butterfly); a
+# poorer one is a greedy local fit that traps Adam (DCT-II n = 64: 0.56 from
+# it, 0.04-0.09 from a random start)
+_GOOD_START = 0.1
+
+# from a near closed-form fit the gradient first runs a trial of max_iter / 25
+# steps (at least this many), and goes on only if they cut the error by
+# _TRIAL_GAIN: on a noisy butterfly (Hadamard n = 1024 + 1% noise) 500 Adam
+# steps bought 0.4% against the noisy target in 13x the time, and a worse
+# operator (1.37e-3 from the clean matrix instead of 1.05e-3)
+_TRIAL_STEPS = 20
+_TRIAL_GAIN = 0.05
+
+# the settings check of a fit that missed `tol` searches sizes up to this
+_CHECK_SIZE_LIMIT = 4096
+
+
+class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Approximate a matrix or linear operator by a fast K-matrix.
+
+    The "SVD for K-matrices": given ``M`` of shape ``(n_out, n_in)`` (dense,
+    scipy sparse, or a :class:`scipy.sparse.linalg.LinearOperator`), find a
+    :class:`KMatrix` ``K`` close to it in Frobenius norm; ``transform``
+    then applies ``K`` in ``O(n log n)`` per row.
+
+    At its defaults it chooses the representation itself: for a real M, a
+    real K-matrix (expansion 1) and the real part of a complex K-matrix with
+    room for twice the size (the form that holds the DCT and DST exactly),
+    and keeps the cheapest that reaches ``tol`` within ``width``; the
+    fitted attributes ``field_`` and ``expansion_`` say which was chosen.
+
+    Methods:
+
+    * "hierarchical": closed-form factorizations, O(N^2) each, no tuning
+      (``kmatrix._search``): of either half of the network, of a
+      bit-reversed butterfly (the FFT's permutation costs no width), of a
+      whole width-1 K-matrix (square power-of-two M; zero padding breaks
+      the general position it needs), and from width 2 on of M with
+      structured permutations (bit reversal, even/odd, reversal and a
+      composition) taken out on one side (both from width 3), each
+      permutation one Benes-routed block. For the real part of a complex
+      K-matrix it factors complex completions of M: the analytic signal of
+      the even or odd extension of M's rows (or columns), which turns
+      sampled cosines and sines into complex exponentials and needs
+      ``N >= 2 n_in`` (``2 n_out``). It recovers the DFT, the Hadamard
+      transform, butterfly products, square width-1 K-matrices with blocks
+      in general position and the DCT-II/III and DST-II/III to rounding.
+    * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
+      the compiled vjp kernel (Adam's step size halved when the error stalls
+      for 20 steps), started from the hierarchical fit when that is within
+      10% of M, else from a random orthogonal K scaled to M and grown one
+      block of width at a time; on an operator too large to materialize it
+      fits on random probe vectors.
+    * "auto": hierarchical, then gradient if the error is above ``tol``.
+      From a closed-form fit within 10% of M the gradient first runs a
+      trial of ``max_iter / 25`` steps (at least 20) and goes on only if
+      they cut the error by 5%; otherwise the closed-form fit is kept: the
+      rest of M is noise to the structure, and fitting it makes a worse
+      operator (Hadamard n = 1024 + 1% noise: the closed-form fit is
+      1.05e-3 from the clean matrix in 0.3 s, 500 Adam steps made it
+      1.37e-3 in 32 s). Below 10% costlier fits and representations are
+      not tried either.
+
+    The approximator fits a *target matrix*, not data: ``fit(M)`` takes the
+    operator to imitate, and ``transform(X)`` applies the fit to the rows of
+    X. In a :class:`~sklearn.pipeline.Pipeline` fit it beforehand on the
+    matrix and freeze it, e.g. ``make_pipeline(FrozenEstimator(
+    KMatrixApproximator().fit(M)), Ridge())``
+    (:class:`sklearn.frozen.FrozenEstimator`): an unfrozen approximator
+    would be fitted to the pipeline's data matrix.
+
+    Parameters
+    ----------
+    width : int, default=1
+        The largest width of the fitted K-matrix: the gradient method fits
+        at this width; a closed-form fit within ``tol`` keeps the smaller
+        width it needs (e.g. a DCT fitted with ``width=2`` is returned at
+        width 1, half the parameters).
+    expansion : int or None, default=None
+        Expansion factor of the fitted K-matrix. None chooses it: 1 for a
+        real K-matrix, the smallest with room for the completions
+        (``N >= 2 max(n_in, n_out)``, usually 2) for the real part of a
+        complex one.
+    method : {"auto", "hierarchical", "gradient"}, default="auto"
+    max_iter : int, default=500
+        Gradient steps.
+    tol : float, default=1e-10
+        Target relative error: "auto" skips the gradient below it, and the
+        gradient stops there. Raised to 100 eps of the working precision
+        (1.2e-5 for float32) when below.
+    learning_rate_init : float, default=1e-2
+        Adam's initial step size (halved when the error stalls); the same
+        name as :class:`KMatrixRegressor`'s.
+    solver : {"adam", "lbfgs", "adam+lbfgs"}, default="adam"
+        The gradient method's optimizer: Adam, L-BFGS (scipy's L-BFGS-B on
+        the same gradient; on an operator, on one fixed set of probes), or
+        Adam then L-BFGS from Adam's best (``max_iter`` each; ``n_iter_`` and
+        ``loss_curve_`` count both). An L-BFGS iteration costs several
+        products (its line search): from a random start it did worse than
+        Adam (DCT-II n=64, 3000 iterations: 0.10 in 2.0 s vs 0.035 in
+        0.7 s), but it keeps improving where Adam plateaus (Adam then
+        L-BFGS: 0.018 in 2.9 s). L-BFGS-B runs its vector operations on one
+        BLAS thread, which keeps fits independent of the thread count;
+        threadpoolctl's limit is process-wide, so fits in concurrent Python
+        threads take turns for that part.
+    field : {"auto", "real", "complex"}, default="auto"
+        "real" fits a real M by real K-matrices only; "complex" by the real
+        part of a complex K-matrix (:attr:`KMatrix.real`) only; "auto" tries
+        both for a real M (see above) and is "complex" for a complex M.
+    permutations : {"structured", "auto"}, default="structured"
+        The row and column orders the closed-form fits try: "structured"
+        the index-bit permutations, found level by level: the even/odd split
+        (decimation) and the perfect shuffle at every level, the bit
+        reversal and all their compositions (one permutation block per
+        reordered side: one side from width 2, both from width 3);
+        "auto" also discovers unknown ones from M's rank-one block structure
+        (``kmatrix._discover``; square power-of-two M, width >= 3, O(N^3):
+        about 1.5 s at n = 256), e.g. a DFT with randomly shuffled rows and
+        columns, recovered exactly at width 3 (and to its noise when noisy).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the gradient method's start and probes.
+    verbose : int, default=0
+        1: print each fit tried with its error, the gradient's progress about
+        ten times per run, and the result.
+
+    Attributes
+    ----------
+    kmatrix_ : KMatrix
+        The fit: a real K-matrix, a complex one, or the real part
+        (:attr:`KMatrix.real`) of a complex one; of width at most ``width``.
+    operator_ : KMatrixOperator
+    relative_error_ : float
+        ``||M - K||_F / ||M||_F`` (estimated with random probes when M is an
+        operator too large to materialize).
+    method_ : str
+        The method that produced ``kmatrix_`` ("hierarchical: <fit>" or
+        "gradient").
+    field_ : {"real", "complex"}
+        "complex" when ``kmatrix_`` is a complex K-matrix, or the real part
+        of one for a real M.
+    expansion_ : int
+        The expansion of ``kmatrix_``.
+    fits_tried_ : list of (str, float)
+        Every hierarchical fit tried, with its relative error.
+    level_errors_ : list of float or None
+        For a closed-form fit of one butterfly (with its permutations), the
+        relative error each level of the factorization left out, from the
+        last stage peeled to the first: ``sqrt(sum of the second singular
+        values^2 of its 2 x k splits) / ||M||_F``; their root sum of squares
+        is the fit's error (each is exact to about sqrt(eps), 1e-8 in
+        float64). A large entry shows the level where M departs from the
+        structure (noise spreads over all levels). None for other fits.
+    n_iter_ : int
+        Gradient steps taken, a trial that did not pay included (0 when a
+        closed-form fit is within ``tol``).
+    loss_curve_ : list of float
+        Relative error at every gradient iteration (Adam: before its step;
+        L-BFGS: after its iteration).
+    n_features_in_ : int
+        ``n_in``.
+    feature_names_in_ : ndarray of str
+        Defined when M has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np, kmatrix as km
+    >>> F = np.fft.fft(np.eye(256))
+    >>> est = km.KMatrixApproximator().fit(F)
+    >>> bool(est.relative_error_ < 1e-12), est.kmatrix_.width, est.field_
+    (True, 1, 'complex')
+
+    A real DCT-II, from its entries alone: the real part of a complex
+    K-matrix of width 1 on twice the size, found at the defaults:
+
+    >>> from scipy.fft import dct
+    >>> C = dct(np.eye(256), norm="ortho", axis=0)
+    >>> est = km.KMatrixApproximator().fit(C)
+    >>> bool(est.relative_error_ < 1e-12), est.field_, est.expansion_
+    (True, 'complex', 2)
+    >>> est.kmatrix_.n_params < 256 * 256
+    True
+    """
+
+    _parameter_constraints = {
+        "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "expansion": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "method": [StrOptions({"auto", "hierarchical", "gradient"})],
+        "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"adam", "lbfgs", "adam+lbfgs"})],
+        "field": [StrOptions({"auto", "real", "complex"})],
+        "permutations": [StrOptions({"structured", "auto"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, width=1, expansion=None, method="auto", max_iter=500, tol=1e-10,
+                 learning_rate_init=1e-2, solver="adam", field="auto",
+                 permutations="structured", random_state=None, verbose=0):
+        self.width = width
+        self.expansion = expansion
+        self.method = method
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate_init = learning_rate_init
+        self.solver = solver
+        self.field = field
+        self.permutations = permutations
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------- validation --
+    def _validated(self, A, *, reset):
+        """The one validation of every input: M in fit (``reset=True``),
+        rows X in transform. Returns a dense 2-D float or complex ndarray,
+        or (in fit) a LinearOperator. Feature names and counts are checked
+        or recorded by scikit-learn's ``validate_data`` for every kind."""
+        if isinstance(A, LinearOperator):
+            if not reset:
+                raise ValueError("transform needs an array of rows, got a LinearOperator")
+            validate_data(self, A, skip_check_array=True, reset=True)
+            if np.result_type(A.dtype, np.float32).kind not in "fc":
+                raise ValueError(f"the operator's dtype {A.dtype} is not a float or "
+                                 "complex type")
+            return A
+        if reset:
+            # M is a matrix to imitate, not data: say so in its own words
+            shape = A.shape if hasattr(A, "shape") else np.asarray(A).shape
+            if len(shape) != 2:
+                raise ValueError(f"M must be a 2-D matrix of shape (n_out, n_in), the operator "
+                                 f"to approximate; got an array of shape {tuple(shape)}")
+        if _is_complex(A):
+            # scikit-learn's array checks refuse complex data: the same
+            # checks, here
+            given = A
+            A = np.asarray(A.toarray() if scipy.sparse.issparse(A) else A)
+            name = "M" if reset else "X"
+            if A.ndim != 2:
+                raise ValueError(f"{name} must be 2-D, got shape {A.shape}")
+            validate_data(self, given, skip_check_array=True, reset=reset)
+            if A.shape[0] < 1 or A.shape[1] < 1:
+                raise ValueError(f"{name} must have at least one row and one column, "
+                                 f"got {A.shape}")
+            if not np.all(np.isfinite(A)):
+                raise ValueError(f"{name} contains NaN or infinity")
+            return A.astype(np.complex64 if A.dtype == np.complex64 else np.complex128,
+                            copy=False)
+        if reset:
+            validate_data(self, A, skip_check_array=True, reset=True)
+            A = check_array(A, accept_sparse=True, dtype=[np.float64, np.float32],
+                            input_name="M", estimator=self)
+        else:
+            A = validate_data(self, A, accept_sparse=True, reset=False,
+                              dtype=[np.float64, np.float32])
+        return A.toarray() if scipy.sparse.issparse(A) else A
+
+    # ------------------------------------------------------------------ fit --
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, M, y=None):
+        """Fit a K-matrix to the matrix M.
+
+        Parameters
+        ----------
+        M : array-like, sparse matrix of shape (n_out, n_in), or LinearOperator
+            The target operator (not data: see the class notes on pipelines).
+        y : ignored
+
+        Returns
+        -------
+        self : KMatrixApproximator
+        """
+        start = time.perf_counter()
+        report = print if self.verbose else None
+        target = self._validated(M, reset=True)
+        dense, op = (None, target) if isinstance(target, LinearOperator) else (target, None)
+        n_out, n_in = target.shape
+        if dense is None and n_out * n_in <= _DENSE_LIMIT:
+            dense = np.asarray(op.matmat(np.eye(n_in, dtype=np.result_type(op.dtype,
+                                                                              np.float32))))
+            if not np.all(np.isfinite(dense)):
+                raise ValueError("the operator returned NaN or infinity")
+        dtype = np.dtype(dense.dtype if dense is not None
+                         else np.result_type(op.dtype, np.float32))
+        reps = representations(n_out, n_in, dtype, self.field, self.expansion)
+        real_dtype = np.finfo(dtype).dtype
+        # a tolerance below the working precision's rounding cannot be met
+        tol = max(self.tol, 100 * float(np.finfo(real_dtype).eps))
+        rng = check_random_state(self.random_state)
+        if report:
+            report(f"KMatrixApproximator: M of shape {(n_out, n_in)}, {dtype}; trying "
+                   + "; ".join(rep.describe(self.width) for rep in reps))
+        # entries whose squares could overflow or underflow: work on M
+        # scaled by 2^-k (exact), scale the fit back by 2^k at the end
+        exponent = _scaling_exponent(dense, real_dtype)
+        if exponent:
+            dense = _times_power_of_two(dense, -exponent)
+
+        bests, tried = [None] * len(reps), []
+        if self.method != "gradient":
+            if dense is None:
+                if self.method == "hierarchical":
+                    raise ValueError("method='hierarchical' needs the matrix: the operator is "
+                                     "too large to materialize; use method='gradient'")
+            else:
+                bests, tried = search(dense, reps, self.width, tol, report,
+                                      discover=self.permutations == "auto")
+        n_iter, loss_curve = 0, []
+        within = [c for c in bests if c is not None and c.error <= tol]
+        if within:
+            chosen = within[0]
+        elif self.method == "hierarchical":
+            chosen = preferred(bests, reps)
+        else:
+            model, rep, grow, near = self._gradient_start(dense, op, reps, bests, rng)
+            trace = Trace(report, self.max_iter)
+
+            def descend(steps):
+                gradient_fit(model, dense, op, grow=grow, max_iter=steps, tol=tol,
+                             solver=self.solver, learning_rate=self.learning_rate_init, rng=rng,
+                             trace=trace)
+                return (relative_error(model, dense, frobenius(dense)) if dense is not None
+                        else probe_error(model, op, rng))
+
+            steps, result = self.max_iter, None
+            if near is not None:
+                # from a near closed-form fit, a trial first: the rest of the
+                # steps only if it pays (else the gradient would fit noise)
+                trial = min(steps, max(_TRIAL_STEPS, steps // 25))
+                err = descend(trial)
+                steps -= trial
+                if err > (1 - _TRIAL_GAIN) * near.error and err > tol:
+                    if report:
+                        report(f"  {trial} gradient steps gained {1 - err / near.error:.2%} "
+                               "on the closed-form fit: kept it (the rest is noise)")
+                    steps, result = 0, near
+            if steps or result is None:
+                err = descend(steps)   # max_iter=0: the start's own error
+            n_iter, loss_curve = trace.n_iter, trace.loss_curve
+            if result is None:
+                result = Candidate(model, float(err), None, rep)
+            # a hierarchical fit at least as good (e.g. Adam found no better) wins
+            chosen = preferred([result] + bests, reps)
+        if chosen is None:
+            raise ValueError("no finite fit was found: M's entries span too many orders of "
+                             "magnitude for the closed forms and the gradient diverged; try a "
+                             "smaller learning_rate_init or scale M")
+        model, err = chosen.model, chosen.error
+        method = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
+        if err > tol and dense is not None and self.method != "gradient":
+            self._check_settings(dense, reps, tol, err)
+        if exponent:
+            _scale_first_block(model, exponent)
+
+        self.kmatrix_ = model
+        self.operator_ = KMatrixOperator(model)
+        self.relative_error_ = float(err)
+        self.method_ = method
+        self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
+        self.expansion_ = model.expansion
+        self.fits_tried_ = tried
+        self.level_errors_ = chosen.levels
+        self.n_iter_ = n_iter
+        self.loss_curve_ = loss_curve
+        if report:
+            report(f"chose {method} ({self.field_}, width {model.width}, expansion "
+                   f"{model.expansion}, {model.n_params} parameters): relative error "
+                   f"{err:.3e} in {time.perf_counter() - start:.2f}s")
+        return self
+
+    def _gradient_start(self, dense, op, reps, bests, rng):
+        """(model, representation, grow, near closed-form fit or None) the
+        gradient method starts from."""
+        good = [c for c in bests if c is not None and c.error < _GOOD_START]
+        if good:
+            start = min(good, key=lambda c: c.error)
+            model = pad_to_width(start.model.copy(), self.width)
+            return model, start.representation, False, start
+        # the cheapest representation (a complex one for a complex target or
+        # field="complex")
+        rep = reps[0]
+        n_out, n_in = (dense if dense is not None else op).shape
+        complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
+        K = KMatrix.random(n_in, n_out, width=self.width, expansion=rep.expansion,
+                           dtype=rep.dtype, init="ortho", random_state=rng)
+        model = model_of(K, complex_target)
+        if dense is None:
+            return model, rep, False, None
+        if self.width > 1:
+            # the added blocks start as the identity: the same operator
+            K.twiddles[1:] = KMatrix.identity(K.size, dtype=rep.dtype).twiddles[0]
+        # an orthogonal start has the wrong scale: the best multiple of it
+        return scaled_to(model, dense), rep, True, None
+
+    def _check_settings(self, dense, reps, tol, err):
+        """Warn when a form excluded by ``field`` / ``expansion`` holds M
+        within ``tol`` though the fit did not reach it."""
+        if self.field == "auto" and self.expansion is None:
+            return
+        n_out, n_in = dense.shape
+        others = [rep for rep in representations(n_out, n_in, dense.dtype, "auto", None)
+                  if rep not in reps and rep.size <= _CHECK_SIZE_LIMIT]
+        if not others:
+            return
+        bests, _ = search(dense, others, self.width, tol)
+        found = next((c for c in bests if c is not None and c.error <= tol), None)
+        if found is not None:
+            rep = found.representation
+            warnings.warn(
+                f"M has a fit within tol={tol:.1e} (relative error {found.error:.1e}) as "
+                f"a {rep.describe(self.width)}, which field={self.field!r}, "
+                f"expansion={self.expansion!r} exclude: this fit reached {err:.2e}. Use "
+                f"field='auto' and expansion=None (or field={rep.field!r}, "
+                f"expansion={rep.expansion}) to get it.", UserWarning, stacklevel=4)
+
+    # ------------------------------------------------------------ transform --
+    def transform(self, X):
+        """Apply the fitted K-matrix to the rows of X: ``X @ K.T``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_in)
+            A dask array gives a lazy dask array, one task per row block.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_out)
+        """
+        check_is_fitted(self)
+        if is_dask_array(X):   # lazily, block by block
+            if X.dtype.kind == "c":
+                x_dtype = np.dtype(np.complex64 if X.dtype == np.complex64 else np.complex128)
+            else:
+                x_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+            return map_rows(self.transform, X, self.n_features_in_, self.kmatrix_.n_out,
+                            result_dtype(self.kmatrix_.dtype, x_dtype),
+                            "KMatrixApproximator.transform")
+        X = self._validated(X, reset=False)
+        return self.kmatrix_.apply(X, check_finite=False)
+
+    def fit_transform(self, M, y=None):
+        """Fit to M, then apply the fit to the rows of M: ``M @ K.T``.
+
+        This is ``fit(M).transform(M)``, as scikit-learn's transformer
+        protocol defines it. For a target matrix it is seldom what is
+        wanted (for an orthogonal M it is close to the identity): fit the
+        approximator on the matrix to imitate and ``transform`` the data.
+
+        Parameters
+        ----------
+        M : array-like or sparse matrix of shape (n_out, n_in)
+        y : ignored
+
+        Returns
+        -------
+        Y : ndarray of shape (n_out, n_out)
+        """
+        return self.fit(M).transform(M)
+
+    @property
+    def _n_features_out(self):
+        """Output features, for ``get_feature_names_out``."""
+        return self.kmatrix_.n_out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.requires_fit = True
+        return tags
+
+
+def _is_complex(A):
+    if scipy.sparse.issparse(A):
+        return A.dtype.kind == "c"
+    return np.iscomplexobj(A) if hasattr(A, "dtype") else np.iscomplexobj(np.asarray(A))
+
+
+def _scaling_exponent(dense, real_dtype):
+    """k with 2^-k M safe to square in ``real_dtype`` (0 when M already is)."""
+    if dense is None or not dense.size:
+        return 0
+    peak = float(np.max(np.abs(dense)))
+    bound = 2.0 ** (np.finfo(real_dtype).maxexp // 4)
+    if peak > 0 and not 1 / bound < peak < bound:
+        return int(np.round(np.log2(peak)))
+    return 0
+
+
+def _scale_first_block(K, exponent):
+    """K times 2^exponent, spread over the stages of its first block (no overflow)."""
+    stages = K.twiddles[0].reshape(-1, *K.twiddles.shape[3:])
+    parts = np.diff(np.round(np.linspace(0, exponent, len(stages) + 1)))
+    for stage, part in zip(stages, parts):
+        stage[...] = _times_power_of_two(stage, int(part))
+
+
+def _times_power_of_two(A, k):
+    """A * 2^k, exactly (no intermediate overflow), keeping A's dtype."""
+    if np.iscomplexobj(A):
+        return np.ldexp(A.real, k) + 1j * np.ldexp(A.imag, k).astype(A.real.dtype)
+    return np.ldexp(A, k)

@@ -1,0 +1,207 @@
+"""The command line: ``python -m kmatrix`` and the ``kmatrix`` script.
+
+Three verbs: ``apply`` streams the rows of a ``.npy`` file through a saved
+K-matrix (:func:`kmatrix.apply_npy`), ``info`` describes a saved K-matrix,
+``fit`` approximates the matrix in a ``.npy`` file by a K-matrix
+(:class:`kmatrix.KMatrixApproximator`) and saves it. A bad or missing file,
+a shape mismatch or NaN in the data print one line on stderr and exit with
+status 1 (Ctrl-C: 130), with no traceback and no output file left behind.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from ._approximator import KMatrixApproximator
+from ._batch import _permissions_as_new_file, apply_npy
+from ._io import save
+from ._kmatrix import load_with_version
+from ._version import __version__
+
+__all__ = ["main"]
+
+
+class _Failure(Exception):
+    """An error to report in one line."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _workers(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not a thread count (-1 means every CPU)")
+    return value
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="kmatrix",
+        description="Fast K-matrices (kaleidoscope structured matrices) from the command line.",
+        epilog="Errors print one line on stderr and exit with status 1; no output file is "
+               "left behind.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="{apply,info,fit}")
+
+    p = verbs.add_parser(
+        "apply", help="apply a saved K-matrix to every row of a .npy file",
+        description="Stream the rows of IN.npy (a 2-D array, any size: read a chunk "
+                    "at a time) through the K-matrix in MODEL.npz into OUT.npy, written to a "
+                    "temporary file and renamed when complete.")
+    p.add_argument("model", metavar="MODEL.npz", help="a K-matrix saved by KMatrix.save")
+    p.add_argument("src", metavar="IN.npy", help="rows of length n_in (n_out with --trans T/H)")
+    p.add_argument("dst", metavar="OUT.npy", help="the result rows (replaced if it exists)")
+    p.add_argument("--trans", choices=["N", "T", "H"], default="N",
+                   help="apply K (N, default), its transpose (T) or its adjoint (H)")
+    p.add_argument("--chunk-rows", type=_positive_int, default=None, metavar="R",
+                   help="rows per chunk (default: ~8 MB of input and output)")
+    p.add_argument("--workers", type=_workers, default=None, metavar="W",
+                   help="threads (default: OpenMP's default, OMP_NUM_THREADS; -1: every CPU)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress bar and no summary on stderr")
+
+    p = verbs.add_parser(
+        "info", help="describe a saved K-matrix",
+        description="Print the shape, dtype, width, expansion, size, parameter count, whether "
+                    "the operator is the real part of complex twiddles, and the file format "
+                    "version of a saved K-matrix.")
+    p.add_argument("model", metavar="MODEL.npz")
+
+    p = verbs.add_parser(
+        "fit", help="approximate a matrix in a .npy file by a K-matrix",
+        description="Fit a K-matrix to the 2-D matrix in MATRIX.npy with KMatrixApproximator, "
+                    "save it to MODEL.npz, and print the relative Frobenius error, the number "
+                    "of parameters and the time. Options not given keep the estimator's "
+                    "defaults.")
+    p.add_argument("matrix", metavar="MATRIX.npy", help="the matrix to approximate (n_out, n_in)")
+    p.add_argument("model", metavar="MODEL.npz", help="where to save the K-matrix")
+    p.add_argument("--width", type=_positive_int, default=None, help="number of BB* blocks")
+    p.add_argument("--expansion", type=_positive_int, default=None,
+                   help="expansion factor (network size >= expansion * max(shape))")
+    p.add_argument("--field", choices=["auto", "real", "complex"], default=None,
+                   help="real twiddles, the real part of complex ones, or choose (auto)")
+    p.add_argument("--tol", type=float, default=None,
+                   help="relative error at which the fit stops")
+    p.add_argument("--random-state", type=int, default=None, metavar="S",
+                   help="seed (a fixed seed gives the same model for any thread count)")
+    return parser
+
+
+def _load_model(path):
+    if not os.path.exists(path):
+        raise _Failure(f"{path}: no such file")
+    return load_with_version(path)
+
+
+def _cmd_apply(args):
+    K, _ = _load_model(args.model)
+    if not os.path.exists(args.src):
+        raise _Failure(f"{args.src}: no such file")
+    start = time.perf_counter()
+    apply_npy(K, args.src, args.dst, trans=args.trans, chunk_rows=args.chunk_rows,
+              workers=args.workers, progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    if not args.quiet:
+        rows = np.load(args.dst, mmap_mode="r").shape[0]
+        print(f"{rows} rows in {seconds:.2f} s ({rows / max(seconds, 1e-9):,.0f} rows/s) -> "
+              f"{args.dst}", file=sys.stderr)
+    return 0
+
+
+def _cmd_info(args):
+    K, version = _load_model(args.model)
+    lines = [
+        ("shape", f"{K.shape[0]} x {K.shape[1]} (n_out x n_in)"),
+        ("dtype", f"{K.dtype}"),
+        ("twiddles", f"{K.twiddles.dtype}, shape {K.twiddles.shape}"),
+        ("width", K.width),
+        ("expansion", K.expansion),
+        ("size", f"{K.size} (N, a power of two)"),
+        ("parameters", f"{K.n_params}"),
+        ("real part", "yes (the real part of a complex network)" if K.real_part else "no"),
+        ("format version", version),
+    ]
+    for key, value in lines:
+        print(f"{key + ':':15s} {value}")
+    return 0
+
+
+def _load_matrix(path):
+    if not os.path.exists(path):
+        raise _Failure(f"{path}: no such file")
+    try:
+        M = np.load(path, allow_pickle=False, mmap_mode="r")
+    except (ValueError, OSError, EOFError) as exc:
+        raise _Failure(f"{path} is not a valid .npy file: {exc}") from None
+    if not isinstance(M, np.ndarray) or M.ndim != 2:
+        raise _Failure(f"{path} must hold a 2-D matrix, got "
+                       f"{'an archive' if not isinstance(M, np.ndarray) else f'shape {M.shape}'}")
+    if M.dtype.kind not in "biufc":
+        raise _Failure(f"{path} holds {M.dtype} data; a matrix of numbers is needed")
+    M = np.array(M)
+    bad = ~np.isfinite(M)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise _Failure(f"{path} contains NaN or infinity (first at row {i}, column {j})")
+    return M
+
+
+def _cmd_fit(args):
+    M = _load_matrix(args.matrix)
+    params = {name: getattr(args, name) for name in
+              ("width", "expansion", "field", "tol", "random_state")
+              if getattr(args, name) is not None}
+    start = time.perf_counter()
+    est = KMatrixApproximator(**params).fit(M)
+    seconds = time.perf_counter() - start
+    K = est.kmatrix_
+    folder = os.path.dirname(os.path.abspath(args.model)) or "."
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(args.model) + ".", suffix=".npz",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            save(K, fh)
+        _permissions_as_new_file(tmp)
+        os.replace(tmp, args.model)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    print(f"relative error {est.relative_error_:.3e}, {K.n_params} parameters "
+          f"(the matrix has {M.size}), width {K.width}, expansion {K.expansion}, "
+          f"{est.method_}, {seconds:.2f} s -> {args.model}")
+    return 0
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    command = {"apply": _cmd_apply, "info": _cmd_info, "fit": _cmd_fit}[args.verb]
+    try:
+        return command(args)
+    except KeyboardInterrupt:
+        print("kmatrix: interrupted", file=sys.stderr)
+        return 130
+    except (_Failure, ValueError, OSError, MemoryError) as exc:
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in message:
+            message = f"{exc.filename}: {message}"
+        print(f"kmatrix: error: {' '.join(message.split())}", file=sys.stderr)
+        return 1

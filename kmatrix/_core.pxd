@@ -1,0 +1,41 @@
+# Declarations of kmatrix's C++ core (src/kmatrix). No Python objects here.
+from libc.stdint cimport int64_t
+
+
+cdef extern from "types.hpp" namespace "kmatrix":
+    int STATUS_OK
+    int STATUS_BAD_ARGUMENT
+    int STATUS_NON_FINITE
+    int STATUS_NO_MEMORY
+    int TRANS_N
+    int TRANS_T
+    int TRANS_H
+    int ISA_BASE
+    int ISA_V3
+    int ISA_V4
+
+
+cdef extern from "butterfly.hpp" namespace "kmatrix":
+    int kmatrix_apply[T](const T* twiddles, int64_t width, int log_size,
+                         const void* x, int64_t n_rows, int64_t x_len,
+                         int64_t x_row_stride, int64_t x_col_stride,
+                         void* y, int64_t y_len, int64_t y_row_stride,
+                         int64_t y_col_stride, int trans, int n_threads,
+                         int check_finite, int real_io) nogil
+    int kmatrix_vjp[T](const T* twiddles, int64_t width, int log_size,
+                       const void* x, int64_t n_rows, int64_t n_in,
+                       int64_t x_row_stride, int64_t x_col_stride,
+                       const void* g, int64_t n_out, int64_t g_row_stride,
+                       int64_t g_col_stride, void* dx, int64_t dx_row_stride,
+                       int64_t dx_col_stride, T* dtwiddles, int n_threads,
+                       int check_finite, int real_io) nogil
+    int kernel_isa()
+    int set_kernel_isa(int isa)
+    bint isa_available(int isa)
+    bint have_openmp()
+    int resolve_threads(int requested)
+    int available_cpus()
+    int last_call_path()
+    long long shared_calls()
+    int last_call_threads()
+    int last_call_planned_threads()

@@ -1,0 +1,327 @@
+# Thin adapters from NumPy arrays to the C++ core: check dtypes, shapes and
+# strides, release the GIL, call, and turn status codes into exceptions. All
+# input clean-up (promotion, shapes, padding sizes) happens in the Python
+# layer; the checks here are the ones the kernels' memory safety rests on.
+from libc.stdint cimport int64_t
+
+cimport numpy as cnp
+import numpy as np
+
+from kmatrix._core cimport (
+    kmatrix_apply, kmatrix_vjp, have_openmp, resolve_threads, available_cpus,
+    kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
+    last_call_planned_threads,
+    STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
+    TRANS_N, TRANS_T, TRANS_H, ISA_BASE, ISA_V3, ISA_V4,
+)
+
+cnp.import_array()
+
+# The four scalar types of the kernels; the fused functions below spell each
+# call once, and _kind() picks the specialization.
+ctypedef fused scalar_t:
+    float
+    double
+    float complex
+    double complex
+
+_TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
+_ISA_NAMES = {ISA_BASE: "baseline", ISA_V3: "x86-64-v3", ISA_V4: "x86-64-v4"}
+
+
+def openmp_enabled():
+    """Whether the core was compiled with OpenMP (which sets the default thread count)."""
+    return bool(have_openmp())
+
+
+def default_threads():
+    """Threads a call uses by default: OpenMP's default (bounded by
+    threadpoolctl and OMP_NUM_THREADS), capped by the usable CPUs (at least 2)."""
+    return resolve_threads(0)
+
+
+def cpu_count():
+    """CPUs this process may run on (its affinity mask)."""
+    return available_cpus()
+
+
+_PATHS = {0: None, 1: "small", 2: "rows", 3: "tiles", 4: "tiles-shared", 5: "vjp",
+          6: "vjp-shared", 7: "vjp-rows"}
+
+
+def last_threads():
+    """(planned, ran): the thread count the calling thread's last kernel call
+    planned, and how many threads ran part of it (for tests)."""
+    return last_call_planned_threads(), last_call_threads()
+
+
+def shared_call_count():
+    """Kernel calls of the calling thread in which two or more threads ran
+    tasks, since the thread started (tests of whole fits compare it)."""
+    return shared_calls()
+
+
+def last_path():
+    """The path the calling thread's last kernel call took: "small" (rows in
+    registers), "rows" (one or a few rows), "tiles" (batches), "tiles-shared"
+    (long rows, threads share each chunk), "vjp", "vjp-shared", "vjp-rows"
+    (gradients of fewer rows than a chunk has lanes); None if it had nothing
+    to do."""
+    return _PATHS[last_call_path()]
+
+
+def isa():
+    """The instruction set the kernels run with."""
+    return _ISA_NAMES[kernel_isa()]
+
+
+def available_isas():
+    """The instruction sets this build compiled that this processor runs."""
+    return [name for code, name in sorted(_ISA_NAMES.items()) if isa_available(code)]
+
+
+def _set_isa(name):
+    """Force one of available_isas() (tests compare them); returns the previous one."""
+    codes = {v: k for k, v in _ISA_NAMES.items()}
+    previous = isa()
+    if name not in codes or set_kernel_isa(codes[name]) != STATUS_OK:
+        raise ValueError(f"instruction set {name!r} is not available; "
+                         f"choose from {available_isas()}")
+    return previous
+
+
+cdef int _kind(cnp.ndarray a) except -2:
+    """0..3 for float32, float64, complex64, complex128 (the kernels' order), -1 else."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if t == cnp.NPY_FLOAT32:
+        return 0
+    if t == cnp.NPY_FLOAT64:
+        return 1
+    if t == cnp.NPY_COMPLEX64:
+        return 2
+    if t == cnp.NPY_COMPLEX128:
+        return 3
+    return -1
+
+
+cdef int64_t _element_stride(cnp.ndarray a, int axis) except? -1:
+    cdef Py_ssize_t s = cnp.PyArray_STRIDES(a)[axis]
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a)
+    if s % item != 0:
+        raise ValueError("array strides must be multiples of the item size")
+    return s // item
+
+
+cdef int _check_twiddles(cnp.ndarray tw, int log_size) except -1:
+    """The twiddles must be the C-contiguous (width, 2, L, N/2, 2, 2) array of
+    this size: the kernels read exactly that many entries."""
+    if cnp.PyArray_NDIM(tw) != 6 or not cnp.PyArray_IS_C_CONTIGUOUS(tw):
+        raise ValueError("twiddles must be a C-contiguous array of shape (width, 2, L, N/2, 2, 2)")
+    cdef cnp.npy_intp* d = cnp.PyArray_DIMS(tw)
+    if (log_size < 1 or log_size > 40 or d[0] < 1 or d[1] != 2 or d[2] != log_size
+            or d[3] != (<int64_t>1) << (log_size - 1) or d[4] != 2 or d[5] != 2):
+        raise ValueError(f"twiddles of shape {(<object>tw).shape} do not describe a network "
+                         f"of size 2**{log_size}")
+    if not cnp.PyArray_ISALIGNED(tw):
+        raise ValueError("twiddles must be aligned")
+    return 0
+
+
+cdef int _io_kind(int tkind, cnp.ndarray a, str name) except -1:
+    """1 if `a` holds real rows for complex twiddles (the real part), 0 if it
+    has the twiddles' dtype; ValueError otherwise."""
+    cdef int k = _kind(a)
+    if k == tkind:
+        return 0
+    if tkind >= 2 and k == tkind - 2:
+        return 1
+    raise ValueError(f"{name} must have the twiddles' dtype (or, for complex twiddles, its "
+                     f"real dtype), got {a.dtype}")
+
+
+cdef _raise_status(int status):
+    if status == STATUS_NON_FINITE:
+        raise ValueError("the input rows contain NaN or infinity (pass check_finite=False "
+                         "to skip this check: the results of those rows are then undefined)")
+    if status == STATUS_NO_MEMORY:
+        raise MemoryError("kmatrix: could not allocate the kernel's scratch memory")
+    if status == STATUS_BAD_ARGUMENT:
+        raise ValueError("kmatrix: inconsistent arguments passed to the kernel")
+    raise RuntimeError(f"kmatrix: kernel failed with status {status}")
+
+
+cdef struct ApplyArgs:
+    int64_t width
+    int log_size
+    const void* x
+    int64_t n_rows, x_len, x_rs, x_cs
+    void* y
+    int64_t y_len, y_rs, y_cs
+    int trans, n_threads, check_finite, real_io
+
+
+cdef int _apply_as(const scalar_t* tw, const ApplyArgs* a) noexcept nogil:
+    return kmatrix_apply(tw, a.width, a.log_size, a.x, a.n_rows, a.x_len, a.x_rs,
+                                   a.x_cs, a.y, a.y_len, a.y_rs, a.y_cs, a.trans, a.n_threads,
+                                   a.check_finite, a.real_io)
+
+
+cdef int _apply(int kind, const void* tw, const ApplyArgs* a) noexcept nogil:
+    if kind == 0:
+        return _apply_as(<const float*>tw, a)
+    if kind == 1:
+        return _apply_as(<const double*>tw, a)
+    if kind == 2:
+        return _apply_as(<const float complex*>tw, a)
+    return _apply_as(<const double complex*>tw, a)
+
+
+def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
+          str trans="N", int n_threads=0, bint check_finite=True):
+    """y[r] = op(K) x[r] for every row r; see butterfly.hpp.
+
+    twiddles must be C-contiguous of shape (width, 2, L, N/2, 2, 2); x and y
+    are 2-D (n_rows, x_len) and (n_rows, y_len) arrays, any strides, y
+    writable and not overlapping x, of the twiddles' dtype -- or, for complex
+    twiddles, both of its real dtype: then the real part Re(op(K)) is applied.
+    """
+    _check_twiddles(twiddles, log_size)
+    if cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_NDIM(y) != 2 or x.shape[0] != y.shape[0]:
+        raise ValueError("x and y must be 2-D with the same number of rows")
+    cdef int kind = _kind(twiddles)
+    if kind < 0:
+        raise ValueError(f"unsupported dtype {twiddles.dtype}")
+    cdef int real_io = _io_kind(kind, x, "x")
+    if _io_kind(kind, y, "y") != real_io:
+        raise ValueError("x and y must share one dtype")
+    if not cnp.PyArray_ISWRITEABLE(y):
+        raise ValueError("output array is read-only")
+    if not (cnp.PyArray_ISALIGNED(x) and cnp.PyArray_ISALIGNED(y)):
+        raise ValueError("arrays must be aligned")
+    cdef int64_t N = (<int64_t>1) << log_size
+    if x.shape[1] > N or y.shape[1] > N:
+        raise ValueError(f"rows of {x.shape[1]} -> {y.shape[1]} entries do not fit a network "
+                         f"of size {N}")
+    if trans not in _TRANS:
+        raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+    cdef ApplyArgs a
+    a.width = twiddles.shape[0]
+    a.log_size = log_size
+    a.x = cnp.PyArray_DATA(x)
+    a.n_rows = x.shape[0]
+    a.x_len = x.shape[1]
+    a.x_rs = _element_stride(x, 0)
+    a.x_cs = _element_stride(x, 1)
+    a.y = cnp.PyArray_DATA(y)
+    a.y_len = y.shape[1]
+    a.y_rs = _element_stride(y, 0)
+    a.y_cs = _element_stride(y, 1)
+    a.trans = _TRANS[trans]
+    a.n_threads = n_threads
+    a.check_finite = 1 if check_finite else 0
+    a.real_io = real_io
+    cdef const void* tw = cnp.PyArray_DATA(twiddles)
+    cdef int status
+    with nogil:
+        status = _apply(kind, tw, &a)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return y
+
+
+cdef struct VjpArgs:
+    int64_t width
+    int log_size
+    const void* x
+    int64_t n_rows, n_in, x_rs, x_cs
+    const void* g
+    int64_t n_out, g_rs, g_cs
+    void* dx
+    int64_t dx_rs, dx_cs
+    void* dtw
+    int n_threads, check_finite, real_io
+
+
+cdef int _vjp_as(const scalar_t* tw, const VjpArgs* a) noexcept nogil:
+    return kmatrix_vjp(tw, a.width, a.log_size, a.x, a.n_rows, a.n_in, a.x_rs, a.x_cs,
+                                 a.g, a.n_out, a.g_rs, a.g_cs, a.dx, a.dx_rs, a.dx_cs,
+                                 <scalar_t*>a.dtw, a.n_threads, a.check_finite, a.real_io)
+
+
+cdef int _vjp(int kind, const void* tw, const VjpArgs* a) noexcept nogil:
+    if kind == 0:
+        return _vjp_as(<const float*>tw, a)
+    if kind == 1:
+        return _vjp_as(<const double*>tw, a)
+    if kind == 2:
+        return _vjp_as(<const float complex*>tw, a)
+    return _vjp_as(<const double complex*>tw, a)
+
+
+def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
+        dx, cnp.ndarray dtwiddles, int n_threads=0, bint check_finite=True):
+    """Gradients of Re(sum(conj(g) * K x)); see kmatrix_vjp in butterfly.hpp.
+
+    x (n_rows, n_in), g (n_rows, n_out) and dx (n_rows, n_in, or None) any
+    strides, of the twiddles' dtype or (complex twiddles, the real part) all
+    of its real dtype; dtwiddles a writable C-contiguous array shaped like
+    twiddles, of their dtype.
+    """
+    _check_twiddles(twiddles, log_size)
+    if (cnp.PyArray_NDIM(dtwiddles) != 6 or not cnp.PyArray_IS_C_CONTIGUOUS(dtwiddles)
+            or (<object>dtwiddles).shape != (<object>twiddles).shape
+            or not cnp.PyArray_ISWRITEABLE(dtwiddles) or not cnp.PyArray_ISALIGNED(dtwiddles)):
+        raise ValueError("dtwiddles must be a writable C-contiguous array shaped like twiddles")
+    if cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_NDIM(g) != 2 or x.shape[0] != g.shape[0]:
+        raise ValueError("x and g must be 2-D with the same number of rows")
+    cdef int kind = _kind(twiddles)
+    if kind < 0 or _kind(dtwiddles) != kind:
+        raise ValueError("twiddles and dtwiddles must share one supported dtype")
+    cdef int real_io = _io_kind(kind, x, "x")
+    if _io_kind(kind, g, "g") != real_io:
+        raise ValueError("x and g must share one dtype")
+    cdef cnp.ndarray dxa
+    if dx is not None:
+        dxa = dx
+        if cnp.PyArray_NDIM(dxa) != 2 or dxa.shape[0] != x.shape[0] or dxa.shape[1] != x.shape[1]:
+            raise ValueError("dx must have the shape of x")
+        if not cnp.PyArray_ISWRITEABLE(dxa) or not cnp.PyArray_ISALIGNED(dxa):
+            raise ValueError("dx must be writable and aligned")
+        if _io_kind(kind, dxa, "dx") != real_io:
+            raise ValueError("dx must have the dtype of x")
+    if not (cnp.PyArray_ISALIGNED(x) and cnp.PyArray_ISALIGNED(g)):
+        raise ValueError("arrays must be aligned")
+    cdef int64_t N = (<int64_t>1) << log_size
+    if x.shape[1] < 1 or g.shape[1] < 1 or x.shape[1] > N or g.shape[1] > N:
+        raise ValueError(f"rows of {x.shape[1]} -> {g.shape[1]} entries do not fit a network "
+                         f"of size {N}")
+    cdef VjpArgs a
+    a.width = twiddles.shape[0]
+    a.log_size = log_size
+    a.x = cnp.PyArray_DATA(x)
+    a.n_rows = x.shape[0]
+    a.n_in = x.shape[1]
+    a.x_rs = _element_stride(x, 0)
+    a.x_cs = _element_stride(x, 1)
+    a.g = cnp.PyArray_DATA(g)
+    a.n_out = g.shape[1]
+    a.g_rs = _element_stride(g, 0)
+    a.g_cs = _element_stride(g, 1)
+    a.dx = NULL
+    a.dx_rs = 0
+    a.dx_cs = 0
+    if dx is not None:
+        a.dx = cnp.PyArray_DATA(dxa)
+        a.dx_rs = _element_stride(dxa, 0)
+        a.dx_cs = _element_stride(dxa, 1)
+    a.dtw = cnp.PyArray_DATA(dtwiddles)
+    a.n_threads = n_threads
+    a.check_finite = 1 if check_finite else 0
+    a.real_io = real_io
+    cdef const void* tw = cnp.PyArray_DATA(twiddles)
+    cdef int status
+    with nogil:
+        status = _vjp(kind, tw, &a)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return dtwiddles

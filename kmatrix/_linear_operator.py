@@ -1,0 +1,99 @@
+"""K-matrices as :class:`scipy.sparse.linalg.LinearOperator`."""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+from scipy.sparse.linalg import aslinearoperator as _scipy_aslinearoperator
+
+from ._kmatrix import KMatrix
+
+__all__ = ["KMatrixOperator", "aslinearoperator"]
+
+
+class KMatrixOperator(LinearOperator):
+    """A :class:`~kmatrix.KMatrix` as a SciPy LinearOperator.
+
+    Products, adjoint products and their batched forms all run the compiled
+    kernels, so the operator serves scipy.sparse.linalg solvers (cg, gmres,
+    lsqr, eigsh, svds, ...) at ``O(w N log N)`` per product.
+
+    Parameters
+    ----------
+    kmatrix : KMatrix
+        The operator; it is shared, not copied (edits to its twiddles show).
+    workers : int, default=None
+        Threads for every product (see :func:`kmatrix.set_workers`).
+
+    Attributes
+    ----------
+    kmatrix : KMatrix
+    shape : tuple of int
+    dtype : numpy.dtype
+
+    Examples
+    --------
+    >>> import numpy as np, kmatrix as km
+    >>> from scipy.sparse.linalg import lsqr
+    >>> K = km.KMatrix.random(64, random_state=0)       # orthogonal
+    >>> A = km.aslinearoperator(K)
+    >>> b = np.ones(64)
+    >>> x = lsqr(A, b, atol=1e-12, btol=1e-12)[0]
+    >>> bool(np.allclose(K @ x, b))
+    True
+    """
+
+    def __init__(self, kmatrix, *, workers=None, _trans="N"):
+        if not isinstance(kmatrix, KMatrix):
+            raise ValueError(f"kmatrix must be a kmatrix.KMatrix, got {type(kmatrix).__name__}")
+        shape = kmatrix.shape if _trans == "N" else kmatrix.shape[::-1]
+        super().__init__(dtype=kmatrix.dtype, shape=shape)
+        self.kmatrix = kmatrix
+        self.workers = workers
+        self._trans = _trans
+
+    def _apply_rows(self, X, mode):
+        if mode == "C":
+            # conj(K) x = conj(K conj(x)): the adjoint of a transposed operator
+            if self.dtype.kind != "c" and np.asarray(X).dtype.kind != "c":
+                mode = "N"
+            else:
+                return np.conjugate(
+                    self.kmatrix.apply(np.conjugate(X), workers=self.workers))
+        return self.kmatrix.apply(X, trans=mode, workers=self.workers)
+
+    def _matvec(self, x):
+        return self._apply_rows(np.ravel(x), self._trans)
+
+    def _matmat(self, X):
+        return self._apply_rows(np.asarray(X).T, self._trans).T
+
+    def _rmatvec(self, x):
+        return self._apply_rows(np.ravel(x), _ADJOINT[self._trans])
+
+    def _rmatmat(self, X):
+        return self._apply_rows(np.asarray(X).T, _ADJOINT[self._trans]).T
+
+    def _adjoint(self):
+        if self._trans == "T":  # (K^T)^H = conj(K)
+            return KMatrixOperator(self.kmatrix.conj(), workers=self.workers)
+        return KMatrixOperator(self.kmatrix, workers=self.workers,
+                               _trans=_ADJOINT[self._trans])
+
+    def _transpose(self):
+        if self._trans == "H":  # (K^H)^T = conj(K)
+            return KMatrixOperator(self.kmatrix.conj(), workers=self.workers)
+        return KMatrixOperator(self.kmatrix, workers=self.workers,
+                               _trans="T" if self._trans == "N" else "N")
+
+
+# rmatvec of op(K): the adjoint of K is K^H, of K^H is K, of K^T is conj(K)
+_ADJOINT = {"N": "H", "H": "N", "T": "C"}
+
+
+def aslinearoperator(A, *, workers=None):
+    """Wrap ``A`` as a LinearOperator: a KMatrixOperator for a KMatrix.
+
+    Anything else goes to :func:`scipy.sparse.linalg.aslinearoperator`.
+    """
+    if isinstance(A, KMatrix):
+        return KMatrixOperator(A, workers=workers)
+    return _scipy_aslinearoperator(A)

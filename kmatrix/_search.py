@@ -1,0 +1,401 @@
+"""The approximator's hierarchical search: closed-form K-matrix fits of a target.
+
+Every fit here is an exact factorization (``kmatrix._factorize``) of the
+target, or of the target with structured permutations taken out, or of a
+complex completion of it: O(N^2) each, no tuning, exact on the matrices of
+its form and a greedy best rank-one fit elsewhere. The search runs them over
+a list of *representations* (a real K-matrix, or the real part of a complex
+one on a larger size), cheapest first, and stops at the first fit within the
+tolerance; otherwise it returns the best one, a start for the gradient fits.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._algebra import pad_width, size_for
+from ._constructors import bit_reversal
+from ._discover import discover_permutations
+from ._factorize import (analytic_completion, bit_permutations, bit_reversed_twiddles,
+                         factor_butterfly, factor_kmatrix, half_bits, half_butterfly_twiddles)
+from ._kmatrix import KMatrix
+from ._validation import complex_dtype_of, frobenius
+
+__all__ = ["Candidate", "Representation", "model_of", "pad_to_width", "preferred",
+           "relative_error", "representations", "search"]
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A family of K-matrices a target is fitted in.
+
+    ``dtype`` is the twiddles' dtype; a complex one for a real target means
+    the fitted operator is the real part of the complex K-matrix
+    (:attr:`KMatrix.real`). ``plain`` fits the (zero-padded) target itself,
+    ``completions`` fits complex completions of a real target (the analytic
+    signal of the even and odd extensions of its rows or columns, which
+    turn sampled cosines and sines into complex exponentials and need
+    ``size >= 2 n_in`` or ``2 n_out``).
+    """
+
+    expansion: int
+    size: int
+    dtype: np.dtype
+    plain: bool = True
+    completions: bool = False
+
+    @property
+    def field(self):
+        return "complex" if self.dtype.kind == "c" else "real"
+
+    def describe(self, width):
+        kind = "complex K-matrix" if self.field == "complex" else "real K-matrix"
+        return f"{kind}, width {width}, expansion {self.expansion} (size {self.size})"
+
+    def n_real_params(self, width):
+        """Real parameters of a width-``width`` K-matrix of this form."""
+        L = self.size.bit_length() - 1
+        per_block = 2 * L * self.size * 2   # 2 halves, L stages, N/2 blocks of 4
+        return width * per_block * (2 if self.field == "complex" else 1)
+
+
+@dataclass
+class Candidate:
+    """One fit: the operator (a real part for a complex form of a real
+    target), its relative error, its name and representation."""
+
+    model: KMatrix
+    error: float
+    name: str
+    representation: Representation
+    levels: list = None
+
+
+def representations(n_out, n_in, dtype, field, expansion):
+    """The representations to try for a target of this shape and dtype.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype
+        The target's working dtype (float32/64 or complex64/128).
+    field : {"auto", "real", "complex"}
+        "auto" fits a complex target by complex K-matrices, and a real one
+        by real K-matrices and by real parts of complex ones with room for
+        the completions; "real" and "complex" restrict it to one field.
+    expansion : int or None
+        None chooses the smallest that fits: 1 for the real field, the
+        smallest with ``size >= 2 max(n_in, n_out)`` for the completions.
+
+    Returns
+    -------
+    list of Representation, cheapest first.
+    """
+    real_dtype = np.finfo(dtype).dtype
+    complex_dtype = complex_dtype_of(real_dtype)
+    if dtype.kind == "c":
+        if field == "real":
+            raise ValueError("a complex M needs field='complex' (or 'auto')")
+        e = 1 if expansion is None else expansion
+        return [Representation(e, size_for(n_in, n_out, e), complex_dtype)]
+    reps = []
+    if field in ("auto", "real"):
+        e = 1 if expansion is None else expansion
+        reps.append(Representation(e, size_for(n_in, n_out, e), real_dtype))
+    if field in ("auto", "complex"):
+        if expansion is None:
+            e = 1
+            while size_for(n_in, n_out, e) < 2 * max(n_in, n_out):
+                e += 1
+        else:
+            e = expansion
+        N = size_for(n_in, n_out, e)
+        roomy = 2 * min(n_in, n_out) <= N
+        # "auto" adds the complex form for its completions only: a real
+        # target fitted by a complex network directly is the real fit again,
+        # at four times the parameters
+        if field == "complex" or roomy:
+            reps.append(Representation(e, N, complex_dtype, plain=field == "complex",
+                                       completions=roomy))
+    return reps
+
+
+def model_of(K, complex_target):
+    """The operator a fit is measured as: the real part for a real target."""
+    return K if complex_target or K.dtype.kind != "c" else K.real
+
+
+def relative_error(model, M, norm_M):
+    """||model - M||_F / ||M||_F (the absolute error for a zero M)."""
+    D = model.todense()
+    return frobenius(D - M) / norm_M if norm_M > 0 else frobenius(D)
+
+
+def pad_to_width(K, width):
+    """K with identity blocks appended up to ``width`` (the same operator)."""
+    if K.width >= width:
+        return K
+    return KMatrix(pad_width(K.twiddles, width), K.shape, expansion=K.expansion,
+                   real_part=K.real_part)
+
+
+def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
+                   discover=False, levels=None):
+    """(cost rank, name, fit) for the hierarchical fits of the square N x N
+    matrix ``target()``; ``fit()`` returns an N x N KMatrix (or None).
+
+    Width 1 holds the fits of either half of the network (a butterfly or
+    its adjoint), of a bit-reversed butterfly (an FFT's permutation costs no
+    width) and of a whole width-1 K-matrix in general position (square
+    power-of-two targets; zero padding breaks the general position it
+    needs; ``general=False`` leaves it out). From width 2 on, a butterfly
+    whose rows or columns are reordered by an index-bit permutation (the
+    even/odd split of any level, the perfect shuffles, the bit reversal and
+    all their compositions: :func:`bit_permutations`, found greedily, L!
+    orders for the price of about L fits) costs one Benes-routed block per
+    reordered side: one side at width 2, both from width 3
+    (``permutations=False`` leaves them out). Reversals and other index
+    complements need no block: a butterfly absorbs them.
+    With ``discover`` (and width >= 3) unknown row and column permutations
+    are looked for (:func:`discover_permutations`, O(N^3)) around either
+    half: a butterfly scrambled on both sides costs two permutation blocks.
+
+    ``levels``, a list, receives after each fit of a single butterfly the
+    relative error each level of its factorization left out (from the last
+    stage peeled to the first); it is emptied by the other fits.
+    """
+    L = N.bit_length() - 1
+    levels = [] if levels is None else levels
+
+    def record(residuals, T):
+        norm2 = float(np.vdot(T, T).real) or 1.0
+        levels[:] = [float(np.sqrt(r / norm2)) for r in residuals]
+
+    def network(tw):
+        # on matrices not of a fit's form its blocks can be huge: no
+        # overflow into float32, and a non-finite fit is no fit
+        with np.errstate(over="ignore", invalid="ignore"):
+            tw = tw.astype(tw_dtype)
+        return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
+
+    def half_fit(T, half):
+        residuals = []
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            K = network(half_butterfly_twiddles(T, half, residuals))
+        record(residuals, T)
+        return K
+
+    def bit_reversed_fit():
+        # T = P_br B with B in the B* half's bit order (equivalently
+        # T = B' P_br, B' in the B half's order): width 1
+        residuals, T = [], target()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            K = network(bit_reversed_twiddles(factor_butterfly(
+                T[bit_reversal(L)], list(range(L - 1, -1, -1)), residuals)))
+        record(residuals, T)
+        return K
+
+    def both_halves_fit():
+        levels.clear()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return network(factor_kmatrix(target()))
+
+    def permuted_fit(perm_in, perm_out, half):
+        # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
+        T = target()
+        T = T if perm_in is None else T[:, perm_in]
+        if perm_out is not None:
+            unpermuted = np.empty_like(T)
+            unpermuted[perm_out] = T
+            T = unpermuted
+        K = half_fit(T, half)
+        if K is None:
+            return None
+        if perm_in is not None:
+            K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
+        if perm_out is not None:
+            K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
+        return K
+
+    def discovered_fit(transposed):
+        T = target()
+        found = discover_permutations(T.T if transposed else T)
+        if found is None:
+            return None
+        rows, cols = found
+        if transposed:   # T.T[rows][:, cols] is a B half: T[cols][:, rows] a B* half
+            rows, cols, half = cols, rows, 0
+        else:
+            half = 1
+        B = half_fit(T[rows][:, cols], half)
+        if B is None:
+            return None
+        # T[rows][:, cols] = B: T = P(rows^-1) B P(cols), (P x)[i] = x[perm[i]]
+        return (KMatrix.from_permutation(np.argsort(rows), dtype=tw_dtype) @ B
+                @ KMatrix.from_permutation(cols, dtype=tw_dtype))
+
+    def bit_order_fit(half, rows, columns):
+        # the index-bit permutations (every level's even/odd split, the
+        # shuffles, the bit reversal and their compositions), found greedily
+        T = target()
+        with np.errstate(over="ignore", invalid="ignore"):
+            row_order, col_order = bit_permutations(T, half_bits(L, half), rows=rows,
+                                                    columns=columns)
+        identity = np.arange(N)
+        perm_in = None if np.array_equal(col_order, identity) else col_order
+        perm_out = None if np.array_equal(row_order, identity) else np.argsort(row_order)
+        if perm_in is None and perm_out is None:
+            return None   # the plain fit, tried first
+        return permuted_fit(perm_in, perm_out, half)
+
+    for half in (1, 0):
+        yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
+    yield 0, "bit reversal", bit_reversed_fit
+    if general:
+        yield 1, "both halves", both_halves_fit
+    if not permutations or width < 2:
+        return
+    if discover and width >= 3:
+        yield 3, "discovered row and column permutations", lambda: discovered_fit(False)
+        yield 3, "discovered row and column permutations, transposed", (
+            lambda: discovered_fit(True))
+    for side, rows, columns in (("input", False, True), ("output", True, False)):
+        for half in (1, 0):
+            yield 2, f"{side} bit order, half {half}", (
+                lambda h=half, r=rows, c=columns: bit_order_fit(h, r, c))
+    if width >= 3:
+        # a butterfly's two halves are conjugate by the bit reversal: with
+        # both sides free one half holds either
+        yield 2, "input and output bit orders", lambda: bit_order_fit(1, True, True)
+
+
+def _targets(M, rep):
+    """(name prefix, N x N target builder, transposed) of one representation.
+
+    A completion is built when a fit needs it and kept only while the next
+    fits use it (each is N x N complex).
+    """
+    N = rep.size
+    n_out, n_in = M.shape
+    held = {}
+
+    def completion(A, sign):
+        def build():
+            if held.get("key") != (id(A), sign):
+                held.clear()   # free the previous one first
+                held["value"] = analytic_completion(A, N, sign)
+                held["key"] = (id(A), sign)
+            return held["value"]
+        return build
+
+    targets = []
+    if rep.plain:
+        padded = np.zeros((N, N), dtype=np.result_type(M.dtype, rep.dtype))
+        padded[:n_out, :n_in] = M
+        targets.append(("", lambda: padded, False))
+    if rep.completions:
+        # the columns' completion is the rows' of M^T (the fit is transposed back)
+        for side, A, transposed in (("rows", M, False), ("columns", M.T, True)):
+            if 2 * A.shape[1] > N:
+                continue   # no room for the extension
+            for kind, sign in (("even", 1), ("odd", -1)):
+                targets.append((f"analytic {side} ({kind} extension), ",
+                                completion(A, sign), transposed))
+    return targets
+
+
+def search(M, reps, width, tol, report=None, near=0.1, discover=False):
+    """Hierarchical fits of the dense target M over ``reps``, cheapest first.
+
+    Parameters
+    ----------
+    M : ndarray of shape (n_out, n_in)
+    reps : list of Representation
+    width : int
+        The largest width: structured permutations are tried from width 2
+        on. Each fit keeps the width it needs (the cheapest form).
+    tol : float
+        Stop at the first fit whose relative error is at most ``tol``.
+    report : callable or None
+        Called with one line per fit tried.
+    near : float
+        Costlier representations are not tried once a cheaper one fits
+        within this relative error.
+    discover : bool
+        Also look for unknown row and column permutations (square
+        power-of-two M, width >= 3; see :func:`butterfly_fits`).
+
+    Returns
+    -------
+    bests : list of (Candidate or None)
+        The most accurate fit of each representation (None for those not
+        tried: the search stops at the first fit within ``tol``, which is
+        then its representation's entry).
+    tried : list of (str, float)
+        Every fit tried, ``"<representation>: <fit>"`` and its error.
+    """
+    n_out, n_in = M.shape
+    complex_target = M.dtype.kind == "c"
+    norm_M = frobenius(M)
+    bests, tried = [None] * len(reps), []
+    for r, rep in enumerate(reps):
+        targets = _targets(M, rep)
+        levels = []   # the per-level errors of the last single-butterfly fit
+        # every target's cheap fits first, then the costlier ones
+        fits = [(rank, i, prefix, transposed, name, fit)
+                for i, (prefix, target, transposed) in enumerate(targets)
+                # a completion is a (bit-reversed) butterfly or nothing: the
+                # general width-1 fit and the structured permutations would
+                # be 8x the work (both halves of a 2n completion: ~3 s at n=1024)
+                for rank, name, fit in butterfly_fits(
+                    target, rep.size, rep.dtype, width, permutations=not prefix,
+                    general=not prefix,
+                    discover=discover and not prefix and M.shape == (rep.size, rep.size),
+                    levels=levels)]
+        fits.sort(key=lambda item: item[:2])
+        for rank, _, prefix, transposed, name, fit in fits:
+            if rank > 0 and bests[r] is not None and bests[r].error < near:
+                break   # a cheap fit already holds M's structure: the rest is noise
+            K = fit()
+            if K is None:
+                continue
+            if transposed:
+                K = K.T
+            K = KMatrix(K.twiddles, (n_out, n_in), expansion=rep.expansion)
+            model = model_of(K, complex_target)
+            err = relative_error(model, M, norm_M)
+            label = f"{rep.describe(K.width)}: {prefix}{name}"
+            tried.append((label, float(err)))
+            if report is not None:
+                report(f"  hierarchical, {label}: relative error {err:.3e}")
+            best = bests[r]
+            if best is None or err < best.error or not np.isfinite(best.error):
+                bests[r] = Candidate(model, float(err), prefix + name, rep, list(levels) or None)
+            if err <= tol:
+                return bests, tried
+        if bests[r] is not None and bests[r].error < near:
+            # this form already holds M's structure to within `near` (a
+            # noisy butterfly, say): a costlier form would be kept only if it
+            # halved that error, which the rest (noise) does not allow
+            break
+    return bests, tried
+
+
+def preferred(candidates, reps):
+    """The candidate to keep when none is within the tolerance.
+
+    The most accurate of the cheapest representation, unless a costlier
+    representation at least halves its error (then the most accurate such):
+    parameters are spent only where they buy accuracy (a real M with no
+    structure stays a real K-matrix; a noisy DCT becomes the real part of a
+    complex one).
+    """
+    chosen = None
+    for rep in reps:
+        mine = [c for c in candidates if c is not None and c.representation == rep
+                and np.isfinite(c.error)]
+        if not mine:
+            continue
+        best = min(mine, key=lambda c: c.error)
+        if chosen is None or best.error <= chosen.error / 2:
+            chosen = best
+    return chosen

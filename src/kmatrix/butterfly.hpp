@@ -1,0 +1,83 @@
+// Products with a K-matrix: the stages of (BB*)^w_e applied to the rows of
+// a strided 2-D array, and their gradients. The entry points of kmatrix's
+// C++ core (no Python here: the Cython layer turns status codes into
+// exceptions).
+//
+// Twiddle layout (the same as kmatrix.KMatrix.twiddles). A K-matrix of size
+// N = 2^L and width w stores its parameters as a C-contiguous array of shape
+// (w, 2, L, N/2, 2, 2) of the operator's scalar type:
+//   * stage (i, h, k) -- block i, half h, stage k -- mixes index bit
+//     b = L-1-k when h == 0 (the B* half: strides N/2, ..., 2, 1) and b = k
+//     when h == 1 (the B half: strides 1, 2, ..., N/2): the Benes network;
+//   * pair p in [0, N/2) joins positions u = ((p >> b) << (b+1)) | (p mod 2^b)
+//     and v = u + 2^b, and its 2x2 block [[a, b], [c, d]] (row-major, the last
+//     two axes) maps (x_u, x_v) to (a x_u + b x_v, c x_u + d x_v);
+//   * the stages are applied in the flat order (i, h, k) = (0,0,0), (0,0,1), ...
+// The operator on rows of length x_len is: zero-pad to N, apply every stage,
+// keep the first y_len entries.
+//
+// Three paths, chosen by the number of rows and N alone (never by the thread
+// count, so results do not depend on it):
+//   * small N (a few lane vectors): each row stays in registers through
+//     every stage, with per-call coefficient vectors (small.hpp);
+//   * one or a few rows: vectorized along the row, twiddles deinterleaved in
+//     registers, read once per call whatever the number of rows (rows.hpp);
+//   * batches: chunks of rows transposed into tiles, up to four stages fused
+//     per pass, stages of large calls classified (identity stages skipped,
+//     permutations folded into the loads and stores, butterfly blocks with
+//     fewer multiplications) (tile_apply.hpp).
+// Long rows (N >= 2^15) are shared by all threads phase by phase, so two
+// threads stream the twiddles once between them.
+#ifndef KMATRIX_BUTTERFLY_HPP
+#define KMATRIX_BUTTERFLY_HPP
+
+#include <complex>
+
+#include "threads.hpp"
+#include "types.hpp"
+
+namespace kmatrix {
+
+// y[r, :y_len] = op(K) applied to x[r, :x_len] for r < n_rows, op chosen by
+// `trans` (TRANS_N, TRANS_T or TRANS_H). Strides are in elements and may be
+// negative. For TRANS_N the operator maps length n_in = x_len to
+// n_out = y_len; for TRANS_T/H the roles swap. x_len and y_len must not exceed
+// N = 2^log_size. real_io (complex T only): x and y hold real rows (of the
+// real type of T) and the operator is the real part Re(op(K)) applied to
+// them. With check_finite, returns STATUS_NON_FINITE (y then holds
+// unspecified values) if x holds NaN or infinity.
+template <class T>
+int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                  index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
+                  index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
+                  int n_threads, int check_finite, int real_io);
+
+// Gradients of the real scalar L = Re(sum(conj(G) * (X K^T))) (rows of X of
+// length n_in, rows of G of length n_out): dx = G conj(K) (that is K^H
+// applied to every row of G), written when dx is not null, and the twiddle
+// gradient dL/dRe + i dL/dIm (real: dL/dtheta) in the twiddle layout,
+// overwriting dtwiddles. real_io (complex T only): X, G and dx are real rows
+// and L = sum(G * Re(X K^T)). Costs about three products: each chunk is
+// pushed forward saving the tile at the input of every fused pass, then the
+// gradient goes back pass by pass, recomputing the pass's inner stages in
+// registers. Twiddle gradients are summed per fixed slot of chunks in chunk
+// order (one slot for long rows), so they do not depend on the thread
+// count. Per pair and stage the lane sums go through a fixed merge tree.
+template <class T>
+int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
+                index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
+                index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
+                int check_finite, int real_io);
+
+// The instruction set the kernels run with (an Isa), chosen at load time.
+int kernel_isa();
+// Forces a compiled instruction set the processor supports (for tests);
+// returns STATUS_BAD_ARGUMENT otherwise.
+int set_kernel_isa(int isa);
+// Whether this build compiled kernels for `isa` and the processor runs them.
+bool isa_available(int isa);
+
+}  // namespace kmatrix
+
+#endif  // KMATRIX_BUTTERFLY_HPP

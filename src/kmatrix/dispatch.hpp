@@ -1,0 +1,16 @@
+// The kernel tables of the instruction set in use (see kernels.hpp).
+#ifndef KMATRIX_DISPATCH_HPP
+#define KMATRIX_DISPATCH_HPP
+
+#include "kernels.hpp"
+
+namespace kmatrix {
+
+template <class T>
+const ApplyKernels<T>& selected_apply_kernels();
+template <class T>
+const VjpKernels<T>& selected_vjp_kernels();
+
+}  // namespace kmatrix
+
+#endif  // KMATRIX_DISPATCH_HPP

@@ -1,0 +1,191 @@
+// Planning a product (driver side): the stages in the order they apply,
+// what each stage's blocks look like, and how stages fuse into passes.
+// Built for the baseline instruction set with the driver (apply.cpp,
+// vjp.cpp); the kernels receive the plans as plain arrays.
+#ifndef KMATRIX_PLAN_HPP
+#define KMATRIX_PLAN_HPP
+
+#include <algorithm>
+#include <complex>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels.hpp"
+
+namespace kmatrix {
+
+template <class T>
+struct StageRef {
+    const T* twiddles;  // N/2 blocks of 4
+    int bit;
+};
+
+// Stage (i, h, k) of the twiddle layout mixes bit L-1-k (h = 0, the B*
+// half) or k (h = 1, the B half); the stages apply in flat (i, h, k) order,
+// reversed for TRANS_T / TRANS_H.
+template <class T>
+std::vector<StageRef<T>> stage_order(const T* twiddles, index_t width, int L, int trans) {
+    const index_t n_stages = width * 2 * L;
+    const index_t stage_size = (index_t(1) << (L - 1)) * 4;
+    std::vector<StageRef<T>> stages(static_cast<std::size_t>(n_stages));
+    for (index_t s = 0; s < n_stages; ++s) {
+        const index_t q = trans == TRANS_N ? s : n_stages - 1 - s;
+        const int half = int((q / L) % 2);
+        const int k = int(q % L);
+        stages[std::size_t(s)] = {twiddles + q * stage_size, half == 0 ? L - 1 - k : k};
+    }
+    return stages;
+}
+
+// The kind (StageKind) of one stage's N/2 blocks as applied with `trans`;
+// butterfly: also look for the DIT/DIF kinds. Exact comparisons: a stage of
+// a kind computes the same products as the general arithmetic, without the
+// multiplications by 0 and 1. Stops at the first block that does not fit.
+template <class T>
+int classify_stage(const T* blocks, index_t n_pairs, int trans, bool butterfly) {
+    const bool swapped = trans != TRANS_N;  // T and H exchange b and c
+    const auto entries = [&](index_t p, T& a, T& b, T& c, T& d) {
+        a = blocks[4 * p];
+        b = blocks[4 * p + (swapped ? 2 : 1)];
+        c = blocks[4 * p + (swapped ? 1 : 2)];
+        d = blocks[4 * p + 3];
+    };
+    const T one(1), zero(0);
+    const auto all = [&](auto&& fits) {
+        for (index_t p = 0; p < n_pairs; ++p) {
+            T a, b, c, d;
+            entries(p, a, b, c, d);
+            if (!fits(a, b, c, d)) return false;
+        }
+        return true;
+    };
+    const auto is_identity = [&](T a, T b, T c, T d) {
+        return a == one && b == zero && c == zero && d == one;
+    };
+    const auto is_swap = [&](T a, T b, T c, T d) {
+        return a == zero && b == one && c == one && d == zero;
+    };
+    if (all(is_identity)) return KIND_IDENTITY;
+    if (all([&](T a, T b, T c, T d) { return is_identity(a, b, c, d) || is_swap(a, b, c, d); }))
+        return KIND_PERM;
+    if (!butterfly) return KIND_GENERAL;
+    if (all([&](T a, T b, T c, T d) { return a == one && c == one && d == -b; })) return KIND_DIT;
+    if (all([&](T a, T b, T c, T d) { return b == one && d == one && c == -a; })) return KIND_DITC;
+    if (all([&](T a, T b, T c, T d) { return a == one && b == one && d == -c; })) return KIND_DIF;
+    if (all([&](T a, T b, T c, T d) { return c == one && d == one && b == -a; })) return KIND_DIFR;
+    return KIND_GENERAL;
+}
+
+// Contents of positions after a permutation stage (identity or swap blocks):
+// where[u] is what position u holds; swapped pairs exchange their entries.
+template <class T>
+void permute_by_stage(const StageRef<T>& st, index_t N, std::vector<index_t>& where) {
+    const index_t s = index_t(1) << st.bit;
+    for (index_t p = 0; p < N / 2; ++p) {
+        if (st.twiddles[4 * p] == T(0)) {  // a swap (a is 0 exactly then)
+            const index_t u = ((p >> st.bit) << (st.bit + 1)) | (p & (s - 1));
+            std::swap(where[std::size_t(u)], where[std::size_t(u + s)]);
+        }
+    }
+}
+
+// Consecutive stages on consecutive bits (and of one kind) fused into
+// groups of at most max_size stages.
+template <class T>
+std::vector<StageGroup<T>> group_stages(const StageRef<T>* stages, const int* kinds, index_t n,
+                                        int max_size) {
+    std::vector<StageGroup<T>> groups;
+    StageGroup<T> cur{0, false, 0, KIND_GENERAL, {nullptr, nullptr, nullptr, nullptr}};
+    int last_bit = -1;
+    for (index_t i = 0; i < n; ++i) {
+        const int bit = stages[i].bit;
+        const int kind = kinds ? kinds[i] : KIND_GENERAL;
+        const bool extends =
+            cur.size > 0 && cur.size < max_size && kind == cur.kind &&
+            ((cur.size == 1 && (bit == last_bit - 1 || bit == last_bit + 1)) ||
+             (cur.size > 1 && cur.descending && bit == last_bit - 1) ||
+             (cur.size > 1 && !cur.descending && bit == last_bit + 1));
+        if (extends) {
+            if (cur.size == 1) cur.descending = bit < last_bit;
+            cur.twiddles[cur.size++] = stages[i].twiddles;
+            if (bit < cur.low_bit) cur.low_bit = bit;
+        } else {
+            if (cur.size > 0) groups.push_back(cur);
+            cur = StageGroup<T>{1, false, bit, kind, {stages[i].twiddles, nullptr, nullptr, nullptr}};
+        }
+        last_bit = bit;
+    }
+    if (cur.size > 0) groups.push_back(cur);
+    return groups;
+}
+
+// Pass order: the twiddles of a group laid out in the order its backward
+// pass reads them -- iteration it = hi * s + lo, then stage j, then pair
+// l_rm, 4 entries each -- so that one pointer moving 4 * G * 2^(G-1)
+// entries per iteration addresses every block at a constant offset (stride-s
+// addresses took more registers than x86 has and spilled), and the pass's
+// gradients go to contiguous whole vectors. Calls f(packed, original) for
+// the index (in T) of every block.
+template <class T, class F>
+void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
+                      const T* twiddles, F&& f) {
+    const int G = gr.size;
+    const index_t s = index_t(1) << gr.low_bit;
+    const index_t np = index_t(1) << (G - 1);
+    const index_t n_it = N >> G;
+    for (index_t it = 0; it < n_it; ++it) {
+        const index_t hi = it >> gr.low_bit, lo = it & (s - 1);
+        const index_t pbase = hi * (s << (G - 1)) + lo;
+        for (int j = 0; j < G; ++j)
+            for (index_t q = 0; q < np; ++q)
+                f(group_offset + 4 * ((it * G + j) * np + q),
+                  (gr.twiddles[j] - twiddles) + 4 * (pbase + q * s));
+    }
+}
+
+// The twiddles of the groups copied into pass order (one after the other,
+// group i from offset[i]), cut into n_parts independent parts: part t
+// copies the iterations [t * n / n_parts, (t + 1) * n / n_parts) of each
+// group (n of them). Within one `hi` the iterations read, for each stage
+// and pair, a contiguous run of blocks: copied run by run.
+template <class T>
+void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
+                     const std::vector<index_t>& offset, T* packed, index_t part,
+                     index_t n_parts) {
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        const StageGroup<T>& gr = groups[i];
+        const int G = gr.size;
+        const index_t s = index_t(1) << gr.low_bit;
+        const index_t np = index_t(1) << (G - 1);
+        const index_t n_it = N >> G;
+        const index_t step = 4 * G * np;  // entries per iteration
+        T* const out = packed + offset[i];
+        const index_t it_end = (part + 1) * n_it / n_parts;
+        for (index_t it = part * n_it / n_parts; it < it_end;) {
+            const index_t hi = it >> gr.low_bit, lo0 = it & (s - 1);
+            const index_t run = std::min<index_t>(s - lo0, it_end - it);  // same hi
+            for (int j = 0; j < G; ++j) {
+                for (index_t q = 0; q < np; ++q) {
+                    const T* src = gr.twiddles[j] + 4 * (hi * (s << (G - 1)) + q * s + lo0);
+                    T* dst = out + it * step + 4 * (j * np + q);
+                    for (index_t r = 0; r < run; ++r, src += 4, dst += step)
+                        std::memcpy(static_cast<void*>(dst), src, 4 * sizeof(T));
+                }
+            }
+            it += run;
+        }
+    }
+}
+
+// log2 of the positions (tile rows or row entries) whose data fill about
+// `bytes`, clamped to [lo, hi].
+inline int bits_for_bytes(double bytes, double bytes_per_position, int lo, int hi) {
+    int b = lo;
+    while (b < hi && double(index_t(1) << (b + 1)) * bytes_per_position <= bytes) ++b;
+    return b;
+}
+
+}  // namespace kmatrix
+
+#endif  // KMATRIX_PLAN_HPP

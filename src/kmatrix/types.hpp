@@ -1,0 +1,49 @@
+// Plain types shared by every part of kmatrix's C++ core: the index type and
+// the enumerations passed across the boundaries between the driver, the
+// per-ISA kernels and the Cython layer. No functions live here, so the
+// translation units compiled for different instruction sets can include it
+// without sharing any code.
+#ifndef KMATRIX_TYPES_HPP
+#define KMATRIX_TYPES_HPP
+
+#include <cstdint>
+
+namespace kmatrix {
+
+using index_t = std::int64_t;
+
+// Status codes returned by every entry point (0 means success).
+enum Status : int {
+    STATUS_OK = 0,
+    STATUS_BAD_ARGUMENT = 1,   // inconsistent sizes, strides or flags
+    STATUS_NON_FINITE = 2,     // the input held NaN or infinity
+    STATUS_NO_MEMORY = 3,      // a scratch allocation failed
+};
+
+// How the stored operator is applied: as is, transposed, or conjugate
+// transposed (the adjoint). Transposing reverses the order of the stages and
+// transposes each 2x2 block, so all three cost the same (transposition
+// principle).
+enum Trans : int { TRANS_N = 0, TRANS_T = 1, TRANS_H = 2 };
+
+// Instruction sets the kernels are compiled for (x86-64 micro-architecture
+// levels; other processors build ISA_BASE only). One is picked at run time.
+enum Isa : int { ISA_BASE = 0, ISA_V3 = 1, ISA_V4 = 2 };
+
+// What every 2x2 block of one stage looks like, as the stage is applied
+// (after transposition / conjugation). The batched path classifies stages of
+// large calls and runs the cheaper arithmetic; other paths treat every stage
+// as general.
+enum StageKind : int {
+    KIND_GENERAL = 0,
+    KIND_PERM = 1,   // every block [[1, 0], [0, 1]] or [[0, 1], [1, 0]]
+    KIND_DIT = 2,    // [[1, w], [1, -w]]: t = w x_v; (x_u + t, x_u - t)
+    KIND_DITC = 3,   // [[w, 1], [-w, 1]]: t = w x_u; (t + x_v, x_v - t)
+    KIND_DIF = 4,    // [[1, 1], [w, -w]]: (x_u + x_v, w (x_u - x_v))
+    KIND_DIFR = 5,   // [[w, -w], [1, 1]]: (w (x_u - x_v), x_u + x_v)
+    KIND_IDENTITY = 6,  // every block the identity: the stage is skipped
+};
+
+}  // namespace kmatrix
+
+#endif  // KMATRIX_TYPES_HPP
