@@ -33,7 +33,7 @@ import time
 import numpy as np
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 
 NEIGHBOUR = ("import numpy as np\n"
              "a = np.random.default_rng(0).standard_normal((800, 800))\n"

@@ -64,7 +64,7 @@ del X, Xb, W, Y
 #    tall 3000 x 1500 K-matrix (a corner of a 4096-point network), never
 #    forming its dense matrix. LSQR only calls K @ v and K.T @ u, each
 #    O(n log n).
-Kt = km.KMatrix.random(1500, 3000, random_state=1)  # n_in=1500, n_out=3000, float64
+Kt = km.KMatrix.random(3000, 1500, random_state=1)  # n_in=1500, n_out=3000, float64
 A = km.aslinearoperator(Kt)
 b = rng.standard_normal(Kt.n_out)
 solve = functools.partial(lsqr, A, b, atol=1e-12, btol=1e-12)

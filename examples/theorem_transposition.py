@@ -62,7 +62,7 @@ def main(argv=None):
     print("-" * len(header))
     for n_out, n_in in shapes:
         for dtype in (np.float32, np.complex128):
-            K = km.KMatrix.random(n_in, n_out, width=args.width, dtype=dtype, random_state=0)
+            K = km.KMatrix.random(n_out, n_in, width=args.width, dtype=dtype, random_state=0)
             KT, KH = K.T, K.H
             X = random_rows(rng, (args.rows, n_in), dtype)
             Y = random_rows(rng, (args.rows, n_out), dtype)

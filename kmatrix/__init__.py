@@ -6,16 +6,15 @@ to hold the FFT, DCT, Hadamard transform, convolutions, every permutation and
 every sparse matrix. See the README for a tour.
 """
 
-from ._approximator import KMatrixApproximator
-from ._batch import apply_npy
-from ._circuit import Circuit
-from ._config import get_workers, set_workers
-from ._kernels import openmp_enabled
-from ._kmatrix import KMatrix, load
-from ._linear_operator import KMatrixOperator, aslinearoperator
-from ._random_features import KMatrixRandomFeatures, KMatrixRandomProjection
-from ._regressor import KMatrixRegressor
-from ._version import __version__
+from ._builders.circuit import Circuit
+from ._core._kernels import openmp_enabled
+from ._core._version import __version__
+from ._core.config import get_workers, set_workers
+from ._fitting.approximator import KMatrixApproximator
+from ._jobs.batch import apply_npy
+from ._learning.random_features import KMatrixRandomFeatures, KMatrixRandomProjection
+from ._learning.regressor import KMatrixRegressor
+from ._operator import KMatrix, KMatrixOperator, aslinearoperator, load
 
 __all__ = [
     "Circuit",

@@ -66,7 +66,7 @@ def run_two_threads(fn, tries=100):
     Fails if the call plans fewer than two threads: too little work to test
     anything about threads."""
     import pytest
-    from kmatrix import _kernels
+    from kmatrix._core import _kernels
 
     for _ in range(tries):
         out = fn()
@@ -81,13 +81,13 @@ class SharedCalls:
     """Counts the kernel calls of a block in which two threads ran tasks."""
 
     def __enter__(self):
-        from kmatrix import _kernels
+        from kmatrix._core import _kernels
 
         self._start = _kernels.shared_call_count()
         return self
 
     def __exit__(self, *exc):
-        from kmatrix import _kernels
+        from kmatrix._core import _kernels
 
         self.count = _kernels.shared_call_count() - self._start
         return False

@@ -143,7 +143,7 @@ def test_sparse_and_operator_targets():
 
 
 def test_large_operator_fits_on_probes(monkeypatch):
-    from kmatrix import _approximator
+    from kmatrix._fitting import approximator as _approximator
 
     monkeypatch.setattr(_approximator, "_DENSE_LIMIT", 100)  # force matrix-free
     K0 = km.KMatrix.random(32, random_state=5)
@@ -245,7 +245,7 @@ def test_lbfgs_solvers():
                                    random_state=0).fit(K0)
     assert lbfgs.n_iter_ <= 100 and lbfgs.relative_error_ < lbfgs.loss_curve_[0] < 1
     op = aslinearoperator(K0)
-    from kmatrix import _approximator
+    from kmatrix._fitting import approximator as _approximator
 
     limit = _approximator._DENSE_LIMIT
     try:
@@ -262,7 +262,7 @@ def test_operators_scales_and_precisions_at_the_edges():
     n = 64
     F = np.fft.fft(np.eye(n), axis=0)
     # operators returning NaN are refused; a zero operator gets a small K
-    from kmatrix import _approximator
+    from kmatrix._fitting import approximator as _approximator
 
     limit = _approximator._DENSE_LIMIT
     try:
@@ -473,7 +473,7 @@ def test_bit_permutations_on_both_sides_and_under_noise():
 
 
 def test_bit_permutations_greedy_orders():
-    from kmatrix._factorize import bit_permutations, half_bits, half_butterfly_twiddles
+    from kmatrix._fitting.factorize import bit_permutations, half_bits, half_butterfly_twiddles
     L, N = 6, 64
     rng = np.random.default_rng(2)
     B = _half_butterfly(N, 1, seed=9)

@@ -24,7 +24,7 @@ def _files(folder):
 @pytest.mark.parametrize("trans", ["N", "T", "H"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_apply_npy_equals_in_memory_apply_bit_for_bit(tmp_path, dtype, trans):
-    K = km.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=1)
+    K = km.KMatrix.random(200, 300, width=2, dtype=dtype, random_state=1)
     in_len = K.n_in if trans == "N" else K.n_out
     X = random_input(np.random.default_rng(2), (1001, in_len), dtype)
     np.save(tmp_path / "rows.npy", X)
@@ -176,7 +176,7 @@ def _one_line_error(done):
 
 
 def test_cli_apply_info_fit(tmp_path):
-    K = km.KMatrix.random(128, 96, width=2, dtype=np.float32, random_state=5)
+    K = km.KMatrix.random(96, 128, width=2, dtype=np.float32, random_state=5)
     K.save(tmp_path / "model.npz")
     X = np.random.default_rng(6).standard_normal((1000, 128)).astype(np.float32)
     np.save(tmp_path / "rows.npy", X)
@@ -265,7 +265,7 @@ def test_console_script_is_installed(tmp_path):
     from importlib.metadata import entry_points
 
     points = {p.name: p.value for p in entry_points(group="console_scripts")}
-    assert points.get("kmatrix") == "kmatrix._cli:main"
+    assert points.get("kmatrix") == "kmatrix._jobs.cli:main"
     name = "kmatrix.exe" if os.name == "nt" else "kmatrix"
     script = os.path.join(sysconfig.get_path("scripts"), name)
     assert os.path.isfile(script), script
@@ -288,7 +288,7 @@ def test_version_from_python_m_and_the_package(tmp_path):
 
 def test_apply_npy_without_pread(tmp_path, monkeypatch):
     # systems without os.preadv (Windows) read with seek and readinto
-    K = km.KMatrix.random(64, 40, random_state=0)
+    K = km.KMatrix.random(40, 64, random_state=0)
     X = np.random.default_rng(8).standard_normal((301, 64))
     np.save(tmp_path / "rows.npy", X)
     monkeypatch.delattr(os, "preadv", raising=False)

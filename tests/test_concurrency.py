@@ -19,7 +19,7 @@ import scipy.sparse.linalg as spla
 from threadpoolctl import threadpool_limits
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 from _helpers import assert_close_in_norm, random_input, reference_matrix
 
 N_THREADS = 4
@@ -84,7 +84,7 @@ def _calls_on(K, seed):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.complex128], ids=["float32", "complex128"])
 def test_shared_kmatrix_from_python_threads(dtype):
-    K = km.KMatrix.random(2048, 1500, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(1500, 2048, width=2, dtype=dtype, random_state=0)
     jobs = [_calls_on(K, seed) for seed in range(N_THREADS)]
     expected = [job() for job in jobs]
     # the batches are large enough for the team when called alone
@@ -101,7 +101,7 @@ def test_separate_kmatrices_in_separate_threads():
     # K.real among them
     kmatrices = [
         km.KMatrix.random(4096, width=1, dtype=np.float64, random_state=1),
-        km.KMatrix.random(1000, 700, width=2, dtype=np.complex64, random_state=2),
+        km.KMatrix.random(700, 1000, width=2, dtype=np.complex64, random_state=2),
         km.KMatrix.random(64, width=3, dtype=np.float32, random_state=3),
         km.KMatrix.random(2048, width=2, dtype=np.complex128, random_state=4).real,
     ]

@@ -13,12 +13,9 @@ from hypothesis import strategies as st
 
 from _reference import apply_stages, dense_expanded
 
-from kmatrix._constructors import (
-    dft_twiddles,
-    hadamard_twiddles,
-    identity_twiddles,
-    route_permutation,
-)
+from kmatrix._builders.permutations import route_permutation
+from kmatrix._builders.zoo import dft_twiddles, hadamard_twiddles
+from kmatrix._core.layout import identity_twiddles
 
 
 def rel_err(actual, expected):

@@ -23,7 +23,7 @@ def _no_compute(*args, **kwargs):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128],
                          ids=["float32", "float64", "complex64", "complex128"])
 def test_apply_on_a_dask_array_is_lazy_and_exact(dtype, trans):
-    K = km.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(200, 300, width=2, dtype=dtype, random_state=0)
     in_len, out_len = (K.n_in, K.n_out) if trans == "N" else (K.n_out, K.n_in)
     X = random_input(np.random.default_rng(1), (1001, in_len), dtype)
     Xd = da.from_array(X, chunks=(97, 64))      # several blocks of columns too
@@ -110,9 +110,14 @@ def test_dask_ml_wrappers_where_they_work():
     np.testing.assert_array_equal(post.predict(Xd).compute(), post.predict(X))
 
 
+def _default_threads():
+    from kmatrix._core import _kernels
+    return _kernels.default_threads()
+
+
 def test_local_cluster_of_two_worker_processes():
     distributed = pytest.importorskip("distributed")
-    K = km.KMatrix.random(512, 300, width=2, dtype=np.float32, random_state=6)
+    K = km.KMatrix.random(300, 512, width=2, dtype=np.float32, random_state=6)
     X = random_input(np.random.default_rng(7), (3000, 512), np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # distributed's own start-up notices
@@ -122,7 +127,7 @@ def test_local_cluster_of_two_worker_processes():
             Yd = K.apply(da.from_array(X, chunks=(250, 512)))
             Y = Yd.compute()
             # each worker process bounds the kernels' default threads to its own
-            threads = client.run(lambda: __import__("kmatrix")._kernels.default_threads())
+            threads = client.run(_default_threads)
             pids = client.run(lambda: __import__("os").getpid())
     assert len(set(pids.values())) == 2
     assert set(threads.values()) == {1}

@@ -10,8 +10,16 @@ import re
 
 import pytest
 
-MODULES = ["kmatrix._approximator", "kmatrix._circuit", "kmatrix._config", "kmatrix._kmatrix",
-           "kmatrix._linear_operator", "kmatrix._random_features", "kmatrix._regressor"]
+def _package_modules():
+    """Every Python module of the package (the compiled ones have no docstring examples)."""
+    import pkgutil
+
+    import kmatrix
+    return sorted(info.name for info in pkgutil.walk_packages(kmatrix.__path__, "kmatrix.")
+                  if not info.name.endswith(("._kernels", ".__main__")))
+
+
+MODULES = _package_modules()
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 
@@ -25,7 +33,8 @@ OPTIONAL = {"matplotlib": "examples", "dask": "dask", "distributed": "dask"}
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    assert result.failed == 0
+
 
 
 def _readme_blocks():

@@ -5,8 +5,8 @@ import pytest
 import scipy.linalg
 
 import kmatrix as km
-from kmatrix._constructors import identity_twiddles
-from kmatrix._factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
+from kmatrix._core.layout import identity_twiddles
+from kmatrix._fitting.factorize import (analytic_completion, bit_reversed_twiddles, factor_butterfly,
                                half_butterfly_twiddles)
 
 
@@ -131,7 +131,7 @@ def test_analytic_completion_extends_the_rows():
 @pytest.mark.parametrize("dtype, init", [(np.float64, "ortho"), (np.complex128, "ortho"),
                                          (np.complex128, "normal"), (np.float64, "normal")])
 def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
-    from kmatrix._factorize import factor_kmatrix
+    from kmatrix._fitting.factorize import factor_kmatrix
 
     M = km.KMatrix.random(N, init=init, dtype=dtype, random_state=N).todense()
     tw = factor_kmatrix(M)
@@ -144,7 +144,7 @@ def test_factor_kmatrix_recovers_a_random_width_one_kmatrix(N, dtype, init):
 
 
 def test_factor_kmatrix_degrades_gracefully():
-    from kmatrix._factorize import factor_kmatrix
+    from kmatrix._fitting.factorize import factor_kmatrix
 
     rng = np.random.default_rng(0)
     K = km.KMatrix.random(128, random_state=1).todense()

@@ -104,7 +104,7 @@ def test_absurd_sizes_are_value_errors_that_say_the_limit(make, limit):
 
 
 def test_asarray_of_an_operator_is_its_dense_matrix():
-    K = km.KMatrix.random(8, 6, dtype=np.complex64, random_state=0)
+    K = km.KMatrix.random(6, 8, dtype=np.complex64, random_state=0)
     D = np.asarray(K)
     assert D.shape == (6, 8) and D.dtype == np.complex64
     np.testing.assert_array_equal(D, K.todense())
@@ -141,7 +141,7 @@ def _sparse(shape, fmt, dtype, seed):
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
 def test_sparse_rows_and_columns_give_the_dense_results(fmt, dtype):
-    K = km.KMatrix.random(40, 24, width=2, random_state=0)     # shape (24, 40)
+    K = km.KMatrix.random(24, 40, width=2, random_state=0)     # shape (24, 40)
     S = _sparse((30, 40), fmt, dtype, 4)                        # rows of 40
     R = _sparse((30, 24), fmt, dtype, 6)                        # rows of 24
     D, E = S.toarray(), R.toarray()

@@ -21,7 +21,7 @@ PRELUDE = '''
 import json, os, sys, warnings
 import numpy as np
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 
 def case(name, fn):
     print("START", name, flush=True)
@@ -69,7 +69,7 @@ def assert_raises(outcomes, name, exc="ValueError"):
 # ----------------------------------------------- the twiddles an edit reaches --
 TWIDDLE_EDITS = '''
 rng = np.random.default_rng(0)
-K = km.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)  # width 1
+K = km.KMatrix.random(48, 64, dtype=np.float64, init="normal", random_state=0)  # width 1
 X = rng.standard_normal((70, 64))
 G = rng.standard_normal((70, 48))
 x = rng.standard_normal(64)
@@ -134,7 +134,7 @@ case("edit_through_view", edit_through_view)
 # place: the operator is broken for good, but every call is an exception
 def mangled(edit):
     def run():
-        M = km.KMatrix.random(64, 48, dtype=np.float64, init="normal", random_state=0)
+        M = km.KMatrix.random(48, 64, dtype=np.float64, init="normal", random_state=0)
         edit(M.twiddles.base)
         calls = (lambda: M.apply(X), lambda: M.vjp(X, G), lambda: M @ x,
                  lambda: M.H.apply(G), lambda: M.todense())
@@ -370,7 +370,7 @@ BAD_BINDING_CASES = [
 
 
 def test_the_binding_refuses_inconsistent_arguments(tmp_path):
-    # kmatrix._kernels called directly: twiddles that do not describe the
+    # kmatrix._core._kernels called directly: twiddles that do not describe the
     # network of log_size, wrong layouts and dtypes, rows that do not fit --
     # each a ValueError before the kernel runs
     out = run_cases(tmp_path, BINDING)

@@ -1,10 +1,15 @@
-"""The import structure of the kmatrix package, read from its source.
+"""The architecture of the kmatrix package, read from its source tree.
 
-Every import between kmatrix's modules stands at the top of a module (none
-is deferred into a function, which would hide a cycle), and the modules
-import each other without cycles. The twiddle algebra and the builders of
-twiddles (constructors, transforms, sparse matrices, the file format) sit
-below KMatrix: none of them reaches ``kmatrix._kmatrix``.
+The package is layered (see ARCHITECTURE.md and each subpackage's
+docstring): ``_core`` < ``_builders`` < ``_operator`` < ``_learning`` and
+``_fitting`` (siblings) < ``_jobs`` < the package itself. A module imports
+its own subpackage and the layers below it, never one above; every import
+between kmatrix's modules stands at the top of a module (a deferred import
+would hide a cycle); the modules import each other without cycles; the
+layers above the operator reach it through ``kmatrix._operator`` (its
+documented interface) and only the operator layer and the thread
+configuration call the compiled kernels. Modules stay below ~600 lines and
+functions below ~80 lines of code.
 """
 
 import ast
@@ -15,61 +20,83 @@ import pytest
 # the source tree (an installed package holds no .pyx, and its compiled
 # modules are not Python files: read the sources they are built from)
 PACKAGE = Path(__file__).resolve().parent.parent / "kmatrix"
-BELOW_KMATRIX = ("_algebra", "_constructors", "_transforms", "_sparse", "_io")
+
+# rank of each layer: a module may import its own layer and lower ranks
+LAYERS = {"_core": 0, "_builders": 1, "_operator": 2, "_learning": 3, "_fitting": 3,
+          "_jobs": 4, "": 5}
+# the only modules that call the compiled kernels directly
+KERNEL_CALLERS = {"_core.config", "_operator.products"}
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
 
 
-def _module_names():
-    return {p.stem for p in PACKAGE.glob("*.py")} | {p.stem for p in PACKAGE.glob("*.pyx")}
+def _source_files():
+    return sorted(p for p in PACKAGE.rglob("*") if p.suffix in (".py", ".pyx"))
 
 
-def _imports(path, modules):
-    """(imported kmatrix module, line, deferred) for every import in the file at path.
+def _module_name(path):
+    """'_core.config' for kmatrix/_core/config.py; '' for kmatrix/__init__.py."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
 
-    A module is named by its file's stem, the package itself "__init__";
-    ``deferred`` is True for an import inside a function.
+
+def _layer(module):
+    head = module.split(".")[0]
+    return head if head in LAYERS else ""
+
+
+def _imports(path):
+    """(imported kmatrix module, line, deferred) for every import in the file.
+
+    The imported module is named as by :func:`_module_name`, resolving
+    relative imports against the file's package, and down to a submodule
+    when ``from package import submodule`` names one.
     """
+    name = _module_name(path)
+    package = name if path.stem == "__init__" else name.rpartition(".")[0]
+    modules = {_module_name(p) for p in _source_files()}
     found = []
 
-    def target(level, module, name):
-        # the kmatrix module that ``from <level dots><module> import <name>`` loads
+    def resolve(level, module):
         if level == 0:
             parts = (module or "").split(".")
             if parts[0] != "kmatrix":
                 return None
-            parts = parts[1:]
-        elif level == 1:
-            parts = module.split(".") if module else []
-        else:
-            return None
-        if not parts:
-            return name if name in modules else "__init__"
-        return parts[0]
+            return ".".join(parts[1:])
+        base = package.split(".") if package else []
+        base = base[:len(base) - (level - 1)]
+        return ".".join(base + ([module] if module else []))
 
     def visit(node, deferred):
         if isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                mod = target(node.level, node.module, alias.name)
-                if mod is not None:
-                    found.append((mod, node.lineno, deferred))
+            target = resolve(node.level, node.module)
+            if target is not None:
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}" if target else alias.name
+                    found.append((sub if sub in modules else target, node.lineno, deferred))
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                mod = target(0, alias.name, None)
-                if mod is not None:
-                    found.append((mod, node.lineno, deferred))
+                target = resolve(0, alias.name)
+                if target is not None:
+                    found.append((target, node.lineno, deferred))
         inner = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         for child in ast.iter_child_nodes(node):
             visit(child, inner)
 
+    if path.suffix == ".pyx":   # Cython: read its Python-level imports line by line
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            if line.startswith(("import ", "from ")) and "cimport" not in line:
+                visit(ast.parse(line), False)
+                found[-1:] = [(m, lineno, d) for m, _, d in found[-1:]]
+        return found
     visit(ast.parse(path.read_text(), filename=str(path)), False)
     return found
 
 
 def _import_graph():
-    modules = _module_names()
-    edges = {}
-    for path in sorted(PACKAGE.glob("*.py")):
-        edges[path.stem] = _imports(path, modules)
-    return edges
+    return {_module_name(p): _imports(p) for p in _source_files()}
 
 
 def _find_cycle(graph):
@@ -99,22 +126,19 @@ def _find_cycle(graph):
     return None
 
 
-def _reachable(graph, start):
-    seen, todo = set(), [start]
-    while todo:
-        node = todo.pop()
-        for nxt in graph.get(node, ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+def _edges():
+    """(importer, imported, line) for every import between distinct modules."""
+    return [(name, mod, line) for name, found in _import_graph().items()
+            for mod, line, _ in found if mod != name]
 
 
 def test_the_source_reader_sees_the_imports():
-    graph = _import_graph()
-    kmatrix = {mod for mod, _, _ in graph["_kmatrix"]}
-    assert {"_algebra", "_constructors", "_io", "_kernels"} <= kmatrix
-    assert {"_kmatrix", "_approximator"} <= {mod for mod, _, _ in graph["__init__"]}
+    graph = {name: {mod for mod, _, _ in found} for name, found in _import_graph().items()}
+    assert {"_core.algebra", "_core.fileformat", "_operator.arithmetic"} <= graph["_operator.kmatrix"]
+    assert "_operator" in graph["_fitting.approximator"]
+    assert {"_operator", "_fitting.approximator"} <= graph[""]
+    assert "_core.native" not in graph   # a .pxd declares, it is not a module
+    assert "_core._kernels" in graph["_operator.products"]
 
 
 def test_the_cycle_finder_finds_cycles():
@@ -123,19 +147,62 @@ def test_the_cycle_finder_finds_cycles():
     assert _find_cycle({"a": {"a"}}) == ["a", "a"]
 
 
+def test_every_module_belongs_to_a_layer():
+    assert {_layer(name) for name in _import_graph()} == set(LAYERS)
+
+
 def test_no_import_between_kmatrix_modules_is_deferred_into_a_function():
-    deferred = [f"{name}.py:{line} imports {mod}"
+    deferred = [f"{name}:{line} imports {mod}"
                 for name, found in _import_graph().items()
                 for mod, line, is_deferred in found if is_deferred]
     assert deferred == []
 
 
 def test_kmatrix_modules_import_each_other_without_cycles():
-    graph = {name: {mod for mod, _, _ in found} for name, found in _import_graph().items()}
-    assert _find_cycle(graph) is None, " -> ".join(_find_cycle(graph))
+    graph = {name: {mod for mod, _, _ in found} - {name} for name, found in _import_graph().items()}
+    cycle = _find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle)
 
 
-@pytest.mark.parametrize("module", BELOW_KMATRIX)
-def test_algebra_and_builders_do_not_reach_kmatrix(module):
-    graph = {name: {mod for mod, _, _ in found} for name, found in _import_graph().items()}
-    assert "_kmatrix" not in _reachable(graph, module)
+def test_no_layer_imports_a_layer_above_or_a_sibling():
+    wrong = [f"{a}:{line} imports {b}" for a, b, line in _edges()
+             if _layer(a) != _layer(b)
+             and LAYERS[_layer(b)] >= LAYERS[_layer(a)]]
+    assert wrong == []
+
+
+def test_layers_above_the_operator_use_its_package_interface():
+    wrong = [f"{a}:{line} imports {b}" for a, b, line in _edges()
+             if LAYERS[_layer(a)] > LAYERS["_operator"] and b.startswith("_operator.")]
+    assert wrong == []
+
+
+def test_one_path_to_the_compiled_kernels():
+    callers = {a for a, b, _ in _edges() if b == "_core._kernels"}
+    assert callers - {""} == KERNEL_CALLERS   # the package re-exports openmp_enabled
+
+
+def test_every_subpackage_says_its_job_and_what_it_may_import():
+    for sub in LAYERS:
+        if not sub:
+            continue
+        doc = ast.get_docstring(ast.parse((PACKAGE / sub / "__init__.py").read_text()))
+        assert doc and "Job:" in doc and "May import:" in doc, sub
+
+
+@pytest.mark.parametrize("path", [p for p in _source_files() if p.suffix == ".py"],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_modules_and_functions_stay_small(path):
+    source = path.read_text()
+    assert len(source.splitlines()) <= MAX_MODULE_LINES
+    long = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = node.end_lineno - node.lineno + 1
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                lines -= first.end_lineno - first.lineno + 1   # the docstring
+            if lines > MAX_FUNCTION_LINES:
+                long.append(f"{node.name}: {lines} lines")
+    assert long == []

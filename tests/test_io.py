@@ -42,7 +42,7 @@ def _valid_entries(K):
 
 @pytest.fixture
 def kmatrix():
-    return km.KMatrix.random(5, 3, width=2, expansion=2, dtype=np.float64,
+    return km.KMatrix.random(3, 5, width=2, expansion=2, dtype=np.float64,
                              init="normal", random_state=0)
 
 
@@ -51,7 +51,7 @@ def kmatrix():
                          [(8, 8, 1, 1), (5, 3, 2, 2), (3, 5, 3, 1), (100, 37, 2, 3), (1, 1, 1, 1)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_save_load_round_trip(tmp_path, dtype, n_in, n_out, width, expansion):
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           init="normal", random_state=1)
     path = tmp_path / "k.npz"
     K.save(path)
@@ -80,7 +80,7 @@ def test_save_to_file_object(tmp_path, kmatrix):
 
 
 def test_module_level_save_matches_method(tmp_path, kmatrix):
-    from kmatrix._io import save
+    from kmatrix._core.fileformat import save
     save(kmatrix, tmp_path / "a.npz")
     assert_same_kmatrix(km.load(tmp_path / "a.npz"), kmatrix)
 
@@ -89,11 +89,11 @@ def test_module_level_save_matches_method(tmp_path, kmatrix):
     pytest.param(lambda: km.KMatrix.dft(64, norm="ortho"), id="dft"),
     pytest.param(lambda: km.KMatrix.hadamard(16), id="hadamard"),
     pytest.param(lambda: km.KMatrix.from_permutation([2, 0, 1, 4, 3]), id="permutation"),
-    pytest.param(lambda: km.KMatrix.random(6, 4, random_state=0) @ km.KMatrix.random(
-        9, 6, width=2, random_state=1), id="product"),
-    pytest.param(lambda: km.KMatrix.random(6, 4, random_state=0) + km.KMatrix.random(
-        6, 4, dtype=np.complex64, random_state=1), id="sum"),
-    pytest.param(lambda: km.KMatrix.random(7, 3, dtype=np.complex128, random_state=0).H,
+    pytest.param(lambda: km.KMatrix.random(4, 6, random_state=0) @ km.KMatrix.random(
+        6, 9, width=2, random_state=1), id="product"),
+    pytest.param(lambda: km.KMatrix.random(4, 6, random_state=0) + km.KMatrix.random(
+        4, 6, dtype=np.complex64, random_state=1), id="sum"),
+    pytest.param(lambda: km.KMatrix.random(3, 7, dtype=np.complex128, random_state=0).H,
                  id="adjoint"),
 ])
 def test_round_trip_of_derived_kmatrices(tmp_path, make):
@@ -118,14 +118,14 @@ def test_saved_file_is_a_plain_npz_with_documented_entries(tmp_path, kmatrix):
 def test_loaded_twiddles_are_live_and_independent(tmp_path, kmatrix):
     kmatrix.save(tmp_path / "k.npz")
     K2 = km.load(tmp_path / "k.npz")
-    K2.twiddles[...] = km.KMatrix.random(5, 3, width=2, expansion=2, init="identity").twiddles
+    K2.twiddles[...] = km.KMatrix.random(3, 5, width=2, expansion=2, init="identity").twiddles
     np.testing.assert_array_equal(K2.todense(), np.eye(3, 5))
     assert not np.array_equal(kmatrix.todense(), np.eye(3, 5))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_pickle_round_trip(dtype):
-    K = km.KMatrix.random(37, 100, width=2, expansion=2, dtype=dtype, init="normal",
+    K = km.KMatrix.random(100, 37, width=2, expansion=2, dtype=dtype, init="normal",
                           random_state=2)
     for protocol in (2, pickle.HIGHEST_PROTOCOL):
         K2 = pickle.loads(pickle.dumps(K, protocol=protocol))
@@ -134,7 +134,7 @@ def test_pickle_round_trip(dtype):
 
 
 def test_pickle_operator_round_trip():
-    K = km.KMatrix.random(9, 4, width=2, random_state=3)
+    K = km.KMatrix.random(4, 9, width=2, random_state=3)
     A = km.aslinearoperator(K)
     A2 = pickle.loads(pickle.dumps(A))
     x = np.arange(9.0)
@@ -288,7 +288,7 @@ def test_files_are_written_under_the_new_name(tmp_path):
 
 
 def test_real_part_round_trip(tmp_path):
-    K = km.KMatrix.random(6, 5, width=2, dtype=np.complex64, random_state=0).real
+    K = km.KMatrix.random(5, 6, width=2, dtype=np.complex64, random_state=0).real
     K.save(tmp_path / "k.npz")
     K2 = km.load(tmp_path / "k.npz")
     assert K2.real_part and K2.dtype == np.float32 and K2.twiddles.dtype == np.complex64

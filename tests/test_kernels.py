@@ -19,7 +19,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 from _reference import dense_kmatrix, dense_operator, expanded_columns, stage_bit
 from _helpers import assert_close_in_norm, random_input, reference_dtype, reference_matrix, rtol_for
 
@@ -87,7 +87,7 @@ def reference_apply(K, X, trans="N"):
 
 
 def make_kmatrix(n_in, n_out, width=1, expansion=1, dtype=np.float64, seed=0):
-    return km.KMatrix.random(n_in, n_out, width=width, expansion=expansion,
+    return km.KMatrix.random(n_out, n_in, width=width, expansion=expansion,
                              dtype=dtype, random_state=seed)
 
 
@@ -170,7 +170,7 @@ def test_hypothesis_apply_matches_dense_operator(case):
     # count, layout and instruction set) against op(K) built column by
     # column from the twiddles in double precision, never through kmatrix
     dtype, trans = case["dtype"], case["trans"]
-    K = km.KMatrix.random(case["n_in"], case["n_out"], width=case["width"],
+    K = km.KMatrix.random(case["n_out"], case["n_in"], width=case["width"],
                           expansion=case["expansion"], dtype=dtype, init=case["init"],
                           random_state=case["seed"])
     if case["real_part"]:
@@ -220,7 +220,7 @@ def test_apply_matches_reference(dtype, n_in, n_out, width, expansion, trans):
 @pytest.mark.parametrize("init", ["normal", "identity"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_apply_matches_reference_other_inits(dtype, init):
-    K = km.KMatrix.random(37, 20, width=2, init=init, dtype=dtype, random_state=3)
+    K = km.KMatrix.random(20, 37, width=2, init=init, dtype=dtype, random_state=3)
     X = random_input(np.random.default_rng(3), (5, 37), dtype)
     assert_close_in_norm(K.apply(X), reference_apply(K, X), rtol_for(dtype, K))
 
@@ -496,7 +496,7 @@ def test_todense_matches_reference(dtype, n_in, n_out, width):
 
 def test_todense_of_identity_init_is_identity_corner():
     for n_in, n_out in [(3, 5), (5, 3), (8, 8)]:
-        K = km.KMatrix.random(n_in, n_out, init="identity", width=2, expansion=2)
+        K = km.KMatrix.random(n_out, n_in, init="identity", width=2, expansion=2)
         np.testing.assert_array_equal(K.todense(), np.eye(n_out, n_in))
 
 

@@ -18,7 +18,7 @@ SHAPES = [(1, 1), (8, 8), (5, 3), (3, 5), (100, 37), (37, 100)]  # (n_in, n_out)
 @pytest.mark.parametrize("n_in, n_out", SHAPES)
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_operator_products_match_dense(dtype, n_in, n_out):
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=0)
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, random_state=0)
     M = reference_matrix(K)
     A = km.aslinearoperator(K)
     assert isinstance(A, km.KMatrixOperator)
@@ -62,7 +62,7 @@ DERIVED = {
 @pytest.mark.parametrize("n_in, n_out", [(5, 3), (37, 100)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_derived_operators_match_dense(dtype, n_in, n_out, derived):
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=1)
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, random_state=1)
     op_of, dense_of = DERIVED[derived]
     B = op_of(km.aslinearoperator(K))
     D = dense_of(reference_matrix(K))
@@ -87,7 +87,7 @@ def test_derived_operators_match_dense(dtype, n_in, n_out, derived):
 def test_mixed_real_complex_operands(k_dtype, x_dtype, derived):
     # real operator on complex vectors and complex operator on real vectors,
     # through every derived operator (covers the conj(K) path)
-    K = km.KMatrix.random(7, 5, width=2, dtype=k_dtype, random_state=2)
+    K = km.KMatrix.random(5, 7, width=2, dtype=k_dtype, random_state=2)
     M = reference_matrix(K)
     op_of, dense_of = DERIVED.get(derived, (lambda A: A, lambda M: M))
     B = op_of(km.aslinearoperator(K))
@@ -105,7 +105,7 @@ def test_mixed_real_complex_operands(k_dtype, x_dtype, derived):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_operator_adjoint_dot_test(dtype):
-    K = km.KMatrix.random(60, 45, width=3, dtype=dtype, init="normal", random_state=3)
+    K = km.KMatrix.random(45, 60, width=3, dtype=dtype, init="normal", random_state=3)
     rng = np.random.default_rng(3)
     for A in (km.aslinearoperator(K), km.aslinearoperator(K).T, km.aslinearoperator(K).H):
         u = random_input(rng, (A.shape[1],), dtype)
@@ -138,7 +138,7 @@ def test_kmatrix_operator_rejects_non_kmatrix():
 
 
 def test_operator_algebra_with_scipy_operators():
-    K = km.KMatrix.random(20, 12, width=2, random_state=5)
+    K = km.KMatrix.random(12, 20, width=2, random_state=5)
     M = reference_matrix(K)
     A = km.aslinearoperator(K)
     x = np.random.default_rng(5).standard_normal(20)
@@ -150,7 +150,7 @@ def test_operator_algebra_with_scipy_operators():
 
 # -------------------------------------------------------------- solvers --
 def test_cg_on_normal_equations():
-    K = km.KMatrix.random(50, 80, width=2, init="normal", random_state=6)
+    K = km.KMatrix.random(80, 50, width=2, init="normal", random_state=6)
     M = reference_matrix(K)
     A = km.aslinearoperator(K)
     S = A.T @ A + spla.aslinearoperator(np.eye(50))
@@ -188,7 +188,7 @@ def test_gmres_square(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("n_in, n_out", [(30, 70), (70, 30)])
 def test_lsqr_rectangular(dtype, n_in, n_out):
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=9)
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, init="normal", random_state=9)
     M = reference_matrix(K)
     b = random_input(np.random.default_rng(9), (n_out,), dtype)
     result = spla.lsqr(km.aslinearoperator(K), b, atol=1e-14, btol=1e-14, iter_lim=5000)
@@ -211,7 +211,7 @@ def test_eigsh_on_symmetrized_operator():
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 @pytest.mark.parametrize("n_in, n_out", [(60, 40), (40, 60)])
 def test_svds_matches_dense_svd(dtype, n_in, n_out):
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=11)
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, init="normal", random_state=11)
     M = reference_matrix(K)
     s = spla.svds(km.aslinearoperator(K), k=5, return_singular_vectors=False,
                   random_state=0, tol=1e-12)
@@ -220,7 +220,7 @@ def test_svds_matches_dense_svd(dtype, n_in, n_out):
 
 
 def test_svds_singular_vectors():
-    K = km.KMatrix.random(50, 30, width=2, init="normal", random_state=12)
+    K = km.KMatrix.random(30, 50, width=2, init="normal", random_state=12)
     M = reference_matrix(K)
     U, s, Vh = spla.svds(km.aslinearoperator(K), k=3, random_state=0, tol=1e-12)
     # each triple satisfies M v = s u and M^T u = s v
@@ -233,7 +233,7 @@ def test_svds_singular_vectors():
 @pytest.mark.parametrize("n_in, n_out", [(37, 100), (100, 37), (64, 64)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_kmatrix_speaks_the_linear_operator_protocol(dtype, n_in, n_out):
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, init="normal", random_state=10)
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, init="normal", random_state=10)
     M = reference_matrix(K)
     rng = np.random.default_rng(10)
     x, y = random_input(rng, (n_in,), dtype), random_input(rng, (n_out,), dtype)

@@ -15,7 +15,7 @@ import pytest
 import scipy.fft
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for, run_two_threads
 from _reference import apply_stages
 
@@ -64,7 +64,7 @@ def test_every_path_matches_reference(isa, dtype, trans):
     rng = np.random.default_rng(0)
     seen = set()
     for n in SIZES:
-        K = km.KMatrix.random(n, max(1, n - 1), width=2, dtype=dtype, random_state=n)
+        K = km.KMatrix.random(max(1, n - 1), n, width=2, dtype=dtype, random_state=n)
         in_len = K.n_in if trans == "N" else K.n_out
         for rows in ROWS:
             X = random_input(rng, (rows, in_len), dtype)
@@ -109,7 +109,7 @@ def _strided(rng, rows, n, dtype):
 def test_strided_rows_on_every_path(isa, dtype):
     rng = np.random.default_rng(2)
     for n, rows in [(32, 70), (1024, 1), (1024, 3), (1024, 70)]:
-        K = km.KMatrix.random(n, n - 3, width=1, dtype=dtype, random_state=3)
+        K = km.KMatrix.random(n - 3, n, width=1, dtype=dtype, random_state=3)
         for layout, X in _strided(rng, rows, n, dtype).items():
             Y = K.apply(X)
             assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
@@ -154,7 +154,7 @@ def test_structured_stages_are_exact_transforms(isa, rows):
 def test_long_rows_shared_by_threads(dtype):
     # N = 2**15: both threads work on each chunk (tiles) or row (rows)
     n = 2 ** 15
-    K = km.KMatrix.random(n, n - 5, dtype=dtype, random_state=5)
+    K = km.KMatrix.random(n - 5, n, dtype=dtype, random_state=5)
     rng = np.random.default_rng(5)
     for rows, path in [(1, "rows"), (20, "tiles-shared")]:
         X = random_input(rng, (rows, n), dtype)

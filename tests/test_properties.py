@@ -80,7 +80,7 @@ def adjoint_gap(Ku, v, u, KHv):
 @pytest.mark.parametrize("n_in, n_out", [(1, 1), (7, 7), (5, 3), (3, 5), (100, 37), (64, 64)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_adjoint_dot_test(dtype, n_in, n_out, width, expansion):
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           random_state=1)
     rng = np.random.default_rng(1)
     u = random_input(rng, (n_in,), dtype)
@@ -130,7 +130,7 @@ def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansio
     # a corner of an orthogonal matrix has singular values <= 1: the corner
     # of the reference's orthogonal network, and K's own matrix, which must
     # be that corner (a contraction alone would hold for a zero matrix)
-    K = km.KMatrix.random(n_in, n_out, expansion=expansion, dtype=dtype, random_state=2)
+    K = km.KMatrix.random(n_out, n_in, expansion=expansion, dtype=dtype, random_state=2)
     rtol = rtol_for(dtype, K)
     E = dense_kmatrix(K.twiddles.astype(reference_dtype(dtype)), K.size, K.size)
     assert_close_in_norm(E.conj().T @ E, np.eye(K.size), rtol)
@@ -148,7 +148,7 @@ def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansio
 @pytest.mark.parametrize("n_in, n_out, expansion", [(8, 8, 1), (5, 3, 2), (3, 5, 1), (100, 37, 1)])
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_transpose_and_adjoint(dtype, n_in, n_out, expansion, width):
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           random_state=3)
     R = reference_matrix(K)
     rtol = rtol_for(dtype, K)
@@ -185,8 +185,8 @@ PRODUCT_CASES = [
 @pytest.mark.parametrize("spec1, spec2", PRODUCT_CASES)
 def test_product_matches_dense_product(spec1, spec2, dtypes):
     (a_in, a_out, a_e), (b_in, b_out, b_e) = spec1, spec2
-    K1 = km.KMatrix.random(a_in, a_out, width=2, expansion=a_e, dtype=dtypes[0], random_state=4)
-    K2 = km.KMatrix.random(b_in, b_out, width=1, expansion=b_e, dtype=dtypes[1], random_state=5)
+    K1 = km.KMatrix.random(a_out, a_in, width=2, expansion=a_e, dtype=dtypes[0], random_state=4)
+    K2 = km.KMatrix.random(b_out, b_in, width=1, expansion=b_e, dtype=dtypes[1], random_state=5)
     P = K1 @ K2
     assert isinstance(P, km.KMatrix)
     assert P.shape == (a_out, b_in)
@@ -201,9 +201,9 @@ def test_product_matches_dense_product(spec1, spec2, dtypes):
 
 
 def test_triple_product_matches_dense():
-    K1 = km.KMatrix.random(6, 3, random_state=6)
-    K2 = km.KMatrix.random(10, 6, width=2, random_state=7)
-    K3 = km.KMatrix.random(4, 10, dtype=np.complex128, random_state=8)
+    K1 = km.KMatrix.random(3, 6, random_state=6)
+    K2 = km.KMatrix.random(6, 10, width=2, random_state=7)
+    K3 = km.KMatrix.random(10, 4, dtype=np.complex128, random_state=8)
     P = (K1 @ K2) @ K3
     Q = K1 @ (K2 @ K3)
     ref = reference_matrix(K1) @ reference_matrix(K2) @ reference_matrix(K3)
@@ -229,8 +229,8 @@ SUM_CASES = [
 def test_sum_and_difference_match_dense(spec1, spec2, dtypes):
     n_in, n_out, e1, w1 = spec1
     _, _, e2, w2 = spec2
-    K1 = km.KMatrix.random(n_in, n_out, width=w1, expansion=e1, dtype=dtypes[0], random_state=9)
-    K2 = km.KMatrix.random(n_in, n_out, width=w2, expansion=e2, dtype=dtypes[1], random_state=10)
+    K1 = km.KMatrix.random(n_out, n_in, width=w1, expansion=e1, dtype=dtypes[0], random_state=9)
+    K2 = km.KMatrix.random(n_out, n_in, width=w2, expansion=e2, dtype=dtypes[1], random_state=10)
     R1, R2 = reference_matrix(K1), reference_matrix(K2)
     expected_dtype = np.result_type(np.dtype(dtypes[0]), np.dtype(dtypes[1]))
     scale = np.linalg.norm(R1) + np.linalg.norm(R2)
@@ -244,7 +244,7 @@ def test_sum_and_difference_match_dense(spec1, spec2, dtypes):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_difference_with_itself_is_zero(dtype):
-    K = km.KMatrix.random(7, 5, width=2, dtype=dtype, random_state=11)
+    K = km.KMatrix.random(5, 7, width=2, dtype=dtype, random_state=11)
     D = (K - K.copy()).todense()
     assert np.linalg.norm(D) <= rtol_for(dtype, K) * np.linalg.norm(reference_matrix(K))
 
@@ -256,7 +256,7 @@ SCALARS = [2.5, -1.0, 0.0, 3, -2, 1 + 0.5j, 2j, np.float32(1.5), np.float64(-0.2
 @pytest.mark.parametrize("a", SCALARS, ids=lambda a: f"{type(a).__name__}({a})")
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_scalar_multiple_matches_dense(dtype, a):
-    K = km.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
+    K = km.KMatrix.random(6, 9, width=2, dtype=dtype, random_state=12)
     R = reference_matrix(K)
     # the dtype NumPy gives an array of K's dtype times the scalar
     expected = (np.ones(1, dtype=dtype) * a).dtype
@@ -280,7 +280,7 @@ def test_scalar_multiple_matches_dense(dtype, a):
     (np.complex128, np.complex64(0.5 - 1j)),
 ], ids=lambda v: f"{type(v).__name__}({v})" if not isinstance(v, type) else np.dtype(v).name)
 def test_division_by_scalar_matches_dense(dtype, a):
-    K = km.KMatrix.random(9, 6, width=2, dtype=dtype, random_state=12)
+    K = km.KMatrix.random(6, 9, width=2, dtype=dtype, random_state=12)
     R = reference_matrix(K)
     expected = (np.ones(1, dtype=dtype) / a).dtype
     Kd = K / a
@@ -303,7 +303,7 @@ def test_scalar_multiple_dtypes_follow_numpy():
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_negation_and_unary_plus(dtype):
-    K = km.KMatrix.random(5, 8, width=2, dtype=dtype, random_state=13)
+    K = km.KMatrix.random(8, 5, width=2, dtype=dtype, random_state=13)
     R = reference_matrix(K)
     assert (-K).dtype == K.dtype
     assert_close_in_norm((-K).todense(), -R, rtol_for(dtype, K))
@@ -320,7 +320,7 @@ def test_zero_times_k_is_exactly_zero():
 # ------------------------------------------------- copies and live params --
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_copy_is_independent(dtype):
-    K = km.KMatrix.random(9, 5, width=2, expansion=2, dtype=dtype, random_state=14)
+    K = km.KMatrix.random(5, 9, width=2, expansion=2, dtype=dtype, random_state=14)
     R = reference_matrix(K)
     C = K.copy()
     assert C is not K
@@ -341,7 +341,7 @@ def test_copy_is_independent(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_twiddles_are_live(dtype):
-    K = km.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=15)
+    K = km.KMatrix.random(5, 6, width=2, dtype=dtype, random_state=15)
     tw = K.twiddles
     assert np.shares_memory(tw, K.twiddles)
     assert tw.flags.writeable and tw.flags.c_contiguous
@@ -361,8 +361,8 @@ def test_twiddles_are_live(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_twiddles_setter(dtype):
-    K = km.KMatrix.random(6, 5, width=2, dtype=dtype, random_state=16)
-    new = km.KMatrix.random(6, 5, width=2, dtype=dtype, init="normal", random_state=17).twiddles
+    K = km.KMatrix.random(5, 6, width=2, dtype=dtype, random_state=16)
+    new = km.KMatrix.random(5, 6, width=2, dtype=dtype, init="normal", random_state=17).twiddles
     K.twiddles = new.copy()
     np.testing.assert_array_equal(K.twiddles, new)
     assert K.twiddles.dtype == K.dtype
@@ -384,7 +384,7 @@ def test_twiddles_setter(dtype):
     pytest.param(1.0, id="scalar"),
 ])
 def test_twiddles_setter_rejects_bad_values(bad):
-    K = km.KMatrix.random(6, 5, width=2, random_state=18)
+    K = km.KMatrix.random(5, 6, width=2, random_state=18)
     before = K.twiddles.copy()
     with pytest.raises(ValueError, match="twiddles"):
         K.twiddles = bad
@@ -403,7 +403,7 @@ def test_twiddles_setter_rejects_complex_into_real():
 @pytest.mark.parametrize("n_in, n_out", [(1, 1), (1, 5), (2, 2), (3, 3), (5, 3), (3, 5), (8, 8),
                                          (9, 2), (100, 37), (37, 100), (1024, 1024)])
 def test_attributes(n_in, n_out, width, expansion):
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, random_state=0)
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, random_state=0)
     N = 2
     while N < expansion * max(n_in, n_out):
         N *= 2
@@ -446,7 +446,7 @@ def kmatrix_cases(draw):
 @given(kmatrix_cases())
 def test_hypothesis_apply_matches_reference(case):
     n_in, n_out, width, expansion, dtype, init, seed, n_samples = case
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           init=init, random_state=seed)
     assert K.shape == (n_out, n_in)
     R = reference_matrix(K)
@@ -467,7 +467,7 @@ def test_hypothesis_apply_matches_reference(case):
 @given(kmatrix_cases())
 def test_hypothesis_adjoint_identity(case):
     n_in, n_out, width, expansion, dtype, init, seed, _ = case
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           init=init, random_state=seed)
     rng = np.random.default_rng(seed)
     u = random_input(rng, (n_in,), dtype)

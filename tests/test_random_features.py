@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.random_projection import GaussianRandomProjection, johnson_lindenstrauss_min_dim
 
 import kmatrix as km
-from kmatrix import _random_features
+from kmatrix._learning import random_features as _random_features
 from _helpers import run_two_threads
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"

@@ -12,7 +12,7 @@ SHAPES = [(16, 16), (5, 12), (12, 5)]
 
 def _case(dtype, shape, width=2, seed=0):
     n_out, n_in = shape
-    K = km.KMatrix.random(n_in, n_out, width=width, dtype=dtype, init="normal",
+    K = km.KMatrix.random(n_out, n_in, width=width, dtype=dtype, init="normal",
                           random_state=seed)
     return K, K.real
 
@@ -95,9 +95,9 @@ def test_vjp_matches_finite_differences(complex_data):
 
 
 def test_arithmetic_keeps_the_real_part_where_it_is_one():
-    A = km.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=0)
-    B = km.KMatrix.random(6, 8, dtype=np.float64, init="normal", random_state=1)
-    C = km.KMatrix.random(8, 6, dtype=np.complex128, init="normal", random_state=2)
+    A = km.KMatrix.random(6, 8, dtype=np.complex128, init="normal", random_state=0)
+    B = km.KMatrix.random(8, 6, dtype=np.float64, init="normal", random_state=1)
+    C = km.KMatrix.random(6, 8, dtype=np.complex128, init="normal", random_state=2)
     RA, RC = A.real, C.real
     DA, DB, DC = np.real(A.todense()), B.todense(), np.real(C.todense())
     np.testing.assert_allclose((RA @ B).todense(), DA @ DB, atol=1e-12)

@@ -15,7 +15,8 @@ from threadpoolctl import threadpool_limits
 
 import kmatrix as km
 from _helpers import SharedCalls, until_shared
-from kmatrix._training import SGDOptimizer, Trainer
+from kmatrix._core.optimizers import SGDOptimizer
+from kmatrix._learning.training import Trainer
 
 ACTIVATIONS = ["identity", "relu", "tanh", "logistic"]
 
@@ -110,7 +111,7 @@ def test_one_step_follows_the_finite_difference_gradient(activation, weighted, f
     rng = np.random.default_rng(2)
     n_in, n_out, m = 12, 7, 40
     dtype = np.complex128 if field == "complex" else np.float64
-    K = km.KMatrix.random(n_in, n_out, width=2, dtype=dtype, random_state=3).real
+    K = km.KMatrix.random(n_out, n_in, width=2, dtype=dtype, random_state=3).real
     b = 0.1 * rng.standard_normal(n_out)
     X = rng.standard_normal((m, n_in))
     Y = rng.standard_normal((m, n_out))
@@ -369,7 +370,7 @@ def test_a_diverged_fit_leaves_no_broken_model():
 
 
 def test_early_stopping_restores_the_best_model(monkeypatch):
-    from kmatrix import _regressor
+    from kmatrix._learning import regressor as _regressor
 
     seen = {}
     real_split = _regressor.train_test_split

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kmatrix as km
-from kmatrix._sparse import edge_colouring
+from kmatrix._builders.sparse import edge_colouring
 from _helpers import assert_close_in_norm, rtol_for
 
 
@@ -150,7 +150,7 @@ def test_refuses_constructions_far_larger_than_the_dense_matrix():
 @given(st.integers(1, 20), st.integers(1, 20), st.data())
 def test_step_construction_on_any_pattern(n_out, n_in, data):
     # the width-2 construction by itself, whatever from_sparse would choose
-    from kmatrix._sparse import _step_twiddles
+    from kmatrix._builders.sparse import _step_twiddles
 
     cells = data.draw(st.lists(st.tuples(st.integers(0, n_out - 1), st.integers(0, n_in - 1)),
                                unique=True))   # any order

@@ -20,7 +20,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 from _helpers import SharedCalls, nan_like, random_input, run_two_threads
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -41,7 +41,7 @@ def kmatrices():
     # Few rows need long ones for two threads to pay: size 8192 for 1 and 17
     # rows (the row and tile paths), 256 for 100 and 1001 (the small path
     # for real types, tiles for complex ones); width 2.
-    return {(np.dtype(d), big): km.KMatrix.random(8000 if big else 200, 7000 if big else 150,
+    return {(np.dtype(d), big): km.KMatrix.random(7000 if big else 150, 8000 if big else 200,
                                                   width=2, dtype=d, init="normal",
                                                   random_state=0)
             for d in DTYPES for big in (False, True)}
@@ -132,10 +132,10 @@ def test_real_part_identical_across_threads(c_dtype, n_samples):
 
 
 def test_products_and_operators_identical_across_threads():
-    K1 = km.KMatrix.random(120, 90, width=2, random_state=2)
-    K2 = km.KMatrix.random(200, 120, width=1, random_state=3)
+    K1 = km.KMatrix.random(90, 120, width=2, random_state=2)
+    K2 = km.KMatrix.random(120, 200, width=1, random_state=3)
     P = K1 @ K2
-    S = K1 + km.KMatrix.random(120, 90, random_state=4)
+    S = K1 + km.KMatrix.random(90, 120, random_state=4)
     V = np.random.default_rng(2).standard_normal((200, 3001))
     calls = [lambda: P @ V, S.todense, lambda: km.aslinearoperator(P).matmat(V)]
     with threadpool_limits(limits=2):   # each one kernel call, two threads
@@ -259,7 +259,7 @@ def test_threadpoolctl_sees_openmp():
     assert "openmp" in apis
     # the OpenMP runtime the kernels use is the one threadpoolctl limits
     # (private helper: the kernels' default thread count)
-    from kmatrix._kernels import default_threads
+    from kmatrix._core._kernels import default_threads
     with threadpool_limits(limits=1, user_api="openmp"):
         assert default_threads() == 1
     with threadpool_limits(limits=2, user_api="openmp"):

@@ -8,7 +8,7 @@ import kmatrix as km
 
 @pytest.fixture
 def K():
-    return km.KMatrix.random(5, 3, width=2, random_state=0)  # shape (3, 5)
+    return km.KMatrix.random(3, 5, width=2, random_state=0)  # shape (3, 5)
 
 
 # ------------------------------------------------------------ apply input --
@@ -44,7 +44,7 @@ def test_apply_non_numeric_input(K, X):
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("position", [(0, 0), (0, 4), (40, 2), (99, 4)])
 def test_apply_non_finite_input(dtype, value, position):
-    K = km.KMatrix.random(5, 3, width=2, dtype=np.dtype(dtype), random_state=0)
+    K = km.KMatrix.random(3, 5, width=2, dtype=np.dtype(dtype), random_state=0)
     X = np.random.default_rng(0).standard_normal((100, 5)).astype(dtype)
     X[position] = value
     with pytest.raises(ValueError, match="NaN or infinity"):
@@ -66,8 +66,8 @@ def test_apply_non_finite_input(dtype, value, position):
 def test_apply_non_finite_imaginary_part(dtype):
     X = np.ones((3, 5), dtype=dtype)
     X[1, 2] = complex(1.0, np.nan)
-    for K in (km.KMatrix.random(5, 3, dtype=dtype, random_state=0),
-              km.KMatrix.random(5, 3, dtype=np.float64, random_state=0)):
+    for K in (km.KMatrix.random(3, 5, dtype=dtype, random_state=0),
+              km.KMatrix.random(3, 5, dtype=np.float64, random_state=0)):
         with pytest.raises(ValueError, match="NaN or infinity"):
             K.apply(X)
         assert np.isnan(K.apply(X, check_finite=False)[1]).any()
@@ -118,24 +118,24 @@ def test_rmatmul_shape_mismatch(K, operand):
 
 # ------------------------------------------------------------ constructors --
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(n_in=0), "n_in"),
-    (dict(n_in=-3), "n_in"),
-    (dict(n_in=2.5), "n_in"),
-    (dict(n_in="4"), "n_in"),
-    (dict(n_in=True), "n_in"),
-    (dict(n_in=4, n_out=0), "n_out"),
-    (dict(n_in=4, width=0), "width"),
-    (dict(n_in=4, width=-1), "width"),
-    (dict(n_in=4, width=1.0), "width"),
-    (dict(n_in=4, expansion=0), "expansion"),
-    (dict(n_in=4, dtype=np.int64), "dtype"),
-    (dict(n_in=4, dtype=int), "dtype"),
-    (dict(n_in=4, dtype=np.float16), "dtype"),
-    (dict(n_in=4, dtype=np.longdouble), "dtype"),
-    (dict(n_in=4, dtype=bool), "dtype"),
-    (dict(n_in=4, dtype="not a dtype"), "dtype"),
-    (dict(n_in=4, init="bad"), "init"),
-    (dict(n_in=4, init="Ortho"), "init"),
+    (dict(n_rows=0), "n_rows"),
+    (dict(n_rows=-3), "n_rows"),
+    (dict(n_rows=2.5), "n_rows"),
+    (dict(n_rows="4"), "n_rows"),
+    (dict(n_rows=True), "n_rows"),
+    (dict(n_rows=4, n_cols=0), "n_cols"),
+    (dict(n_rows=4, width=0), "width"),
+    (dict(n_rows=4, width=-1), "width"),
+    (dict(n_rows=4, width=1.0), "width"),
+    (dict(n_rows=4, expansion=0), "expansion"),
+    (dict(n_rows=4, dtype=np.int64), "dtype"),
+    (dict(n_rows=4, dtype=int), "dtype"),
+    (dict(n_rows=4, dtype=np.float16), "dtype"),
+    (dict(n_rows=4, dtype=np.longdouble), "dtype"),
+    (dict(n_rows=4, dtype=bool), "dtype"),
+    (dict(n_rows=4, dtype="not a dtype"), "dtype"),
+    (dict(n_rows=4, init="bad"), "init"),
+    (dict(n_rows=4, init="Ortho"), "init"),
 ], ids=lambda v: str(v) if isinstance(v, str) else "-".join(f"{k}={v[k]!r}" for k in v))
 def test_random_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -211,7 +211,7 @@ def test_from_permutation_rejects_non_permutations(perm):
 
 # -------------------------------------------------------- operator algebra --
 def test_product_shape_mismatch():
-    K1 = km.KMatrix.random(5, 3, random_state=0)   # (3, 5)
+    K1 = km.KMatrix.random(3, 5, random_state=0)   # (3, 5)
     K2 = km.KMatrix.random(4, 4, random_state=1)   # (4, 4)
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(4, 4\)"):
         K1 @ K2
@@ -220,8 +220,8 @@ def test_product_shape_mismatch():
 
 
 def test_sum_shape_mismatch():
-    K1 = km.KMatrix.random(5, 3, random_state=0)
-    K2 = km.KMatrix.random(3, 5, random_state=1)
+    K1 = km.KMatrix.random(3, 5, random_state=0)
+    K2 = km.KMatrix.random(5, 3, random_state=1)
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(5, 3\)"):
         K1 + K2
     with pytest.raises(ValueError, match="shapes"):

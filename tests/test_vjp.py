@@ -12,7 +12,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import kmatrix as km
-from kmatrix import _kernels
+from kmatrix._core import _kernels
 from _helpers import run_two_threads
 from _reference import dense_kmatrix, stage_bit, stage_matrix
 
@@ -72,7 +72,7 @@ def rel(a, b):
 @pytest.mark.parametrize("n_in, n_out, width, expansion", CASES)
 def test_vjp_matches_dense_backpropagation(dtype, n_in, n_out, width, expansion):
     rng = np.random.default_rng(n_in * 100 + n_out)
-    K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+    K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           init="normal", random_state=3)
     X = random_rows(rng, (37, n_in), dtype)
     G = random_rows(rng, (37, n_out), dtype)
@@ -90,7 +90,7 @@ def test_vjp_matches_dense_backpropagation(dtype, n_in, n_out, width, expansion)
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128], ids=["float64", "complex128"])
 def test_vjp_matches_finite_differences(dtype):
     rng = np.random.default_rng(5)
-    K = km.KMatrix.random(6, 5, width=2, dtype=dtype, init="normal", random_state=4)
+    K = km.KMatrix.random(5, 6, width=2, dtype=dtype, init="normal", random_state=4)
     X = random_rows(rng, (9, 6), dtype)
     G = random_rows(rng, (9, 5), dtype)
     _, dtw = K.vjp(X, G)
@@ -116,7 +116,7 @@ def test_vjp_matches_finite_differences(dtype):
 
 def test_vjp_of_real_kmatrix_with_complex_data_is_real_gradient():
     rng = np.random.default_rng(6)
-    K = km.KMatrix.random(12, 9, width=2, random_state=1)
+    K = km.KMatrix.random(9, 12, width=2, random_state=1)
     X = random_rows(rng, (7, 12), np.complex128)
     G = random_rows(rng, (7, 9), np.complex128)
     dX, dtw = K.vjp(X, G)
@@ -128,7 +128,7 @@ def test_vjp_of_real_kmatrix_with_complex_data_is_real_gradient():
 
 def test_vjp_single_row_and_linear_in_g():
     rng = np.random.default_rng(7)
-    K = km.KMatrix.random(10, 6, width=1, random_state=2)
+    K = km.KMatrix.random(6, 10, width=1, random_state=2)
     x, g = rng.standard_normal(10), rng.standard_normal(6)
     dx, dtw = K.vjp(x, g)
     assert dx.shape == (10,) and dtw.shape == K.twiddles.shape
@@ -144,7 +144,7 @@ def test_vjp_single_row_and_linear_in_g():
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_vjp_bit_identical_for_1_and_2_threads(dtype):
     rng = np.random.default_rng(8)
-    K = km.KMatrix.random(300, 200, width=2, dtype=dtype, random_state=5)
+    K = km.KMatrix.random(200, 300, width=2, dtype=dtype, random_state=5)
     rows = 16 * 37 + 5   # many chunks, several reduction slots, a partial chunk
     X = random_rows(rng, (rows, 300), dtype)
     G = random_rows(rng, (rows, 200), dtype)
@@ -168,7 +168,7 @@ def test_vjp_of_few_rows_runs_along_the_rows(isa, dtype):
         rng = np.random.default_rng(10)
         for n_in, n_out, width, expansion in [(40, 33, 1, 1), (64, 64, 2, 1), (100, 120, 1, 2),
                                               (300, 257, 2, 1)]:
-            K = km.KMatrix.random(n_in, n_out, width=width, expansion=expansion, dtype=dtype,
+            K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                                   init="normal", random_state=n_in)
             for rows in (1, 2, 3):
                 X = random_rows(rng, (rows, n_in), dtype)
@@ -199,7 +199,7 @@ def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
     # gradient is summed by one thread over the rows in order (N = 2**15:
     # each stage is long enough for two threads to pay)
     rng = np.random.default_rng(11)
-    K = km.KMatrix.random(2 ** 15, 2 ** 15 - 3, dtype=dtype, random_state=7)
+    K = km.KMatrix.random(2 ** 15 - 3, 2 ** 15, dtype=dtype, random_state=7)
     X = random_rows(rng, (1, K.n_in), dtype)
     G = random_rows(rng, (1, K.n_out), dtype)
     dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
@@ -228,7 +228,7 @@ def test_vjp_of_short_stages_stays_on_one_thread():
 def test_vjp_long_rows_shared_by_threads(dtype):
     # N = 2**15: both threads work on each chunk (one gradient slot)
     rng = np.random.default_rng(9)
-    K = km.KMatrix.random(2 ** 15, 2 ** 15 - 7, dtype=dtype, random_state=6)
+    K = km.KMatrix.random(2 ** 15 - 7, 2 ** 15, dtype=dtype, random_state=6)
     X = random_rows(rng, (19, K.n_in), dtype)
     G = random_rows(rng, (19, K.n_out), dtype)
     dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
@@ -253,7 +253,7 @@ def test_vjp_long_rows_shared_by_threads(dtype):
 
 
 def test_vjp_rejects_bad_input():
-    K = km.KMatrix.random(6, 4, random_state=0)
+    K = km.KMatrix.random(4, 6, random_state=0)
     X = np.ones((3, 6))
     with pytest.raises(ValueError, match="G must have shape"):
         K.vjp(X, np.ones((3, 5)))

@@ -1,14 +1,8 @@
-"""Twiddles built from scratch: random, identity, Hadamard, DFT, permutations.
+"""Twiddles built from scratch: random, Hadamard and DFT networks.
 
 The structured matrices (all but the random ones) are exactly K-matrices of
-width 1. Every function returns a twiddle array in kmatrix's layout: shape
-``(w, 2, L, N // 2, 2, 2)`` for size ``N = 2**L`` and width ``w``. Stage
-``(i, h, k)`` mixes index bit ``L-1-k`` when ``h == 0`` (the B* half) and bit
-``k`` when ``h == 1`` (the B half); its pair ``p`` joins the positions
-``u = ((p >> b) << (b+1)) | (p mod 2**b)`` and ``v = u + 2**b`` and its block
-``[[a, b], [c, d]]`` maps ``(x_u, x_v)`` to ``(a x_u + b x_v, c x_u + d x_v)``.
-A width-1 network therefore visits the bits in the Benes order
-``L-1, ..., 1, 0, 0, 1, ..., L-1``.
+width 1. Every function returns a twiddle array in the layout of
+:mod:`kmatrix._core.layout`.
 
 All constructors are vectorized over the pairs of a stage: the Python loops
 run over stages (``O(L)``) or recursion levels, never over the ``N``
@@ -18,102 +12,23 @@ Notation used in the comments: a position's bits are ``x_{L-1} ... x_1 x_0``;
 ``bit(u, j)`` is ``(u >> j) & 1``.
 """
 
-import operator
-
 import numpy as np
+from sklearn.utils import check_random_state
 
-__all__ = [
-    "INITS",
-    "dft_twiddles",
-    "hadamard_twiddles",
-    "identity_twiddles",
-    "permutation_twiddles",
-    "random_twiddles",
-    "route_permutation",
-]
+from .._core.algebra import size_for
+from .._core.layout import Network, check_log_size, identity_twiddles, lower_positions
+from .._core.validation import check_dtype, check_int, check_network_size, log2_exact
+from .permutations import PERMUTATION_BLOCKS
+
+__all__ = ["INITS", "dft_twiddles", "hadamard_network", "hadamard_twiddles", "identity_network",
+           "random_network", "random_twiddles"]
 
 INITS = ("ortho", "normal", "identity")
-
-# The two permutation blocks, indexed by "is it a swap".
-_IDENTITY_BLOCK = np.array([[1.0, 0.0], [0.0, 1.0]])
-_SWAP_BLOCK = np.array([[0.0, 1.0], [1.0, 0.0]])
-_PERMUTATION_BLOCKS = np.stack([_IDENTITY_BLOCK, _SWAP_BLOCK])
-
-
-def _check_log_size(L):
-    """Validate the log2 size ``L`` and return it as a Python int."""
-    if isinstance(L, (bool, np.bool_)):
-        raise TypeError("L must be an integer, got a bool")
-    try:
-        L = operator.index(L)
-    except TypeError:
-        raise TypeError(
-            f"L must be an integer, got {type(L).__name__}") from None
-    if L < 1:
-        raise ValueError(f"L must be >= 1 (size N = 2**L >= 2), got {L}")
-    return L
-
-
-def lower_positions(L, bit):
-    """Lower position ``u`` of every pair ``p`` of a stage mixing ``bit``.
-
-    ``u`` is ``p`` with a zero inserted at bit position ``bit``; the upper
-    position is ``u + 2**bit``. All other bits of ``u`` (the pair's
-    "context") are the ones a stage's block may depend on.
-    """
-    p = np.arange(1 << (L - 1), dtype=np.intp)
-    low_mask = (1 << bit) - 1
-    return ((p >> bit) << (bit + 1)) | (p & low_mask)
-
-
-def pair_index(u, bit):
-    """Pair index of the lower position ``u`` in a stage mixing ``bit``
-    (the inverse of :func:`lower_positions`)."""
-    return ((u >> (bit + 1)) << bit) | (u & ((1 << bit) - 1))
-
-
-def bit_reversal(L):
-    """The bit reversal of ``range(2**L)``: ``r[i]`` is i with its L bits
-    reversed (an involution)."""
-    i = np.arange(1 << L, dtype=np.intp)
-    r = np.zeros_like(i)
-    for b in range(L):
-        r |= ((i >> b) & 1) << (L - 1 - b)
-    return r
 
 
 def _bit(u, j):
     """Bit ``j`` of every entry of the integer array ``u`` (0 or 1)."""
     return (u >> j) & 1
-
-
-def identity_twiddles(L, width=1, dtype=np.float64):
-    """Twiddles of the identity matrix of size ``2**L``.
-
-    Parameters
-    ----------
-    L : int
-        Log2 of the size, ``L >= 1``.
-    width : int, optional
-        Number of BB* blocks, ``width >= 1``. Default 1.
-    dtype : dtype-like, optional
-        Scalar type of the result. Default ``float64``.
-
-    Returns
-    -------
-    twiddles : ndarray, shape (width, 2, L, 2**(L-1), 2, 2)
-        Every block is ``[[1, 0], [0, 1]]``.
-    """
-    L = _check_log_size(L)
-    if isinstance(width, (bool, np.bool_)):
-        raise TypeError("width must be an integer, got a bool")
-    width = operator.index(width)
-    if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
-    tw = np.zeros((width, 2, L, 1 << (L - 1), 2, 2), dtype=dtype)
-    tw[..., 0, 0] = 1
-    tw[..., 1, 1] = 1
-    return tw
 
 
 def random_twiddles(L, width, dtype, init, rng):
@@ -278,7 +193,7 @@ def dft_twiddles(L):
     ``k_i = bit(L-1-i) XOR bit(i)`` in the B* half and ``K_{t-1}`` = the
     bits below ``t`` in the B half.
     """
-    L = _check_log_size(L)
+    L = check_log_size(L)
     half_n = 1 << (L - 1)
     tw = np.zeros((1, 2, L, half_n, 2, 2), dtype=np.complex128)
     n_pairs = L // 2  # number of (a, b) bit pairs; a middle bit if L is odd
@@ -315,14 +230,14 @@ def dft_twiddles(L):
         else:
             # Position b = a < L/2, partner bit L-1-b = k holding
             # k_b XOR n_b: turn n_b into k_b, a swap where that bit is 1.
-            tw[0, 0, k] = _PERMUTATION_BLOCKS[_bit(u, k)]
+            tw[0, 0, k] = PERMUTATION_BLOCKS[_bit(u, k)]
 
     # B half (h = 1): stage k mixes bit k.
     for k in range(L):
         u = lower_positions(L, k)
         if k < L - n_pairs:
             # Bits b < L/2 (already k_b) and the middle bit: nothing to do.
-            tw[0, 1, k] = _IDENTITY_BLOCK
+            tw[0, 1, k] = PERMUTATION_BLOCKS[0]
             continue
         # Step t = k on position k, summing out n_{L-1-k}, which is stored
         # as k_{L-1-k} XOR n_{L-1-k}. Every bit below k holds k_i by now,
@@ -338,127 +253,36 @@ def dft_twiddles(L):
     return tw
 
 
-def _check_permutation(perm):
-    """Validate ``perm`` and return it as an ``intp`` array and its log2 size."""
-    arr = np.asarray(perm)
-    if arr.ndim != 1:
-        raise ValueError(
-            f"perm must be a 1-D array, got an array of shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"perm must have an integer dtype, got {arr.dtype}")
-    N = arr.size
-    if N < 2 or N & (N - 1):
-        raise ValueError(
-            f"the length of perm must be a power of two >= 2, got {N}")
-    # Compare as Python ints so that huge unsigned values cannot wrap.
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo < 0 or hi >= N:
-        bad = lo if lo < 0 else hi
-        raise ValueError(
-            f"perm is not a permutation of range({N}): it contains {bad}")
-    arr = arr.astype(np.intp)
-    counts = np.bincount(arr, minlength=N)
-    if not np.all(counts == 1):
-        missing = int(np.flatnonzero(counts == 0)[0])
-        repeated = int(np.flatnonzero(counts > 1)[0])
-        raise ValueError(
-            f"perm is not a permutation of range({N}): {repeated} is "
-            f"repeated and {missing} is missing")
-    return arr, N.bit_length() - 1
+# ------------------------------------------------- the KMatrix constructors --
+def random_network(n_rows, n_cols, width, expansion, dtype, init, random_state):
+    """The checked arguments of ``KMatrix.random`` and its random twiddles."""
+    n_rows = check_int(n_rows, "n_rows")
+    n_cols = n_rows if n_cols is None else check_int(n_cols, "n_cols")
+    width = check_int(width, "width")
+    expansion = check_int(expansion, "expansion")
+    dtype = check_dtype(dtype)
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    N = size_for(n_cols, n_rows, expansion)
+    check_network_size(N, width, dtype, f"KMatrix.random({n_rows}, {n_cols}, width={width}, "
+                                        f"expansion={expansion})")
+    rng = check_random_state(random_state)
+    tw = random_twiddles(N.bit_length() - 1, width, dtype, init, rng)
+    return Network(tw, (n_rows, n_cols), expansion)
 
 
-def route_permutation(perm):
-    """Twiddles of a permutation matrix, routed through a Benes network.
-
-    Parameters
-    ----------
-    perm : array_like of int, shape (N,)
-        A permutation of ``range(N)``, ``N = 2**L >= 2``.
-
-    Returns
-    -------
-    twiddles : ndarray of float64, shape (1, 2, L, N // 2, 2, 2)
-        Every block is the identity ``[[1, 0], [0, 1]]`` or the swap
-        ``[[0, 1], [1, 0]]``, and the expanded matrix ``E`` satisfies
-        ``E @ x == x[perm]`` for every vector ``x``.
-
-    Raises
-    ------
-    ValueError
-        If ``perm`` is not 1-D, not of an integer dtype, of a length that is
-        not a power of two >= 2, or not a permutation.
-
-    Notes
-    -----
-    This is the looping algorithm (Waksman; Opferman and Tsao), run on all
-    sub-networks of one recursion level at once. At level ``d`` the bit is
-    ``b = L-1-d``: the stages still to be set up form independent Benes
-    sub-networks, one per value of the bits above ``b``, with outer stages
-    on bit ``b`` (B* stage ``d`` and B stage ``b``) around two halves of
-    size ``2**b``, selected by bit ``b``, which the next level routes.
-
-    Let ``P`` be what the current sub-networks must do (output ``i`` takes
-    the element at input ``P[i]``). Give each element ``x`` a colour, the
-    half it travels through. The two inputs of one switch, ``x`` and
-    ``x ^ s`` with ``s = 2**b``, need different colours, and so do the two
-    elements leaving through one output switch, ``P[i]`` and ``P[i ^ s]``.
-    Hence ``x`` and ``tau(x) = P[inv(x) ^ s] ^ s`` share a colour and the
-    constraint graph is a union of even cycles, each split into two orbits of
-    ``tau``, ``O`` and ``O ^ s``. Colouring ``x`` by whether the smallest
-    element of its orbit exceeds that of the orbit of ``x ^ s`` is a valid
-    2-colouring, and those orbit minima come from pointer jumping: ``b``
-    rounds of ``m = min(m, m[nxt]); nxt = nxt[nxt]``, since an orbit has at
-    most ``2**b`` elements. That replaces the sequential walk round each
-    cycle by ``O(N log N)`` vectorized work per level, ``O(N log^2 N)`` in
-    all.
-    """
-    P, L = _check_permutation(perm)
-    N = P.size
-    tw = np.empty((1, 2, L, N // 2, 2, 2), dtype=np.float64)
-    positions = np.arange(N, dtype=np.intp)
-    inv = np.empty_like(P)
-    for d in range(L):
-        b = L - 1 - d
-        s = 1 << b
-        inv[P] = positions
-        tau = P[inv ^ s] ^ s
-        # Smallest element of each tau-orbit, by pointer jumping: after r
-        # rounds, orbit_min[x] covers x, tau(x), ..., tau^(2^r - 1)(x).
-        orbit_min = positions.copy()
-        nxt = tau
-        for _ in range(b):
-            orbit_min = np.minimum(orbit_min, orbit_min[nxt])
-            nxt = nxt[nxt]
-        colour = (orbit_min > orbit_min[positions ^ s]).astype(np.intp)
-
-        u = lower_positions(L, b)
-        # Input switch: element u goes to the half of its colour, so the
-        # switch swaps when colour[u] is 1.
-        tw[0, 0, d] = _PERMUTATION_BLOCKS[colour[u]]
-        # Output switch: output u takes P[u] from the half of its colour.
-        tw[0, 1, b] = _PERMUTATION_BLOCKS[colour[P[u]]]
-
-        # What the halves must do: element x enters them at x with bit b
-        # set to its colour, and output i's element must leave them at i
-        # with bit b set to that element's colour.
-        cleared = positions & ~s
-        entry = cleared | (colour << b)
-        exit_ = cleared | (colour[P] << b)
-        new_P = np.empty_like(P)
-        new_P[exit_] = entry[P]
-        P = new_P
-    # Below bit 0 every sub-network has size 1: nothing left to route.
-    assert np.array_equal(P, positions), "internal error: routing incomplete"
-    return tw
+def identity_network(n, dtype):
+    """The n x n identity, width 1."""
+    n = check_int(n, "n")
+    dtype = check_dtype(dtype)
+    N = size_for(n, n, 1)
+    check_network_size(N, 1, dtype, f"KMatrix.identity({n})")
+    return Network(identity_twiddles(N.bit_length() - 1, 1, dtype), (n, n))
 
 
-def permutation_twiddles(perm, L):
-    """Twiddles of the permutation ``(P @ x)[i] == x[perm[i]]`` on size ``2**L``.
-
-    ``perm`` is a permutation of ``range(n)``, ``n <= 2**L``; the positions
-    from n on stay in place. Width 1, float64 (see :func:`route_permutation`).
-    """
-    n = len(perm)
-    full = np.concatenate([perm, np.arange(n, 1 << L, dtype=np.int64)])
-    return route_permutation(full)
+def hadamard_network(n, dtype):
+    """The Sylvester Hadamard matrix of a power-of-two order n, width 1."""
+    L = max(1, log2_exact(n))
+    dtype = check_dtype(dtype)
+    check_network_size(1 << L, 1, dtype, f"KMatrix.hadamard({n})")
+    return Network(hadamard_twiddles(L).astype(dtype, copy=False), (n, n))

@@ -7,7 +7,7 @@ from libc.stdint cimport int64_t
 cimport numpy as cnp
 import numpy as np
 
-from kmatrix._core cimport (
+from kmatrix._core.native cimport (
     kmatrix_apply, kmatrix_vjp, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,

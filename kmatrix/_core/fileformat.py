@@ -23,8 +23,8 @@ import zlib
 
 import numpy as np
 
-from ._algebra import size_for
-from ._validation import MAX_LOG_SIZE, SUPPORTED_DTYPES, check_network_size
+from .algebra import size_for
+from .validation import MAX_LOG_SIZE, SUPPORTED_DTYPES, check_network_size
 
 __all__ = ["invalid_file", "read", "save"]
 

@@ -13,9 +13,9 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import threadpool_limits
 
-from ._kmatrix import KMatrix
-from ._training import AdamOptimizer, real_view
-from ._validation import frobenius, sum_of_squares
+from .._core.optimizers import AdamOptimizer, real_view
+from .._core.validation import frobenius, sum_of_squares
+from .._operator import wrap
 
 __all__ = ["Trace", "gradient_fit", "probe_error", "probe_products", "scaled_to"]
 
@@ -212,7 +212,7 @@ def gradient_fit(model, M, op, *, grow, max_iter, tol, solver, learning_rate, rn
     best_err, best_tw = np.inf, model.twiddles.copy()
     for width, n_iter in zip(widths, phase_iters):
         # the first `width` blocks, sharing the model's twiddles
-        part = KMatrix._wrap(model.twiddles[:width], model.shape, model.expansion,
+        part = wrap(model.twiddles[:width], model.shape, model.expansion,
                              real_part=model.real_part)
         samples = _Samples(part, M, op, rng)
         if solver == "lbfgs":

@@ -25,7 +25,7 @@ SIAM J. Math. Data Sci. 2023), here peeling one stage per level.
 
 import numpy as np
 
-from ._constructors import identity_twiddles, lower_positions, pair_index
+from .._core.layout import identity_twiddles, lower_positions, pair_index
 
 __all__ = ["analytic_completion", "bit_permutations", "bit_reversed_twiddles", "factor_butterfly",
            "factor_kmatrix", "half_bits", "half_butterfly_twiddles"]

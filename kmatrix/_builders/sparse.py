@@ -47,12 +47,24 @@ at v and never reaches u.
 import numpy as np
 import scipy.sparse
 
-from ._algebra import scale_inputs, scale_stage_inputs
-from ._constructors import (bit_reversal, identity_twiddles, lower_positions, pair_index,
-                            route_permutation)
-from ._validation import as_numeric_array, check_dtype, next_pow2, result_dtype
+from .._core.algebra import scale_inputs, scale_stage_inputs
+from .._core.layout import (
+    Network,
+    bit_reversal,
+    identity_twiddles,
+    lower_positions,
+    pair_index,
+)
+from .._core.validation import (
+    as_numeric_array,
+    check_dtype,
+    check_network_size,
+    next_pow2,
+    result_dtype,
+)
+from .permutations import route_permutation
 
-__all__ = ["check_sparse_args", "edge_colouring", "sparse_twiddles"]
+__all__ = ["check_sparse_args", "edge_colouring", "sparse_network", "sparse_twiddles"]
 
 
 def edge_colouring(rows, cols, n_rows, n_cols):
@@ -272,3 +284,11 @@ def sparse_twiddles(rows, cols, values, shape, dtype):
         # unused blocks receive a copy of the input too: zero it on arrival
         tw[0, 0, h, delta * half:] = 0
     return tw, None
+
+
+def sparse_network(S, dtype):
+    """``KMatrix.from_sparse``: S's nonzeros checked, then its exact twiddles."""
+    rows, cols, values, shape, dtype = check_sparse_args(S, dtype)
+    check_network_size(max(shape), 1, dtype, f"KMatrix.from_sparse of shape {shape}")
+    tw, expansion = sparse_twiddles(rows, cols, values, shape, dtype)
+    return Network(tw, shape, expansion)

@@ -4,7 +4,8 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 from scipy.sparse.linalg import aslinearoperator as _scipy_aslinearoperator
 
-from ._kmatrix import KMatrix
+from .kmatrix import KMatrix
+from .protocol import apply_op
 
 __all__ = ["KMatrixOperator", "aslinearoperator"]
 
@@ -51,14 +52,7 @@ class KMatrixOperator(LinearOperator):
         self._trans = _trans
 
     def _apply_rows(self, X, mode):
-        if mode == "C":
-            # conj(K) x = conj(K conj(x)): the adjoint of a transposed operator
-            if self.dtype.kind != "c" and np.asarray(X).dtype.kind != "c":
-                mode = "N"
-            else:
-                return np.conjugate(
-                    self.kmatrix.apply(np.conjugate(X), workers=self.workers))
-        return self.kmatrix.apply(X, trans=mode, workers=self.workers)
+        return apply_op(self.kmatrix, X, mode, self.workers)
 
     def _matvec(self, x):
         return self._apply_rows(np.ravel(x), self._trans)

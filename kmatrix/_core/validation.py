@@ -64,6 +64,18 @@ def result_dtype(*dtypes):
     return dt
 
 
+_PROMOTED = {}
+
+
+def promoted(op_dtype, x_dtype):
+    """result_dtype(op_dtype, x_dtype), memoized (it is on every product's path)."""
+    key = (op_dtype, x_dtype)
+    dt = _PROMOTED.get(key)
+    if dt is None:
+        dt = _PROMOTED[key] = result_dtype(op_dtype, x_dtype)
+    return dt
+
+
 def as_numeric_array(X, name="X"):
     """np.asarray(X), rejecting non-numeric dtypes with a ValueError."""
     try:

@@ -12,6 +12,8 @@ import operator
 import os
 import threading
 
+from . import _kernels
+
 __all__ = ["get_workers", "set_workers"]
 
 _local = threading.local()
@@ -96,3 +98,10 @@ def resolve_workers(workers):
 
 
 _MAX_WORKERS = 1 << 16
+
+
+def thread_count(workers=None):
+    """The threads a call with ``workers`` gets for work of its own (not the
+    kernels'): the count it resolves to, or OpenMP's bounded default."""
+    n = resolve_workers(workers)
+    return n if n > 0 else _kernels.default_threads()

@@ -56,21 +56,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
-from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                          _fit_context)
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.exceptions import DataDimensionalityWarning
 from sklearn.random_projection import johnson_lindenstrauss_min_dim
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _kernels
-from ._algebra import scale_outputs, scale_stage_inputs, scale_stage_outputs
-from ._config import resolve_workers, set_workers
-from ._constructors import identity_twiddles
-from ._dask import is_dask_array, map_rows
-from ._kmatrix import KMatrix
-from ._validation import next_pow2
+from .._core.algebra import scale_outputs, scale_stage_inputs, scale_stage_outputs
+from .._core.config import set_workers, thread_count
+from .._core.layout import identity_twiddles
+from .._core.lazy import is_dask_array, map_rows
+from .._core.validation import next_pow2
+from .._operator import KMatrix
 
 __all__ = ["KMatrixRandomFeatures", "KMatrixRandomProjection"]
 
@@ -139,13 +142,6 @@ def _projection_twiddles(n_out, N, rng):
 
 def _network_size(n_out, block):
     return block * next_pow2(-(-n_out // block))
-
-
-def _thread_count():
-    """Threads of the elementwise work: kmatrix's default for this call
-    (:func:`kmatrix.set_workers`, else OpenMP's bounded default)."""
-    n = resolve_workers(None)
-    return n if n > 0 else _kernels.default_threads()
 
 
 def _as_dtype(K, dtype):
@@ -241,7 +237,7 @@ def _cosine_features(Y, offset, scale):
             np.cos(Z, out=Z)
             Z *= scale
 
-    n_threads = min(_thread_count(), len(starts))
+    n_threads = min(thread_count(), len(starts))
     if n_threads < 2 or Y.size < _PARALLEL_ENTRIES:
         for start in starts:
             run(start)

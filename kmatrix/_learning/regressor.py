@@ -17,11 +17,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._config import resolve_workers
-from ._dask import is_dask_array, map_rows
-from ._kmatrix import KMatrix
-from ._training import ACTIVATIONS, AdamOptimizer, SGDOptimizer, Trainer, activate
-from ._validation import complex_dtype_of
+from .._core.config import resolve_workers
+from .._core.lazy import is_dask_array, map_rows
+from .._core.optimizers import AdamOptimizer, SGDOptimizer
+from .._core.validation import complex_dtype_of
+from .._operator import KMatrix
+from .training import ACTIVATIONS, Trainer, activate
 
 __all__ = ["KMatrixRegressor"]
 
@@ -467,7 +468,7 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
                                  "part K.real of a complex one")
             return _as_precision(K, dtype, copy=True)
         complex_ = self.field == "complex"
-        K = KMatrix.random(n_features, n_targets, width=self.width, expansion=self.expansion,
+        K = KMatrix.random(n_targets, n_features, width=self.width, expansion=self.expansion,
                            dtype=complex_dtype_of(dtype) if complex_ else dtype, init=self.init,
                            random_state=self._random_state)
         return K.real

@@ -26,12 +26,29 @@ Trans. ASSP 28 (1980).
 
 import numpy as np
 
-from ._algebra import conjugate, multiply, product, scale_inputs, scale_outputs, size_for, transpose
-from ._constructors import dft_twiddles, permutation_twiddles
-from ._validation import as_numeric_array, check_dtype, check_int, complex_dtype_of, next_pow2
+from .._core.algebra import (
+    conjugate,
+    multiply,
+    product,
+    scale_inputs,
+    scale_outputs,
+    size_for,
+    transpose,
+)
+from .._core.layout import Network
+from .._core.validation import (
+    as_numeric_array,
+    check_dtype,
+    check_int,
+    check_network_size,
+    complex_dtype_of,
+    next_pow2,
+)
+from .permutations import permutation_twiddles
+from .zoo import dft_twiddles
 
-__all__ = ["check_circulant_args", "check_norm", "check_transform_args", "circulant", "dct",
-           "dft", "dst"]
+__all__ = ["check_circulant_args", "check_norm", "check_transform_args", "circulant",
+           "circulant_network", "dct", "dft", "dft_network", "dst", "real_transform_network"]
 
 NORMS = (None, "backward", "ortho", "forward")
 
@@ -198,3 +215,33 @@ def dst(n, type=2, norm="ortho"):
     """Twiddles (complex128) of a network whose real part, on shape (n, n), is the DST
     matrix of scipy.fft.dst(np.eye(n), type, norm, axis=0)."""
     return _transform(n, type, norm, sine=True)
+
+
+# ------------------------------------------------- the KMatrix constructors --
+def dft_network(n, norm, dtype):
+    """The checked arguments of ``KMatrix.dft`` and its network."""
+    n = check_int(n, "n")
+    dtype = check_dtype(dtype)
+    if dtype.kind != "c":
+        raise ValueError(f"the DFT is complex: dtype must be complex64 or complex128, got {dtype}")
+    check_norm(norm)
+    # a power of two: width 1 on n; else width 2 on next_pow2(2n - 1)
+    pow2 = n & (n - 1) == 0
+    check_network_size(n if pow2 else 2 * n - 1, 1 if pow2 else 2, dtype, f"KMatrix.dft({n})")
+    return Network(dft(n, norm).astype(dtype, copy=False), (n, n))
+
+
+def real_transform_network(kind, n, type, norm, dtype):
+    """``KMatrix.dct`` (kind "dct") or ``KMatrix.dst`` (kind "dst"): the real
+    part of a complex network."""
+    n, dtype = check_transform_args(n, type, norm, dtype)
+    check_network_size(n, 2, complex_dtype_of(dtype), f"KMatrix.{kind}({n})")
+    tw = (dct if kind == "dct" else dst)(n, type, norm)
+    return Network(tw.astype(complex_dtype_of(dtype), copy=False), (n, n), real_part=True)
+
+
+def circulant_network(c, dtype):
+    """``KMatrix.circulant``: a real part for real c."""
+    c, dtype = check_circulant_args(c, dtype)
+    tw = circulant(c).astype(complex_dtype_of(dtype))
+    return Network(tw, (c.size, c.size), real_part=dtype.kind != "c")

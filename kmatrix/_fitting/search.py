@@ -13,13 +13,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._algebra import pad_width, size_for
-from ._constructors import bit_reversal
-from ._discover import discover_permutations
-from ._factorize import (analytic_completion, bit_permutations, bit_reversed_twiddles,
-                         factor_butterfly, factor_kmatrix, half_bits, half_butterfly_twiddles)
-from ._kmatrix import KMatrix
-from ._validation import complex_dtype_of, frobenius
+from .._builders.permutations import route_permutation
+from .._core.algebra import pad_width, size_for
+from .._core.layout import bit_reversal
+from .._core.validation import complex_dtype_of, frobenius
+from .._operator import KMatrix, wrap
+from .discover import discover_permutations
+from .factorize import (
+    analytic_completion,
+    bit_permutations,
+    bit_reversed_twiddles,
+    factor_butterfly,
+    factor_kmatrix,
+    half_bits,
+    half_butterfly_twiddles,
+)
 
 __all__ = ["Candidate", "Representation", "model_of", "pad_to_width", "preferred",
            "relative_error", "representations", "search"]
@@ -134,8 +142,7 @@ def pad_to_width(K, width):
     """K with identity blocks appended up to ``width`` (the same operator)."""
     if K.width >= width:
         return K
-    return KMatrix(pad_width(K.twiddles, width), K.shape, expansion=K.expansion,
-                   real_part=K.real_part)
+    return wrap(pad_width(K.twiddles, width), K.shape, K.expansion, K.real_part)
 
 
 def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
@@ -163,61 +170,98 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
     relative error each level of its factorization left out (from the last
     stage peeled to the first); it is emptied by the other fits.
     """
-    L = N.bit_length() - 1
-    levels = [] if levels is None else levels
+    fits = _ButterflyFits(target, N, tw_dtype, levels)
+    for half in (1, 0):
+        yield 0, f"identity, half {half}", lambda half=half: fits.half(target(), half)
+    yield 0, "bit reversal", fits.bit_reversed
+    if general:
+        yield 1, "both halves", fits.both_halves
+    if not permutations or width < 2:
+        return
+    if discover and width >= 3:
+        yield 3, "discovered row and column permutations", lambda: fits.discovered(False)
+        yield 3, "discovered row and column permutations, transposed", (
+            lambda: fits.discovered(True))
+    for side, rows, columns in (("input", False, True), ("output", True, False)):
+        for half in (1, 0):
+            yield 2, f"{side} bit order, half {half}", (
+                lambda h=half, r=rows, c=columns: fits.bit_order(h, r, c))
+    if width >= 3:
+        # a butterfly's two halves are conjugate by the bit reversal: with
+        # both sides free one half holds either
+        yield 2, "input and output bit orders", lambda: fits.bit_order(1, True, True)
 
-    def record(residuals, T):
+
+class _ButterflyFits:
+    """The fits of :func:`butterfly_fits`, each an N x N KMatrix or None.
+
+    Each fit works on twiddle arrays and wraps its result once: the arrays
+    are new, so the KMatrix shares them (no copy); permutations come from
+    the fitting code itself and are routed with one check.
+    """
+
+    def __init__(self, target, N, tw_dtype, levels):
+        self.target, self.N, self.tw_dtype = target, N, tw_dtype
+        self.L = N.bit_length() - 1
+        self.levels = [] if levels is None else levels
+
+    def _record(self, residuals, T):
         norm2 = float(np.vdot(T, T).real) or 1.0
-        levels[:] = [float(np.sqrt(r / norm2)) for r in residuals]
+        self.levels[:] = [float(np.sqrt(r / norm2)) for r in residuals]
 
-    def network(tw):
+    def _network(self, tw):
         # on matrices not of a fit's form its blocks can be huge: no
         # overflow into float32, and a non-finite fit is no fit
         with np.errstate(over="ignore", invalid="ignore"):
-            tw = tw.astype(tw_dtype)
-        return KMatrix(tw, (N, N)) if np.all(np.isfinite(tw)) else None
+            tw = tw.astype(self.tw_dtype)   # a new C-contiguous array
+        return wrap(tw, (self.N, self.N)) if np.all(np.isfinite(tw)) else None
 
-    def half_fit(T, half):
+    def _permutation(self, perm):
+        """(P x)[i] = x[perm[i]] as a KMatrix, perm a permutation of range(N)."""
+        return wrap(route_permutation(perm).astype(self.tw_dtype), (self.N, self.N))
+
+    def half(self, T, half):
         residuals = []
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            K = network(half_butterfly_twiddles(T, half, residuals))
-        record(residuals, T)
+            K = self._network(half_butterfly_twiddles(T, half, residuals))
+        self._record(residuals, T)
         return K
 
-    def bit_reversed_fit():
+    def bit_reversed(self):
         # T = P_br B with B in the B* half's bit order (equivalently
         # T = B' P_br, B' in the B half's order): width 1
-        residuals, T = [], target()
+        L = self.L
+        residuals, T = [], self.target()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            K = network(bit_reversed_twiddles(factor_butterfly(
+            K = self._network(bit_reversed_twiddles(factor_butterfly(
                 T[bit_reversal(L)], list(range(L - 1, -1, -1)), residuals)))
-        record(residuals, T)
+        self._record(residuals, T)
         return K
 
-    def both_halves_fit():
-        levels.clear()
+    def both_halves(self):
+        self.levels.clear()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return network(factor_kmatrix(target()))
+            return self._network(factor_kmatrix(self.target()))
 
-    def permuted_fit(perm_in, perm_out, half):
+    def permuted(self, perm_in, perm_out, half):
         # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
-        T = target()
+        T = self.target()
         T = T if perm_in is None else T[:, perm_in]
         if perm_out is not None:
             unpermuted = np.empty_like(T)
             unpermuted[perm_out] = T
             T = unpermuted
-        K = half_fit(T, half)
+        K = self.half(T, half)
         if K is None:
             return None
         if perm_in is not None:
-            K = K @ KMatrix.from_permutation(perm_in, dtype=tw_dtype)
+            K = K @ self._permutation(perm_in)
         if perm_out is not None:
-            K = KMatrix.from_permutation(perm_out, dtype=tw_dtype) @ K
+            K = self._permutation(perm_out) @ K
         return K
 
-    def discovered_fit(transposed):
-        T = target()
+    def discovered(self, transposed):
+        T = self.target()
         found = discover_permutations(T.T if transposed else T)
         if found is None:
             return None
@@ -226,46 +270,25 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
             rows, cols, half = cols, rows, 0
         else:
             half = 1
-        B = half_fit(T[rows][:, cols], half)
+        B = self.half(T[rows][:, cols], half)
         if B is None:
             return None
         # T[rows][:, cols] = B: T = P(rows^-1) B P(cols), (P x)[i] = x[perm[i]]
-        return (KMatrix.from_permutation(np.argsort(rows), dtype=tw_dtype) @ B
-                @ KMatrix.from_permutation(cols, dtype=tw_dtype))
+        return self._permutation(np.argsort(rows)) @ B @ self._permutation(cols)
 
-    def bit_order_fit(half, rows, columns):
+    def bit_order(self, half, rows, columns):
         # the index-bit permutations (every level's even/odd split, the
         # shuffles, the bit reversal and their compositions), found greedily
-        T = target()
+        T = self.target()
         with np.errstate(over="ignore", invalid="ignore"):
-            row_order, col_order = bit_permutations(T, half_bits(L, half), rows=rows,
+            row_order, col_order = bit_permutations(T, half_bits(self.L, half), rows=rows,
                                                     columns=columns)
-        identity = np.arange(N)
+        identity = np.arange(self.N)
         perm_in = None if np.array_equal(col_order, identity) else col_order
         perm_out = None if np.array_equal(row_order, identity) else np.argsort(row_order)
         if perm_in is None and perm_out is None:
             return None   # the plain fit, tried first
-        return permuted_fit(perm_in, perm_out, half)
-
-    for half in (1, 0):
-        yield 0, f"identity, half {half}", lambda half=half: half_fit(target(), half)
-    yield 0, "bit reversal", bit_reversed_fit
-    if general:
-        yield 1, "both halves", both_halves_fit
-    if not permutations or width < 2:
-        return
-    if discover and width >= 3:
-        yield 3, "discovered row and column permutations", lambda: discovered_fit(False)
-        yield 3, "discovered row and column permutations, transposed", (
-            lambda: discovered_fit(True))
-    for side, rows, columns in (("input", False, True), ("output", True, False)):
-        for half in (1, 0):
-            yield 2, f"{side} bit order, half {half}", (
-                lambda h=half, r=rows, c=columns: bit_order_fit(h, r, c))
-    if width >= 3:
-        # a butterfly's two halves are conjugate by the bit reversal: with
-        # both sides free one half holds either
-        yield 2, "input and output bit orders", lambda: bit_order_fit(1, True, True)
+        return self.permuted(perm_in, perm_out, half)
 
 
 def _targets(M, rep):
@@ -360,7 +383,7 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
                 continue
             if transposed:
                 K = K.T
-            K = KMatrix(K.twiddles, (n_out, n_in), expansion=rep.expansion)
+            K = wrap(K.twiddles, (n_out, n_in), rep.expansion)   # K's arrays are new
             model = model_of(K, complex_target)
             err = relative_error(model, M, norm_M)
             label = f"{rep.describe(K.width)}: {prefix}{name}"

@@ -16,11 +16,11 @@ import time
 
 import numpy as np
 
-from ._approximator import KMatrixApproximator
-from ._batch import _permissions_as_new_file, apply_npy
-from ._io import save
-from ._kmatrix import load_with_version
-from ._version import __version__
+from .._core._version import __version__
+from .._core.fileformat import save
+from .._fitting.approximator import KMatrixApproximator
+from .._operator import load_with_version
+from .batch import _permissions_as_new_file, apply_npy
 
 __all__ = ["main"]
 

@@ -7,19 +7,29 @@ import warnings
 import numpy as np
 import scipy.sparse
 from scipy.sparse.linalg import LinearOperator
-from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                          _fit_context)
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._dask import is_dask_array, map_rows
-from ._descent import Trace, gradient_fit, probe_error, scaled_to
-from ._kmatrix import KMatrix
-from ._linear_operator import KMatrixOperator
-from ._search import (Candidate, model_of, pad_to_width, preferred, relative_error,
-                      representations, search)
-from ._validation import frobenius, result_dtype
+from .._core.lazy import is_dask_array, map_rows
+from .._core.validation import frobenius, result_dtype
+from .._operator import KMatrix, KMatrixOperator
+from .descent import Trace, gradient_fit, probe_error, scaled_to
+from .search import (
+    Candidate,
+    model_of,
+    pad_to_width,
+    preferred,
+    relative_error,
+    representations,
+    search,
+)
 
 __all__ = ["KMatrixApproximator"]
 
@@ -301,16 +311,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         """
         start = time.perf_counter()
         report = print if self.verbose else None
-        target = self._validated(M, reset=True)
-        dense, op = (None, target) if isinstance(target, LinearOperator) else (target, None)
-        n_out, n_in = target.shape
-        if dense is None and n_out * n_in <= _DENSE_LIMIT:
-            dense = np.asarray(op.matmat(np.eye(n_in, dtype=np.result_type(op.dtype,
-                                                                              np.float32))))
-            if not np.all(np.isfinite(dense)):
-                raise ValueError("the operator returned NaN or infinity")
-        dtype = np.dtype(dense.dtype if dense is not None
-                         else np.result_type(op.dtype, np.float32))
+        dense, op, dtype = self._target(M)
+        n_out, n_in = (dense if dense is not None else op).shape
         reps = representations(n_out, n_in, dtype, self.field, self.expansion)
         real_dtype = np.finfo(dtype).dtype
         # a tolerance below the working precision's rounding cannot be met
@@ -341,61 +343,81 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         elif self.method == "hierarchical":
             chosen = preferred(bests, reps)
         else:
-            model, rep, grow, near = self._gradient_start(dense, op, reps, bests, rng)
-            trace = Trace(report, self.max_iter)
-
-            def descend(steps):
-                gradient_fit(model, dense, op, grow=grow, max_iter=steps, tol=tol,
-                             solver=self.solver, learning_rate=self.learning_rate_init, rng=rng,
-                             trace=trace)
-                return (relative_error(model, dense, frobenius(dense)) if dense is not None
-                        else probe_error(model, op, rng))
-
-            steps, result = self.max_iter, None
-            if near is not None:
-                # from a near closed-form fit, a trial first: the rest of the
-                # steps only if it pays (else the gradient would fit noise)
-                trial = min(steps, max(_TRIAL_STEPS, steps // 25))
-                err = descend(trial)
-                steps -= trial
-                if err > (1 - _TRIAL_GAIN) * near.error and err > tol:
-                    if report:
-                        report(f"  {trial} gradient steps gained {1 - err / near.error:.2%} "
-                               "on the closed-form fit: kept it (the rest is noise)")
-                    steps, result = 0, near
-            if steps or result is None:
-                err = descend(steps)   # max_iter=0: the start's own error
-            n_iter, loss_curve = trace.n_iter, trace.loss_curve
-            if result is None:
-                result = Candidate(model, float(err), None, rep)
-            # a hierarchical fit at least as good (e.g. Adam found no better) wins
-            chosen = preferred([result] + bests, reps)
+            chosen, n_iter, loss_curve = self._descend(dense, op, reps, bests, tol, rng, report)
         if chosen is None:
             raise ValueError("no finite fit was found: M's entries span too many orders of "
                              "magnitude for the closed forms and the gradient diverged; try a "
                              "smaller learning_rate_init or scale M")
-        model, err = chosen.model, chosen.error
-        method = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
-        if err > tol and dense is not None and self.method != "gradient":
-            self._check_settings(dense, reps, tol, err)
+        if chosen.error > tol and dense is not None and self.method != "gradient":
+            self._check_settings(dense, reps, tol, chosen.error)
         if exponent:
-            _scale_first_block(model, exponent)
+            _scale_first_block(chosen.model, exponent)
+        self._store(chosen, tried, n_iter, loss_curve)
+        if report:
+            model = chosen.model
+            report(f"chose {self.method_} ({self.field_}, width {model.width}, expansion "
+                   f"{model.expansion}, {model.n_params} parameters): relative error "
+                   f"{chosen.error:.3e} in {time.perf_counter() - start:.2f}s")
+        return self
 
+    def _target(self, M):
+        """(dense matrix or None, operator or None, working dtype) of the target M."""
+        target = self._validated(M, reset=True)
+        dense, op = (None, target) if isinstance(target, LinearOperator) else (target, None)
+        n_out, n_in = target.shape
+        if dense is None and n_out * n_in <= _DENSE_LIMIT:
+            dense = np.asarray(op.matmat(np.eye(n_in, dtype=np.result_type(op.dtype,
+                                                                              np.float32))))
+            if not np.all(np.isfinite(dense)):
+                raise ValueError("the operator returned NaN or infinity")
+        dtype = np.dtype(dense.dtype if dense is not None
+                         else np.result_type(op.dtype, np.float32))
+        return dense, op, dtype
+
+    def _descend(self, dense, op, reps, bests, tol, rng, report):
+        """The gradient fit from the best start: (chosen Candidate, n_iter, loss_curve)."""
+        model, rep, grow, near = self._gradient_start(dense, op, reps, bests, rng)
+        trace = Trace(report, self.max_iter)
+
+        def descend(steps):
+            gradient_fit(model, dense, op, grow=grow, max_iter=steps, tol=tol,
+                         solver=self.solver, learning_rate=self.learning_rate_init, rng=rng,
+                         trace=trace)
+            return (relative_error(model, dense, frobenius(dense)) if dense is not None
+                    else probe_error(model, op, rng))
+
+        steps, result = self.max_iter, None
+        if near is not None:
+            # from a near closed-form fit, a trial first: the rest of the
+            # steps only if it pays (else the gradient would fit noise)
+            trial = min(steps, max(_TRIAL_STEPS, steps // 25))
+            err = descend(trial)
+            steps -= trial
+            if err > (1 - _TRIAL_GAIN) * near.error and err > tol:
+                if report:
+                    report(f"  {trial} gradient steps gained {1 - err / near.error:.2%} "
+                           "on the closed-form fit: kept it (the rest is noise)")
+                steps, result = 0, near
+        if steps or result is None:
+            err = descend(steps)   # max_iter=0: the start's own error
+        if result is None:
+            result = Candidate(model, float(err), None, rep)
+        # a hierarchical fit at least as good (e.g. Adam found no better) wins
+        return preferred([result] + bests, reps), trace.n_iter, trace.loss_curve
+
+    def _store(self, chosen, tried, n_iter, loss_curve):
+        """The fitted attributes of the chosen fit."""
+        model = chosen.model
         self.kmatrix_ = model
         self.operator_ = KMatrixOperator(model)
-        self.relative_error_ = float(err)
-        self.method_ = method
+        self.relative_error_ = float(chosen.error)
+        self.method_ = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
         self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
         self.expansion_ = model.expansion
         self.fits_tried_ = tried
         self.level_errors_ = chosen.levels
         self.n_iter_ = n_iter
         self.loss_curve_ = loss_curve
-        if report:
-            report(f"chose {method} ({self.field_}, width {model.width}, expansion "
-                   f"{model.expansion}, {model.n_params} parameters): relative error "
-                   f"{err:.3e} in {time.perf_counter() - start:.2f}s")
-        return self
 
     def _gradient_start(self, dense, op, reps, bests, rng):
         """(model, representation, grow, near closed-form fit or None) the
@@ -410,7 +432,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         rep = reps[0]
         n_out, n_in = (dense if dense is not None else op).shape
         complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
-        K = KMatrix.random(n_in, n_out, width=self.width, expansion=rep.expansion,
+        K = KMatrix.random(n_out, n_in, width=self.width, expansion=rep.expansion,
                            dtype=rep.dtype, init="ortho", random_state=rng)
         model = model_of(K, complex_target)
         if dense is None:

@@ -16,8 +16,8 @@ matrix ``E``).
 
 import numpy as np
 
-from ._constructors import identity_twiddles, lower_positions
-from ._validation import next_pow2, result_dtype
+from .layout import identity_twiddles, lower_positions
+from .validation import next_pow2, result_dtype
 
 __all__ = [
     "add",

@@ -1,0 +1,89 @@
+"""K-matrix arithmetic: scalar multiples, products and sums, as new K-matrices.
+
+Products add widths on the larger size; sums go through expansion (size
+2N); the twiddle-level work is :mod:`kmatrix._core.algebra`'s.
+"""
+
+import numpy as np
+
+from .._core import algebra
+from .protocol import _is_scalar
+
+__all__ = ["Arithmetic", "check_finite_twiddles"]
+
+
+class Arithmetic:
+    """``a * K``, ``K / a``, ``-K``, ``K1 @ K2``, ``K1 + K2``, ``K1 - K2`` (a mixin).
+
+    The host provides ``_twiddles``, ``_real_part``, ``_like`` and ``_wrap``.
+    """
+
+    def __mul__(self, other):
+        if not _is_scalar(other):
+            return NotImplemented
+        _check_finite_scalar(other, "multiply a KMatrix by")
+        with np.errstate(over="ignore", invalid="ignore"):   # refused below
+            tw = algebra.multiply(self._twiddles, other, self._real_part)
+        check_finite_twiddles(tw, f"the twiddles of K * {other}")
+        return self._like(tw)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if not _is_scalar(other):
+            return NotImplemented
+        _check_finite_scalar(other, "divide a KMatrix by")
+        if other == 0:
+            raise ValueError("cannot divide a KMatrix by zero")
+        with np.errstate(over="ignore", invalid="ignore"):   # refused below
+            tw = algebra.divide(self._twiddles, other, self._real_part)
+        check_finite_twiddles(tw, f"the twiddles of K / {other}")
+        return self._like(tw)
+
+    def __neg__(self):
+        return self * -1
+
+    def __pos__(self):
+        return self.copy()
+
+    def __add__(self, other):
+        if not isinstance(other, Arithmetic):
+            return NotImplemented
+        return self._sum(other)
+
+    def __sub__(self, other):
+        if not isinstance(other, Arithmetic):
+            return NotImplemented
+        return self._sum(-other)
+
+    def _combined_real_part(self, what, other):
+        """Whether the product or sum with ``other`` is a real part (else a ValueError)."""
+        return algebra.real_part_of_combination(
+            what, self._real_part, self._twiddles.dtype.kind == "c",
+            other._real_part, other._twiddles.dtype.kind == "c")
+
+    def _product(self, other):
+        """self @ other as a K-matrix of width w1 + w2 on the larger size."""
+        real_part = self._combined_real_part("product", other)
+        if self.n_in != other.n_out:
+            raise ValueError(f"matmul: shapes {self.shape} and {other.shape} are not aligned")
+        tw = algebra.product(self._twiddles, other._twiddles, self.n_in)
+        return self._wrap(tw, (self.n_out, other.n_in), real_part=real_part)
+
+    def _sum(self, other):
+        """self + other through expansion: size 2N, width max(w1, w2)."""
+        real_part = self._combined_real_part("sum", other)
+        if self.shape != other.shape:
+            raise ValueError(f"add: shapes {self.shape} and {other.shape} differ")
+        return self._wrap(algebra.add(self._twiddles, other._twiddles), self.shape,
+                          real_part=real_part)
+
+
+def _check_finite_scalar(value, what):
+    if not np.isfinite(value):
+        raise ValueError(f"cannot {what} {value}: a KMatrix holds finite numbers only")
+
+
+def check_finite_twiddles(tw, what="twiddles"):
+    if not np.isfinite(tw).all():
+        raise ValueError(f"{what} contain NaN or infinity: a KMatrix holds finite numbers only")

@@ -1,0 +1,337 @@
+"""The K-matrix operator: products of butterfly matrices, (BB*)^w_e.
+
+Twiddle layout
+--------------
+A K-matrix of size ``N = 2**L`` and width ``w`` keeps every parameter in one
+C-contiguous array ``twiddles`` of shape ``(w, 2, L, N // 2, 2, 2)``:
+
+* ``twiddles[i, h, k]`` is stage ``k`` of half ``h`` of block ``i``. It mixes
+  index bit ``b = L-1-k`` when ``h == 0`` (the B* half: strides N/2, ..., 2, 1)
+  and bit ``b = k`` when ``h == 1`` (the B half: strides 1, 2, ..., N/2). The
+  sparsity pattern of one block is the Benes network.
+* ``twiddles[i, h, k, p]`` is the 2x2 block of pair ``p``: the positions
+  ``u = ((p >> b) << (b + 1)) | (p % 2**b)`` and ``v = u + 2**b``; it maps
+  ``(x[u], x[v])`` to ``(a x[u] + b x[v], c x[u] + d x[v])`` for
+  ``[[a, b], [c, d]] = twiddles[i, h, k, p]``.
+* Stages apply in the order of the flattened first three axes: block 0 first,
+  in each block the B* half first.
+
+The operator ``K`` of shape ``(n_out, n_in)`` zero-pads its input to ``N``,
+applies every stage and keeps the first ``n_out`` entries: ``K = S E S^T`` in
+the notation of Dao et al. (expansion ``e`` makes ``N >= e * max(n_in,
+n_out)``). A K-matrix has ``4 w N log2(N)`` parameters and a product costs
+``O(w N log N)``.
+
+This module holds the operator and its products with arrays. What it wraps
+comes from modules below it, which work on twiddle arrays and never build a
+KMatrix: ``_algebra`` (sizes, products and sums of K-matrices, transposes,
+scalings), ``_constructors``, ``_transforms`` and ``_sparse`` (the twiddles
+of the exact constructors) and ``_io`` (the file format).
+"""
+
+import numpy as np
+
+from .._core import algebra, fileformat
+from .._core.validation import as_numeric_array, check_int, result_dtype
+from .arithmetic import Arithmetic, check_finite_twiddles
+from .constructors import Constructors
+from .products import Products
+from .protocol import OperandProtocol
+
+__all__ = ["KMatrix"]
+
+
+class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
+    """A kaleidoscope matrix: a fast structured linear operator.
+
+    ``K`` of shape ``(n_out, n_in)`` is the top-left corner of a product of
+    ``2 * width`` butterfly matrices of size ``N = size``, ``(BB*)^w_e``
+    (Dao et al., 2020). It stores ``4 * width * N * log2(N)`` parameters and
+    applies to a vector in ``O(width * N log N)``.
+
+    Most users build one with :meth:`random` or an exact constructor
+    (:meth:`identity`, :meth:`hadamard`, :meth:`dft`,
+    :meth:`from_permutation`); the constructor wraps a twiddle array.
+
+    Parameters
+    ----------
+    twiddles : array-like of shape (width, 2, L, N // 2, 2, 2)
+        The parameters, in the layout of the module docstring. Copied into a
+        C-contiguous array of a supported dtype (integers become float64).
+    shape : tuple of int (n_out, n_in), default=(N, N)
+        Output and input sizes, each between 1 and N.
+    expansion : int, default=None
+        The expansion factor the operator was built with (it must satisfy
+        ``size >= e * max(shape)``); by default ``N // next_pow2(max(shape))``,
+        the power of two the size was scaled by.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    dtype : numpy.dtype
+    width, expansion, size, n_params : int
+    twiddles : ndarray
+        The live parameters: editing them in place changes the operator.
+
+    See Also
+    --------
+    KMatrixOperator : the operator as a :class:`scipy.sparse.linalg.LinearOperator`.
+
+    References
+    ----------
+    T. Dao, N. Sohoni, A. Gu, M. Eichhorn, A. Blonder, M. Leszczynski,
+    A. Rudra, C. Re. "Kaleidoscope: An Efficient, Learnable Representation
+    For All Structured Linear Maps", ICLR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np, kmatrix as km
+    >>> K = km.KMatrix.random(100, width=2, random_state=0)
+    >>> K.shape, K.size, K.n_params
+    ((100, 100), 128, 7168)
+    >>> X = np.random.default_rng(0).standard_normal((5, 100))
+    >>> np.allclose(K.apply(X), X @ K.todense().T)
+    True
+    """
+
+    # let NumPy defer ``ndarray @ KMatrix`` and friends to our reflected methods
+    __array_ufunc__ = None
+    # objects pickled before real parts existed lack the instance attribute
+    _real_part = False
+
+    def __init__(self, twiddles, shape=None, *, expansion=None, real_part=False):
+        self._init(twiddles, shape, expansion, real_part, copy=True)
+
+    @classmethod
+    def _adopt(cls, twiddles, shape=None, *, expansion=None, real_part=False):
+        """A KMatrix taking ``twiddles`` (a new array from a builder) as its
+        own without a copy when it already has a supported dtype and layout;
+        the same checks as the constructor."""
+        K = cls.__new__(cls)
+        K._init(twiddles, shape, expansion, real_part, copy=False)
+        return K
+
+    @classmethod
+    def _from_network(cls, network):
+        """A KMatrix adopting a builder's :class:`~kmatrix._core.layout.Network`."""
+        return cls._adopt(network.twiddles, network.shape, expansion=network.expansion,
+                          real_part=network.real_part)
+
+    def _init(self, twiddles, shape, expansion, real_part, copy):
+        tw = as_numeric_array(twiddles, "twiddles")
+        dtype = result_dtype(tw.dtype)
+        if tw.ndim != 6 or tw.shape[1] != 2 or tw.shape[4:] != (2, 2):
+            raise ValueError(
+                "twiddles must have shape (width, 2, L, N // 2, 2, 2), got "
+                f"{tw.shape}"
+            )
+        width, _, L, half = tw.shape[:4]
+        if width < 1 or L < 1 or half != 1 << (L - 1):
+            raise ValueError(
+                f"twiddles of shape {tw.shape} do not describe a size N = 2**L "
+                "network of width >= 1 (need L >= 1 and N // 2 == 2**(L-1))"
+            )
+        N = 1 << L
+        if shape is None:
+            shape = (N, N)
+        if len(shape) != 2:
+            raise ValueError(f"shape must be (n_out, n_in), got {shape!r}")
+        n_out = check_int(shape[0], "n_out")
+        n_in = check_int(shape[1], "n_in")
+        if n_out > N or n_in > N:
+            raise ValueError(f"shape {shape} does not fit in size N = {N}")
+        if expansion is None:
+            expansion = algebra.default_expansion(N, n_in, n_out)
+        else:
+            expansion = check_int(expansion, "expansion")
+            if algebra.size_for(n_in, n_out, expansion) > N:
+                raise ValueError(
+                    f"expansion={expansion} needs a size of at least "
+                    f"{algebra.size_for(n_in, n_out, expansion)}, twiddles have N = {N}"
+                )
+        self._twiddles = np.array(tw, dtype=dtype, order="C", copy=True if copy else None)
+        if not (self._twiddles.flags.aligned and self._twiddles.flags.writeable):
+            self._twiddles = self._twiddles.copy()
+        check_finite_twiddles(self._twiddles)
+        self._shape = (n_out, n_in)
+        self._expansion = expansion
+        # the real part of a complex network (K.real); meaningless for real twiddles
+        self._real_part = bool(real_part) and dtype.kind == "c"
+
+    def __setstate__(self, state):
+        # Unpickled twiddles can sit in a read-only or unaligned buffer
+        # (pickle protocol 5 out-of-band frames, as Dask's distributed sends
+        # them): the kernels need, and K.twiddles promises, an aligned
+        # writable C-contiguous array, so such arrays are copied.
+        tw = state.get("_twiddles")
+        if isinstance(tw, np.ndarray) and not (tw.flags.aligned and tw.flags.writeable
+                                               and tw.flags.c_contiguous):
+            state = dict(state, _twiddles=np.array(tw, order="C", copy=True))
+        self.__dict__.update(state)
+
+    @classmethod
+    def _wrap(cls, twiddles, shape, expansion=None, real_part=False):
+        """A KMatrix on an already validated C-contiguous twiddle array (shared).
+
+        ``expansion=None`` is the default for the size and shape, as in the
+        constructor.
+        """
+        K = cls.__new__(cls)
+        K._twiddles = twiddles
+        K._shape = tuple(shape)
+        if expansion is None:
+            expansion = algebra.default_expansion(2 * twiddles.shape[3], shape[1], shape[0])
+        K._expansion = expansion
+        K._real_part = bool(real_part) and twiddles.dtype.kind == "c"
+        return K
+
+    def _like(self, twiddles, shape=None):
+        """A KMatrix on these new twiddles (shared) with this one's expansion and real_part."""
+        return KMatrix._wrap(twiddles, self._shape if shape is None else shape,
+                             self._expansion, self._real_part)
+
+    # ---------------------------------------------------------- properties --
+    @property
+    def shape(self):
+        """(n_out, n_in)."""
+        return self._shape
+
+    @property
+    def n_in(self):
+        return self._shape[1]
+
+    @property
+    def n_out(self):
+        return self._shape[0]
+
+    @property
+    def ndim(self):
+        return 2
+
+    @property
+    def dtype(self):
+        """The operator's dtype: the twiddles' dtype, real for a real part."""
+        if self._real_part:
+            return np.finfo(self._twiddles.dtype).dtype
+        return self._twiddles.dtype
+
+    @property
+    def real_part(self):
+        """Whether the operator is the real part of its complex network (see :attr:`real`)."""
+        return self._real_part
+
+    @property
+    def real(self):
+        """The real part ``(K + conj(K)) / 2`` as a real-valued KMatrix.
+
+        For complex twiddles this is a KMatrix of real dtype that keeps (and
+        shares, like :attr:`numpy.ndarray.real`) the complex twiddles: a real
+        input goes through the complex network and the real part of the result
+        is kept, so it costs one complex product. This is how real transforms
+        such as the DCT are one K-matrix of small width. Gradients
+        (:meth:`vjp`) are with respect to the complex twiddles. For a real K,
+        ``K.real`` is K itself.
+        """
+        if self.dtype.kind != "c" or self._real_part:
+            return self
+        return KMatrix._wrap(self._twiddles, self._shape, self._expansion, real_part=True)
+
+    @property
+    def width(self):
+        """Number of BB* blocks, w."""
+        return self._twiddles.shape[0]
+
+    @property
+    def expansion(self):
+        """Expansion factor e (size >= e * max(shape))."""
+        return self._expansion
+
+    @property
+    def size(self):
+        """N, the power-of-two size of the butterfly network."""
+        return 2 * self._twiddles.shape[3]
+
+    @property
+    def log_size(self):
+        """log2(N), the number of stages per butterfly."""
+        return self._twiddles.shape[2]
+
+    @property
+    def n_params(self):
+        """Number of (real or complex) parameters, 4 w N log2 N."""
+        return self._twiddles.size
+
+    @property
+    def twiddles(self):
+        """The live parameters: a writable view of the operator's array.
+
+        Writing its entries changes the operator (that is how the
+        estimators train it). Its shape, dtype and size are the operator's:
+        reshaping or retyping the returned view (``t.shape = ...``,
+        ``t.dtype = ...``) changes that view only, and ``t.resize`` is
+        refused, so no edit of it can make the kernels read or write outside
+        the parameters. Non-finite entries written in place are the user's
+        responsibility (assigning ``K.twiddles = ...`` checks them).
+        """
+        return self._twiddles.view()
+
+    @twiddles.setter
+    def twiddles(self, value):
+        value = as_numeric_array(value, "twiddles")
+        if value.shape != self._twiddles.shape:
+            raise ValueError(
+                f"twiddles must keep shape {self._twiddles.shape}, got {value.shape}"
+            )
+        if not np.can_cast(value.dtype, self._twiddles.dtype, casting="same_kind"):
+            raise ValueError(f"cannot store {value.dtype} twiddles in a "
+                             f"{self._twiddles.dtype} KMatrix")
+        check_finite_twiddles(value)
+        self._twiddles[...] = value
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(K)``: the dense matrix, as :meth:`todense` (a new array:
+        ``copy=False`` is refused)."""
+        if copy is False:
+            raise ValueError("a KMatrix holds no dense array to share: np.asarray(K, copy=False) "
+                             "is impossible; K.todense() makes the dense matrix")
+        D = self.todense()
+        return D if dtype is None else D.astype(dtype, copy=False)
+
+    def __repr__(self):
+        real = (f", real part of {self._twiddles.dtype} twiddles"
+                if self._real_part else "")
+        return (
+            f"KMatrix(shape={self._shape}, dtype={self.dtype}, width={self.width}, "
+            f"expansion={self.expansion}, size={self.size}{real})"
+        )
+
+    def copy(self):
+        """An independent copy (its twiddles are not shared)."""
+        return self._like(self._twiddles.copy())
+
+    @property
+    def T(self):
+        """The transpose, as a new KMatrix of the same width and cost.
+
+        Transposing reverses the order of the stages and transposes every
+        block; the Benes pattern of each BB* block is symmetric under that.
+        """
+        return self._like(algebra.transpose(self._twiddles), (self.n_in, self.n_out))
+
+    @property
+    def H(self):
+        """The conjugate transpose (adjoint), as a new KMatrix."""
+        # conjugated only for a complex operator: a real part has Re(K)^H = Re(K)^T
+        tw = algebra.transpose(self._twiddles, conjugate=self.dtype.kind == "c")
+        return self._like(tw, (self.n_in, self.n_out))
+
+    def conj(self):
+        """The complex conjugate, as a new KMatrix."""
+        if self._real_part:
+            return self.copy()
+        return KMatrix._wrap(algebra.conjugate(self._twiddles), self._shape, self._expansion)
+
+    # ----------------------------------------------------------------- I/O --
+    def save(self, file):
+        """Save to a versioned ``.npz`` file; read it back with :func:`kmatrix.load`."""
+        fileformat.save(self, file)

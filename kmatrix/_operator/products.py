@@ -1,0 +1,272 @@
+"""Products of a KMatrix with rows: ``apply`` and ``vjp``, routed to the kernels.
+
+The entry that owns validation: the rows (dense, scipy sparse or dask; any
+strides and dtype), ``trans``, ``out`` and ``workers`` are checked here,
+once, and the compiled kernels (:mod:`kmatrix._core._kernels`) get
+kernel-ready arrays. A real part (:attr:`KMatrix.real`) and real operators on
+complex rows go through the kernels' real-I/O mode.
+"""
+
+import numpy as np
+import scipy.sparse
+
+from .._core import _kernels
+from .._core.config import get_workers, resolve_workers
+from .._core.lazy import apply_rows, is_dask_array
+from .._core.validation import (
+    as_numeric_array,
+    complex_dtype_of,
+    promoted,
+    result_dtype,
+)
+
+__all__ = ["Products", "kernel_ready"]
+
+_TRANS = ("N", "T", "H")
+# sparse rows are densified this many entries at a time
+_SPARSE_BLOCK = 1 << 22
+
+
+class Products:
+    """``apply``, ``vjp`` and the dense matrix of :class:`KMatrix` (a mixin)."""
+
+    def apply(self, X, *, trans="N", out=None, workers=None, check_finite=True):
+        """Apply the operator to every row of ``X``: ``X @ op(K).T``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_in) or (n_in,)
+            Any strides and dtype; integers are promoted as NumPy does.
+        trans : {"N", "T", "H"}, default="N"
+            Apply ``K``, ``K.T`` or ``K.H`` (the latter two take rows of
+            length n_out and cost the same as ``K``).
+        out : ndarray, default=None
+            Array to write the result to, of the result's shape and exact
+            dtype, writable, any strides; reusing one saves the allocation
+            and page faults of a new output in loops. If it overlaps ``X``,
+            ``X`` is copied first.
+        workers : int, default=None
+            Threads (scipy.fft semantics: -1 means all CPUs); None uses the
+            :func:`set_workers` / OpenMP default. A count above the CPUs this
+            process may use (at least 2) is capped to them, and a call never
+            starts more threads than it has blocks of work; 0, non-integers
+            and negatives below -CPUs are a ValueError.
+        check_finite : bool, default=True
+            Raise ValueError if X holds NaN or infinity (checked by the
+            kernel while it reads X, at no extra pass; ``out``, if given,
+            may then hold a partial result).
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_out) or (n_out,)
+            In the promoted dtype of ``K`` and ``X`` (``out`` if given).
+        """
+        if trans not in _TRANS:
+            raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+        if type(X) is not np.ndarray and is_dask_array(X):
+            if out is not None:
+                raise ValueError("out= is not supported for a dask array X (the result is lazy)")
+            if X.dtype.kind not in "biufc":
+                raise ValueError(f"X must hold numbers, got a dask array of dtype {X.dtype}")
+            return apply_rows(self, X, trans, workers, check_finite, promoted(self.dtype, X.dtype))
+        if type(X) is not np.ndarray and scipy.sparse.issparse(X):
+            return self._apply_sparse(X, trans, out, workers, check_finite)
+        if type(X) is not np.ndarray or X.dtype.kind not in "fc":
+            X = as_numeric_array(X)
+        squeeze = X.ndim == 1
+        if squeeze:
+            X = X[np.newaxis, :]
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 1-D or 2-D (n_samples, n_features), got {X.ndim}-D of shape {X.shape}"
+            )
+        out_len = self._row_lengths(X.shape[1], trans)
+        dtype = promoted(self.dtype, X.dtype)
+        n_threads = 0 if workers is None and get_workers() is None else resolve_workers(workers)
+        if out is None:
+            Y = np.empty((X.shape[0], out_len), dtype=dtype)
+        else:
+            Y = _check_out(out, (X.shape[0], out_len) if not squeeze else (out_len,), dtype)
+            if np.may_share_memory(X, Y):
+                X = X.copy()
+            if squeeze:
+                Y = Y[np.newaxis, :]
+        if self._real_part or (dtype.kind == "c" and self.dtype.kind != "c"):
+            # Real rows through a real operator (or the real part of a complex
+            # network) in the kernels' real-I/O mode; complex rows as their
+            # real and imaginary parts, written into those views of Y.
+            if trans == "H":
+                trans = "T"  # a real operator's adjoint is its transpose
+            real = np.finfo(dtype).dtype
+            tw = self._twiddles_as(complex_dtype_of(real) if self._real_part else real)
+            if X.dtype != dtype or not kernel_ready(X):
+                X = X.astype(dtype)
+            parts = ((X.real, Y.real), (X.imag, Y.imag)) if dtype.kind == "c" else ((X, Y),)
+            for part_in, part_out in parts:
+                _kernels.apply(tw, self.log_size, part_in, part_out, trans, n_threads,
+                               check_finite)
+        else:
+            tw = self._twiddles_as(dtype)
+            if X.dtype != dtype or not kernel_ready(X):
+                X = X.astype(dtype)
+            _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite)
+        if out is not None:
+            return out
+        return Y[0] if squeeze else Y
+
+    def _row_lengths(self, n_features, trans):
+        """The length of op(K)'s output rows; ValueError unless its input
+        rows have ``n_features`` entries."""
+        in_len, out_len = (self.n_in, self.n_out) if trans == "N" else (self.n_out, self.n_in)
+        if n_features != in_len:
+            what = "K" if trans == "N" else f"K.{trans}"
+            raise ValueError(f"X has {n_features} features, but {what} of shape "
+                             f"({out_len}, {in_len}) expects {in_len}")
+        return out_len
+
+    def _apply_sparse(self, X, trans, out, workers, check_finite):
+        """apply() on the rows of a scipy sparse matrix or array, densified a
+        block of rows at a time (the result is dense in any case)."""
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_features), got a sparse array of "
+                             f"shape {X.shape}")
+        if X.dtype.kind not in "biufc":
+            raise ValueError(f"X must hold numbers, got a sparse matrix of dtype {X.dtype}")
+        in_len, out_len = X.shape[1], self._row_lengths(X.shape[1], trans)
+        dtype = promoted(self.dtype, X.dtype)
+        Y = (np.empty((X.shape[0], out_len), dtype=dtype) if out is None
+             else _check_out(out, (X.shape[0], out_len), dtype))
+        X = X.tocsr()
+        step = max(1, _SPARSE_BLOCK // max(1, in_len))
+        for start in range(0, X.shape[0], step):
+            self.apply(X[start:start + step].toarray(), trans=trans, out=Y[start:start + step],
+                       workers=workers, check_finite=check_finite)
+        return Y
+
+    def _complex_network(self, dtype=None):
+        """The complex operator whose real part this is (twiddles shared if possible)."""
+        tw = self._twiddles if dtype is None else self._twiddles_as(dtype)
+        return self._wrap(tw, self._shape, self._expansion)
+
+    def _vjp_real_part(self, X, G, workers, check_finite):
+        Kc = self._complex_network()
+        if X.dtype.kind != "c" and G.dtype.kind != "c":
+            # L = sum(G * Re(K X)) = Re(sum(conj(G) * K X)) for real X and G:
+            # the kernels' real-I/O mode, with no complex copies of the data
+            real = result_dtype(self.dtype, X.dtype, G.dtype)
+            tw = self._twiddles_as(complex_dtype_of(real))
+            X2, G2, squeeze = self._vjp_rows(X, G, real)
+            dX = np.empty(X2.shape, dtype=real)
+            dtw = np.empty(tw.shape, dtype=tw.dtype)
+            _kernels.vjp(tw, self.log_size, X2, G2, dX, dtw, resolve_workers(workers),
+                         check_finite)
+            return (dX[0] if squeeze else dX), dtw.astype(self._twiddles.dtype, copy=False)
+        # Re(K) = (K + conj(K)) / 2 splits L into two complex terms:
+        # L = (L_K(X, G) + L_K(conj(X), conj(G))) / 2
+        dX1, dtw1 = Kc.vjp(X, G, workers=workers, check_finite=check_finite)
+        dX2, dtw2 = Kc.vjp(np.conjugate(X), np.conjugate(G), workers=workers,
+                           check_finite=check_finite)
+        return (dX1 + np.conjugate(dX2)) / 2, (dtw1 + dtw2) / 2
+
+    def _vjp_rows(self, X, G, dtype):
+        """X and G as 2-D kernel-ready arrays of ``dtype``, checked against K."""
+        squeeze = X.ndim == 1 and G.ndim == 1
+        if squeeze:
+            X, G = X[np.newaxis, :], G[np.newaxis, :]
+        if X.ndim != 2 or G.ndim != 2:
+            raise ValueError(f"X and G must both be 1-D or 2-D, got shapes {X.shape} and {G.shape}")
+        if X.shape[1] != self.n_in:
+            raise ValueError(f"X has {X.shape[1]} features, but K of shape {self.shape} "
+                             f"expects {self.n_in}")
+        if G.shape != (X.shape[0], self.n_out):
+            raise ValueError(f"G must have shape {(X.shape[0], self.n_out)} (one gradient row per "
+                             f"row of X, n_out = {self.n_out}), got {G.shape}")
+        if X.dtype != dtype or not kernel_ready(X):
+            X = X.astype(dtype)
+        if G.dtype != dtype or not kernel_ready(G):
+            G = G.astype(dtype)
+        return X, G, squeeze
+
+    def vjp(self, X, G, *, workers=None, check_finite=True):
+        """Vector-Jacobian product: gradients of a real scalar through ``K``.
+
+        For ``L = Re(sum(conj(G) * K.apply(X)))`` returns the gradients with
+        respect to ``X`` and to every twiddle, at the cost of about three
+        products (Baur-Strassen). For complex parameters the twiddle gradient
+        is ``dL/dRe + 1j * dL/dIm``; chained with an upstream gradient ``G =
+        dLoss/dY`` (real case) it is the gradient of the loss.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_in) or (n_in,)
+        G : array-like of shape (n_samples, n_out) or (n_out,)
+        workers : int, default=None
+            Threads, as in :meth:`apply`. The result does not depend on it.
+        check_finite : bool, default=True
+            Raise ValueError if X or G holds NaN or infinity.
+
+        Returns
+        -------
+        dX : ndarray of the shape of X
+            ``G @ conj(K)``, i.e. ``K.H`` applied to every row of G.
+        dtwiddles : ndarray of the shape and dtype of ``K.twiddles``
+        """
+        X = as_numeric_array(X)
+        G = as_numeric_array(G, "G")
+        if self._real_part:
+            return self._vjp_real_part(X, G, workers, check_finite)
+        dtype = result_dtype(self.dtype, X.dtype, G.dtype)
+        tw = self._twiddles_as(dtype)
+        X, G, squeeze = self._vjp_rows(X, G, dtype)
+        dX = np.empty(X.shape, dtype=dtype)
+        dtw = np.empty(tw.shape, dtype=dtype)
+        _kernels.vjp(tw, self.log_size, X, G, dX, dtw, resolve_workers(workers), check_finite)
+        if self.dtype.kind != "c" and dtype.kind == "c":
+            dtw = dtw.real  # a real parameter's gradient is dL/dRe
+        dtw = dtw.astype(self.dtype, copy=False)
+        return (dX[0] if squeeze else dX), dtw
+
+    def _twiddles_as(self, dtype):
+        if self._twiddles.dtype == dtype:
+            return self._twiddles
+        return self._twiddles.astype(dtype)
+
+    # -- package-internal: the training engine's paths, checked once per fit --
+    def _apply_into(self, X, out, n_threads):
+        """``out[:] = X @ K.T`` with no checks: X and out C-contiguous rows in
+        the twiddles' dtype (real rows for a real part), n_threads resolved."""
+        _kernels.apply(self._twiddles, self.log_size, X, out, "N", n_threads, False)
+
+    def _twiddle_gradient_into(self, X, G, dtw, n_threads):
+        """``dtw[:] = `` the twiddle gradient of :meth:`vjp` with no checks
+        (arrays as for :meth:`_apply_into`; dtw of the twiddles' shape)."""
+        _kernels.vjp(self._twiddles, self.log_size, X, G, None, dtw, n_threads, False)
+
+    def todense(self):
+        """The (n_out, n_in) matrix, computed by applying K to the identity."""
+        return self.apply(np.eye(self.n_in, dtype=self.dtype), check_finite=False).T.copy()
+
+    def toarray(self):
+        """Alias of :meth:`todense` (scipy.sparse spelling)."""
+        return self.todense()
+
+
+def kernel_ready(X):
+    """Whether the kernels can read X in place: aligned, whole-item strides."""
+    return X.flags.aligned and all(st % X.itemsize == 0 for st in X.strides)
+
+
+def _check_out(out, shape, dtype):
+    if not isinstance(out, np.ndarray):
+        raise ValueError(f"out must be a NumPy array, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, the result has shape {shape}")
+    if out.dtype != dtype:
+        raise ValueError(f"out has dtype {out.dtype}, the result has dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    if not kernel_ready(out):
+        raise ValueError("out must be aligned with strides that are whole items")
+    return out
+
+
