@@ -199,3 +199,60 @@ def test_constructors_peak_near_the_size_of_their_result(expr, bound, tmp_path):
     assert done.returncode == 0, done.stderr
     ratio = float(done.stdout)
     assert ratio <= bound, f"{expr}: peak growth {ratio:.2f}x its twiddles"
+
+
+# ------------------------------------------- twiddles converted for a call --
+def _mixed_rows(K, dtype, n_rows=3):
+    return np.random.default_rng(5).standard_normal((n_rows, K.n_in)).astype(dtype)
+
+
+def _assert_current(K, X):
+    """K.apply(X) (a converting call) against the dense matrix of K's
+    current twiddles, built in K's own dtype (no conversion)."""
+    dense = K.todense().astype(np.result_type(K.dtype, X.dtype))
+    np.testing.assert_allclose(K.apply(X), X @ dense.T, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("op_dtype, x_dtype, converted", [
+    (np.float32, np.float64, np.float64),
+    (np.float32, np.complex128, np.float64),     # real and imaginary parts, in float64
+    (np.complex64, np.complex128, np.complex128),
+])
+def test_a_conversion_of_the_twiddles_is_reused_and_never_stale(op_dtype, x_dtype, converted):
+    K = km.KMatrix.random(48, 64, width=2, dtype=op_dtype, random_state=0)
+    X = _mixed_rows(K, x_dtype)
+    Y = K.apply(X)
+    assert K.__dict__["_converted"].dtype == converted
+    assert np.array_equal(K.apply(X), Y)
+    # an edit through a view held across calls is seen by the next call
+    view = K.twiddles
+    view[0, 0, 0] *= -3
+    _assert_current(K, X)
+    del view
+    # through a view made and dropped in one statement, after a fresh conversion
+    K.apply(X)
+    K.twiddles[0, 1, 0] *= 0.5
+    _assert_current(K, X)
+    # and through assignment (of an array made before the conversion)
+    flipped = np.flip(K.twiddles, axis=-1).copy()
+    K.apply(X)
+    K.twiddles = flipped
+    _assert_current(K, X)
+    assert not np.allclose(K.apply(X), Y)
+
+
+def test_shared_twiddles_are_never_served_from_a_conversion():
+    C = km.KMatrix.random(32, dtype=np.complex64, random_state=1)
+    R = C.real                            # shares C's twiddles
+    X = _mixed_rows(R, np.float64)
+    first = R.apply(X)
+    assert "_converted" not in R.__dict__
+    C.twiddles[0, 0, 0] = [[0, 1], [1, 0]]
+    assert not np.allclose(R.apply(X), first)
+
+
+def test_pickles_carry_no_conversion():
+    K = km.KMatrix.random(16, dtype=np.float32, random_state=2)
+    K.apply(_mixed_rows(K, np.float64))
+    assert "_converted" in K.__dict__
+    assert "_converted" not in pickle.loads(pickle.dumps(K)).__dict__

@@ -158,6 +158,12 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         # the real part of a complex network (K.real); meaningless for real twiddles
         self._real_part = bool(real_part) and dtype.kind == "c"
 
+    def __getstate__(self):
+        # a cached conversion of the twiddles (see _twiddles_as) is not state
+        state = self.__dict__.copy()
+        state.pop("_converted", None)
+        return state
+
     def __setstate__(self, state):
         # Unpickled twiddles can sit in a read-only or unaligned buffer
         # (pickle protocol 5 out-of-band frames, as Dask's distributed sends
@@ -273,6 +279,7 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         the parameters. Non-finite entries written in place are the user's
         responsibility (assigning ``K.twiddles = ...`` checks them).
         """
+        self.__dict__.pop("_converted", None)   # a view may edit them: see _twiddles_as
         return self._twiddles.view()
 
     @twiddles.setter
@@ -287,6 +294,7 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
                              f"{self._twiddles.dtype} KMatrix")
         check_finite_twiddles(value)
         self._twiddles[...] = value
+        self.__dict__.pop("_converted", None)
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(K)``: the dense matrix, as :meth:`todense` (a new array:

@@ -7,6 +7,8 @@ kernel-ready arrays. A real part (:attr:`KMatrix.real`) and real operators on
 complex rows go through the kernels' real-I/O mode.
 """
 
+import sys
+
 import numpy as np
 import scipy.sparse
 
@@ -143,10 +145,9 @@ class Products:
                        workers=workers, check_finite=check_finite)
         return Y
 
-    def _complex_network(self, dtype=None):
-        """The complex operator whose real part this is (twiddles shared if possible)."""
-        tw = self._twiddles if dtype is None else self._twiddles_as(dtype)
-        return self._wrap(tw, self._shape, self._expansion)
+    def _complex_network(self):
+        """The complex operator whose real part this is (twiddles shared)."""
+        return self._wrap(self._twiddles, self._shape, self._expansion)
 
     def _vjp_real_part(self, X, G, workers, check_finite):
         Kc = self._complex_network()
@@ -227,9 +228,27 @@ class Products:
         return (dX[0] if squeeze else dX), dtw
 
     def _twiddles_as(self, dtype):
-        if self._twiddles.dtype == dtype:
-            return self._twiddles
-        return self._twiddles.astype(dtype)
+        """The twiddles in ``dtype``, for the kernels only (never handed out).
+
+        A conversion is cached, one dtype at a time, while no one else can
+        write the twiddles: K owns their memory (not a view) and holds the
+        only reference to them (no view from :attr:`twiddles`, no other
+        KMatrix sharing them). Reading :attr:`twiddles` or assigning it drops
+        the cache, and an edit needs such a view, so a cached conversion is
+        never stale; while views live, every call converts afresh.
+        """
+        tw = self._twiddles
+        if tw.dtype == dtype:
+            return tw
+        # references while private: K's attribute, ``tw`` and getrefcount's argument
+        private = tw.base is None and sys.getrefcount(tw) <= 3
+        cached = self.__dict__.get("_converted")
+        if private and cached is not None and cached.dtype == dtype:
+            return cached
+        converted = tw.astype(dtype)
+        if private:
+            self._converted = converted
+        return converted
 
     # -- package-internal: the training engine's paths, checked once per fit --
     def _apply_into(self, X, out, n_threads):
