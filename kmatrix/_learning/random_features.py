@@ -263,6 +263,25 @@ class _RandomTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Returns
         -------
         Z : ndarray of shape (n_samples, n_features_out)
+            ``n_features_out`` is ``n_components`` (``n_components_`` for
+            the projection).
+
+        Raises
+        ------
+        ValueError
+            If X has another number of features than the fit's, or holds
+            NaN or infinity.
+        sklearn.exceptions.NotFittedError
+            If the transformer is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((10, 30)).astype(np.float32)
+        >>> rf = km.KMatrixRandomFeatures(n_components=50, random_state=0).fit(X)
+        >>> Z = rf.transform(X)
+        >>> Z.shape, Z.dtype
+        ((10, 50), dtype('float32'))
         """
         check_is_fitted(self)
         if is_dask_array(X):
@@ -385,6 +404,21 @@ class KMatrixRandomFeatures(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomFeatures
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            If X is not a finite 2-D array of numbers.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((10, 30))
+        >>> rf = km.KMatrixRandomFeatures(n_components=100, gamma="scale",
+        ...                               random_state=0).fit(X)
+        >>> rf.kmatrix_.shape, rf.random_offset_.shape
+        ((100, 30), (100,))
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
@@ -523,6 +557,21 @@ class KMatrixRandomProjection(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomProjection
+            The fitted transformer.
+
+        Raises
+        ------
+        ValueError
+            If X is not a finite 2-D array of numbers, or ``eps`` and the
+            number of samples give no valid target dimension.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((50, 2000))
+        >>> proj = km.KMatrixRandomProjection(n_components=64, random_state=0).fit(X)
+        >>> proj.n_components_, proj.kmatrix_.shape
+        (64, (64, 2000))
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
