@@ -338,14 +338,14 @@ class KMatrixRandomFeatures(_RandomTransformer):
 
     Attributes
     ----------
-    kmatrix_ : KMatrix of shape (n_components, n_features_in_)
+    kmatrix_ : KMatrix of shape (n_components, `n_features_in_`)
         The linear part ``W`` (float64, width 1): ``transform(X)`` is
         ``sqrt(2 / n_components) * cos(kmatrix_.apply(X) + random_offset_)``.
     random_offset_ : ndarray of shape (n_components,)
         The offsets ``b``, uniform on ``[0, 2 pi)``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -492,13 +492,13 @@ class KMatrixRandomProjection(_RandomTransformer):
     ----------
     n_components_ : int
         The target dimension.
-    kmatrix_ : KMatrix of shape (n_components_, n_features_in_)
+    kmatrix_ : KMatrix of shape (`n_components_`, `n_features_in_`)
         The projection ``R`` (float64, width 1): ``transform(X)`` is
         ``kmatrix_.apply(X)``; ``kmatrix_.todense()`` is the dense matrix
         (scikit-learn's ``components_``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
