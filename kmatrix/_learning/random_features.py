@@ -263,23 +263,17 @@ class _RandomTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Returns
         -------
         Z : ndarray of shape (n_samples, n_features_out)
-            ``n_features_out`` is ``n_components`` (``n_components_`` for
-            the projection).
 
         Raises
         ------
         ValueError
-            If X has another number of features than the fit's, or holds
-            NaN or infinity.
-        sklearn.exceptions.NotFittedError
-            If the transformer is not fitted.
+            If X has another number of features than the fit's, or is not finite.
 
         Examples
         --------
         >>> import numpy as np, kmatrix as km
         >>> X = np.random.default_rng(0).standard_normal((10, 30)).astype(np.float32)
-        >>> rf = km.KMatrixRandomFeatures(n_components=50, random_state=0).fit(X)
-        >>> Z = rf.transform(X)
+        >>> Z = km.KMatrixRandomFeatures(n_components=50, random_state=0).fit(X).transform(X)
         >>> Z.shape, Z.dtype
         ((10, 50), dtype('float32'))
         """
@@ -404,21 +398,13 @@ class KMatrixRandomFeatures(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomFeatures
-            The fitted transformer.
-
-        Raises
-        ------
-        ValueError
-            If X is not a finite 2-D array of numbers.
 
         Examples
         --------
         >>> import numpy as np, kmatrix as km
         >>> X = np.random.default_rng(0).standard_normal((10, 30))
-        >>> rf = km.KMatrixRandomFeatures(n_components=100, gamma="scale",
-        ...                               random_state=0).fit(X)
-        >>> rf.kmatrix_.shape, rf.random_offset_.shape
-        ((100, 30), (100,))
+        >>> km.KMatrixRandomFeatures(100, gamma="scale", random_state=0).fit(X).kmatrix_.shape
+        (100, 30)
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
@@ -557,21 +543,18 @@ class KMatrixRandomProjection(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomProjection
-            The fitted transformer.
 
         Raises
         ------
         ValueError
-            If X is not a finite 2-D array of numbers, or ``eps`` and the
-            number of samples give no valid target dimension.
+            If X is not a finite 2-D array, or "auto" finds no valid dimension.
 
         Examples
         --------
         >>> import numpy as np, kmatrix as km
         >>> X = np.random.default_rng(0).standard_normal((50, 2000))
-        >>> proj = km.KMatrixRandomProjection(n_components=64, random_state=0).fit(X)
-        >>> proj.n_components_, proj.kmatrix_.shape
-        (64, (64, 2000))
+        >>> km.KMatrixRandomProjection(64, random_state=0).fit(X).kmatrix_.shape
+        (64, 2000)
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])

@@ -289,7 +289,6 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : KMatrixRegressor
-            The updated estimator; ``n_iter_`` counts the calls.
 
         Raises
         ------
@@ -555,10 +554,7 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If X has another number of features than the fit's, or is not
-            finite.
-        sklearn.exceptions.NotFittedError
-            If the model is not fitted.
+            If X has another number of features than the fit's, or is not finite.
 
         Examples
         --------
