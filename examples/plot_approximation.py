@@ -124,7 +124,7 @@ def positive_int(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # sphinx-gallery runs it with __doc__ ""
     parser.add_argument("--n", type=int, default=256)
     parser.add_argument("--output", default="approximation.png")
     parser.add_argument("--speed-n", type=int, default=4096,

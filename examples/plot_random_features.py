@@ -36,7 +36,7 @@ def parse_ints(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # sphinx-gallery runs it with __doc__ ""
     parser.add_argument("--size", type=int, default=32,
                         help="image side after resizing (features = size^2)")
     parser.add_argument("--components", default="64,128,256,512,1024,2048,4096",

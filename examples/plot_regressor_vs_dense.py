@@ -143,7 +143,7 @@ def positive_int(text):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])  # sphinx-gallery runs it with __doc__ ""
     parser.add_argument("--n", type=int, default=512)
     parser.add_argument("--train-sizes", default="300,3000")
     parser.add_argument("--noise", type=float, default=0.1)

@@ -122,6 +122,11 @@ class Circuit:
         The working dtype: float32/float64, or complex64/complex128 when the
         weights are complex.
 
+    Raises
+    ------
+    ValueError
+        If ``n_in`` is not a positive integer or ``dtype`` is not supported.
+
     Attributes
     ----------
     inputs : list of Wire
@@ -130,6 +135,10 @@ class Circuit:
         Gates, including the inputs.
     depth : int
         The longest path from an input to an output, in gates.
+
+    See Also
+    --------
+    KMatrix.from_circuit : the exact K-matrix of a circuit.
 
     Examples
     --------
@@ -158,22 +167,63 @@ class Circuit:
 
     @property
     def size(self):
-        """Gates, including the inputs."""
+        """Gates, including the inputs.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> c = km.Circuit(3)
+        >>> a, b, _ = c.inputs
+        >>> w = a + 2 * b                 # two gates: 2 * b, then the sum
+        >>> c.size
+        5
+        """
         return len(self._terms)
 
     @property
     def n_out(self):
+        """Number of outputs (0 before :meth:`set_outputs`).
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> c = km.Circuit(3)
+        >>> c.set_outputs(c.inputs[::-1] + [sum(c.inputs)])
+        >>> c.n_out
+        4
+        """
         return 0 if self._outputs is None else len(self._outputs)
 
     @property
     def outputs(self):
-        """The output wires (a list), or None before :meth:`set_outputs`."""
+        """The output wires (a list), or None before :meth:`set_outputs`.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> c = km.Circuit(2)
+        >>> c.outputs is None
+        True
+        >>> c.set_outputs([c.inputs[1]])
+        >>> c.outputs
+        [<Wire 1 (input) of Circuit(n_in=2, size=2, dtype=float64)>]
+        """
         return None if self._outputs is None else [Wire(self, i) for i in self._outputs]
 
     @property
     def depth(self):
         """The longest path from an input to an output (to any wire before
-        :meth:`set_outputs`), in gates."""
+        :meth:`set_outputs`), in gates.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> c = km.Circuit(4)
+        >>> a, b, x, y = c.inputs
+        >>> c.set_outputs([(a + b) + (x + y), a - b])
+        >>> c.depth
+        2
+        """
         wires = self._outputs if self._outputs is not None else range(self.size)
         return max((self._depth[i] for i in wires), default=0)
 
@@ -207,6 +257,23 @@ class Circuit:
         Returns
         -------
         Wire
+            The new wire.
+
+        Raises
+        ------
+        ValueError
+            If a weight is not a finite number (or is complex in a real
+            circuit), a wire belongs to another circuit, or ``b`` is given
+            without ``v``.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> c = km.Circuit(2)
+        >>> x, y = c.inputs
+        >>> c.set_outputs([c.gate(2, x, -1, y), c.gate(0.5, y)])
+        >>> c.evaluate(np.array([1.0, 4.0]))
+        array([-2.,  2.])
         """
         terms = [(self._weight(a, "a"), self._wire(u, "u"))]
         if v is not None:
@@ -219,7 +286,32 @@ class Circuit:
         return Wire(self, len(self._terms) - 1)
 
     def set_outputs(self, wires):
-        """Set the output wires (repeats and inputs allowed)."""
+        """Set the output wires (repeats and inputs allowed).
+
+        Parameters
+        ----------
+        wires : iterable of Wire
+            The outputs, in order; the circuit's matrix has one row per wire.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValueError
+            If ``wires`` is empty or holds something other than wires of this
+            circuit.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> c = km.Circuit(2)
+        >>> x, y = c.inputs
+        >>> c.set_outputs([y, x, x + y, x])
+        >>> c.n_out
+        4
+        """
         wires = list(wires)
         if not wires:
             raise ValueError("a circuit needs at least one output")
@@ -239,6 +331,22 @@ class Circuit:
         Returns
         -------
         Y : ndarray of shape (n_samples, n_out) or (n_out,)
+            In float64 or complex128 (or the wider of X's and the circuit's
+            dtype).
+
+        Raises
+        ------
+        ValueError
+            If the circuit has no outputs or the rows of ``X`` do not have
+            ``n_in`` entries.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> c = km.Circuit.trace(lambda x: [x[0] - x[1], x[0] + x[1]], 2)
+        >>> c.evaluate(np.array([[1.0, 2.0], [3.0, 5.0]]))
+        array([[-1.,  3.],
+               [-2.,  8.]])
         """
         self._check_outputs()
         X = np.asarray(X)
@@ -268,9 +376,44 @@ class Circuit:
         works, as long as the wires are only added, subtracted and scaled.
         An output that is the number 0 (e.g. an empty sum) is the zero wire.
 
+        Parameters
+        ----------
+        f : callable
+            ``f(list_of_wires) -> list_of_wires``, a linear function written
+            with ``+``, ``-`` and scalings by constants.
+        n_in : int
+            Number of inputs.
+        dtype : dtype, default=np.float64
+            The working dtype; complex weights need a complex dtype.
+
         Returns
         -------
         Circuit
+            With its outputs set to what ``f`` returned.
+
+        Raises
+        ------
+        ValueError
+            If ``f`` does not return a list of wires, or its operations are
+            not linear (a product of two wires, a constant term).
+
+        Examples
+        --------
+        >>> import cmath, numpy as np, kmatrix as km
+        >>> def fft(x):                    # a textbook radix-2 FFT on lists
+        ...     n = len(x)
+        ...     if n == 1:
+        ...         return list(x)
+        ...     even, odd = fft(x[0::2]), fft(x[1::2])
+        ...     t = [cmath.exp(-2j * cmath.pi * k / n) * odd[k] for k in range(n // 2)]
+        ...     return ([even[k] + t[k] for k in range(n // 2)]
+        ...             + [even[k] - t[k] for k in range(n // 2)])
+        >>> c = km.Circuit.trace(fft, 16, dtype=np.complex128)
+        >>> c.depth
+        8
+        >>> x = np.random.default_rng(0).standard_normal(16)
+        >>> bool(np.allclose(c.evaluate(x), np.fft.fft(x)))
+        True
         """
         c = cls(n_in, dtype)
         outs = f(list(c.inputs))

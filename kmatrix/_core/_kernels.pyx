@@ -30,7 +30,26 @@ _ISA_NAMES = {ISA_BASE: "baseline", ISA_V3: "x86-64-v3", ISA_V4: "x86-64-v4"}
 
 
 def openmp_enabled():
-    """Whether the core was compiled with OpenMP (which sets the default thread count)."""
+    """Whether the core was compiled with OpenMP (which sets the default thread count).
+
+    Without OpenMP (the build prints a warning when it does not find it)
+    the default is one thread, and ``workers=`` still runs more: the
+    kernels use their own thread team either way.
+
+    Returns
+    -------
+    enabled : bool
+
+    See Also
+    --------
+    set_workers : the default thread count of kmatrix's calls.
+
+    Examples
+    --------
+    >>> import kmatrix as km
+    >>> isinstance(km.openmp_enabled(), bool)
+    True
+    """
     return bool(have_openmp())
 
 

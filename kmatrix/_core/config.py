@@ -54,6 +54,19 @@ def get_workers():
     workers : int or None
         The value set by the innermost :func:`set_workers` block, or None when
         none is active (the kernels then use OpenMP's default).
+
+    See Also
+    --------
+    set_workers : set it for a ``with`` block.
+
+    Examples
+    --------
+    >>> import kmatrix as km
+    >>> km.get_workers() is None
+    True
+    >>> with km.set_workers(2):
+    ...     km.get_workers()
+    2
     """
     return getattr(_local, "workers", None)
 
@@ -69,12 +82,32 @@ def set_workers(workers):
         the OpenMP default. 0 is an error. Counts above the CPUs the process
         may use (at least 2) are capped to them by every call.
 
+    Returns
+    -------
+    context : context manager
+        Sets the default on entry and restores the previous one on exit;
+        other Python threads keep their own default.
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` is 0, not an integer, or below minus the CPU count.
+
+    See Also
+    --------
+    get_workers : the current default.
+    threadpoolctl.threadpool_limits : bounds OpenMP's default, which
+        kmatrix's kernels follow.
+
     Examples
     --------
     >>> import numpy as np, kmatrix as km
     >>> K = km.KMatrix.random(64, random_state=0)
+    >>> X = np.ones((8, 64))
     >>> with km.set_workers(1):
-    ...     Y = K.apply(np.ones((8, 64)))
+    ...     Y = K.apply(X)
+    >>> bool(np.array_equal(Y, K.apply(X, workers=2)))   # results never depend on it
+    True
     """
     value = _normalize(workers)
     old = get_workers()

@@ -308,6 +308,21 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         self : KMatrixApproximator
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If M is not 2-D, is empty, holds NaN or infinity, or is an
+            operator of a dtype that is not a float or complex type.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.linalg, kmatrix as km
+        >>> M = scipy.linalg.hadamard(64) + 0.01 * np.random.default_rng(0).standard_normal((64, 64))
+        >>> est = km.KMatrixApproximator(random_state=0).fit(M)
+        >>> bool(est.relative_error_ < 0.02), est.kmatrix_.shape, est.field_
+        (True, (64, 64), 'real')
         """
         start = time.perf_counter()
         report = print if self.verbose else None
@@ -476,6 +491,24 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         Y : ndarray of shape (n_samples, n_out)
+            In the promoted dtype of the fit and ``X``.
+
+        Raises
+        ------
+        ValueError
+            If X has another number of features than ``n_in``, or is not a
+            finite 2-D array (a LinearOperator is refused).
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> from scipy.fft import dct
+        >>> est = km.KMatrixApproximator().fit(dct(np.eye(32), norm="ortho", axis=0))
+        >>> X = np.random.default_rng(0).standard_normal((5, 32))
+        >>> bool(np.allclose(est.transform(X), dct(X, norm="ortho")))
+        True
         """
         check_is_fitted(self)
         if is_dask_array(X):   # lazily, block by block
@@ -505,6 +538,19 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         Returns
         -------
         Y : ndarray of shape (n_out, n_out)
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> M = km.KMatrix.random(16, random_state=0).todense()   # orthogonal
+        >>> Y = km.KMatrixApproximator().fit_transform(M)         # M @ K.T ~ M @ M.T
+        >>> bool(np.allclose(Y, np.eye(16)))
+        True
         """
         return self.fit(M).transform(M)
 

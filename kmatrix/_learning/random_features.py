@@ -263,6 +263,19 @@ class _RandomTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Returns
         -------
         Z : ndarray of shape (n_samples, n_features_out)
+
+        Raises
+        ------
+        ValueError
+            If X has another number of features than the fit's, or is not finite.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((10, 30)).astype(np.float32)
+        >>> Z = km.KMatrixRandomFeatures(n_components=50, random_state=0).fit(X).transform(X)
+        >>> Z.shape, Z.dtype
+        ((10, 50), dtype('float32'))
         """
         check_is_fitted(self)
         if is_dask_array(X):
@@ -319,14 +332,14 @@ class KMatrixRandomFeatures(_RandomTransformer):
 
     Attributes
     ----------
-    kmatrix_ : KMatrix of shape (n_components, n_features_in_)
+    kmatrix_ : KMatrix of shape (n_components, `n_features_in_`)
         The linear part ``W`` (float64, width 1): ``transform(X)`` is
         ``sqrt(2 / n_components) * cos(kmatrix_.apply(X) + random_offset_)``.
     random_offset_ : ndarray of shape (n_components,)
         The offsets ``b``, uniform on ``[0, 2 pi)``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -385,6 +398,13 @@ class KMatrixRandomFeatures(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomFeatures
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((10, 30))
+        >>> km.KMatrixRandomFeatures(100, gamma="scale", random_state=0).fit(X).kmatrix_.shape
+        (100, 30)
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])
@@ -458,13 +478,13 @@ class KMatrixRandomProjection(_RandomTransformer):
     ----------
     n_components_ : int
         The target dimension.
-    kmatrix_ : KMatrix of shape (n_components_, n_features_in_)
+    kmatrix_ : KMatrix of shape (`n_components_`, `n_features_in_`)
         The projection ``R`` (float64, width 1): ``transform(X)`` is
         ``kmatrix_.apply(X)``; ``kmatrix_.todense()`` is the dense matrix
         (scikit-learn's ``components_``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -523,6 +543,18 @@ class KMatrixRandomProjection(_RandomTransformer):
         Returns
         -------
         self : KMatrixRandomProjection
+
+        Raises
+        ------
+        ValueError
+            If X is not a finite 2-D array, or "auto" finds no valid dimension.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> X = np.random.default_rng(0).standard_normal((50, 2000))
+        >>> km.KMatrixRandomProjection(64, random_state=0).fit(X).kmatrix_.shape
+        (64, 2000)
         """
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32])

@@ -251,6 +251,26 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self : KMatrixRegressor
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the data are not finite, their shapes disagree, or (with
+            ``warm_start``) the number of features or targets changed.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((300, 8))
+        >>> y = X @ km.KMatrix.dct(8).todense().T
+        >>> reg = km.KMatrixRegressor(field="complex", expansion=2, max_iter=300,
+        ...                           random_state=0).fit(X, y)
+        >>> reg.kmatrix_.shape, reg.intercept_.shape
+        ((8, 8), (8,))
+        >>> bool(reg.score(X, y) > 0.9)
+        True
         """
         keep = self.warm_start and hasattr(self, "kmatrix_")
         return self._fit(X, y, sample_weight, incremental=False, keep_model=keep)
@@ -264,10 +284,36 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the loss.
 
         Returns
         -------
         self : KMatrixRegressor
+
+        Raises
+        ------
+        ValueError
+            If ``early_stopping=True``, the data are not finite, or the
+            number of features or targets differs from the first call's.
+
+        Examples
+        --------
+        Training on data that arrive in blocks (one block in memory at a
+        time):
+
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> W = km.KMatrix.hadamard(16).todense() / 4
+        >>> reg = km.KMatrixRegressor(init="identity", learning_rate_init=3e-2,
+        ...                           random_state=0)
+        >>> for block in range(50):
+        ...     X = rng.standard_normal((500, 16))
+        ...     reg = reg.partial_fit(X, X @ W.T)
+        >>> reg.n_iter_
+        50
+        >>> X = rng.standard_normal((100, 16))
+        >>> bool(reg.score(X, X @ W.T) > 0.9)
+        True
         """
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -504,6 +550,24 @@ class KMatrixRegressor(RegressorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
             1-D when the model was fitted on a 1-D y; float32 for float32 X
             and a float32 model, float64 otherwise.
+
+        Raises
+        ------
+        ValueError
+            If X has another number of features than the fit's, or is not finite.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.standard_normal((200, 16))
+        >>> y = np.maximum(X @ km.KMatrix.hadamard(16).todense().T / 4, 0)
+        >>> reg = km.KMatrixRegressor(activation="relu", init="identity", tol=1e-3,
+        ...                           random_state=0).fit(X, y)
+        >>> reg.predict(X[:3]).shape
+        (3, 16)
+        >>> bool(np.all(reg.predict(X) >= 0))          # relu outputs
+        True
         """
         check_is_fitted(self)
         if is_dask_array(X):   # lazily, block by block

@@ -48,14 +48,67 @@ class Constructors:
 
         Returns
         -------
-        K : KMatrix
+        K : KMatrix of shape (n_rows, n_cols)
+            On a network of size ``N`` with ``width * 4 * N * log2(N)``
+            parameters.
+
+        Raises
+        ------
+        ValueError
+            If a size, ``width`` or ``expansion`` is not a positive integer,
+            ``dtype`` is not supported, ``init`` is unknown, or the twiddles
+            would not fit in memory.
+
+        See Also
+        --------
+        identity, hadamard, dft : exact constructors.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(300, 1000, width=2, random_state=0)
+        >>> K
+        KMatrix(shape=(300, 1000), dtype=float64, width=2, expansion=1, size=1024)
+        >>> Q = km.KMatrix.random(64, random_state=0).todense()   # "ortho": orthogonal
+        >>> bool(np.allclose(Q @ Q.T, np.eye(64)))
+        True
         """
         return cls._from_network(zoo.random_network(n_rows, n_cols, width, expansion, dtype,
                                                     init, random_state))
 
     @classmethod
     def identity(cls, n, dtype=np.float64):
-        """The n x n identity as a width-1 K-matrix."""
+        """The n x n identity as a width-1 K-matrix.
+
+        Every 2x2 block is the identity; a starting point for training
+        (``KMatrixRegressor(init="identity")``) or for sums such as
+        ``K + KMatrix.identity(n)``.
+
+        Parameters
+        ----------
+        n : int
+            The size, any integer >= 1 (padded to a power of two inside).
+        dtype : dtype, default=np.float64
+            float32, float64, complex64 or complex128.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a positive integer or ``dtype`` is not supported.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> I = km.KMatrix.identity(5)
+        >>> I.shape, I.width, I.size
+        ((5, 5), 1, 8)
+        >>> bool(np.array_equal(I.todense(), np.eye(5)))
+        True
+        """
         return cls._from_network(zoo.identity_network(n, dtype))
 
     @classmethod
@@ -64,6 +117,36 @@ class Constructors:
 
         ``n`` must be a power of two. Entries are +-1 (unnormalized). Width 1:
         the B half holds ``[[1, 1], [1, -1]]`` in every block.
+
+        Parameters
+        ----------
+        n : int
+            The order, a power of two.
+        dtype : dtype, default=np.float64
+            float32, float64, complex64 or complex128.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+            ``K.todense()`` equals ``scipy.linalg.hadamard(n)`` exactly.
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a power of two or ``dtype`` is not supported.
+
+        See Also
+        --------
+        scipy.linalg.hadamard : the dense matrix.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.linalg, kmatrix as km
+        >>> H = km.KMatrix.hadamard(8)
+        >>> bool(np.array_equal(H.todense(), scipy.linalg.hadamard(8)))
+        True
+        >>> H.width, H.n_params
+        (1, 96)
         """
         return cls._from_network(zoo.hadamard_network(n, dtype))
 
@@ -83,6 +166,31 @@ class Constructors:
         norm : {None, "backward", "ortho", "forward"}, default=None
             As in :mod:`numpy.fft`: no scaling, ``1/sqrt(n)`` or ``1/n``.
         dtype : {complex128, complex64}, default=complex128
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a positive integer, ``norm`` is unknown or
+            ``dtype`` is not complex.
+
+        See Also
+        --------
+        numpy.fft.fft : the same transform.
+        dct, dst : the real transforms.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> F = km.KMatrix.dft(256, norm="ortho")
+        >>> x = np.random.default_rng(0).standard_normal(256)
+        >>> bool(np.allclose(F @ x, np.fft.fft(x, norm="ortho")))
+        True
+        >>> F.width, km.KMatrix.dft(100).width      # any length: Bluestein, width 2
+        (1, 2)
         """
         return cls._from_network(transforms.dft_network(n, norm, dtype))
 
@@ -106,6 +214,22 @@ class Constructors:
         dtype : {float64, float32}, default=float64
             The operator's (real) dtype; the twiddles are complex.
 
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+            Real-valued, with ``K.real_part`` True.
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a positive integer, ``type`` is not 2 or 3,
+            ``norm`` is unknown or ``dtype`` is not real.
+
+        See Also
+        --------
+        scipy.fft.dct : the same transform.
+        dst : the discrete sine transform.
+
         Examples
         --------
         >>> import numpy as np, scipy.fft, kmatrix as km
@@ -123,6 +247,40 @@ class Constructors:
         Equals ``scipy.fft.dst(np.eye(n), type=type, norm=norm, axis=0)`` to
         rounding; widths and parameters as for :meth:`dct` (the reversal that
         relates the DST-II to the DCT-II is folded into a conjugated DFT).
+
+        Parameters
+        ----------
+        n : int
+            Any length >= 1.
+        type : {2, 3}, default=2
+        norm : {None, "backward", "ortho", "forward"}, default="ortho"
+            As in :func:`scipy.fft.dst`.
+        dtype : {float64, float32}, default=float64
+            The operator's (real) dtype; the twiddles are complex.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+            Real-valued, with ``K.real_part`` True.
+
+        Raises
+        ------
+        ValueError
+            If ``n`` is not a positive integer, ``type`` is not 2 or 3,
+            ``norm`` is unknown or ``dtype`` is not real.
+
+        See Also
+        --------
+        scipy.fft.dst : the same transform.
+        dct : the discrete cosine transform.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.fft, kmatrix as km
+        >>> K = km.KMatrix.dst(100, type=3)
+        >>> x = np.random.default_rng(0).standard_normal(100)
+        >>> bool(np.allclose(K @ x, scipy.fft.dst(x, type=3, norm="ortho")))
+        True
         """
         return cls._from_network(transforms.real_transform_network("dst", n, type, norm, dtype))
 
@@ -143,6 +301,30 @@ class Constructors:
         dtype : dtype, default=None
             The operator's dtype; by default float64 (float32 for float32 c)
             for real c and the matching complex dtype for complex c.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            If ``c`` is not a non-empty 1-D array of finite numbers, or
+            ``dtype`` cannot hold it (a complex ``c`` needs a complex dtype).
+
+        See Also
+        --------
+        scipy.linalg.circulant : the dense matrix.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.linalg, kmatrix as km
+        >>> c = np.array([1.0, 2.0, 0.0, -1.0, 0.5])
+        >>> C = km.KMatrix.circulant(c)
+        >>> bool(np.allclose(C.todense(), scipy.linalg.circulant(c)))
+        True
+        >>> C.dtype, C.width
+        (dtype('float64'), 2)
         """
         return cls._from_network(transforms.circulant_network(c, dtype))
 
@@ -153,6 +335,35 @@ class Constructors:
         The permutation is routed through the Benes network that is the
         sparsity pattern of BB* (looping algorithm), so every 2x2 block is the
         identity or a swap. Any length: it is padded to a power of two.
+
+        Parameters
+        ----------
+        perm : array-like of int, shape (n,)
+            A permutation of ``range(n)``.
+        dtype : dtype, default=np.float64
+            float32, float64, complex64 or complex128.
+
+        Returns
+        -------
+        P : KMatrix of shape (n, n)
+            Width 1; ``P.apply(X)`` equals ``X[:, perm]`` bit for bit.
+
+        Raises
+        ------
+        ValueError
+            If ``perm`` is not a non-empty 1-D array of integers that is a
+            permutation of ``range(n)``, or ``dtype`` is not supported.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> perm = np.array([2, 0, 3, 1, 4])
+        >>> P = km.KMatrix.from_permutation(perm)
+        >>> x = np.arange(5.0)
+        >>> P @ x
+        array([2., 0., 3., 1., 4.])
+        >>> P.width
+        1
         """
         return cls._from_network(permutations.permutation_network(perm, dtype))
 
@@ -181,6 +392,17 @@ class Constructors:
             The operator's dtype; by default that of S's values (integers and
             booleans become float64).
 
+        Returns
+        -------
+        K : KMatrix of shape (n_out, n_in)
+            ``K.todense()`` equals ``S`` to rounding.
+
+        Raises
+        ------
+        ValueError
+            If ``S`` is not 2-D, holds NaN or infinity, or both constructions
+            would be too large (see above).
+
         Examples
         --------
         >>> import numpy as np, scipy.sparse, kmatrix as km
@@ -206,6 +428,15 @@ class Constructors:
         K : KMatrix of shape (circuit.n_out, circuit.n_in)
             ``K.apply(X)`` equals ``circuit.evaluate(X)`` to rounding, in the
             circuit's dtype.
+
+        Raises
+        ------
+        ValueError
+            If ``circuit`` is not a :class:`Circuit` or has no outputs.
+
+        See Also
+        --------
+        Circuit.trace : record a Python function as a circuit.
 
         Notes
         -----

@@ -22,11 +22,13 @@ the notation of Dao et al. (expansion ``e`` makes ``N >= e * max(n_in,
 n_out)``). A K-matrix has ``4 w N log2(N)`` parameters and a product costs
 ``O(w N log N)``.
 
-This module holds the operator and its products with arrays. What it wraps
-comes from modules below it, which work on twiddle arrays and never build a
-KMatrix: ``_algebra`` (sizes, products and sums of K-matrices, transposes,
-scalings), ``_constructors``, ``_transforms`` and ``_sparse`` (the twiddles
-of the exact constructors) and ``_io`` (the file format).
+This module holds the class: construction checks, properties, transposes.
+Its methods come from the mixins of this package (``constructors``,
+``products``, ``protocol``, ``arithmetic``); what they wrap comes from the
+layers below, which work on twiddle arrays and never build a KMatrix:
+:mod:`kmatrix._core.algebra` (sizes, products and sums of K-matrices,
+transposes, scalings), :mod:`kmatrix._builders` (the twiddles of the exact
+constructors) and :mod:`kmatrix._core.fileformat` (the file format).
 """
 
 import numpy as np
@@ -56,7 +58,8 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
     Parameters
     ----------
     twiddles : array-like of shape (width, 2, L, N // 2, 2, 2)
-        The parameters, in the layout of the module docstring. Copied into a
+        The parameters, in the layout of :attr:`twiddles` (``N = 2**L``;
+        the user guide's "Twiddle layout" page). Copied into a
         C-contiguous array of a supported dtype (integers become float64).
     shape : tuple of int (n_out, n_in), default=(N, N)
         Output and input sizes, each between 1 and N.
@@ -64,6 +67,16 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         The expansion factor the operator was built with (it must satisfy
         ``size >= e * max(shape)``); by default ``N // next_pow2(max(shape))``,
         the power of two the size was scaled by.
+    real_part : bool, default=False
+        For complex twiddles, make the operator the real part of the
+        network, ``(K + conj(K)) / 2`` (see :attr:`real`).
+
+    Raises
+    ------
+    ValueError
+        If the twiddles do not have the layout's shape, hold NaN or infinity
+        or a dtype that is not a number, or ``shape`` or ``expansion`` do not
+        fit the size ``N``.
 
     Attributes
     ----------
@@ -76,6 +89,8 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
     See Also
     --------
     KMatrixOperator : the operator as a :class:`scipy.sparse.linalg.LinearOperator`.
+    KMatrixApproximator : fit a KMatrix to a given matrix.
+    KMatrixRegressor : learn a KMatrix from data.
 
     References
     ----------
@@ -92,6 +107,16 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
     >>> X = np.random.default_rng(0).standard_normal((5, 100))
     >>> np.allclose(K.apply(X), X @ K.todense().T)
     True
+
+    Built from a twiddle array (here every 2x2 block swaps its pair: each
+    half flips every bit of the index once, so the product is the identity):
+
+    >>> tw = np.zeros((1, 2, 3, 4, 2, 2))
+    >>> tw[..., 0, 1] = tw[..., 1, 0] = 1
+    >>> km.KMatrix(tw, (8, 8)).todense()[:3]
+    array([[1., 0., 0., 0., 0., 0., 0., 0.],
+           [0., 1., 0., 0., 0., 0., 0., 0.],
+           [0., 0., 1., 0., 0., 0., 0., 0.]])
     """
 
     # let NumPy defer ``ndarray @ KMatrix`` and friends to our reflected methods
@@ -199,31 +224,76 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
     # ---------------------------------------------------------- properties --
     @property
     def shape(self):
-        """(n_out, n_in)."""
+        """The operator's shape, ``(n_out, n_in)``, as for an ndarray.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(3, 5).shape
+        (3, 5)
+        """
         return self._shape
 
     @property
     def n_in(self):
+        """The input size: the number of columns, ``shape[1]``.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(3, 5).n_in
+        5
+        """
         return self._shape[1]
 
     @property
     def n_out(self):
+        """The output size: the number of rows, ``shape[0]``.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(3, 5).n_out
+        3
+        """
         return self._shape[0]
 
     @property
     def ndim(self):
+        """2, as for a matrix (NumPy and SciPy read it).
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.identity(4).ndim
+        2
+        """
         return 2
 
     @property
     def dtype(self):
-        """The operator's dtype: the twiddles' dtype, real for a real part."""
+        """The operator's dtype: the twiddles' dtype, real for a real part.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.dft(8).dtype, km.KMatrix.dct(8).dtype
+        (dtype('complex128'), dtype('float64'))
+        """
         if self._real_part:
             return np.finfo(self._twiddles.dtype).dtype
         return self._twiddles.dtype
 
     @property
     def real_part(self):
-        """Whether the operator is the real part of its complex network (see :attr:`real`)."""
+        """Whether the operator is the real part of its complex network (see :attr:`real`).
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.dct(8).real_part, km.KMatrix.dft(8).real_part
+        (True, False)
+        """
         return self._real_part
 
     @property
@@ -237,6 +307,16 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         such as the DCT are one K-matrix of small width. Gradients
         (:meth:`vjp`) are with respect to the complex twiddles. For a real K,
         ``K.real`` is K itself.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> F = km.KMatrix.dft(16)
+        >>> C = F.real
+        >>> C.dtype, C.real_part, C.twiddles.dtype
+        (dtype('float64'), True, dtype('complex128'))
+        >>> bool(np.allclose(C.todense(), F.todense().real))
+        True
         """
         if self.dtype.kind != "c" or self._real_part:
             return self
@@ -244,27 +324,64 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
 
     @property
     def width(self):
-        """Number of BB* blocks, w."""
+        """Number of BB* blocks, w: each costs ``4 N log2 N`` parameters.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(16, width=3).width
+        3
+        """
         return self._twiddles.shape[0]
 
     @property
     def expansion(self):
-        """Expansion factor e (size >= e * max(shape))."""
+        """Expansion factor e (``size >= e * max(shape)``).
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> K = km.KMatrix.random(16, expansion=2)
+        >>> K.expansion, K.size
+        (2, 32)
+        """
         return self._expansion
 
     @property
     def size(self):
-        """N, the power-of-two size of the butterfly network."""
+        """N, the power-of-two size of the butterfly network.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(100).size
+        128
+        """
         return 2 * self._twiddles.shape[3]
 
     @property
     def log_size(self):
-        """log2(N), the number of stages per butterfly."""
+        """log2(N), the number of stages per butterfly.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> km.KMatrix.random(100).log_size
+        7
+        """
         return self._twiddles.shape[2]
 
     @property
     def n_params(self):
-        """Number of (real or complex) parameters, 4 w N log2 N."""
+        """Number of (real or complex) parameters, ``4 w N log2 N``.
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> K = km.KMatrix.random(1024, width=2)
+        >>> K.n_params, 4 * 2 * 1024 * 10
+        (81920, 81920)
+        """
         return self._twiddles.size
 
     @property
@@ -278,6 +395,27 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         refused, so no edit of it can make the kernels read or write outside
         the parameters. Non-finite entries written in place are the user's
         responsibility (assigning ``K.twiddles = ...`` checks them).
+
+        Its shape is ``(width, 2, L, N // 2, 2, 2)`` with ``N = 2**L`` the
+        network size: ``twiddles[i, h, k, p]`` is the 2x2 block of pair ``p``
+        in stage ``k`` of half ``h`` (0: the B* factor, 1: the B factor) of
+        block ``i``; the user guide's "Twiddle layout" page describes it.
+
+        Raises
+        ------
+        ValueError
+            On assignment, if the new value changes the shape, cannot be
+            cast to the dtype, or holds NaN or infinity.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.identity(8)
+        >>> K.twiddles.shape
+        (1, 2, 3, 4, 2, 2)
+        >>> K.twiddles[0, 0, 0, 0] = [[0, 1], [1, 0]]      # swap a pair of entries
+        >>> K @ np.arange(8.0)
+        array([4., 1., 2., 3., 0., 5., 6., 7.])
         """
         self.__dict__.pop("_converted", None)   # a view may edit them: see _twiddles_as
         return self._twiddles.view()
@@ -314,7 +452,21 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
         )
 
     def copy(self):
-        """An independent copy (its twiddles are not shared)."""
+        """An independent copy (its twiddles are not shared).
+
+        Returns
+        -------
+        K : KMatrix
+
+        Examples
+        --------
+        >>> import kmatrix as km
+        >>> K = km.KMatrix.identity(4)
+        >>> K2 = K.copy()
+        >>> K2.twiddles[...] = 0
+        >>> float(K.todense().sum()), float(K2.todense().sum())
+        (4.0, 0.0)
+        """
         return self._like(self._twiddles.copy())
 
     @property
@@ -323,23 +475,79 @@ class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
 
         Transposing reverses the order of the stages and transposes every
         block; the Benes pattern of each BB* block is symmetric under that.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(3, 5, random_state=0)
+        >>> K.T.shape, bool(np.allclose(K.T.todense(), K.todense().T))
+        ((5, 3), True)
         """
         return self._like(algebra.transpose(self._twiddles), (self.n_in, self.n_out))
 
     @property
     def H(self):
-        """The conjugate transpose (adjoint), as a new KMatrix."""
+        """The conjugate transpose (adjoint), as a new KMatrix of the same cost.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(3, 5, dtype=np.complex128, random_state=0)
+        >>> bool(np.allclose(K.H.todense(), K.todense().conj().T))
+        True
+        """
         # conjugated only for a complex operator: a real part has Re(K)^H = Re(K)^T
         tw = algebra.transpose(self._twiddles, conjugate=self.dtype.kind == "c")
         return self._like(tw, (self.n_in, self.n_out))
 
     def conj(self):
-        """The complex conjugate, as a new KMatrix."""
+        """The complex conjugate, as a new KMatrix.
+
+        Returns
+        -------
+        K : KMatrix
+            Of the same shape, width and dtype (a copy for a real operator).
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> F = km.KMatrix.dft(8)
+        >>> bool(np.allclose(F.conj().todense(), F.todense().conj()))
+        True
+        """
         if self._real_part:
             return self.copy()
         return KMatrix._wrap(algebra.conjugate(self._twiddles), self._shape, self._expansion)
 
     # ----------------------------------------------------------------- I/O --
     def save(self, file):
-        """Save to a versioned ``.npz`` file; read it back with :func:`kmatrix.load`."""
+        """Save to a versioned ``.npz`` file; read it back with :func:`kmatrix.load`.
+
+        The file holds the twiddles, the shape, the expansion and whether the
+        operator is a real part, with a format tag and version; no pickles.
+
+        Parameters
+        ----------
+        file : str, path-like or writable binary file object
+            As for :func:`numpy.savez`, ``.npz`` is appended to a path
+            without it.
+
+        Returns
+        -------
+        None
+
+        See Also
+        --------
+        kmatrix.load : read the file back.
+
+        Examples
+        --------
+        >>> import os, tempfile, numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(100, width=2, random_state=0)
+        >>> path = os.path.join(tempfile.mkdtemp(), "layer.npz")
+        >>> K.save(path)
+        >>> K2 = km.load(path)
+        >>> bool(np.array_equal(K2.twiddles, K.twiddles)), K2.shape
+        (True, (100, 100))
+        """
         fileformat.save(self, file)

@@ -24,11 +24,22 @@ class KMatrixOperator(LinearOperator):
     workers : int, default=None
         Threads for every product (see :func:`kmatrix.set_workers`).
 
+    Raises
+    ------
+    ValueError
+        If ``kmatrix`` is not a :class:`~kmatrix.KMatrix`.
+
     Attributes
     ----------
     kmatrix : KMatrix
+    workers : int or None
     shape : tuple of int
     dtype : numpy.dtype
+
+    See Also
+    --------
+    aslinearoperator : wrap a KMatrix (or anything else) as a LinearOperator.
+    KMatrix.matvec : a KMatrix is itself a valid operand of the solvers.
 
     Examples
     --------
@@ -39,6 +50,13 @@ class KMatrixOperator(LinearOperator):
     >>> b = np.ones(64)
     >>> x = lsqr(A, b, atol=1e-12, btol=1e-12)[0]
     >>> bool(np.allclose(K @ x, b))
+    True
+
+    The operator algebra of scipy (sums, products, adjoints) works on it,
+    and every product still runs on the compiled kernels:
+
+    >>> B = A.H @ A + km.KMatrixOperator(km.KMatrix.identity(64))
+    >>> bool(np.allclose(B @ b, 2 * b))
     True
     """
 
@@ -86,7 +104,45 @@ _ADJOINT = {"N": "H", "H": "N", "T": "C"}
 def aslinearoperator(A, *, workers=None):
     """Wrap ``A`` as a LinearOperator: a KMatrixOperator for a KMatrix.
 
-    Anything else goes to :func:`scipy.sparse.linalg.aslinearoperator`.
+    Anything else goes to :func:`scipy.sparse.linalg.aslinearoperator`, so
+    code that handles K-matrices next to dense or sparse matrices can call
+    this one function for all of them.
+
+    Parameters
+    ----------
+    A : KMatrix, ndarray, sparse matrix or LinearOperator
+        The operator to wrap; a KMatrix is shared, not copied.
+    workers : int, default=None
+        Threads for every product of a KMatrix (as in
+        :meth:`KMatrix.apply`); ignored for anything else.
+
+    Returns
+    -------
+    op : KMatrixOperator or scipy.sparse.linalg.LinearOperator
+        A KMatrixOperator when ``A`` is a KMatrix, else what
+        :func:`scipy.sparse.linalg.aslinearoperator` returns.
+
+    Raises
+    ------
+    TypeError
+        If scipy cannot make a LinearOperator of ``A``.
+
+    See Also
+    --------
+    KMatrixOperator : the class returned for a KMatrix.
+
+    Examples
+    --------
+    >>> import numpy as np, kmatrix as km
+    >>> Q = km.KMatrix.random(256, random_state=0)          # orthogonal
+    >>> A = km.aslinearoperator(Q)
+    >>> type(A).__name__, A.shape
+    ('KMatrixOperator', (256, 256))
+    >>> x = np.random.default_rng(0).standard_normal(256)
+    >>> bool(np.allclose((A.H @ A) @ x, x))                 # A^H A = I
+    True
+    >>> type(km.aslinearoperator(np.eye(3))).__name__       # anything else: scipy's
+    'MatrixLinearOperator'
     """
     if isinstance(A, KMatrix):
         return KMatrixOperator(A, workers=workers)

@@ -61,7 +61,37 @@ class Products:
         Returns
         -------
         Y : ndarray of shape (n_samples, n_out) or (n_out,)
-            In the promoted dtype of ``K`` and ``X`` (``out`` if given).
+            In the promoted dtype of ``K`` and ``X`` (``out`` if given). A
+            dask array ``X`` gives a lazy dask array (one task per block of
+            rows); scipy sparse rows give a dense result.
+
+        Raises
+        ------
+        ValueError
+            If ``trans`` is unknown, ``X`` is not 1-D or 2-D or its rows do
+            not have ``n_in`` entries (``n_out`` for "T" and "H"), ``out``
+            does not fit the result, ``workers`` is invalid, or ``X`` holds
+            NaN or infinity (with ``check_finite=True``).
+
+        See Also
+        --------
+        vjp : the gradients of a product.
+        kmatrix.apply_npy : the same on the rows of a ``.npy`` file.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(8, 16, random_state=0)
+        >>> X = np.random.default_rng(0).standard_normal((5, 16))
+        >>> Y = K.apply(X)
+        >>> Y.shape, bool(np.allclose(Y, X @ K.todense().T))
+        ((5, 8), True)
+        >>> Z = K.apply(Y, trans="T")                   # rows of length n_out
+        >>> bool(np.allclose(Z, Y @ K.todense()))
+        True
+        >>> out = np.empty((5, 8))
+        >>> K.apply(X, out=out, workers=1) is out
+        True
         """
         if trans not in _TRANS:
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
@@ -211,6 +241,31 @@ class Products:
         dX : ndarray of the shape of X
             ``G @ conj(K)``, i.e. ``K.H`` applied to every row of G.
         dtwiddles : ndarray of the shape and dtype of ``K.twiddles``
+
+        Raises
+        ------
+        ValueError
+            If ``X`` and ``G`` are not both 1-D or both 2-D, their shapes do
+            not match ``K`` and each other, ``workers`` is invalid, or they
+            hold NaN or infinity (with ``check_finite=True``).
+
+        Examples
+        --------
+        The gradient of ``L = sum(G * K.apply(X))`` with respect to ``X`` is
+        ``G @ K``; the twiddle gradient matches a finite difference:
+
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> K = km.KMatrix.random(16, random_state=0)
+        >>> X, G = rng.standard_normal((4, 16)), rng.standard_normal((4, 16))
+        >>> dX, dtw = K.vjp(X, G)
+        >>> bool(np.allclose(dX, G @ K.todense())), dtw.shape == K.twiddles.shape
+        (True, True)
+        >>> K2 = K.copy()
+        >>> K2.twiddles[0, 1, 2, 3, 0, 1] += 1e-6          # L is linear in one twiddle
+        >>> dL = (np.sum(G * K2.apply(X)) - np.sum(G * K.apply(X))) / 1e-6
+        >>> bool(np.isclose(dL, dtw[0, 1, 2, 3, 0, 1], rtol=1e-5))
+        True
         """
         X = as_numeric_array(X)
         G = as_numeric_array(G, "G")
@@ -262,11 +317,47 @@ class Products:
         _kernels.vjp(self._twiddles, self.log_size, X, G, None, dtw, n_threads, False)
 
     def todense(self):
-        """The (n_out, n_in) matrix, computed by applying K to the identity."""
+        """The dense matrix, computed by applying K to the identity.
+
+        Returns
+        -------
+        D : ndarray of shape (n_out, n_in)
+            In the operator's dtype. It takes ``n_out * n_in`` entries of
+            memory: meant for checks and small operators.
+
+        See Also
+        --------
+        toarray : the same (scipy.sparse spelling).
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(3, 5, random_state=0)
+        >>> D = K.todense()
+        >>> D.shape, D.dtype
+        ((3, 5), dtype('float64'))
+        >>> bool(np.allclose(K @ np.ones(5), D.sum(axis=1)))
+        True
+        """
         return self.apply(np.eye(self.n_in, dtype=self.dtype), check_finite=False).T.copy()
 
     def toarray(self):
-        """Alias of :meth:`todense` (scipy.sparse spelling)."""
+        """The dense matrix: an alias of :meth:`todense` (scipy.sparse spelling).
+
+        Returns
+        -------
+        D : ndarray of shape (n_out, n_in)
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> H = km.KMatrix.hadamard(4)
+        >>> H.toarray()
+        array([[ 1.,  1.,  1.,  1.],
+               [ 1., -1.,  1., -1.],
+               [ 1.,  1., -1., -1.],
+               [ 1., -1., -1.,  1.]])
+        """
         return self.todense()
 
 

@@ -96,7 +96,33 @@ class OperandProtocol:
         return self.apply(V, trans="T")
 
     def dot(self, other):
-        """``K @ other``."""
+        """The product ``K @ other``.
+
+        Parameters
+        ----------
+        other : array-like of shape (n_in,) or (n_in, k), sparse matrix, or KMatrix
+            A vector, the columns of a matrix, or another K-matrix.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_out,) or (n_out, k), or KMatrix
+            A KMatrix (widths add) when ``other`` is one.
+
+        Raises
+        ------
+        ValueError
+            If the shapes do not match.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(4, 6, random_state=0)
+        >>> V = np.ones((6, 2))
+        >>> bool(np.allclose(K.dot(V), K.todense() @ V))
+        True
+        >>> K.dot(km.KMatrix.identity(6)).width
+        2
+        """
         return self.__matmul__(other)
 
     # The scipy.sparse.linalg.LinearOperator protocol: with these (and shape,
@@ -107,6 +133,20 @@ class OperandProtocol:
 
         With ``rmatvec``, ``matmat`` and ``rmatmat`` this makes a KMatrix a
         valid operand of every ``scipy.sparse.linalg`` solver.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_in,) or (n_in, 1)
+
+        Returns
+        -------
+        y : ndarray of shape (n_out,) or (n_out, 1)
+            The shape follows ``x``'s.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has another shape.
 
         Examples
         --------
@@ -121,15 +161,82 @@ class OperandProtocol:
         return self._vector_product(x, "N")
 
     def rmatvec(self, x):
-        """``K.H @ x`` for ``x`` of shape (n_out,) or (n_out, 1), as scipy's LinearOperator."""
+        """``K.H @ x`` for ``x`` of shape (n_out,) or (n_out, 1), as scipy's LinearOperator.
+
+        Parameters
+        ----------
+        x : array-like of shape (n_out,) or (n_out, 1)
+
+        Returns
+        -------
+        y : ndarray of shape (n_in,) or (n_in, 1)
+
+        Raises
+        ------
+        ValueError
+            If ``x`` has another shape.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(4, 6, dtype=np.complex128, random_state=0)
+        >>> x = np.arange(4.0)
+        >>> bool(np.allclose(K.rmatvec(x), K.todense().conj().T @ x))
+        True
+        """
         return self._vector_product(x, "H")
 
     def matmat(self, X):
-        """``K @ X`` for ``X`` of shape (n_in, k)."""
+        """``K @ X`` for ``X`` of shape (n_in, k), as scipy's LinearOperator.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_in, k)
+            Its columns are the vectors K is applied to.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_out, k)
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2-D with ``n_in`` rows.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(4, 6, random_state=0)
+        >>> X = np.random.default_rng(0).standard_normal((6, 3))
+        >>> bool(np.allclose(K.matmat(X), K.todense() @ X))
+        True
+        """
         return self._matrix_product(X, "N")
 
     def rmatmat(self, X):
-        """``K.H @ X`` for ``X`` of shape (n_out, k)."""
+        """``K.H @ X`` for ``X`` of shape (n_out, k), as scipy's LinearOperator.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_out, k)
+
+        Returns
+        -------
+        Y : ndarray of shape (n_in, k)
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not 2-D with ``n_out`` rows.
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> K = km.KMatrix.random(4, 6, random_state=0)
+        >>> X = np.random.default_rng(0).standard_normal((4, 3))
+        >>> bool(np.allclose(K.rmatmat(X), K.todense().T @ X))
+        True
+        """
         return self._matrix_product(X, "H")
 
     def _vector_product(self, x, trans):
