@@ -67,7 +67,8 @@ def _imported_packages(code):
 
 
 def test_readme_has_python_blocks():
-    assert len(_readme_blocks()) >= 5
+    # the README keeps the tour; the guide's blocks run in the tests of docs/ below
+    assert len(_readme_blocks()) >= 1
 
 
 @pytest.mark.parametrize("line, before, code", _readme_blocks())
@@ -267,3 +268,39 @@ def test_site_block_runs_alone(where, before, code, tmp_path, monkeypatch):
             pytest.skip(f"{where} needs {name} (kmatrix[{extra}])")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, where, "exec"), {"__name__": "__docs__"})
+
+
+# ------------------------------------------------------ the set-up commands --
+ROOT = README.parent
+
+
+def _setup_lines():
+    """The README's two set-up lines (the first ```bash block)."""
+    block = re.search(r"^## Set up\n.*?^```bash\n(.*?)^```", README.read_text(encoding="utf-8"),
+                      re.M | re.S).group(1)
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_setup_lines_install_the_build_requirements_then_build_in_place():
+    import shlex
+
+    tomllib = pytest.importorskip("tomllib")   # Python >= 3.11
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    demo, tests = _setup_lines()
+    for line in (demo, tests):
+        first, build = line.split(" && ")[:2]
+        # the tools a --no-build-isolation build needs: pyproject's, and ninja
+        assert shlex.split(first) == ["pip", "install", *requires, "ninja"]
+        assert "--no-build-isolation" in build and "-Cbuild-dir=build" in build
+    assert demo.endswith("python examples/quickstart.py")
+    assert tests.endswith('".[test]" && pytest')
+
+
+def test_ci_and_the_guide_run_the_readme_test_line():
+    demo, tests = _setup_lines()
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
+          if line.strip() and not line.startswith(("#", "set ", "cd "))]
+    assert ci == [tests]
+    guide = (ROOT / "docs" / "user_guide" / "install.rst").read_text()
+    assert demo in guide and tests in guide
