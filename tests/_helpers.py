@@ -2,15 +2,10 @@
 
 import numpy as np
 
-from _reference import dense_kmatrix
+from _reference import reference_dtype
 
 # rtol = SAFETY * eps(dtype) * number of stages
 SAFETY = 10
-
-
-def reference_dtype(dtype):
-    """The double-precision dtype of the same kind."""
-    return np.dtype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64)
 
 
 def n_stages(K):
@@ -44,19 +39,6 @@ def random_input(rng, shape, dtype):
     else:
         X = rng.standard_normal(shape)
     return X.astype(dtype)
-
-
-_dense_cache = {}
-
-
-def reference_matrix(K):
-    """Dense (n_out, n_in) matrix of K in double precision (a cached copy:
-    building it stage by stage is slow)."""
-    tw = K.twiddles.astype(reference_dtype(K.dtype))
-    key = (tw.tobytes(), tw.shape, K.n_in, K.n_out)
-    if key not in _dense_cache:
-        _dense_cache[key] = dense_kmatrix(tw, K.n_in, K.n_out)
-    return _dense_cache[key].copy()
 
 
 def run_two_threads(fn, tries=100):

@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _helpers import assert_close_in_norm, random_input, reference_matrix
+from _helpers import assert_close_in_norm, random_input
+from _reference import reference_matrix
 
 N_THREADS = 4
 ROUNDS = 3
