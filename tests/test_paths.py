@@ -16,7 +16,7 @@ import scipy.fft
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for, run_two_threads
+from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for
 from _reference import reference_apply as reference
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
@@ -129,21 +129,6 @@ def test_structured_stages_are_exact_transforms(isa, rows):
         H = km.KMatrix.hadamard(n, dtype=np.complex64)
         assert_close_in_norm(H.apply(X.astype(np.complex64)),
                              X @ scipy.linalg.hadamard(n).T, 1e-5)
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_long_rows_shared_by_threads(dtype):
-    # N = 2**15: both threads work on each chunk (tiles) or row (rows)
-    n = 2 ** 15
-    K = km.KMatrix.random(n - 5, n, dtype=dtype, random_state=5)
-    rng = np.random.default_rng(5)
-    for rows, path in [(1, "rows"), (20, "tiles-shared")]:
-        X = random_input(rng, (rows, n), dtype)
-        Y1 = K.apply(X, workers=1)
-        Y = run_two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1)))
-        assert _kernels.last_path() == path
-        assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
-        np.testing.assert_array_equal(Y, Y1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
