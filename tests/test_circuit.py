@@ -1,4 +1,8 @@
-"""km.Circuit and KMatrix.from_circuit: any linear algorithm becomes an exact K-matrix."""
+"""km.Circuit and KMatrix.from_circuit: any linear algorithm becomes an exact K-matrix.
+
+Tests kmatrix._builders.circuit (the front end) and kmatrix._builders.compiler
+(a circuit into twiddles, survey Thm 5.5) together, through from_circuit.
+"""
 
 import numpy as np
 import pytest

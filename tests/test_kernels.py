@@ -1,12 +1,10 @@
 """The compiled kernels (``KMatrix.apply`` and the products built on it)
 against an independent reference.
 
-The reference is ``_reference.dense_kmatrix``: the dense product of every
-stage, built in float64 / complex128 straight from the documented twiddle
-layout. For sizes N > 256 a dense N x N product of every stage is too slow,
-so the reference applies the stages to the input one at a time with plain
-NumPy (``stagewise_apply`` below); that second reference is itself checked
-against ``dense_kmatrix`` here.
+The reference is ``_reference.reference_apply`` / ``reference_matrix``: the
+stages applied one at a time with plain NumPy in float64 / complex128,
+straight from the documented twiddle layout (checked against the dense
+product of every stage matrix in ``test_reference.py``).
 
 Errors are compared in norm, ``||Y - Yref|| <= rtol * ||Yref||``, with
 ``rtol = 10 * eps(dtype) * (number of stages)`` and ``eps`` of the result's
@@ -20,8 +18,8 @@ from hypothesis import strategies as st
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _reference import dense_kmatrix, dense_operator, expanded_columns, stage_bit
-from _helpers import assert_close_in_norm, random_input, reference_dtype, reference_matrix, rtol_for
+from _reference import dense_operator, reference_apply, reference_dtype, reference_matrix
+from _helpers import assert_close_in_norm, random_input, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -31,101 +29,13 @@ SHAPES = [(1, 1), (2, 2), (3, 3), (5, 5), (8, 8), (100, 100), (1024, 1024),
           (5, 3), (3, 5), (100, 37), (37, 100)]
 SHAPE_IDS = [f"{n_in}to{n_out}" for n_in, n_out in SHAPES]
 
-# largest N for which the dense reference is built; above it, stagewise
+# largest N whose todense() is compared whole; above it, some columns and products
 DENSE_MAX_SIZE = 128
-
-
-# --------------------------------------------------------------- helpers --
-def stagewise_apply(twiddles, Z, reverse=False, conjugate=False):
-    """Apply every stage to the columns of ``Z`` (shape (N, k)), in NumPy.
-
-    With ``reverse`` the stages run last to first with transposed blocks,
-    i.e. ``E.T @ Z``; with ``conjugate`` the blocks are conjugated too.
-    """
-    width, _, L, half_n = twiddles.shape[:4]
-    N = 2 * half_n
-    Z = np.array(Z, dtype=np.result_type(twiddles, Z, np.float64))
-    stages = [(i, h, k) for i in range(width) for h in range(2) for k in range(L)]
-    if reverse:
-        stages = stages[::-1]
-    for i, h, k in stages:
-        b = stage_bit(L, h, k)
-        s = 1 << b
-        blocks = twiddles[i, h, k]
-        if reverse:
-            blocks = blocks.swapaxes(-1, -2)
-        if conjugate:
-            blocks = np.conjugate(blocks)
-        # pair p = hi * s + lo joins positions hi * 2s + lo and hi * 2s + s + lo
-        blocks = blocks.reshape(N // (2 * s), s, 2, 2, 1)
-        view = Z.reshape(N // (2 * s), 2, s, -1)
-        x0, x1 = view[:, 0].copy(), view[:, 1].copy()
-        view[:, 0] = blocks[:, :, 0, 0] * x0 + blocks[:, :, 0, 1] * x1
-        view[:, 1] = blocks[:, :, 1, 0] * x0 + blocks[:, :, 1, 1] * x1
-    return Z
-
-
-def reference_apply(K, X, trans="N"):
-    """Rows of X times op(K).T, computed independently of the kernels."""
-    X = np.asarray(X)
-    out_dtype = np.result_type(reference_dtype(K.dtype), reference_dtype(X.dtype))
-    X = X.astype(out_dtype)
-    squeeze = X.ndim == 1
-    X2 = np.atleast_2d(X)
-    if K.size <= DENSE_MAX_SIZE:
-        M = reference_matrix(K)
-        op = {"N": M, "T": M.T, "H": M.conj().T}[trans]
-        Y = X2 @ op.T
-    else:
-        tw = K.twiddles.astype(reference_dtype(K.dtype))
-        in_len, out_len = (K.n_in, K.n_out) if trans == "N" else (K.n_out, K.n_in)
-        Z = np.zeros((K.size, X2.shape[0]), dtype=out_dtype)
-        Z[:in_len] = X2.T
-        Z = stagewise_apply(tw, Z, reverse=trans != "N", conjugate=trans == "H")
-        Y = Z[:out_len].T
-    return Y[0] if squeeze else Y
 
 
 def make_kmatrix(n_in, n_out, width=1, expansion=1, dtype=np.float64, seed=0):
     return km.KMatrix.random(n_out, n_in, width=width, expansion=expansion,
                              dtype=dtype, random_state=seed)
-
-
-# ------------------------------------------------- the reference itself --
-@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
-@pytest.mark.parametrize("trans", ["N", "T", "H"])
-@pytest.mark.parametrize("N, width", [(2, 1), (8, 2), (64, 3), (256, 1)])
-def test_stagewise_reference_matches_dense_reference(N, width, trans, dtype):
-    rng = np.random.default_rng(1)
-    L = N.bit_length() - 1
-    shape = (width, 2, L, N // 2, 2, 2)
-    tw = rng.standard_normal(shape).astype(dtype)
-    if np.dtype(dtype).kind == "c":
-        tw = tw + 1j * rng.standard_normal(shape)
-    E = dense_kmatrix(tw, N, N)
-    op = {"N": E, "T": E.T, "H": E.conj().T}[trans]
-    Z = random_input(rng, (N, 3), dtype)
-    got = stagewise_apply(tw, Z, reverse=trans != "N", conjugate=trans == "H")
-    np.testing.assert_allclose(got, op @ Z, rtol=1e-10, atol=1e-10 * np.abs(op @ Z).max())
-
-
-@pytest.mark.parametrize("real_part", [False, True])
-@pytest.mark.parametrize("trans", ["N", "T", "H"])
-@pytest.mark.parametrize("N, width, n_in, n_out", [(2, 1, 2, 1), (8, 2, 5, 8), (64, 3, 64, 17)])
-def test_dense_operator_matches_dense_reference(N, width, n_in, n_out, trans, real_part):
-    # the column-by-column reference of the differential test below, against
-    # the product of the dense stage matrices
-    rng = np.random.default_rng(2)
-    L = N.bit_length() - 1
-    shape = (width, 2, L, N // 2, 2, 2)
-    tw = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
-    np.testing.assert_allclose(expanded_columns(tw, n_in), dense_kmatrix(tw, n_in, N),
-                               rtol=1e-12, atol=1e-12 * N)
-    M = dense_kmatrix(tw, n_in, n_out)
-    M = M.real if real_part else M
-    expected = {"N": M, "T": M.T, "H": M.conj().T}[trans]
-    got = dense_operator(tw, n_in, n_out, trans, real_part)
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(M).max())
 
 
 # ------------------------------------------ differential test (hypothesis) --

@@ -7,7 +7,8 @@ import scipy.sparse.linalg as spla
 from scipy.sparse.linalg import LinearOperator
 
 import kmatrix as km
-from _helpers import assert_close_in_norm, random_input, reference_matrix, rtol_for
+from _helpers import assert_close_in_norm, random_input, rtol_for
+from _reference import reference_matrix
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]

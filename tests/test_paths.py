@@ -16,8 +16,8 @@ import scipy.fft
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for, run_two_threads
-from _reference import apply_stages
+from _helpers import assert_close_in_norm, nan_like, random_input, rtol_for
+from _reference import reference_apply as reference
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -29,25 +29,6 @@ def isa(request):
     previous = _kernels._set_isa(request.param)
     yield request.param
     _kernels._set_isa(previous)
-
-
-def reference(K, X, trans="N"):
-    """op(K) applied to the rows of X, stage by stage in NumPy (complex128)."""
-    tw = K.twiddles.astype(np.complex128)
-    if trans != "N":
-        w, _, L, half = tw.shape[:4]
-        tw = tw.reshape(w * 2 * L, half, 2, 2)[::-1].swapaxes(-1, -2).reshape(tw.shape)
-        if trans == "H" and not K.real_part:
-            tw = np.conjugate(tw)
-    n_out = K.n_out if trans == "N" else K.n_in
-    Z = np.zeros((K.size, X.shape[0]), dtype=np.complex128)
-    Z[:X.shape[1]] = np.asarray(X, dtype=np.complex128).T
-    if K.real_part:   # Re(K) on complex rows: real and imaginary parts apart
-        Y = (apply_stages(tw, Z.real.astype(complex)).real
-             + 1j * apply_stages(tw, Z.imag.astype(complex)).real)
-    else:
-        Y = apply_stages(tw, Z)
-    return Y[:n_out].T
 
 
 def tolerance(dtype, K):
@@ -148,21 +129,6 @@ def test_structured_stages_are_exact_transforms(isa, rows):
         H = km.KMatrix.hadamard(n, dtype=np.complex64)
         assert_close_in_norm(H.apply(X.astype(np.complex64)),
                              X @ scipy.linalg.hadamard(n).T, 1e-5)
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_long_rows_shared_by_threads(dtype):
-    # N = 2**15: both threads work on each chunk (tiles) or row (rows)
-    n = 2 ** 15
-    K = km.KMatrix.random(n - 5, n, dtype=dtype, random_state=5)
-    rng = np.random.default_rng(5)
-    for rows, path in [(1, "rows"), (20, "tiles-shared")]:
-        X = random_input(rng, (rows, n), dtype)
-        Y1 = K.apply(X, workers=1)
-        Y = run_two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1)))
-        assert _kernels.last_path() == path
-        assert_close_in_norm(Y, reference(K, X), tolerance(dtype, K))
-        np.testing.assert_array_equal(Y, Y1)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)

@@ -1,8 +1,8 @@
 """Algebraic properties of KMatrix and its exact constructors.
 
 Every check compares with something computed without kmatrix's kernels: the
-dense reference ``_reference.dense_kmatrix`` (or, for sizes above 64, the
-same stages applied to the identity with plain NumPy), NumPy/SciPy's own
+stage-by-stage reference ``_reference.reference_matrix`` (the stages
+applied to the identity with plain NumPy), NumPy/SciPy's own
 transforms, or an identity the operator must satisfy (adjoint dot test,
 orthogonality, norm preservation).
 """
@@ -14,40 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kmatrix as km
-from _reference import dense_kmatrix, stage_bit
-from _helpers import assert_close_in_norm, random_input, reference_dtype, rtol_for
+from _reference import dense_operator, expanded_matrix, reference_dtype, reference_matrix
+from _helpers import assert_close_in_norm, random_input, rtol_for
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
 
 
 # --------------------------------------------------------------- helpers --
-def _stagewise_expanded(tw, n_cols):
-    """First n_cols columns of the expanded N x N matrix, stage by stage."""
-    width, _, L, half_n = tw.shape[:4]
-    N = 2 * half_n
-    Z = np.eye(N, n_cols, dtype=tw.dtype)
-    for i in range(width):
-        for h in range(2):
-            for k in range(L):
-                s = 1 << stage_bit(L, h, k)
-                blocks = tw[i, h, k].reshape(N // (2 * s), s, 2, 2, 1)
-                view = Z.reshape(N // (2 * s), 2, s, -1)
-                x0, x1 = view[:, 0].copy(), view[:, 1].copy()
-                view[:, 0] = blocks[:, :, 0, 0] * x0 + blocks[:, :, 0, 1] * x1
-                view[:, 1] = blocks[:, :, 1, 0] * x0 + blocks[:, :, 1, 1] * x1
-    return Z
-
-
-def reference_matrix(K, twiddles=None):
-    """Dense (n_out, n_in) matrix of K from its twiddles, in double precision."""
-    tw = K.twiddles if twiddles is None else twiddles
-    tw = np.asarray(tw).astype(reference_dtype(tw.dtype))
-    if tw.shape[3] * 2 <= 64:
-        return dense_kmatrix(tw, K.n_in, K.n_out)
-    return _stagewise_expanded(tw, K.n_in)[:K.n_out]
-
-
 def abs_reference_matrix(K):
     """The product of the stages with |twiddles|: |E_n| ... |E_1|, truncated.
 
@@ -57,13 +31,6 @@ def abs_reference_matrix(K):
     errors are measured against when the stages are not orthogonal.
     """
     return reference_matrix(K, np.abs(K.twiddles))
-
-
-def test_stagewise_helper_matches_dense_reference():
-    rng = np.random.default_rng(0)
-    tw = rng.standard_normal((2, 2, 5, 16, 2, 2)) + 1j * rng.standard_normal((2, 2, 5, 16, 2, 2))
-    np.testing.assert_allclose(_stagewise_expanded(tw, 20)[:13], dense_kmatrix(tw, 20, 13),
-                               rtol=1e-12, atol=1e-12)
 
 
 def adjoint_gap(Ku, v, u, KHv):
@@ -132,7 +99,7 @@ def test_ortho_init_is_a_contraction_when_truncated(dtype, n_in, n_out, expansio
     # be that corner (a contraction alone would hold for a zero matrix)
     K = km.KMatrix.random(n_out, n_in, expansion=expansion, dtype=dtype, random_state=2)
     rtol = rtol_for(dtype, K)
-    E = dense_kmatrix(K.twiddles.astype(reference_dtype(dtype)), K.size, K.size)
+    E = expanded_matrix(K.twiddles.astype(reference_dtype(dtype)))
     assert_close_in_norm(E.conj().T @ E, np.eye(K.size), rtol)
     R = E[:n_out, :n_in]
     D = K.todense()
@@ -350,7 +317,7 @@ def test_twiddles_are_live(dtype):
     before = K.todense()
     tw[1, 0, 2, 3] = [[2.0, 1.0], [0.5, -3.0]]
     tw[0, 1, 0] *= 1.5
-    expected = dense_kmatrix(tw.astype(reference_dtype(dtype)), 6, 5)
+    expected = dense_operator(tw.astype(reference_dtype(dtype)), 6, 5)
     after = K.todense()
     assert not np.allclose(after, before)
     assert_close_in_norm(after, expected, rtol_for(dtype, K))
@@ -366,7 +333,7 @@ def test_twiddles_setter(dtype):
     K.twiddles = new.copy()
     np.testing.assert_array_equal(K.twiddles, new)
     assert K.twiddles.dtype == K.dtype
-    assert_close_in_norm(K.todense(), dense_kmatrix(new.astype(reference_dtype(dtype)), 6, 5),
+    assert_close_in_norm(K.todense(), dense_operator(new.astype(reference_dtype(dtype)), 6, 5),
                          rtol_for(dtype, K))
     # a list of the right shape is fine; the setter copies its argument
     arr = np.zeros(K.twiddles.shape)

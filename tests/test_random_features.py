@@ -9,7 +9,6 @@ import pathlib
 import pickle
 import subprocess
 import sys
-import threading
 import warnings
 
 import numpy as np
@@ -29,7 +28,6 @@ from sklearn.random_projection import GaussianRandomProjection, johnson_lindenst
 
 import kmatrix as km
 from kmatrix._learning import random_features as _random_features
-from _helpers import run_two_threads
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
@@ -338,55 +336,6 @@ def test_dask_arrays_are_transformed_lazily(est, dtype):
     np.testing.assert_array_equal(Yd.compute(scheduler="threads"), est.transform(X))
     with pytest.raises(ValueError, match="features"):
         est.transform(da.ones((4, 11), chunks=2))
-
-
-class _ThreadsSeen:
-    """Wraps the pool of the elementwise work to record the threads that ran."""
-
-    def __init__(self, monkeypatch):
-        self.idents = set()
-        original = _random_features.ThreadPoolExecutor
-        seen = self.idents
-
-        class Recording(original):
-            def map(self, fn, *iterables):
-                def run(*args):
-                    seen.add(threading.get_ident())
-                    return fn(*args)
-                return super().map(run, *iterables)
-
-        monkeypatch.setattr(_random_features, "ThreadPoolExecutor", Recording)
-
-
-@pytest.mark.parametrize("kind", ["features", "projection"])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_results_do_not_depend_on_the_thread_count(kind, dtype, monkeypatch):
-    # 1001 rows of 1000 features (padded to 1024): the kernel plans two
-    # threads; 1500 features from 2 blocks: the elementwise work is large
-    # enough to be shared too
-    X = np.random.default_rng(11).standard_normal((1001, 1000)).astype(dtype)
-    if kind == "features":
-        est = km.KMatrixRandomFeatures(1500, gamma=1e-3, random_state=0).fit(X)
-    else:
-        est = km.KMatrixRandomProjection(700, random_state=0).fit(X)
-    threads = _ThreadsSeen(monkeypatch)
-    with km.set_workers(1):
-        Y1 = est.transform(X)
-    assert not threads.idents
-
-    def two():
-        threads.idents.clear()
-        with km.set_workers(2):
-            return est.transform(X)
-
-    for _ in range(50):
-        Y2 = run_two_threads(two)
-        if kind == "projection" or len(threads.idents) == 2:
-            break
-    else:
-        pytest.fail("the elementwise work never ran on two threads")
-    assert np.array_equal(Y1, Y2)
-    assert np.array_equal(Y1, est.transform(X))      # the default thread count
 
 
 # ---------------------------------------------------------------- bad input --

@@ -11,10 +11,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 import kmatrix as km
-from _helpers import SharedCalls, until_shared
 from kmatrix._core.optimizers import SGDOptimizer
 from kmatrix._learning.training import Trainer
 
@@ -163,29 +161,6 @@ def test_sample_weight_equals_repeated_rows(shuffle):
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
 
 
-# -------------------------------------------------------------- threads --
-@pytest.mark.parametrize("dtype, field", [(np.float32, "real"), (np.float64, "real"),
-                                          (np.float32, "complex")])
-def test_same_model_for_one_and_two_threads(dtype, field):
-    # n = 512 and 400 rows: large enough that the kernels really use 2 threads
-    rng = np.random.default_rng(5)
-    X = rng.standard_normal((400, 512)).astype(dtype)
-    y = rng.standard_normal((400, 300)).astype(dtype)
-    def fit():
-        with pytest.warns(ConvergenceWarning):
-            return km.KMatrixRegressor(width=2, activation="tanh", max_iter=3, batch_size=128,
-                                       alpha=1e-3, field=field, random_state=0).fit(X, y)
-
-    with threadpool_limits(1, user_api="openmp"), SharedCalls() as shared:
-        a = fit()
-    assert shared.count == 0
-    with threadpool_limits(2, user_api="openmp"):
-        b = until_shared(fit)   # two threads really ran
-    assert np.array_equal(a.kmatrix_.twiddles, b.kmatrix_.twiddles)
-    assert np.array_equal(a.intercept_, b.intercept_)
-    assert a.loss_curve_ == b.loss_curve_
-
-
 # ------------------------------------------------------------- contract --
 @pytest.mark.parametrize("field", ["real", "complex"])
 def test_float32_in_float32_out(field):
@@ -329,24 +304,6 @@ def test_pickle_clone_pipeline_gridsearch():
                           {"learning_rate_init": [1e-4, 1e-2]}, cv=2)
     search.fit(X, y)
     assert search.best_params_ == {"learning_rate_init": 1e-2}
-
-
-def test_losses_do_not_depend_on_threads_with_many_parameters():
-    # 196,608 twiddles: long enough sums that BLAS would split them
-    rng = np.random.default_rng(9)
-    X = rng.standard_normal((64, 4096))
-    y = rng.standard_normal(64)
-    w = rng.uniform(0.5, 2, 64)
-    def curve():
-        with pytest.warns(ConvergenceWarning):
-            reg = km.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
-            return reg.fit(X, y, sample_weight=w).loss_curve_
-
-    with threadpool_limits(1), SharedCalls() as shared:
-        one = curve()
-    assert shared.count == 0
-    with threadpool_limits(2):
-        assert until_shared(curve) == one
 
 
 def test_a_diverged_fit_leaves_no_broken_model():

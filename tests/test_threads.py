@@ -1,4 +1,6 @@
-"""Thread control: results must not depend on the number of threads.
+"""Threads: results must not depend on the number of threads, thread-count
+selection (``workers``, ``set_workers``, threadpoolctl), the serial threshold,
+and concurrent calls from Python threads: the thread tests of every module.
 
 The kernels hand out fixed tasks (chunks of rows, or units of one long row's
 phases) whose arithmetic does not depend on which thread runs them, and sum
@@ -6,10 +8,11 @@ twiddle gradients in fixed slots, so 1 and 2 threads must give bit-identical
 results (``np.array_equal``, not allclose). A call with little work runs on
 one thread, so every case here is sized for the kernel to plan two threads,
 and ``two_threads`` (``run_two_threads``) repeats the two-thread call until
-a second thread really ran part of it (``_kernels.last_threads()``); batch
-sizes are not multiples of a chunk. Two-thread results are written into NaN-filled ``out=``
-arrays (``nan_like``): a task that stored nothing cannot hide behind a new
-array that reuses the memory of an earlier, correct result.
+a second thread really ran part of it (``_kernels.last_threads()``; whole
+fits: ``until_shared``); batch sizes are not multiples of a chunk. Two-thread
+results are written into NaN-filled ``out=`` arrays (``nan_like``): a task
+that stored nothing cannot hide behind a new array that reuses the memory of
+an earlier, correct result.
 """
 
 import threading
@@ -17,11 +20,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import scipy.sparse
+import scipy.sparse.linalg as spla
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _helpers import SharedCalls, nan_like, random_input, run_two_threads
+from kmatrix._learning import random_features as _random_features
+from _helpers import (SharedCalls, assert_close_in_norm, nan_like, random_input, rel_error,
+                      rtol_for, run_two_threads, until_shared, vjp_rtol)
+from _reference import reference_apply, reference_matrix
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 DTYPE_IDS = ["float32", "float64", "complex64", "complex128"]
@@ -266,19 +275,207 @@ def test_threadpoolctl_sees_openmp():
         assert default_threads() == 2
 
 
-# ------------------------------------------------ concurrent Python calls --
+def test_huge_worker_counts_are_capped():
+    # the team never grows past the usable CPUs (at least 2): no thread
+    # explosion, no overflow, the same result
+    K = km.KMatrix.random(4096, random_state=0)
+    X = np.ones((300, 4096))
+    Y1 = K.apply(X, workers=1)
+    cap = max(2, _kernels.cpu_count())
+    python_threads = threading.active_count()
+    for workers in (40000, 2 ** 31, 10 ** 30):
+        assert np.array_equal(K.apply(X, workers=workers, out=nan_like(Y1)), Y1)
+        assert 2 <= _kernels.last_threads()[0] <= cap
+    assert threading.active_count() == python_threads   # the team is not Python threads
+    try:
+        import os
+        n_threads = len(os.listdir("/proc/self/task"))
+    except OSError:  # pragma: no cover - not Linux
+        return
+    assert n_threads <= cap + 16   # the team, BLAS's threads, Python's own
+
+
+# ---------------------------- long rows shared by threads (N = 2**15) --
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
-def test_concurrent_calls_from_python_threads(kmatrices, dtype):
-    # the kernels release the GIL; concurrent calls must not interfere
-    K = kmatrices[(np.dtype(dtype), False)]
-    rng = np.random.default_rng(7)
-    inputs = [random_input(rng, (n, K.n_in), dtype) for n in (33, 64, 129, 250, 7, 401)]
-    expected = [K.apply(X, workers=1) for X in inputs]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        for _ in range(3):
-            got = list(pool.map(lambda X: K.apply(X, workers=2), inputs))
-            for g, e in zip(got, expected):
-                assert np.array_equal(g, e)
+def test_long_rows_shared_by_threads(dtype):
+    # N = 2**15: both threads work on each chunk (tiles) or row (rows)
+    n = 2 ** 15
+    K = km.KMatrix.random(n - 5, n, dtype=dtype, random_state=5)
+    rng = np.random.default_rng(5)
+    for rows, path in [(1, "rows"), (20, "tiles-shared")]:
+        X = random_input(rng, (rows, n), dtype)
+        Y1 = K.apply(X, workers=1)
+        Y = run_two_threads(lambda: K.apply(X, workers=2, out=nan_like(Y1)))
+        assert _kernels.last_path() == path
+        assert_close_in_norm(Y, reference_apply(K, X), 4 * rtol_for(np.finfo(dtype).dtype, K))
+        np.testing.assert_array_equal(Y, Y1)
+
+
+# ---------------------------------------------------------------- vjp --
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_bit_identical_for_1_and_2_threads(dtype):
+    rng = np.random.default_rng(8)
+    K = km.KMatrix.random(200, 300, width=2, dtype=dtype, random_state=5)
+    rows = 16 * 37 + 5   # many chunks, several reduction slots, a partial chunk
+    X = random_input(rng, (rows, 300), dtype)
+    G = random_input(rng, (rows, 200), dtype)
+    # two threads first: the serial call's freed buffers hold no right
+    # answer for a lost task of the threaded call to hide behind
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp"
+    with threadpool_limits(limits=1):
+        dX1, dtw1 = K.vjp(X, G)
+    assert np.array_equal(dX1, dX2)
+    assert np.array_equal(dtw1, dtw2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
+    # the row path splits every stage's pairs between the threads; a pair's
+    # gradient is summed by one thread over the rows in order (N = 2**15:
+    # each stage is long enough for two threads to pay)
+    rng = np.random.default_rng(11)
+    K = km.KMatrix.random(2 ** 15 - 3, 2 ** 15, dtype=dtype, random_state=7)
+    X = random_input(rng, (1, K.n_in), dtype)
+    G = random_input(rng, (1, K.n_out), dtype)
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp-rows"
+    dX1, dtw1 = K.vjp(X, G, workers=1)
+    assert np.array_equal(dX1, dX2) and np.array_equal(dtw1, dtw2)
+    # and the batch path on the same row among zero rows (which add nothing)
+    pad = np.zeros((63, K.n_in), dtype), np.zeros((63, K.n_out), dtype)
+    dXb, dtwb = K.vjp(np.vstack([X, pad[0]]), np.vstack([G, pad[1]]), workers=1)
+    assert _kernels.last_path() in ("vjp", "vjp-shared")
+    tol = vjp_rtol(dtype, K)
+    assert rel_error(dX1, dXb[:1]) <= tol and rel_error(dtw1, dtwb) <= tol
+
+
+def test_vjp_of_short_stages_stays_on_one_thread():
+    # every stage of the row path is a barrier: thousands of short stages
+    # (width 3000 at N = 32) would spend more on them than on the work
+    K = km.KMatrix.random(32, width=3000, dtype=np.float32, random_state=8)
+    x = np.ones((1, 32), dtype=np.float32)
+    dx, dtw = K.vjp(x, x, workers=2)
+    assert _kernels.last_path() == "vjp-rows" and _kernels.last_threads() == (1, 1)
+    assert np.all(np.isfinite(dtw)) and dtw.shape == K.twiddles.shape
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_vjp_long_rows_shared_by_threads(dtype):
+    # N = 2**15: both threads work on each chunk (one gradient slot)
+    rng = np.random.default_rng(9)
+    K = km.KMatrix.random(2 ** 15 - 7, 2 ** 15, dtype=dtype, random_state=6)
+    X = random_input(rng, (19, K.n_in), dtype)
+    G = random_input(rng, (19, K.n_out), dtype)
+    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
+    assert _kernels.last_path() == "vjp-shared"
+    dX1, dtw1 = K.vjp(X, G, workers=1)
+    assert np.array_equal(dX1, dX2)
+    assert np.array_equal(dtw1, dtw2)
+    # dX is K^H applied to G; the twiddle gradient against the exact change
+    # of L along a direction D confined to one stage (L is linear in each
+    # stage's twiddles, so the difference quotient is exact), in double
+    tol = 200 * np.finfo(dtype).eps * 30
+    np.testing.assert_allclose(dX1, K.apply(G, trans="H"), rtol=tol, atol=tol * np.abs(dX1).max())
+    ref = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+    Kd = km.KMatrix(K.twiddles.astype(ref), K.shape)
+    D = np.zeros(K.twiddles.shape, dtype=ref)
+    D[0, 1, 7] = random_input(rng, D[0, 1, 7].shape, ref)
+    Kp = km.KMatrix(Kd.twiddles + D, K.shape)
+    Xd, Gd = X.astype(ref), G.astype(ref)
+    change = np.real(np.vdot(Gd, Kp.apply(Xd))) - np.real(np.vdot(Gd, Kd.apply(Xd)))
+    predicted = np.real(np.vdot(dtw1.astype(ref), D))
+    assert abs(predicted - change) <= tol * 10 * abs(change)
+
+
+# --------------------------------------------------------- estimators --
+@pytest.mark.parametrize("dtype, field", [(np.float32, "real"), (np.float64, "real"),
+                                          (np.float32, "complex")])
+def test_regressor_same_model_for_one_and_two_threads(dtype, field):
+    # n = 512 and 400 rows: large enough that the kernels really use 2 threads
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((400, 512)).astype(dtype)
+    y = rng.standard_normal((400, 300)).astype(dtype)
+    def fit():
+        with pytest.warns(ConvergenceWarning):
+            return km.KMatrixRegressor(width=2, activation="tanh", max_iter=3, batch_size=128,
+                                       alpha=1e-3, field=field, random_state=0).fit(X, y)
+
+    with threadpool_limits(1, user_api="openmp"), SharedCalls() as shared:
+        a = fit()
+    assert shared.count == 0
+    with threadpool_limits(2, user_api="openmp"):
+        b = until_shared(fit)   # two threads really ran
+    assert np.array_equal(a.kmatrix_.twiddles, b.kmatrix_.twiddles)
+    assert np.array_equal(a.intercept_, b.intercept_)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_regressor_losses_do_not_depend_on_threads_with_many_parameters():
+    # 196,608 twiddles: long enough sums that BLAS would split them
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((64, 4096))
+    y = rng.standard_normal(64)
+    w = rng.uniform(0.5, 2, 64)
+    def curve():
+        with pytest.warns(ConvergenceWarning):
+            reg = km.KMatrixRegressor(alpha=1e-3, max_iter=3, random_state=0)
+            return reg.fit(X, y, sample_weight=w).loss_curve_
+
+    with threadpool_limits(1), SharedCalls() as shared:
+        one = curve()
+    assert shared.count == 0
+    with threadpool_limits(2):
+        assert until_shared(curve) == one
+
+
+class _ThreadsSeen:
+    """Wraps the pool of the elementwise work to record the threads that ran."""
+
+    def __init__(self, monkeypatch):
+        self.idents = set()
+        original = _random_features.ThreadPoolExecutor
+        seen = self.idents
+
+        class Recording(original):
+            def map(self, fn, *iterables):
+                def run(*args):
+                    seen.add(threading.get_ident())
+                    return fn(*args)
+                return super().map(run, *iterables)
+
+        monkeypatch.setattr(_random_features, "ThreadPoolExecutor", Recording)
+
+
+@pytest.mark.parametrize("kind", ["features", "projection"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_random_features_do_not_depend_on_the_thread_count(kind, dtype, monkeypatch):
+    # 1001 rows of 1000 features (padded to 1024): the kernel plans two
+    # threads; 1500 features from 2 blocks: the elementwise work is large
+    # enough to be shared too
+    X = np.random.default_rng(11).standard_normal((1001, 1000)).astype(dtype)
+    if kind == "features":
+        est = km.KMatrixRandomFeatures(1500, gamma=1e-3, random_state=0).fit(X)
+    else:
+        est = km.KMatrixRandomProjection(700, random_state=0).fit(X)
+    threads = _ThreadsSeen(monkeypatch)
+    with km.set_workers(1):
+        Y1 = est.transform(X)
+    assert not threads.idents
+
+    def two():
+        threads.idents.clear()
+        with km.set_workers(2):
+            return est.transform(X)
+
+    for _ in range(50):
+        Y2 = run_two_threads(two)
+        if kind == "projection" or len(threads.idents) == 2:
+            break
+    else:
+        pytest.fail("the elementwise work never ran on two threads")
+    assert np.array_equal(Y1, Y2)
+    assert np.array_equal(Y1, est.transform(X))      # the default thread count
 
 
 @pytest.mark.parametrize("params", [
@@ -307,21 +504,198 @@ def test_approximator_identical_across_threads(params):
         assert fits[0].n_iter_ >= 20 and fits[0].loss_curve_[0] < 0.1
 
 
-def test_huge_worker_counts_are_capped():
-    # the team never grows past the usable CPUs (at least 2): no thread
-    # explosion, no overflow, the same result
-    K = km.KMatrix.random(4096, random_state=0)
-    X = np.ones((300, 4096))
-    Y1 = K.apply(X, workers=1)
-    cap = max(2, _kernels.cpu_count())
-    python_threads = threading.active_count()
-    for workers in (40000, 2 ** 31, 10 ** 30):
-        assert np.array_equal(K.apply(X, workers=workers, out=nan_like(Y1)), Y1)
-        assert 2 <= _kernels.last_threads()[0] <= cap
-    assert threading.active_count() == python_threads   # the team is not Python threads
-    try:
-        import os
-        n_threads = len(os.listdir("/proc/self/task"))
-    except OSError:  # pragma: no cover - not Linux
-        return
-    assert n_threads <= cap + 16   # the team, BLAS's threads, Python's own
+# ------------------------------------- several Python threads at once --
+# The kernels release the GIL, and kmatrix's thread team runs one job at a
+# time: a call made while another thread's job runs works on its own thread,
+# with its own scratch buffers. So several Python threads calling ``apply``,
+# ``vjp`` and ``@`` on one shared KMatrix, or on operators of their own, or
+# running SciPy solvers, must get exactly the results of the same calls made
+# one after another. Every worker starts at a barrier and repeats its calls, so
+# that they overlap; the inputs mix calls large enough for the team (two
+# threads planned) with small ones that run on the caller alone.
+
+N_THREADS = 4
+ROUNDS = 3
+
+
+def run_concurrently(jobs, rounds=ROUNDS):
+    """Runs jobs[i]() ``rounds`` times on Python thread i, all started at a
+    barrier; returns every result per thread (exceptions are re-raised)."""
+    barrier = threading.Barrier(len(jobs))
+    results = [[] for _ in jobs]
+    errors = []
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(rounds):
+                results[i].append(jobs[i]())
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker thread hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+def assert_identical(got, expected):
+    """Nested tuples/lists of arrays, equal bit for bit."""
+    if isinstance(expected, (tuple, list)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert_identical(g, e)
+    else:
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+
+
+def _calls_on(K, seed):
+    """The calls one worker makes on K: a batch big enough for two threads,
+    a few rows, one vector (K @ v), the adjoint of a batch, and a gradient."""
+    rng = np.random.default_rng(seed)
+    dtype = K.dtype
+    big = random_input(rng, (300 + seed, K.n_in), dtype)
+    few = random_input(rng, (3, K.n_in), dtype)
+    v = random_input(rng, (K.n_in,), dtype)
+    W = random_input(rng, (40, K.n_out), dtype)
+    X = random_input(rng, (70, K.n_in), dtype)
+    G = random_input(rng, (70, K.n_out), dtype)
+
+    def call():
+        return (K.apply(big), K.apply(few), K @ v, K.apply(W, trans="H"), K.H @ W.T,
+                *K.vjp(X, G))
+
+    return call
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128], ids=["float32", "complex128"])
+def test_shared_kmatrix_from_python_threads(dtype):
+    K = km.KMatrix.random(1500, 2048, width=2, dtype=dtype, random_state=0)
+    jobs = [_calls_on(K, seed) for seed in range(N_THREADS)]
+    expected = [job() for job in jobs]
+    # the batches are large enough for the team when called alone
+    K.apply(random_input(np.random.default_rng(0), (300, K.n_in), dtype), workers=2)
+    assert _kernels.last_threads()[0] == 2
+    results = run_concurrently(jobs)
+    for per_thread, exp in zip(results, expected):
+        for got in per_thread:
+            assert_identical(got, exp)
+
+
+def test_separate_kmatrices_in_separate_threads():
+    # one operator per thread: different dtypes, sizes, widths and paths,
+    # K.real among them
+    kmatrices = [
+        km.KMatrix.random(4096, width=1, dtype=np.float64, random_state=1),
+        km.KMatrix.random(700, 1000, width=2, dtype=np.complex64, random_state=2),
+        km.KMatrix.random(64, width=3, dtype=np.float32, random_state=3),
+        km.KMatrix.random(2048, width=2, dtype=np.complex128, random_state=4).real,
+    ]
+    jobs = [_calls_on(K, seed) for seed, K in enumerate(kmatrices)]
+    expected = [job() for job in jobs]
+    results = run_concurrently(jobs)
+    for per_thread, exp in zip(results, expected):
+        for got in per_thread:
+            assert_identical(got, exp)
+
+
+def test_edits_of_one_operator_do_not_reach_another_threads():
+    # each thread edits its own copy's twiddles between calls (as training
+    # does); the other threads' results never change
+    base = km.KMatrix.random(1024, width=2, random_state=5)
+    X = random_input(np.random.default_rng(5), (200, 1024), np.float64)
+    scales = [1.0, 0.5, 2.0, -1.0]
+    copies = [base.copy() for _ in scales]
+    expected = [base.apply(X) * s for s in scales]
+
+    def job(i):
+        K = copies[i]
+
+        def call():
+            # powers of two: every edit is undone exactly
+            K.twiddles[0, 0, 0, 0] *= 4.0  # one block: another operator
+            edited = K.apply(X)
+            K.twiddles[0, 0, 0, 0] /= 4.0
+            K.twiddles[0, 0, 0] *= scales[i]  # the first stage: scales K exactly
+            Y = K.apply(X)
+            K.twiddles[0, 0, 0] /= scales[i]
+            return Y, edited
+
+        return call
+
+    results = run_concurrently([job(i) for i in range(len(scales))])
+    edited0 = None
+    for i, per_thread in enumerate(results):
+        for Y, edited in per_thread:
+            np.testing.assert_array_equal(Y, expected[i])
+            if i == 0:
+                edited0 = edited if edited0 is None else edited0
+                np.testing.assert_array_equal(edited, edited0)
+    assert not np.array_equal(edited0, expected[0])
+
+
+def _solve_all(A, b_sym, b):
+    """cg on A^H A + I, gmres on A + 3 I and lsqr on A: three solver runs."""
+    n = A.shape[1]
+    S = A.H @ A + spla.aslinearoperator(np.eye(n, dtype=A.dtype))
+    x_cg, info_cg = spla.cg(S, b_sym, rtol=1e-11, atol=0, maxiter=500)
+    # A + 3 I: its spectrum sits in a disc about 3 of radius 1 (A is
+    # orthogonal), where GMRES converges in a few tens of steps
+    shifted = A + 3 * spla.aslinearoperator(scipy.sparse.identity(n, dtype=A.dtype))
+    x_gm, info_gm = spla.gmres(shifted, b, rtol=1e-11, atol=0, restart=40, maxiter=20)
+    x_ls = spla.lsqr(A, b, atol=1e-13, btol=1e-13, iter_lim=500)[0]
+    assert info_cg == 0 and info_gm == 0
+    return x_cg, x_gm, x_ls
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one_operator", "one_per_thread"])
+def test_scipy_solvers_from_python_threads(shared):
+    # KMatrixOperator in cg, gmres and lsqr (products of one vector) from four
+    # threads at once, on one shared operator or one each: every solve is the
+    # serial one exactly (the solvers are deterministic once each product is,
+    # with BLAS on one thread)
+    n = 256
+    rng = np.random.default_rng(6)
+    dtypes = [np.float64, np.complex128, np.float64, np.complex128]
+    if shared:
+        K = km.KMatrix.random(n, width=2, dtype=np.complex128, random_state=6)
+        operators = [km.aslinearoperator(K) for _ in dtypes]
+        dtypes = [np.complex128] * len(dtypes)
+    else:
+        operators = [km.aslinearoperator(km.KMatrix.random(n, width=2, dtype=d,
+                                                           random_state=7 + i))
+                     for i, d in enumerate(dtypes)]
+    rhs = [(random_input(rng, (n,), d), random_input(rng, (n,), d)) for d in dtypes]
+    jobs = [lambda A=A, b=b: _solve_all(A, *b) for A, b in zip(operators, rhs)]
+    with threadpool_limits(limits=1, user_api="blas"):
+        expected = [job() for job in jobs]
+        results = run_concurrently(jobs, rounds=2)
+    for A, (b_sym, b), per_thread, exp in zip(operators, rhs, results, expected):
+        for got in per_thread:
+            assert_identical(got, exp)
+        # and the serial solutions solve the systems
+        M = reference_matrix(A.kmatrix)
+        rtol = 1e-8
+        assert_close_in_norm(M @ exp[1] + 3 * exp[1], b, rtol)
+        assert_close_in_norm(M @ exp[2], b, rtol)
+        assert_close_in_norm(M.conj().T @ (M @ exp[0]) + exp[0], b_sym, rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_concurrent_calls_from_python_threads(kmatrices, dtype):
+    # the kernels release the GIL; concurrent calls must not interfere
+    K = kmatrices[(np.dtype(dtype), False)]
+    rng = np.random.default_rng(7)
+    inputs = [random_input(rng, (n, K.n_in), dtype) for n in (33, 64, 129, 250, 7, 401)]
+    expected = [K.apply(X, workers=1) for X in inputs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda X: K.apply(X, workers=2), inputs))
+            for g, e in zip(got, expected):
+                assert np.array_equal(g, e)

@@ -1,6 +1,6 @@
 """KMatrix.vjp: gradients against an independent NumPy backpropagation
-through the dense stage matrices, against central finite differences, and
-for thread-count independence.
+through the stages one at a time (``_reference.apply_stage``), against
+central finite differences (thread-count independence: test_threads.py).
 
 For L = Re(sum(conj(G) * K.apply(X))): dX = G @ conj(K) and, for the 2x2
 block of pair p of a stage whose input rows are a and output gradient rows
@@ -9,12 +9,11 @@ are g, dL/dblock = sum over rows of g[(u, v)] conj(a[(u, v)])^T.
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 import kmatrix as km
 from kmatrix._core import _kernels
-from _helpers import run_two_threads
-from _reference import dense_kmatrix, stage_bit, stage_matrix
+from _helpers import rel_error as rel, vjp_rtol as rtol
+from _reference import apply_stage, reference_matrix, stage_bit
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 CASES = [(1, 1, 1, 1), (8, 8, 1, 1), (5, 3, 2, 2), (3, 7, 1, 1), (16, 16, 2, 1),
@@ -29,23 +28,22 @@ def random_rows(rng, shape, dtype):
 
 
 def reference_vjp(K, X, G):
-    """Backpropagation with dense stage matrices, in double precision."""
+    """Backpropagation through the stages one at a time, in double precision."""
     ref = np.complex128
     tw = K.twiddles.astype(ref)
     width, _, L, half = tw.shape[:4]
     N = 2 * half
     stages = [(i, h, k) for i in range(width) for h in range(2) for k in range(L)]
-    mats = [stage_matrix(tw[s], stage_bit(L, s[1], s[2]), N) for s in stages]
     A = np.zeros((N, X.shape[0]), dtype=ref)
     A[:K.n_in] = X.T
     acts = []
-    for M in mats:
-        acts.append(A)
-        A = M @ A
+    for s in stages:
+        acts.append(A.copy())
+        apply_stage(stage_bit(L, s[1], s[2]), tw[s], A)
     g = np.zeros((N, X.shape[0]), dtype=ref)
     g[:K.n_out] = G.T
     dtw = np.zeros_like(tw)
-    for s, M, a in zip(reversed(stages), reversed(mats), reversed(acts)):
+    for s, a in zip(reversed(stages), reversed(acts)):
         bit = stage_bit(L, s[1], s[2])
         p = np.arange(half)
         u = ((p >> bit) << (bit + 1)) | (p & ((1 << bit) - 1))
@@ -53,24 +51,16 @@ def reference_vjp(K, X, G):
         for r, rows_g in enumerate((g[u], g[v])):
             for c, rows_a in enumerate((a[u], a[v])):
                 dtw[s][:, r, c] = np.sum(rows_g * np.conj(rows_a), axis=1)
-        g = M.conj().T @ g
+        apply_stage(bit, tw[s].conj().swapaxes(-1, -2), g)   # the stage's adjoint
     dX = g[:K.n_in].T
     if K.dtype.kind != "c":
         dtw = dtw.real
     return dX, dtw
 
 
-def rtol(dtype, K):
-    return 50 * np.finfo(dtype).eps * 2 * K.width * np.log2(K.size)
-
-
-def rel(a, b):
-    return np.linalg.norm((a - b).ravel()) / max(np.linalg.norm(b.ravel()), 1e-300)
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("n_in, n_out, width, expansion", CASES)
-def test_vjp_matches_dense_backpropagation(dtype, n_in, n_out, width, expansion):
+def test_vjp_matches_reference_backpropagation(dtype, n_in, n_out, width, expansion):
     rng = np.random.default_rng(n_in * 100 + n_out)
     K = km.KMatrix.random(n_out, n_in, width=width, expansion=expansion, dtype=dtype,
                           init="normal", random_state=3)
@@ -82,8 +72,8 @@ def test_vjp_matches_dense_backpropagation(dtype, n_in, n_out, width, expansion)
     assert dtw.shape == K.twiddles.shape
     assert rel(dX, ref_dX) <= rtol(dtype, K)
     assert rel(dtw, ref_dtw) <= rtol(dtype, K)
-    # dX is K^H applied to G, through the dense matrix too
-    D = dense_kmatrix(K.twiddles.astype(np.complex128), n_in, n_out)
+    # dX is K^H applied to G, through the reference matrix too
+    D = reference_matrix(K)
     assert rel(dX, G @ D.conj()) <= rtol(dtype, K)
 
 
@@ -132,7 +122,7 @@ def test_vjp_single_row_and_linear_in_g():
     x, g = rng.standard_normal(10), rng.standard_normal(6)
     dx, dtw = K.vjp(x, g)
     assert dx.shape == (10,) and dtw.shape == K.twiddles.shape
-    # a 1-D call is the one-row batch, against the dense backpropagation
+    # a 1-D call is the one-row batch, against the reference backpropagation
     ref_dX, ref_dtw = reference_vjp(K, x[None], g[None])
     assert rel(dx, ref_dX[0]) <= rtol(np.float64, K)
     assert rel(dtw, ref_dtw) <= rtol(np.float64, K)
@@ -141,28 +131,11 @@ def test_vjp_single_row_and_linear_in_g():
     np.testing.assert_allclose(dtw2, 2 * dtw, rtol=1e-14)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_vjp_bit_identical_for_1_and_2_threads(dtype):
-    rng = np.random.default_rng(8)
-    K = km.KMatrix.random(200, 300, width=2, dtype=dtype, random_state=5)
-    rows = 16 * 37 + 5   # many chunks, several reduction slots, a partial chunk
-    X = random_rows(rng, (rows, 300), dtype)
-    G = random_rows(rng, (rows, 200), dtype)
-    # two threads first: the serial call's freed buffers hold no right
-    # answer for a lost task of the threaded call to hide behind
-    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
-    assert _kernels.last_path() == "vjp"
-    with threadpool_limits(limits=1):
-        dX1, dtw1 = K.vjp(X, G)
-    assert np.array_equal(dX1, dX2)
-    assert np.array_equal(dtw1, dtw2)
-
-
 @pytest.mark.parametrize("isa", _kernels.available_isas())
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_vjp_of_few_rows_runs_along_the_rows(isa, dtype):
     # fewer rows than a chunk has lanes: the row path (no padding lanes),
-    # against the dense backpropagation; padded sizes, both I/O modes
+    # against the reference backpropagation; padded sizes, both I/O modes
     previous = _kernels._set_isa(isa)
     try:
         rng = np.random.default_rng(10)
@@ -191,65 +164,6 @@ def test_vjp_of_few_rows_runs_along_the_rows(isa, dtype):
                 assert rel(dtw, ref_dtw) <= rtol(dtype, K)
     finally:
         _kernels._set_isa(previous)
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_vjp_of_one_row_identical_for_1_and_2_threads(dtype):
-    # the row path splits every stage's pairs between the threads; a pair's
-    # gradient is summed by one thread over the rows in order (N = 2**15:
-    # each stage is long enough for two threads to pay)
-    rng = np.random.default_rng(11)
-    K = km.KMatrix.random(2 ** 15 - 3, 2 ** 15, dtype=dtype, random_state=7)
-    X = random_rows(rng, (1, K.n_in), dtype)
-    G = random_rows(rng, (1, K.n_out), dtype)
-    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
-    assert _kernels.last_path() == "vjp-rows"
-    dX1, dtw1 = K.vjp(X, G, workers=1)
-    assert np.array_equal(dX1, dX2) and np.array_equal(dtw1, dtw2)
-    # and the batch path on the same row among zero rows (which add nothing)
-    pad = np.zeros((63, K.n_in), dtype), np.zeros((63, K.n_out), dtype)
-    dXb, dtwb = K.vjp(np.vstack([X, pad[0]]), np.vstack([G, pad[1]]), workers=1)
-    assert _kernels.last_path() in ("vjp", "vjp-shared")
-    tol = rtol(dtype, K)
-    assert rel(dX1, dXb[:1]) <= tol and rel(dtw1, dtwb) <= tol
-
-
-def test_vjp_of_short_stages_stays_on_one_thread():
-    # every stage of the row path is a barrier: thousands of short stages
-    # (width 3000 at N = 32) would spend more on them than on the work
-    K = km.KMatrix.random(32, width=3000, dtype=np.float32, random_state=8)
-    x = np.ones((1, 32), dtype=np.float32)
-    dx, dtw = K.vjp(x, x, workers=2)
-    assert _kernels.last_path() == "vjp-rows" and _kernels.last_threads() == (1, 1)
-    assert np.all(np.isfinite(dtw)) and dtw.shape == K.twiddles.shape
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_vjp_long_rows_shared_by_threads(dtype):
-    # N = 2**15: both threads work on each chunk (one gradient slot)
-    rng = np.random.default_rng(9)
-    K = km.KMatrix.random(2 ** 15 - 7, 2 ** 15, dtype=dtype, random_state=6)
-    X = random_rows(rng, (19, K.n_in), dtype)
-    G = random_rows(rng, (19, K.n_out), dtype)
-    dX2, dtw2 = run_two_threads(lambda: K.vjp(X, G, workers=2))
-    assert _kernels.last_path() == "vjp-shared"
-    dX1, dtw1 = K.vjp(X, G, workers=1)
-    assert np.array_equal(dX1, dX2)
-    assert np.array_equal(dtw1, dtw2)
-    # dX is K^H applied to G; the twiddle gradient against the exact change
-    # of L along a direction D confined to one stage (L is linear in each
-    # stage's twiddles, so the difference quotient is exact), in double
-    tol = 200 * np.finfo(dtype).eps * 30
-    np.testing.assert_allclose(dX1, K.apply(G, trans="H"), rtol=tol, atol=tol * np.abs(dX1).max())
-    ref = np.complex128 if np.dtype(dtype).kind == "c" else np.float64
-    Kd = km.KMatrix(K.twiddles.astype(ref), K.shape)
-    D = np.zeros(K.twiddles.shape, dtype=ref)
-    D[0, 1, 7] = random_rows(rng, D[0, 1, 7].shape, ref)
-    Kp = km.KMatrix(Kd.twiddles + D, K.shape)
-    Xd, Gd = X.astype(ref), G.astype(ref)
-    change = np.real(np.vdot(Gd, Kp.apply(Xd))) - np.real(np.vdot(Gd, Kd.apply(Xd)))
-    predicted = np.real(np.vdot(dtw1.astype(ref), D))
-    assert abs(predicted - change) <= tol * 10 * abs(change)
 
 
 def test_vjp_rejects_bad_input():

@@ -1,0 +1,205 @@
+"""Tests of the training engine (kmatrix._learning.training) and of the
+optimizers it shares with the fits (kmatrix._core.optimizers).
+
+Trainer.step's loss and gradients are checked against the loss computed
+independently (the reference matrix of the twiddles, NumPy activations) and
+its central finite differences; the optimizers' single steps against the
+updates written out by hand.
+"""
+
+import numpy as np
+import pytest
+
+import kmatrix as km
+from kmatrix._core.optimizers import AdamOptimizer, SGDOptimizer, real_view
+from kmatrix._learning.training import ACTIVATIONS, Trainer, _activation_derivative, activate
+from _reference import reference_matrix
+
+
+def g_reference(Z, activation):
+    """The activations, written independently of ``activate``."""
+    return {"identity": lambda z: z, "relu": lambda z: np.where(z > 0, z, 0.0),
+            "tanh": np.tanh, "logistic": lambda z: 1 / (1 + np.exp(-z))}[activation](Z)
+
+
+class Recorder:
+    """An optimizer that keeps the gradients it is given (and the arrays)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def step(self, grads):
+        self.calls.append(([g.copy() for g in grads], list(grads)))
+
+
+def reference_loss(K, tw, b, X, Y, activation, alpha, w=None):
+    """0.5 * weighted mean over rows and targets of (g(X K^T + b) - Y)^2,
+    plus alpha / 2 * ||tw||^2 / (sum of weights), from the reference matrix."""
+    M = reference_matrix(K, tw)
+    Z = X @ M.T + (0 if b is None else b)
+    R = g_reference(Z, activation) - Y
+    w = np.ones(len(X)) if w is None else w
+    total = w.sum()
+    loss = 0.5 * np.sum(w[:, None] * R * R) / (total * Y.shape[1])
+    return loss + 0.5 * alpha * np.sum(np.abs(tw) ** 2) / total
+
+
+def finite_difference(f, x, h=1e-6):
+    """Central differences of f at x, real and imaginary parts apart
+    (complex x: the gradient dL/dRe + i dL/dIm)."""
+    g = np.zeros_like(x)
+    flat, gflat = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        for unit in ([1, 1j] if x.dtype.kind == "c" else [1]):
+            old = flat[i]
+            flat[i] = old + h * unit
+            up = f()
+            flat[i] = old - h * unit
+            down = f()
+            flat[i] = old
+            gflat[i] += unit * (up - down) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("kind", ["real", "real part"])
+def test_step_loss_and_gradient_match_finite_differences(kind, activation, weighted):
+    rng = np.random.default_rng(ACTIVATIONS.index(activation))
+    n_in, n_out, m, alpha = 5, 3, 7, 0.3
+    if kind == "real":
+        K = km.KMatrix.random(n_out, n_in, width=1, init="normal", random_state=1)
+    else:
+        K = km.KMatrix.random(n_out, n_in, width=1, dtype=np.complex128, init="normal",
+                              random_state=1).real
+    b = rng.standard_normal(n_out)
+    X = rng.standard_normal((m, n_in))
+    Y = rng.standard_normal((m, n_out))
+    w = rng.uniform(0.5, 2.0, m) if weighted else None
+    tw0, b0 = K.twiddles.copy(), b.copy()
+    opt = Recorder()
+    trainer = Trainer(K, b, activation, alpha, opt, n_threads=1)
+    loss = trainer.step(X.copy(), Y.copy(), w)
+    # the step left the parameters to the optimizer (the recorder moves none)
+    np.testing.assert_array_equal(K.twiddles, tw0)
+    np.testing.assert_array_equal(b, b0)
+    tw, bb = tw0.copy(), b0.copy()
+
+    def f():
+        return reference_loss(K, tw, bb, X, Y, activation, alpha, w)
+
+    assert loss == pytest.approx(f(), rel=1e-12)
+    (dtw, db), _ = opt.calls[0]
+    ref_dtw, ref_db = finite_difference(f, tw), finite_difference(f, bb)
+    scale = np.linalg.norm(ref_dtw)
+    assert np.linalg.norm(dtw - ref_dtw) <= 1e-6 * scale
+    assert np.linalg.norm(db - ref_db) <= 1e-6 * max(np.linalg.norm(ref_db), 1e-3)
+
+
+def test_step_without_intercept_and_its_buffers_are_reused():
+    rng = np.random.default_rng(3)
+    K = km.KMatrix.random(4, 6, width=2, init="normal", random_state=2)
+    X, Y = rng.standard_normal((5, 6)), rng.standard_normal((5, 4))
+    opt = Recorder()
+    trainer = Trainer(K, None, "tanh", 0.0, opt)
+    tw = K.twiddles.copy()
+    loss = trainer.step(X, Y)
+    assert loss == pytest.approx(reference_loss(K, tw, None, X, Y, "tanh", 0.0), rel=1e-12)
+    (copies, arrays) = opt.calls[0]
+    assert len(arrays) == 1 and arrays[0] is trainer._dtw
+    ref = finite_difference(lambda: reference_loss(K, tw, None, X, Y, "tanh", 0.0), tw)
+    assert np.linalg.norm(copies[0] - ref) <= 1e-6 * np.linalg.norm(ref)
+    # the same batch size: the same buffers, the same gradient array
+    buffers = [id(a) for a in trainer._buffers[5]]
+    trainer.step(X, Y)
+    assert opt.calls[1][1][0] is trainer._dtw
+    assert [id(a) for a in trainer._buffers[5]] == buffers
+    np.testing.assert_array_equal(opt.calls[1][0][0], copies[0])   # nothing moved
+
+
+def test_epoch_is_the_size_weighted_mean_of_its_batches():
+    rng = np.random.default_rng(4)
+    K = km.KMatrix.random(3, 4, init="normal", random_state=3)
+    X, Y = rng.standard_normal((10, 4)), rng.standard_normal((10, 3))
+    order = rng.permutation(10)
+    trainer = Trainer(K, np.zeros(3), "relu", 0.0, Recorder())
+    tw = K.twiddles.copy()
+    expected = sum(len(idx) * reference_loss(K, tw, 0.0, X[idx], Y[idx], "relu", 0.0)
+                   for idx in (order[:4], order[4:8], order[8:])) / 10
+    assert trainer.epoch(X, Y, 4, order=order) == pytest.approx(expected, rel=1e-12)
+    # a batch of zero weight is skipped: no loss, no step
+    opt = Recorder()
+    w = np.r_[np.ones(4), np.zeros(4), np.ones(2)]
+    Trainer(K, np.zeros(3), "relu", 0.0, opt).epoch(X, Y, 4, sample_weight=w)
+    assert len(opt.calls) == 2
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+def test_activations_and_their_derivatives(activation):
+    Z = np.linspace(-4, 4, 41).reshape(1, -1) + 0.01   # no kink of relu at a point
+    A = activate(Z.copy(), activation)
+    np.testing.assert_allclose(A, g_reference(Z, activation), rtol=1e-14, atol=1e-15)
+    D = _activation_derivative(A, np.empty_like(A), activation)
+    h = 1e-6
+    fd = (g_reference(Z + h, activation) - g_reference(Z - h, activation)) / (2 * h)
+    np.testing.assert_allclose(D, fd, rtol=1e-7, atol=1e-8)
+    # logistic far out: no overflow warning (pytest turns warnings into errors)
+    big = activate(np.array([-1000.0, 1000.0]), activation)
+    assert np.all(np.isfinite(big))
+
+
+def test_unknown_activation():
+    with pytest.raises(ValueError, match="unknown activation"):
+        activate(np.zeros(2), "softplus")
+    with pytest.raises(ValueError, match="no derivative"):
+        _activation_derivative(np.zeros(2), np.zeros(2), "identity")
+
+
+# ------------------------------------------------------------ optimizers --
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_adam_two_steps_by_hand(dtype):
+    rng = np.random.default_rng(5)
+    p = rng.standard_normal(6).astype(dtype)
+    if p.dtype.kind == "c":
+        p += 1j * rng.standard_normal(6)
+    grads = [rng.standard_normal(6) + (1j * rng.standard_normal(6) if p.dtype.kind == "c" else 0)
+             for _ in range(2)]
+    lr, b1, b2, eps = 0.01, 0.8, 0.99, 1e-8
+    opt = AdamOptimizer([p], learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    # by hand, on the real and imaginary parts as independent parameters
+    x = real_view(p.copy()).copy()
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    for t, g in enumerate(grads, start=1):
+        gr = real_view(np.asarray(g, dtype=dtype))
+        m = b1 * m + (1 - b1) * gr
+        v = b2 * v + (1 - b2) * gr * gr
+        x = x - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (np.sqrt(v) + eps)
+        opt.step([np.asarray(g, dtype=dtype)])
+        np.testing.assert_allclose(real_view(p), x, rtol=1e-14, atol=1e-15)
+    assert opt.t == 2
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_sgd_two_steps_by_hand(dtype, nesterov):
+    rng = np.random.default_rng(6)
+    p = np.asarray(rng.standard_normal(5), dtype=dtype)
+    grads = [np.asarray(rng.standard_normal(5) + 1j * rng.standard_normal(5)
+                        if p.dtype.kind == "c" else rng.standard_normal(5), dtype=dtype)
+             for _ in range(2)]
+    lr, mu = 0.1, 0.7
+    opt = SGDOptimizer([p], learning_rate=lr, momentum=mu, nesterov=nesterov)
+    x, vel = p.copy(), np.zeros_like(p)
+    for g in grads:
+        vel = mu * vel - lr * g
+        x = x + (mu * vel - lr * g if nesterov else vel)
+        opt.step([g])
+        np.testing.assert_allclose(p, x, rtol=1e-14, atol=1e-15)
+
+
+def test_first_adam_step_moves_each_part_by_the_learning_rate():
+    # after one step m / sqrt(v) = sign(g) on each real part (epsilon 0)
+    p = np.zeros(2, dtype=np.complex128)
+    AdamOptimizer([p], learning_rate=0.5, epsilon=0.0).step([np.array([2 - 1j, -3 + 4j])])
+    np.testing.assert_allclose(p, [-0.5 + 0.5j, 0.5 - 0.5j], rtol=1e-12)
