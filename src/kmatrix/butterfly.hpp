@@ -19,13 +19,13 @@
 // Three paths, chosen by the number of rows and N alone (never by the thread
 // count, so results do not depend on it):
 //   * small N (a few lane vectors): each row stays in registers through
-//     every stage, with per-call coefficient vectors (small.hpp);
+//     every stage, with per-call coefficient vectors (isa_small.hpp);
 //   * one or a few rows: vectorized along the row, twiddles deinterleaved in
-//     registers, read once per call whatever the number of rows (rows.hpp);
+//     registers, read once per call whatever the number of rows (isa_rows.hpp);
 //   * batches: chunks of rows transposed into tiles, up to four stages fused
 //     per pass, stages of large calls classified (identity stages skipped,
 //     permutations folded into the loads and stores, butterfly blocks with
-//     fewer multiplications) (tile_apply.hpp).
+//     fewer multiplications) (isa_tile_apply.hpp).
 // Long rows (N >= 2^15) are shared by all threads phase by phase, so two
 // threads stream the twiddles once between them.
 #ifndef KMATRIX_BUTTERFLY_HPP

@@ -1,8 +1,8 @@
-// The kernel tables of the instruction set in use (see kernels.hpp).
+// The kernel tables of the instruction set in use (see kernel_interface.hpp).
 #ifndef KMATRIX_DISPATCH_HPP
 #define KMATRIX_DISPATCH_HPP
 
-#include "kernels.hpp"
+#include "kernel_interface.hpp"
 
 namespace kmatrix {
 

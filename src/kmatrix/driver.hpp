@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels.hpp"
+#include "kernel_interface.hpp"
 #include "threads.hpp"
 
 namespace kmatrix {

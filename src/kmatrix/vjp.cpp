@@ -19,7 +19,7 @@ constexpr int kLongRowBits = 15;
 constexpr double kRowStageNs = 8000.0;  // the row path's least work per stage for threads
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
 
-// The row path of the vjp (see vjp_rows.hpp) for calls of fewer rows than
+// The row path of the vjp (see isa_vjp_rows.hpp) for calls of fewer rows than
 // a chunk has lanes: a chunk's other lanes would be computed for nothing,
 // and the pass-ordered copy and the slot sums (three passes over all the
 // parameters) would cost more than the rows (measured, float32 n = 16384,
