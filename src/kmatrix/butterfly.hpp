@@ -33,7 +33,8 @@
 
 #include <complex>
 
-#include "threads.hpp"
+#include "driver_instrumentation.hpp"
+#include "driver_thread_count.hpp"
 #include "types.hpp"
 
 namespace kmatrix {

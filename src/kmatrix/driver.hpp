@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "kernel_interface.hpp"
-#include "threads.hpp"
+#include "driver_instrumentation.hpp"
+#include "driver_pool.hpp"
+#include "driver_scratch.hpp"
+#include "driver_thread_count.hpp"
 
 namespace kmatrix {
 
