@@ -1,3 +1,7 @@
+// Driver side, public: the entry points of the C++ core, declared to Cython
+// by kmatrix/_core.pxd under this header's name. May include: types.hpp,
+// driver_thread_count.hpp, driver_instrumentation.hpp (also declared there).
+//
 // Products with a K-matrix: the stages of (BB*)^w_e applied to the rows of
 // a strided 2-D array, and their gradients. The entry points of kmatrix's
 // C++ core (no Python here: the Cython layer turns status codes into

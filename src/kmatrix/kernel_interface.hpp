@@ -92,7 +92,7 @@ struct TileJob {
     const index_t* load_to;    // input position u -> tile row (null: u)
     const index_t* store_from; // output position v <- tile row (null: v)
     index_t io_block;          // positions per PHASE_LOAD / PHASE_STORE unit
-    // the twiddles in pass order (see plan.hpp), group i from
+    // the twiddles in pass order (see driver_pass_order.hpp), group i from
     // packed + group_offset[i]
     const T* packed;
     const index_t* group_offset;

@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "butterfly.hpp"
-#include "dispatch.hpp"
-#include "driver.hpp"
-#include "plan.hpp"
+#include "driver_common.hpp"
+#include "driver_dispatch.hpp"
+#include "driver_pass_order.hpp"
+#include "driver_stages.hpp"
 
 namespace kmatrix {
 namespace {

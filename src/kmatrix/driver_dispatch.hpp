@@ -1,6 +1,9 @@
+// Driver (baseline instruction set, part of kmatrix_core). May include:
+// kernel_interface.hpp. Never included by the per-ISA kernels.
+//
 // The kernel tables of the instruction set in use (see kernel_interface.hpp).
-#ifndef KMATRIX_DISPATCH_HPP
-#define KMATRIX_DISPATCH_HPP
+#ifndef KMATRIX_DRIVER_DISPATCH_HPP
+#define KMATRIX_DRIVER_DISPATCH_HPP
 
 #include "kernel_interface.hpp"
 
@@ -13,4 +16,4 @@ const VjpKernels<T>& selected_vjp_kernels();
 
 }  // namespace kmatrix
 
-#endif  // KMATRIX_DISPATCH_HPP
+#endif  // KMATRIX_DRIVER_DISPATCH_HPP
