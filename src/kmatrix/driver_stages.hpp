@@ -130,6 +130,23 @@ inline int bits_for_bytes(double bytes, double bytes_per_position, int lo, int h
     return b;
 }
 
+// Rows at or beyond 2^kLongRowBits positions are shared by all threads
+// phase by phase, so that two threads stream the twiddles once between them.
+constexpr int kLongRowBits = 15;
+
+inline int log2_floor(index_t n) {
+    int b = 0;
+    while ((index_t(1) << (b + 1)) <= n) ++b;
+    return b;
+}
+
+// Positions per load / store unit when nt threads share a row's phases:
+// about four units per thread, whole vectors of `lanes`; one unit (all N)
+// on one thread.
+inline index_t io_block_for(index_t N, index_t lanes, int nt) {
+    return nt == 1 ? N : std::max<index_t>(lanes, (N / (4 * nt) + lanes - 1) / lanes * lanes);
+}
+
 }  // namespace kmatrix
 
 #endif  // KMATRIX_DRIVER_STAGES_HPP

@@ -16,7 +16,6 @@
 namespace kmatrix {
 namespace {
 
-constexpr int kLongRowBits = 15;
 constexpr double kRowStageNs = 8000.0;  // the row path's least work per stage for threads
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
 
@@ -156,7 +155,7 @@ int vjp_impl(const T* twiddles, index_t width, int log_size, const void* x, inde
             offset += groups[std::size_t(i)].size * (N / 2) * 4;
         }
     }
-    // about three products (see apply.cpp for the per-update estimate)
+    // about three products (see driver_plan_apply.cpp for the per-update estimate)
     const double ns = double(n_chunks * C) * double(N / 2) * double(width * 2 * log_size) * P *
                       P * double(sizeof(R)) / 4.0 * 0.3;
     ThreadChoice threads = threads_for_work(ns, resolve_threads(n_threads));
