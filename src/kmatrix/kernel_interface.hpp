@@ -1,10 +1,10 @@
 // Shared by the driver and the per-ISA kernels: aggregates only, no code.
 // May include: types.hpp, <complex>.
 //
-// The interface between the driver (apply.cpp, vjp.cpp: planning, threads,
+// The interface between the driver (driver_*: planning, execution, threads,
 // scratch) and the compute kernels, which are compiled once per instruction
-// set and scalar type (isa_apply.cpp, isa_vjp.cpp) and reached
-// through one table of function pointers per (ISA, dtype).
+// set and scalar type (isa_apply.cpp, isa_vjp.cpp) and reached through one
+// table of function pointers per (ISA, dtype) (driver_dispatch.cpp).
 //
 // A call's work is cut into phases of independent units. One thread may run
 // every phase of a chunk of rows by itself (short rows), or all threads may
