@@ -1,3 +1,7 @@
+// Driver side, public: the entry points of the C++ core, declared to Cython
+// by kmatrix/_core.pxd under this header's name. May include: types.hpp,
+// driver_thread_count.hpp, driver_instrumentation.hpp (also declared there).
+//
 // Products with a K-matrix: the stages of (BB*)^w_e applied to the rows of
 // a strided 2-D array, and their gradients. The entry points of kmatrix's
 // C++ core (no Python here: the Cython layer turns status codes into
@@ -19,13 +23,13 @@
 // Three paths, chosen by the number of rows and N alone (never by the thread
 // count, so results do not depend on it):
 //   * small N (a few lane vectors): each row stays in registers through
-//     every stage, with per-call coefficient vectors (small.hpp);
+//     every stage, with per-call coefficient vectors (isa_small.hpp);
 //   * one or a few rows: vectorized along the row, twiddles deinterleaved in
-//     registers, read once per call whatever the number of rows (rows.hpp);
+//     registers, read once per call whatever the number of rows (isa_rows.hpp);
 //   * batches: chunks of rows transposed into tiles, up to four stages fused
 //     per pass, stages of large calls classified (identity stages skipped,
 //     permutations folded into the loads and stores, butterfly blocks with
-//     fewer multiplications) (tile_apply.hpp).
+//     fewer multiplications) (isa_tile_apply.hpp).
 // Long rows (N >= 2^15) are shared by all threads phase by phase, so two
 // threads stream the twiddles once between them.
 #ifndef KMATRIX_BUTTERFLY_HPP
@@ -33,7 +37,8 @@
 
 #include <complex>
 
-#include "threads.hpp"
+#include "driver_instrumentation.hpp"
+#include "driver_thread_count.hpp"
 #include "types.hpp"
 
 namespace kmatrix {

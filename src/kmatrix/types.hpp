@@ -1,3 +1,6 @@
+// Shared by the driver, the per-ISA kernels and the Cython layer: plain
+// types only. May include: <cstdint>.
+//
 // Plain types shared by every part of kmatrix's C++ core: the index type and
 // the enumerations passed across the boundaries between the driver, the
 // per-ISA kernels and the Cython layer. No functions live here, so the

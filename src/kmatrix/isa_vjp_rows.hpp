@@ -1,14 +1,18 @@
-// Gradients of one or a few rows (the row path, see rows.hpp): the rows are
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
+// Gradients of one or a few rows (the row path, see isa_rows.hpp): the rows are
 // pushed forward stage by stage, keeping every stage's input, and the
 // gradient goes back stage by stage along the row, vectorized across the
 // pairs. A pair's twiddle gradient is the sum over the rows of g conj(x)^T,
 // written straight into the twiddle layout: no lanes of padding rows and no
 // per-slot sums, so one row costs about three row products. Included by the
-// kernel translation units only (see simd.hpp).
-#ifndef KMATRIX_VJP_ROWS_HPP
-#define KMATRIX_VJP_ROWS_HPP
+// kernel translation units only (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_VJP_ROWS_HPP
+#define KMATRIX_ISA_VJP_ROWS_HPP
 
-#include "rows.hpp"
+#include "isa_rows.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -148,4 +152,4 @@ bool vjp_row_phase(const VjpRowJob<T>& job, const Phase& ph, index_t u0, index_t
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_VJP_ROWS_HPP
+#endif  // KMATRIX_ISA_VJP_ROWS_HPP

@@ -1,10 +1,14 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // Fused passes of stages over a tile (the batched path), and the phase
 // entry point of the batched apply. Included by the kernel translation
-// units only (see simd.hpp).
-#ifndef KMATRIX_TILE_APPLY_HPP
-#define KMATRIX_TILE_APPLY_HPP
+// units only (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_TILE_APPLY_HPP
+#define KMATRIX_ISA_TILE_APPLY_HPP
 
-#include "tile.hpp"
+#include "isa_tile.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -248,4 +252,4 @@ bool tile_phase(const TileJob<T>& job, const Phase& ph, index_t chunk, void* til
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_TILE_APPLY_HPP
+#endif  // KMATRIX_ISA_TILE_APPLY_HPP

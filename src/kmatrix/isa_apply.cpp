@@ -1,11 +1,14 @@
+// Per-ISA kernel unit: compiled once per (instruction set, scalar type) with
+// that instruction set's -march flags (meson.build). May include: isa_*.hpp.
+//
 // The apply kernels of one instruction set (KMATRIX_ISA) and one scalar type
 // (KMATRIX_DTYPE: 0 float, 1 double, 2 complex<float>, 3 complex<double>).
 // The build compiles this file once per pair, each with its -march flags.
-#include "rows.hpp"
-#include "small.hpp"
-#include "tile_apply.hpp"
+#include "isa_rows.hpp"
+#include "isa_small.hpp"
+#include "isa_tile_apply.hpp"
 
-#include "kernel_scalar.hpp"
+#include "isa_scalar.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {

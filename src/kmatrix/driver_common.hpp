@@ -1,13 +1,20 @@
-// Small helpers shared by the drivers (apply.cpp, vjp.cpp).
-#ifndef KMATRIX_DRIVER_HPP
-#define KMATRIX_DRIVER_HPP
+// Driver (baseline instruction set, part of kmatrix_core). May include:
+// kernel_interface.hpp, driver_*.hpp, the standard library. Never included
+// by the per-ISA kernels.
+//
+// Small helpers shared by the drivers of apply and vjp.
+#ifndef KMATRIX_DRIVER_COMMON_HPP
+#define KMATRIX_DRIVER_COMMON_HPP
 
 #include <atomic>
 #include <type_traits>
 #include <vector>
 
-#include "kernels.hpp"
-#include "threads.hpp"
+#include "kernel_interface.hpp"
+#include "driver_instrumentation.hpp"
+#include "driver_pool.hpp"
+#include "driver_scratch.hpp"
+#include "driver_thread_count.hpp"
 
 namespace kmatrix {
 
@@ -43,4 +50,4 @@ int run_phase_list(const ThreadChoice& threads, const std::vector<Phase>& phases
 
 }  // namespace kmatrix
 
-#endif  // KMATRIX_DRIVER_HPP
+#endif  // KMATRIX_DRIVER_COMMON_HPP

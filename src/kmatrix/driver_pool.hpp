@@ -1,3 +1,6 @@
+// Driver (baseline instruction set, part of kmatrix_core). May include:
+// types.hpp, the standard library. Never included by the per-ISA kernels.
+//
 // kmatrix's thread team: tasks handed out one at a time, waits that yield.
 //
 // The kernels' work is cut into phases of independent tasks. run_tasks hands
@@ -10,11 +13,12 @@
 // cores from other work. One job runs at a time: a call made while another
 // thread's job runs (Python threads, Dask workers) runs on its own thread.
 //
-// The thread count defaults to OpenMP's (OMP_NUM_THREADS, threadpoolctl) and
-// is capped by the CPUs the process may use. Results never depend on it: the
-// tasks and their arithmetic are fixed by the work alone.
-#ifndef KMATRIX_THREADS_HPP
-#define KMATRIX_THREADS_HPP
+// How many threads a call may use is driver_thread_count.hpp's; how many it
+// is worth, threads_for_work's below (from what waking a helper costs).
+// Results never depend on either: the tasks and their arithmetic are fixed
+// by the work alone.
+#ifndef KMATRIX_DRIVER_POOL_HPP
+#define KMATRIX_DRIVER_POOL_HPP
 
 #include <cstddef>
 #include <vector>
@@ -22,17 +26,6 @@
 #include "types.hpp"
 
 namespace kmatrix {
-
-// CPUs this process may run on (its affinity mask), at least 1.
-int available_cpus();
-
-// Threads a call may use: the request when positive, else the OpenMP default
-// (1 without OpenMP), capped by max(2, available_cpus()).
-int resolve_threads(int requested);
-
-// Whether the core was compiled with OpenMP (which provides the default
-// thread count, so that OMP_NUM_THREADS and threadpoolctl bound it).
-bool have_openmp();
 
 struct TaskSet {
     const index_t* counts;  // tasks of each phase
@@ -73,31 +66,6 @@ int run_phases(const ThreadChoice& threads, const std::vector<index_t>& counts, 
     return run_tasks(threads.n_threads, ts);
 }
 
-// A 64-byte aligned buffer of at least `bytes` bytes owned by the calling
-// thread and reused across calls (slot 0: per-worker tiles, slot 1: a call's
-// shared buffers, slot 2: the vjp's pass-ordered twiddles and gradient
-// slots); its contents are not kept. Null if allocation fails. Reuse spares
-// repeated calls (a training loop) the page faults of fresh buffers.
-constexpr int kScratchSlots = 3;
-void* thread_scratch(int slot, std::size_t bytes);
-
-// Frees this thread's scratch buffers above the size kept between calls.
-void trim_thread_scratch();
-
-// What the calling thread's last kernel call did, for tests that must know
-// which path ran and that a second thread really worked: the path (a
-// CallPath), the thread count it planned and how many threads ran tasks.
-enum CallPath : int { PATH_NONE = 0, PATH_SMALL = 1, PATH_ROWS = 2, PATH_TILES = 3,
-                      PATH_TILES_SHARED = 4, PATH_VJP = 5, PATH_VJP_SHARED = 6,
-                      PATH_VJP_ROWS = 7 };
-void record_call(int path, int planned, int ran);
-int last_call_path();
-// Calls of the calling thread in which two threads or more ran tasks, since
-// it started (a counter for tests of whole fits).
-long long shared_calls();
-int last_call_threads();
-int last_call_planned_threads();
-
 }  // namespace kmatrix
 
-#endif  // KMATRIX_THREADS_HPP
+#endif  // KMATRIX_DRIVER_POOL_HPP

@@ -1,12 +1,16 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // Gradients through a K-matrix (the batched path): each chunk is pushed
 // forward through the groups, saving the tile at the input of every group,
 // then the gradient tile goes back group by group, recomputing the group's
 // inner stages in registers. Included by the kernel translation units only
-// (see simd.hpp).
-#ifndef KMATRIX_VJP_HPP
-#define KMATRIX_VJP_HPP
+// (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_VJP_TILE_HPP
+#define KMATRIX_ISA_VJP_TILE_HPP
 
-#include "tile_apply.hpp"
+#include "isa_tile_apply.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -243,4 +247,4 @@ bool vjp_phase(const VjpJob<T>& job, const Phase& ph, index_t chunk, void* saved
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_VJP_HPP
+#endif  // KMATRIX_ISA_VJP_TILE_HPP

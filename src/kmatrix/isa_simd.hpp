@@ -1,7 +1,11 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // Lane vectors and the in-register shuffles every kernel shares.
 //
-// Included only by the kernel translation units (kernels_apply.cpp,
-// kernels_vjp.cpp), which are compiled once per instruction set with
+// Included only by the kernel translation units (isa_apply.cpp,
+// isa_vjp.cpp), which are compiled once per instruction set with
 // KMATRIX_ISA set to an Isa value. Everything here lives in a namespace of
 // that ISA (isa_base, isa_v3, isa_v4), so the copies built with different
 // -march flags never meet at link time: an inline function shared by name
@@ -9,15 +13,15 @@
 // same reason these headers use no standard-library template with code. The vector width is the ISA's native one
 // (64 bytes with AVX-512, 32 with AVX2, 16 otherwise), which keeps the code
 // GCC emits for each ISA free of emulated wide shuffles.
-#ifndef KMATRIX_SIMD_HPP
-#define KMATRIX_SIMD_HPP
+#ifndef KMATRIX_ISA_SIMD_HPP
+#define KMATRIX_ISA_SIMD_HPP
 
 #include <complex>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
-#include "kernels.hpp"
+#include "kernel_interface.hpp"
 
 #if !defined(__GNUC__) && !defined(__clang__)
 #error "kmatrix's kernels use GCC/Clang vector extensions"
@@ -217,7 +221,7 @@ KMATRIX_INLINE void load_block(const T* t, typename scalar_traits<T>::real (&re)
 //             y_l = (fma(ar, x_lr, fnma(ai, x_li, pr)), fma(ar, x_li, fma(ai, x_lr, pi))),
 // (fms(a, b, c) = a b - c, fnma(a, b, c) = c - a b, each rounded once) and
 // likewise y_h from c and d. A multiplication by 0 or 1, a sum with 0 and a
-// negation are exact here, so the stage kinds (tile_apply.hpp) that leave
+// negation are exact here, so the stage kinds (isa_tile_apply.hpp) that leave
 // them out give the same results up to the sign of zeros: a row's result
 // never depends on the other rows of a call.
 template <class T, class C>
@@ -339,4 +343,4 @@ KMATRIX_INLINE void visit_group_shape(int size, bool descending, F&& f) {
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_SIMD_HPP
+#endif  // KMATRIX_ISA_SIMD_HPP

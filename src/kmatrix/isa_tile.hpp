@@ -1,13 +1,17 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // Moving a chunk of rows into a tile and back (the batched and vjp paths).
 //
 // Tile layout: Z[u * planes + p] is one lane vector holding plane p (0: real
 // part, 1: imaginary part of a complex network) of position u of every row
 // of the chunk, lane i for row row0 + i. Lanes beyond the chunk's rows are
-// zero. Included by the kernel translation units only (see simd.hpp).
-#ifndef KMATRIX_TILE_HPP
-#define KMATRIX_TILE_HPP
+// zero. Included by the kernel translation units only (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_TILE_HPP
+#define KMATRIX_ISA_TILE_HPP
 
-#include "simd.hpp"
+#include "isa_simd.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -170,4 +174,4 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_TILE_HPP
+#endif  // KMATRIX_ISA_TILE_HPP

@@ -1,9 +1,12 @@
+// Per-ISA kernel unit: compiled once per (instruction set, scalar type) with
+// that instruction set's -march flags (meson.build). May include: isa_*.hpp.
+//
 // The gradient kernels of one instruction set (KMATRIX_ISA) and one scalar
-// type (KMATRIX_DTYPE, as in kernels_apply.cpp).
-#include "vjp.hpp"
-#include "vjp_rows.hpp"
+// type (KMATRIX_DTYPE, as in isa_apply.cpp).
+#include "isa_vjp_tile.hpp"
+#include "isa_vjp_rows.hpp"
 
-#include "kernel_scalar.hpp"
+#include "isa_scalar.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {

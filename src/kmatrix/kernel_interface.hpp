@@ -1,7 +1,10 @@
-// The interface between the driver (apply.cpp, vjp.cpp: planning, threads,
+// Shared by the driver and the per-ISA kernels: aggregates only, no code.
+// May include: types.hpp, <complex>.
+//
+// The interface between the driver (driver_*: planning, execution, threads,
 // scratch) and the compute kernels, which are compiled once per instruction
-// set and scalar type (kernels_apply.cpp, kernels_vjp.cpp) and reached
-// through one table of function pointers per (ISA, dtype).
+// set and scalar type (isa_apply.cpp, isa_vjp.cpp) and reached through one
+// table of function pointers per (ISA, dtype) (driver_dispatch.cpp).
 //
 // A call's work is cut into phases of independent units. One thread may run
 // every phase of a chunk of rows by itself (short rows), or all threads may
@@ -10,8 +13,8 @@
 // count. Only aggregates live here (no inline code), so the kernel
 // translation units built with other -march flags share nothing with the
 // driver but data layouts.
-#ifndef KMATRIX_KERNELS_HPP
-#define KMATRIX_KERNELS_HPP
+#ifndef KMATRIX_KERNEL_INTERFACE_HPP
+#define KMATRIX_KERNEL_INTERFACE_HPP
 
 #include <complex>
 
@@ -89,7 +92,7 @@ struct TileJob {
     const index_t* load_to;    // input position u -> tile row (null: u)
     const index_t* store_from; // output position v <- tile row (null: v)
     index_t io_block;          // positions per PHASE_LOAD / PHASE_STORE unit
-    // the twiddles in pass order (see plan.hpp), group i from
+    // the twiddles in pass order (see driver_pass_order.hpp), group i from
     // packed + group_offset[i]
     const T* packed;
     const index_t* group_offset;
@@ -195,8 +198,8 @@ struct VjpKernels {
                           index_t unit1);
 };
 
-// The tables of each instruction set, defined in kernels_apply.cpp and
-// kernels_vjp.cpp; each translation unit (ISA x dtype) instantiates one.
+// The tables of each instruction set, defined in isa_apply.cpp and
+// isa_vjp.cpp; each translation unit (ISA x dtype) instantiates one.
 namespace isa_base {
 template <class T>
 const ApplyKernels<T>& apply_kernels();
@@ -218,4 +221,4 @@ const VjpKernels<T>& vjp_kernels();
 
 }  // namespace kmatrix
 
-#endif  // KMATRIX_KERNELS_HPP
+#endif  // KMATRIX_KERNEL_INTERFACE_HPP

@@ -1,14 +1,18 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // Small operators (N up to a few lane vectors): a row is loaded into
 // registers once and every stage runs on it there,
 //   y[i] = A[i] x[i] + B[i] x[i ^ 2^b],
 // with the coefficient vectors A and B of each stage precomputed for the
 // call (L1-resident) and the partner x[i ^ 2^b] another register (2^b >=
 // VL) or an in-register permutation (2^b < VL). No transposes, no tile.
-// Included by the kernel translation units only (see simd.hpp).
-#ifndef KMATRIX_SMALL_HPP
-#define KMATRIX_SMALL_HPP
+// Included by the kernel translation units only (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_SMALL_HPP
+#define KMATRIX_ISA_SMALL_HPP
 
-#include "simd.hpp"
+#include "isa_simd.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -239,4 +243,4 @@ bool small_rows(const SmallJob<T>& job, index_t row0, index_t row1) {
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_SMALL_HPP
+#endif  // KMATRIX_ISA_SMALL_HPP

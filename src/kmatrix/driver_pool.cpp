@@ -1,11 +1,13 @@
-// kmatrix's thread team; see threads.hpp for what it promises.
-#include "threads.hpp"
+// Driver (baseline instruction set, part of kmatrix_core). May include:
+// driver_pool.hpp, driver_scratch.hpp, the standard library, pthread.
+//
+// kmatrix's thread team; see driver_pool.hpp for what it promises.
+#include "driver_pool.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -14,12 +16,9 @@
 
 #if defined(__linux__)
 #include <pthread.h>
-#include <sched.h>
 #endif
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "driver_scratch.hpp"
 
 namespace kmatrix {
 namespace {
@@ -43,8 +42,6 @@ constexpr double kNsToWake = 60000.0;
 // loop of calls: it wakes the helpers even if short, so that they are
 // polling for the calls that follow.
 constexpr auto kBurstGap = std::chrono::microseconds(100);
-// Scratch kept per thread between calls; larger buffers are freed.
-constexpr std::size_t kKeepScratch = std::size_t(64) << 20;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -176,6 +173,8 @@ void Pool::helper_main(std::uint64_t seen) {
         job->active.fetch_add(1);
         lk.unlock();
         work(*job, worker);
+        // a helper's share of a big job may have grown its scratch, as the
+        // caller's call does (which the entry points trim)
         trim_thread_scratch();
         lk.lock();
         if (job->active.fetch_sub(1) == 1) cv_done_.notify_all();
@@ -227,61 +226,7 @@ bool Pool::run(Job& job, int n_threads) {
     return true;
 }
 
-struct ThreadScratch {
-    void* p[kScratchSlots] = {};
-    std::size_t cap[kScratchSlots] = {};
-    ~ThreadScratch() {
-        for (void* q : p) std::free(q);
-    }
-};
-thread_local ThreadScratch tls_scratch;
-
-struct CallThreads {
-    int path = PATH_NONE, planned = 0, ran = 0;
-    long long shared = 0;
-};
-thread_local CallThreads tls_call;
-
-int count_cpus() {
-#if defined(__linux__)
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        const int n = CPU_COUNT(&set);
-        if (n > 0) return n;
-    }
-#endif
-    const unsigned n = std::thread::hardware_concurrency();
-    return n > 0 ? int(n) : 1;
-}
-
 }  // namespace
-
-int available_cpus() {
-    static const int n = count_cpus();
-    return n;
-}
-
-bool have_openmp() {
-#ifdef _OPENMP
-    return true;
-#else
-    return false;
-#endif
-}
-
-int resolve_threads(int requested) {
-    int n = requested;
-    if (n <= 0) {
-#ifdef _OPENMP
-        n = omp_get_max_threads();
-#else
-        n = 1;
-#endif
-    }
-    const int cap = available_cpus() > 2 ? available_cpus() : 2;
-    if (n > cap) n = cap;
-    return n < 1 ? 1 : n;
-}
 
 ThreadChoice threads_for_work(double ns, int n_threads) {
     ThreadChoice c;
@@ -321,39 +266,5 @@ int run_tasks(int n_threads, const TaskSet& tasks) {
     }
     return 1;
 }
-
-void* thread_scratch(int slot, std::size_t bytes) {
-    ThreadScratch& s = tls_scratch;
-    if (bytes == 0) bytes = 64;
-    if (s.cap[slot] < bytes) {
-        std::free(s.p[slot]);
-        const std::size_t rounded = (bytes + 63) / 64 * 64;
-        s.p[slot] = std::aligned_alloc(64, rounded);
-        s.cap[slot] = s.p[slot] != nullptr ? rounded : 0;
-    }
-    return s.p[slot];
-}
-
-void trim_thread_scratch() {
-    ThreadScratch& s = tls_scratch;
-    for (int slot = 0; slot < kScratchSlots; ++slot) {
-        if (s.cap[slot] > kKeepScratch) {
-            std::free(s.p[slot]);
-            s.p[slot] = nullptr;
-            s.cap[slot] = 0;
-        }
-    }
-}
-
-void record_call(int path, int planned, int ran) {
-    tls_call.path = path;
-    tls_call.planned = planned;
-    tls_call.ran = ran;
-    if (ran >= 2) ++tls_call.shared;
-}
-long long shared_calls() { return tls_call.shared; }
-int last_call_path() { return tls_call.path; }
-int last_call_threads() { return tls_call.ran; }
-int last_call_planned_threads() { return tls_call.planned; }
 
 }  // namespace kmatrix

@@ -1,3 +1,7 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // The row path: one or a few rows, vectorized along the row.
 //
 // Each row is copied into a work buffer of N positions per plane (complex
@@ -12,11 +16,11 @@
 //   shuffles put them back.
 // Twiddles are read once per call whatever the number of rows, so the cost
 // of one vector is one pass over the parameters. Included by the kernel
-// translation units only (see simd.hpp).
-#ifndef KMATRIX_ROWS_HPP
-#define KMATRIX_ROWS_HPP
+// translation units only (see isa_simd.hpp).
+#ifndef KMATRIX_ISA_ROWS_HPP
+#define KMATRIX_ISA_ROWS_HPP
 
-#include "simd.hpp"
+#include "isa_simd.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
@@ -348,4 +352,4 @@ bool row_phase(const RowJob<T>& job, const Phase& ph, index_t u0, index_t u1) {
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
-#endif  // KMATRIX_ROWS_HPP
+#endif  // KMATRIX_ISA_ROWS_HPP

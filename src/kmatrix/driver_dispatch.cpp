@@ -1,7 +1,11 @@
+// Driver (baseline instruction set, part of kmatrix_core): the one driver
+// unit that names the per-ISA kernel tables (their declarations in
+// kernel_interface.hpp). May include: driver_dispatch.hpp, butterfly.hpp.
+//
 // Picks the instruction set of the kernels once, at the first call, from
 // what the processor supports and the build compiled (KMATRIX_X86_LEVELS:
 // the x86-64-v3 and -v4 variants exist).
-#include "dispatch.hpp"
+#include "driver_dispatch.hpp"
 
 #include <atomic>
 

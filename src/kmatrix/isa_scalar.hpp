@@ -1,8 +1,12 @@
+// Per-ISA kernel header: compiled into every (instruction set, scalar type)
+// kernel unit, inside namespace KMATRIX_ISA_NS. May include: isa_*.hpp,
+// kernel_interface.hpp, standard headers without out-of-line code.
+//
 // The scalar type of a kernel translation unit, from KMATRIX_DTYPE (0 float,
 // 1 double, 2 complex<float>, 3 complex<double>), set by the build for each
-// of kernels_apply.cpp and kernels_vjp.cpp.
-#ifndef KMATRIX_KERNEL_SCALAR_HPP
-#define KMATRIX_KERNEL_SCALAR_HPP
+// of isa_apply.cpp and isa_vjp.cpp.
+#ifndef KMATRIX_ISA_SCALAR_HPP
+#define KMATRIX_ISA_SCALAR_HPP
 
 #include <complex>
 
@@ -22,4 +26,4 @@ using kernel_scalar = std::complex<double>;
 #endif
 }  // namespace kmatrix
 
-#endif  // KMATRIX_KERNEL_SCALAR_HPP
+#endif  // KMATRIX_ISA_SCALAR_HPP
