@@ -7,7 +7,7 @@ Products add widths on the larger size; sums go through expansion (size
 import numpy as np
 
 from .._core import algebra
-from .protocol import _is_scalar
+from .protocol import is_scalar
 
 __all__ = ["Arithmetic", "check_finite_twiddles"]
 
@@ -19,7 +19,7 @@ class Arithmetic:
     """
 
     def __mul__(self, other):
-        if not _is_scalar(other):
+        if not is_scalar(other):
             return NotImplemented
         _check_finite_scalar(other, "multiply a KMatrix by")
         with np.errstate(over="ignore", invalid="ignore"):   # refused below
@@ -30,7 +30,7 @@ class Arithmetic:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
-        if not _is_scalar(other):
+        if not is_scalar(other):
             return NotImplemented
         _check_finite_scalar(other, "divide a KMatrix by")
         if other == 0:

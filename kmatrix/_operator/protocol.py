@@ -15,7 +15,7 @@ import scipy.sparse
 from .._core.lazy import is_dask_array
 from .._core.validation import as_numeric_array
 
-__all__ = ["OperandProtocol", "apply_op"]
+__all__ = ["OperandProtocol", "apply_op", "is_scalar"]
 
 
 def apply_op(K, X, mode, workers=None):
@@ -28,7 +28,7 @@ def apply_op(K, X, mode, workers=None):
     return K.apply(X, trans=mode, workers=workers)
 
 
-def _is_scalar(value):
+def is_scalar(value):
     return isinstance(value, numbers.Number) or (
         isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0
         and np.asarray(value).dtype.kind in "biufc"
@@ -62,7 +62,7 @@ class OperandProtocol:
                 raise ValueError(f"matmul: K has shape {self.shape}, operand has shape "
                                  f"{other.shape}")
             return self.apply(other) if other.ndim == 1 else self.apply(other.T).T
-        if _is_scalar(other) or not _array_like(other):
+        if is_scalar(other) or not _array_like(other):
             return NotImplemented
         V = as_numeric_array(other, "operand")
         if V.ndim == 1:
@@ -86,7 +86,7 @@ class OperandProtocol:
                 raise ValueError(f"matmul: operand of shape {other.shape} times K of shape "
                                  f"{self.shape}")
             return self.apply(other, trans="T")
-        if _is_scalar(other) or not _array_like(other):
+        if is_scalar(other) or not _array_like(other):
             return NotImplemented
         V = as_numeric_array(other, "operand")
         if V.ndim not in (1, 2):
