@@ -2,7 +2,7 @@
 
 Build it (warnings are errors) from the repository root with::
 
-    pip install ".[docs]" && python -m sphinx -W --keep-going -b html docs docs/_build/html
+    pip install ".[docs]" && sphinx-build -W --keep-going -b html docs docs/_build/html
 """
 
 import os

@@ -304,3 +304,10 @@ def test_ci_and_the_guide_run_the_readme_test_line():
     assert ci == [tests]
     guide = (ROOT / "docs" / "user_guide" / "install.rst").read_text()
     assert demo in guide and tests in guide
+
+
+def test_one_command_builds_the_site_everywhere_it_is_given():
+    command = ('pip install ".[docs]" && sphinx-build -W --keep-going -b html docs '
+               'docs/_build/html')
+    for path in (README, ROOT / "docs" / "user_guide" / "install.rst", ROOT / "docs" / "conf.py"):
+        assert command in path.read_text(encoding="utf-8"), path
