@@ -76,16 +76,22 @@ def test_readme_block_runs_alone(line, before, code, tmp_path, monkeypatch):
     """Each block runs in a fresh namespace (its own imports, no variable from
     an earlier block), in an empty working directory; a block that needs an
     extra says which, in the block or in the text just before it."""
+    _run_block_alone(f"README.md:{line}", before, code, tmp_path, monkeypatch)
+
+
+def _run_block_alone(where, before, code, tmp_path, monkeypatch):
+    """Run a documentation block alone in tmp_path; skip it when an extra it
+    imports is missing, fail when it does not name that extra."""
     extras = {OPTIONAL[name]: name for name in _imported_packages(code) if name in OPTIONAL}
     for extra in extras:
         assert f"kmatrix[{extra}]" in before + code, (
-            f"README.md:{line} imports {extras[extra]} without naming "
+            f"{where} imports {extras[extra]} without naming "
             f'pip install "kmatrix[{extra}]" next to it')
     for extra, name in extras.items():
         if importlib.util.find_spec(name) is None:
-            pytest.skip(f"README.md:{line} needs {name} (kmatrix[{extra}])")
+            pytest.skip(f"{where} needs {name} (kmatrix[{extra}])")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, f"README.md:{line}", "exec"), {"__name__": "__readme__"})
+    exec(compile(code, where, "exec"), {"__name__": "__docs__"})
 
 
 # --------------------------------------------------------------------------
@@ -258,16 +264,7 @@ def test_site_has_python_blocks():
 def test_site_block_runs_alone(where, before, code, tmp_path, monkeypatch):
     """As the README's blocks: each alone, in an empty folder; one that needs
     an extra names it."""
-    extras = {OPTIONAL[name]: name for name in _imported_packages(code) if name in OPTIONAL}
-    for extra in extras:
-        assert f"kmatrix[{extra}]" in before + code, (
-            f"{where} imports {extras[extra]} without naming "
-            f'pip install "kmatrix[{extra}]" next to it')
-    for extra, name in extras.items():
-        if importlib.util.find_spec(name) is None:
-            pytest.skip(f"{where} needs {name} (kmatrix[{extra}])")
-    monkeypatch.chdir(tmp_path)
-    exec(compile(code, where, "exec"), {"__name__": "__docs__"})
+    _run_block_alone(where, before, code, tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------ the set-up commands --
