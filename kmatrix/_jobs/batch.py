@@ -11,12 +11,12 @@ renamed over it only when complete.
 
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from .._core.validation import check_int, promoted
 from .._operator import KMatrix
+from .destination import replacing
 
 __all__ = ["apply_npy"]
 
@@ -43,6 +43,9 @@ def _npy_header(f, name):
     if len(shape) != 2:
         raise ValueError(f"{name} holds an array of shape {shape}; a 2-D array of rows "
                          "(n_samples, n_features) is needed")
+    if any(not isinstance(d, int) or d < 0 for d in shape):
+        raise ValueError(f"{name} is not a valid .npy file: its header declares the shape "
+                         f"{shape}")
     if fortran and shape[0] > 1 and shape[1] > 1:
         raise ValueError(f"{name} is stored in Fortran (column) order; its rows are not "
                          "contiguous (save it in C order, e.g. np.ascontiguousarray)")
@@ -160,9 +163,10 @@ class _Writer(_Worker):
     from two buffers used in turn: a buffer is handed out again only once
     its previous write is done."""
 
-    def __init__(self, file, shape, dtype):
+    def __init__(self, file, shape, dtype, name):
         super().__init__(shape, dtype, "kmatrix-writer")
         self._file = file
+        self._name = name
         self._turn = 0
 
     def buffer(self):
@@ -172,13 +176,22 @@ class _Writer(_Worker):
 
     def write(self, rows):
         view = memoryview(np.ascontiguousarray(rows)).cast("B")
-        self._pending[self._turn] = self._pool.submit(self._file.write, view)
+        self._pending[self._turn] = self._pool.submit(self._write, view)
         self._turn = 1 - self._turn
+
+    def _write(self, view):
+        try:
+            self._file.write(view)
+        except OSError as exc:   # e.g. no space left: name the user's file, not the temp one
+            raise OSError(exc.errno, f"apply_npy: writing {self._name} failed: "
+                                     f"{exc.strerror}") from None
 
 
 def _default_chunk_rows(in_row_bytes, out_row_bytes):
+    """Rows per chunk: CHUNK_BYTES of input and output rows (a multiple of
+    16 rows when that many fit; at least one row however long)."""
     rows = CHUNK_BYTES // max(1, in_row_bytes + out_row_bytes)
-    return max(16, rows // 16 * 16)
+    return rows // 16 * 16 if rows >= 16 else max(1, rows)
 
 
 def apply_npy(K, src, dst, *, trans="N", chunk_rows=None, workers=None, progress=False):
@@ -188,10 +201,14 @@ def apply_npy(K, src, dst, *, trans="N", chunk_rows=None, workers=None, progress
     reader thread, computed, and written on a writer thread while the next
     chunk computes (four chunk buffers, ~16 MB by default, whatever the file
     size).
-    The output is written to a temporary file in the destination's folder
-    and renamed to ``dst`` only when every row is done, so an error or an
-    interruption (Ctrl-C) never leaves a partial ``dst`` (an existing one is
-    left as it was). The rows come out bit for bit as ``K.apply`` on the
+    The destination is judged before any row is read: a directory, a
+    missing or unwritable folder and anything but a regular file (a device,
+    a FIFO) are refused. The output is written to a temporary file beside
+    the file it replaces and renamed over it only when every row is done, so
+    an error, Ctrl-C or SIGTERM never leaves a partial ``dst`` nor a
+    temporary file (an existing ``dst`` is left as it was; SIGKILL cannot be
+    caught). A symlink is written through to its target, and an existing
+    file keeps its permissions. The rows come out bit for bit as ``K.apply`` on the
     whole array would give them.
 
     Parameters
@@ -256,59 +273,62 @@ def apply_npy(K, src, dst, *, trans="N", chunk_rows=None, workers=None, progress
             chunk_rows = _default_chunk_rows(in_len * src_dtype.itemsize,
                                              out_len * out_dtype.itemsize)
         chunk_rows = min(chunk_rows, max(1, n_rows))
-        folder = os.path.dirname(os.path.abspath(dst))
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst) + ".", suffix=".tmp",
-                                   dir=folder)
+        with replacing(dst, "apply_npy") as fout:
+            header = {"descr": np.lib.format.dtype_to_descr(out_dtype),
+                      "fortran_order": False, "shape": (n_rows, out_len)}
+            np.lib.format.write_array_header_1_0(fout, header)
+            fout.flush()
+            _reserve_blocks(fout, n_rows * out_len * out_dtype.itemsize)
+            if n_rows > 0:
+                job = _Job(K, trans, workers, src, dst)
+                job.stream(fin, in_offset, src_dtype, fout, out_dtype, n_rows, chunk_rows,
+                           progress)
+    return dst
+
+
+class _Job:
+    """The rows of one apply_npy call, read, computed and written in turn."""
+
+    def __init__(self, K, trans, workers, src, dst):
+        self.K, self.trans, self.workers, self.src, self.dst = K, trans, workers, src, dst
+
+    def stream(self, fin, in_offset, src_dtype, fout, out_dtype, n_rows, chunk_rows, progress):
+        in_len, out_len = ((self.K.n_in, self.K.n_out) if self.trans == "N"
+                           else (self.K.n_out, self.K.n_in))
         bar = writer = reader = None
         try:
-            with os.fdopen(fd, "wb") as fout:
-                header = {"descr": np.lib.format.dtype_to_descr(out_dtype),
-                          "fortran_order": False, "shape": (n_rows, out_len)}
-                np.lib.format.write_array_header_1_0(fout, header)
-                fout.flush()
-                _reserve_blocks(fout, n_rows * out_len * out_dtype.itemsize)
-                if n_rows > 0:
-                    if progress:
-                        from tqdm.auto import tqdm
+            if progress:
+                from tqdm.auto import tqdm
 
-                        bar = tqdm(total=n_rows, unit="row", unit_scale=True, file=sys.stderr,
-                                   desc=os.path.basename(src), dynamic_ncols=True)
-                    starts = range(0, n_rows, chunk_rows)
-                    reader = _Reader(fin, in_offset, (chunk_rows, in_len), src_dtype, n_rows,
-                                     starts)
-                    writer = _Writer(fout, (chunk_rows, out_len), out_dtype)
-                    for r0 in starts:
-                        r1 = min(n_rows, r0 + chunk_rows)
-                        X = reader.next()           # read ahead while the last chunk ran
-                        Y = writer.buffer()[: r1 - r0]
-                        try:
-                            K.apply(X, trans=trans, out=Y, workers=workers)
-                        except ValueError as exc:
-                            raise ValueError(_chunk_error(src, X, r0, r1, exc)) from None
-                        reader.done()               # its buffer may be refilled now
-                        writer.write(Y)             # written while the next chunk runs
-                        if bar is not None:
-                            bar.update(r1 - r0)
-                    writer.close()
-                    writer = None
-                    reader.close()
-                    reader = None
+                bar = tqdm(total=n_rows, unit="row", unit_scale=True, file=sys.stderr,
+                           desc=os.path.basename(self.src), dynamic_ncols=True)
+            starts = range(0, n_rows, chunk_rows)
+            reader = _Reader(fin, in_offset, (chunk_rows, in_len), src_dtype, n_rows, starts)
+            writer = _Writer(fout, (chunk_rows, out_len), out_dtype, self.dst)
+            for r0 in starts:
+                r1 = min(n_rows, r0 + chunk_rows)
+                X = reader.next()           # read ahead while the last chunk ran
+                Y = writer.buffer()[: r1 - r0]
+                try:
+                    self.K.apply(X, trans=self.trans, out=Y, workers=self.workers)
+                except ValueError as exc:
+                    raise ValueError(_chunk_error(self.src, X, r0, r1, exc)) from None
+                reader.done()               # its buffer may be refilled now
+                writer.write(Y)             # written while the next chunk runs
+                if bar is not None:
+                    bar.update(r1 - r0)
+            writer.close()
+            writer = None
+            reader.close()
+            reader = None
         except BaseException:
             for worker in (reader, writer):
                 if worker is not None:
                     worker.abandon()
+            raise
+        finally:
             if bar is not None:
                 bar.close()
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        if bar is not None:
-            bar.close()
-    _permissions_as_new_file(tmp)
-    os.replace(tmp, dst)
-    return dst
 
 
 def _reserve_blocks(fout, n_bytes):
@@ -321,11 +341,3 @@ def _reserve_blocks(fout, n_bytes):
             pass
 
 
-def _permissions_as_new_file(path):
-    """mkstemp makes a file only its owner reads; dst gets the usual mode."""
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(path, 0o666 & ~umask)
-    except OSError:  # pragma: no cover - filesystems without modes
-        pass

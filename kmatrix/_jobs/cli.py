@@ -5,13 +5,14 @@ K-matrix (:func:`kmatrix.apply_npy`), ``info`` describes a saved K-matrix,
 ``fit`` approximates the matrix in a ``.npy`` file by a K-matrix
 (:class:`kmatrix.KMatrixApproximator`) and saves it. A bad or missing file,
 a shape mismatch or NaN in the data print one line on stderr and exit with
-status 1 (Ctrl-C: 130), with no traceback and no output file left behind.
+status 1 (Ctrl-C: 130; SIGTERM ends the process with status 143), with no
+traceback, no temporary file left and an existing output file unchanged
+(see :mod:`kmatrix._jobs.destination`).
 """
 
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -20,7 +21,8 @@ from .._core._version import __version__
 from .._core.fileformat import save
 from .._fitting.approximator import KMatrixApproximator
 from .._operator import load_with_version
-from .batch import _permissions_as_new_file, apply_npy
+from .batch import apply_npy
+from .destination import replacing
 
 __all__ = ["main"]
 
@@ -166,24 +168,13 @@ def _cmd_fit(args):
     params = {name: getattr(args, name) for name in
               ("width", "expansion", "field", "tol", "random_state")
               if getattr(args, name) is not None}
-    start = time.perf_counter()
-    est = KMatrixApproximator(**params).fit(M)
-    seconds = time.perf_counter() - start
-    K = est.kmatrix_
-    folder = os.path.dirname(os.path.abspath(args.model)) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(args.model) + ".", suffix=".npz",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            save(K, fh)
-        _permissions_as_new_file(tmp)
-        os.replace(tmp, args.model)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # the destination is judged before the fit; written only when complete
+    with replacing(args.model, "fit") as fh:
+        start = time.perf_counter()
+        est = KMatrixApproximator(**params).fit(M)
+        seconds = time.perf_counter() - start
+        K = est.kmatrix_
+        save(K, fh)
     print(f"relative error {est.relative_error_:.3e}, {K.n_params} parameters "
           f"(the matrix has {M.size}), width {K.width}, expansion {K.expansion}, "
           f"{est.method_}, {seconds:.2f} s -> {args.model}")
