@@ -494,3 +494,35 @@ def test_zip_metadata_damage_is_a_value_error(tmp_path, kmatrix):
     target = tmp_path / "method.npz"
     target.write_bytes(bytes(bad))
     _assert_load_fails(target, "compression|damaged")
+
+
+# ------------------------------------------------- what load refuses unread --
+@pytest.mark.parametrize("obj", [None, 3.5, 7, ["a.npz"]])
+def test_load_of_something_that_is_no_file_says_so(obj):
+    with pytest.raises(ValueError, match="load needs a path or a binary file object"):
+        km.load(obj)
+
+
+def test_devices_are_refused_before_reading():
+    # zipfile would search /dev/zero for its end record until MemoryError
+    with pytest.raises(ValueError, match="not a regular file"):
+        km.load("/dev/zero")
+    with open("/dev/zero", "rb") as fh, pytest.raises(ValueError, match="not a regular file"):
+        km.load(fh)
+
+
+def test_a_fifo_is_refused_before_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    # opening a FIFO for reading blocks until a writer comes: give it one
+    # that writes nothing, then closes
+    import threading
+    writer = threading.Thread(target=lambda: open(fifo, "wb").close())
+    writer.start()
+    try:
+        with pytest.raises(ValueError, match="not a regular file"):
+            km.load(fifo)
+    finally:
+        writer.join(timeout=10)

@@ -17,6 +17,7 @@ reads arrays and plain values back.
 """
 
 import os
+import stat
 import struct
 import zipfile
 import zlib
@@ -188,6 +189,17 @@ def _check_twiddle_header(shape, dtype, n_out, n_in, expansion):
         raise _Invalid(str(exc)) from None
 
 
+def _check_regular(fh):
+    """Refuse, before reading, a file that is not a regular file (a device
+    such as /dev/zero, a FIFO): zipfile would search it for its end."""
+    try:
+        mode = os.fstat(fh.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):   # an in-memory file object
+        return
+    if not stat.S_ISREG(mode):
+        raise _Invalid("not a regular file (a device, FIFO or socket)")
+
+
 def read(file):
     """``(twiddles, shape, expansion, real_part, version)`` of a file written by
     KMatrix.save (a path or a binary file object), every entry checked.
@@ -198,10 +210,14 @@ def read(file):
     ValueError if the file is truncated, corrupt, of another format or
     version, or holds malformed entries.
     """
+    if not isinstance(file, (str, os.PathLike)) and not hasattr(file, "read"):
+        raise ValueError(f"load needs a path or a binary file object, got "
+                         f"{type(file).__name__}")
     # a file that cannot be opened raises the OSError of open() itself
     # (FileNotFoundError, PermissionError, IsADirectoryError)
     fh = open(file, "rb") if isinstance(file, (str, os.PathLike)) else None
     try:
+        _check_regular(fh or file)
         shape, expansion, twiddles, real_part, version = _read_entries(fh or file)
     except _Invalid as exc:
         raise invalid_file(file, str(exc)) from None
