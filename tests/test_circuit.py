@@ -4,6 +4,9 @@ Tests kmatrix._builders.circuit (the front end) and kmatrix._builders.compiler
 (a circuit into twiddles, survey Thm 5.5) together, through from_circuit.
 """
 
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -211,3 +214,26 @@ def test_bad_programs_raise_clear_errors():
     c.set_outputs([x])
     with pytest.raises(ValueError, match="rows of 2"):
         c.evaluate(np.ones((1, 3)))
+
+
+# --------------------------------------------------- weights of any number type --
+@pytest.mark.parametrize("weight, expected", [(Fraction(1, 3), 1 / 3), (Decimal("0.5"), 0.5),
+                                              (np.float32(2.5), 2.5), (7, 7.0)])
+def test_weights_of_any_number_type(weight, expected):
+    c = km.Circuit(2)
+    c.set_outputs([weight * c.inputs[0] + c.inputs[1]])
+    np.testing.assert_allclose(km.KMatrix.from_circuit(c).todense(), [[expected, 1.0]],
+                               rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype, weight, match", [
+    (np.float64, 10 ** 400, r"gate weight a = 1000.*\.\.\. is not a float64 number"),
+    (np.float32, 1e39, "overflows the circuit's float32"),
+    (np.float64, 1 + 2j, "complex weight"),
+    (np.float64, float("nan"), "gate weight a must be finite"),
+    (np.float64, "2", "gate weight a must be a number"),
+])
+def test_weights_that_do_not_fit_say_so_at_the_gate(dtype, weight, match):
+    c = km.Circuit(2, dtype=dtype)
+    with pytest.raises(ValueError, match=match):
+        c.gate(weight, c.inputs[0])

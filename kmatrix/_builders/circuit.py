@@ -228,14 +228,27 @@ class Circuit:
         return max((self._depth[i] for i in wires), default=0)
 
     def _weight(self, value, name):
+        """The gate weight ``value`` as a Python float or complex, checked
+        against the circuit's dtype (any number type: int, Fraction, Decimal,
+        NumPy scalars)."""
         if not _is_number(value):
-            raise ValueError(f"{name} must be a number, got {value!r}")
-        if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value!r}")
-        if np.iscomplexobj(value) and np.imag(value) != 0 and self.dtype.kind != "c":
+            raise ValueError(f"the gate weight {name} must be a number, got {value!r}")
+        is_complex = isinstance(value, numbers.Complex) and not isinstance(value, numbers.Real)
+        try:
+            number = complex(value) if is_complex else float(value)
+        except (OverflowError, TypeError, ValueError):
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise ValueError(f"the gate weight {name} = {shown} is not a {self.dtype} "
+                             "number (too large, or not convertible)") from None
+        if not np.isfinite(number):
+            raise ValueError(f"the gate weight {name} must be finite, got {value!r}")
+        if is_complex and number.imag != 0 and self.dtype.kind != "c":
             raise ValueError(f"a complex weight {value!r} in a {self.dtype} circuit: create it "
                              "with a complex dtype")
-        return value
+        if abs(number) > float(np.finfo(self.dtype).max):
+            raise ValueError(f"the gate weight {name} = {value!r} overflows the circuit's "
+                             f"{self.dtype}")
+        return number
 
     def _wire(self, w, name):
         if not isinstance(w, Wire):
