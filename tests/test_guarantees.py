@@ -256,3 +256,28 @@ def test_pickles_carry_no_conversion():
     K.apply(_mixed_rows(K, np.float64))
     assert "_converted" in K.__dict__
     assert "_converted" not in pickle.loads(pickle.dumps(K)).__dict__
+
+
+# --------------------------------------------- estimator sizes judged early --
+@pytest.mark.parametrize("make, match", [
+    (lambda: km.KMatrixRandomProjection(n_components=2 ** 26),
+     r"KMatrixRandomProjection\(n_components=67108864\).*more than this machine"),
+    (lambda: km.KMatrixRandomFeatures(n_components=2 ** 33),
+     r"KMatrixRandomFeatures\(n_components=8589934592\).*more than this machine"),
+])
+def test_random_transformers_judge_n_components_before_allocating(make, match):
+    X = np.ones((3, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # n_components > n_features
+        with pytest.raises(ValueError, match=match):
+            make().fit(X)
+
+
+@pytest.mark.parametrize("expansion, match", [
+    (10 ** 6, r"KMatrixApproximator\(expansion=1000000\).*working matrix.*more than this machine"),
+    (2 ** 40, r"KMatrixApproximator\(expansion=1099511627776\).*beyond kmatrix's limit"),
+])
+def test_the_approximator_judges_its_expansion_before_allocating(expansion, match):
+    M = np.random.default_rng(0).standard_normal((4, 4))
+    with pytest.raises(ValueError, match=match):
+        km.KMatrixApproximator(expansion=expansion).fit(M)

@@ -143,3 +143,14 @@ def check_network_size(size, width, dtype, what):
         raise ValueError(f"{what}: its twiddles (width {width}, size 2**{L}, {np.dtype(dtype)}) "
                          f"would take {_bytes(n_bytes)}, more than this machine's "
                          f"{_bytes(memory)} of memory")
+
+
+def check_dense_size(n_rows, n_cols, dtype, what):
+    """ValueError, before it is allocated, when an (n_rows, n_cols) array of
+    ``dtype`` would take more than this machine's memory."""
+    n_bytes = int(n_rows) * int(n_cols) * np.dtype(dtype).itemsize
+    memory = _physical_memory()
+    if memory is not None and n_bytes > memory:
+        raise ValueError(f"{what}: its {n_rows} x {n_cols} {np.dtype(dtype)} working matrix "
+                         f"would take {_bytes(n_bytes)}, more than this machine's "
+                         f"{_bytes(memory)} of memory")

@@ -16,7 +16,12 @@ import numpy as np
 from .._builders.permutations import route_permutation
 from .._core.algebra import pad_width, size_for
 from .._core.layout import bit_reversal
-from .._core.validation import complex_dtype_of, frobenius
+from .._core.validation import (
+    check_dense_size,
+    check_network_size,
+    complex_dtype_of,
+    frobenius,
+)
 from .._operator import KMatrix, wrap
 from .discover import discover_permutations
 from .factorize import (
@@ -104,7 +109,7 @@ def representations(n_out, n_in, dtype, field, expansion):
         if field == "real":
             raise ValueError("a complex M needs field='complex' (or 'auto')")
         e = 1 if expansion is None else expansion
-        return [Representation(e, size_for(n_in, n_out, e), complex_dtype)]
+        return _judged([Representation(e, size_for(n_in, n_out, e), complex_dtype)], n_out, n_in)
     reps = []
     if field in ("auto", "real"):
         e = 1 if expansion is None else expansion
@@ -124,6 +129,14 @@ def representations(n_out, n_in, dtype, field, expansion):
         if field == "complex" or roomy:
             reps.append(Representation(e, N, complex_dtype, plain=field == "complex",
                                        completions=roomy))
+    return _judged(reps, n_out, n_in)
+
+
+def _judged(reps, n_out, n_in):
+    """reps, once every network size is judged (before anything of that size exists)."""
+    for rep in reps:
+        what = f"KMatrixApproximator(expansion={rep.expansion}) of a {n_out} x {n_in} matrix"
+        check_network_size(rep.size, 1, rep.dtype, what)
     return reps
 
 
@@ -299,6 +312,9 @@ def _targets(M, rep):
     """
     N = rep.size
     n_out, n_in = M.shape
+    # the fits work on N x N (complex) targets: judged before any exists
+    check_dense_size(N, N, complex_dtype_of(rep.dtype), f"KMatrixApproximator(expansion="
+                     f"{rep.expansion}) of a {n_out} x {n_in} matrix")
     held = {}
 
     def completion(A, sign):

@@ -6,34 +6,10 @@ Walsh-Hadamard transforms ``H`` (``H H^T = I``) and random sign diagonals
 ``D`` on zero-padded inputs, so a row costs ``O(N log N)`` per block of
 ``N`` outputs instead of the ``O(N n_features)`` of a dense Gaussian matrix.
 
-Features: every block of ``N = next_pow2(n_features)`` outputs is
-``S H D2 H D1``, ``S`` a diagonal of row norms. The network (see
-``kmatrix._kmatrix`` for the twiddle layout) has size ``M = N * 2**c`` for
-``2**c`` stacked blocks: the first ``c`` stages of the B* half copy the input
-into every block (blocks ``[[1, 0], [1, 0]]``), the next ``log2 N`` stages are
-one Hadamard transform per block with the signs ``D1`` folded into its first
-stage, and the B half is a second Hadamard per block with the signs ``D2``
-folded into its first stage and the row norms ``S`` into its last; its
-stages on the copy bits are the identity (which the kernels skip).
+The networks (``S H D2 H D1`` blocks for the features, ``H D2 H D1`` rows
+for the projections) and why they give unbiased estimates:
+:mod:`kmatrix._builders.random_networks`.
 
-Random features (Rahimi and Recht): ``exp(-gamma ||x - y||^2) = E[cos(w.x +
-b) cos(w.y + b)] * 2`` for ``w ~ N(0, 2 gamma I)`` and ``b ~ U[0, 2 pi)``.
-Here the rows of ``H D2 H D1`` are orthonormal directions spread like a
-Gaussian's (the structured orthogonal random features of Yu et al.) and the
-row norms are drawn from the chi distribution with ``N`` degrees of freedom,
-the norms of ``N``-dimensional Gaussian vectors, so that every row has the
-second moments of a Gaussian row and rows of one block are orthogonal, which
-lowers the variance of the kernel estimate (orthogonal random features).
-
-Projections: ``sqrt(N / k)`` times the first ``k`` rows of ``H D2 H D1`` on
-``N = next_pow2(max(n_features, k))`` is an unbiased norm estimator
-(``E ||R x||^2 = ||x||^2`` for every x); the first ``H D1`` spreads any input
-over all coordinates, the second mixes them into the kept rows, as in the
-subsampled randomized Hadamard transform (a fixed subset of the rows of a
-single ``H D1`` would not do: for ``x = e_j - e_{j + N/2}`` half of the
-Hadamard rows see nothing or twice the norm, depending on D1's signs). For a
-power-of-two ``k`` the second H needs only its stages on the bits above
-``log2 k`` (see ``_projection_twiddles``).
 
 References
 ----------
@@ -68,11 +44,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._core.algebra import scale_outputs, scale_stage_inputs, scale_stage_outputs
+from .._builders.random_networks import (
+    feature_twiddles,
+    network_size,
+    projection_twiddles,
+    random_signs,
+)
+from .._core.algebra import scale_outputs
 from .._core.config import set_workers, thread_count
-from .._core.layout import identity_twiddles
 from .._core.lazy import is_dask_array, map_rows
-from .._core.validation import next_pow2
+from .._core.validation import check_network_size, next_pow2
 from .._operator import KMatrix
 
 __all__ = ["KMatrixRandomFeatures", "KMatrixRandomProjection"]
@@ -87,61 +68,6 @@ _CHUNK_ENTRIES = 1 << 17
 _PARALLEL_ENTRIES = 1 << 18
 
 
-_HADAMARD = np.array([[1.0, 1.0], [1.0, -1.0]]) / np.sqrt(2.0)
-
-
-def _random_signs(rng, n):
-    return rng.randint(0, 2, size=n) * 2.0 - 1.0
-
-
-def _feature_twiddles(n_out, block, scale, rng):
-    """Twiddles (float64, width 1) of ``diag(scale)`` times the stack of
-    ``ceil(n_out / block)`` (rounded up to a power of two) independent
-    blocks ``H D2 H D1`` of size ``block`` (a power of two >= 2) on
-    zero-padded inputs; ``scale`` has one entry per output of the network.
-    The signs are drawn from ``rng``, D1 then D2.
-    """
-    M = _network_size(n_out, block)
-    L = M.bit_length() - 1
-    l = block.bit_length() - 1
-    c = L - l                          # copy stages: bits L-1 .. l
-    tw = identity_twiddles(L)
-    tw[0, 0, :c] = np.array([[1.0, 0.0], [1.0, 0.0]])   # (x_u, x_v) -> (x_u, x_u)
-    tw[0, 0, c:] = _HADAMARD           # bits l-1 .. 0: H of every block
-    tw[0, 1, :l] = _HADAMARD           # bits 0 .. l-1: H of every block
-    scale_stage_inputs(tw[0, 0, c], l - 1, _random_signs(rng, M))    # D1
-    scale_stage_inputs(tw[0, 1, 0], 0, _random_signs(rng, M))        # D2
-    scale_stage_outputs(tw[0, 1, l - 1], l - 1, scale)
-    return tw
-
-
-def _projection_twiddles(n_out, N, rng):
-    """Twiddles (float64, width 1) of ``sqrt(N / n_out) H D2 H D1`` on size N
-    (a power of two >= 2 and >= n_out), of which the first ``n_out`` rows
-    are kept. The signs are drawn from ``rng``, D1 then D2.
-
-    When ``n_out = 2**c`` the second H runs on the bits >= c only: its
-    stages on the low bits map the kept outputs onto themselves, an
-    orthogonal map that changes no norm or distance, so each kept output is
-    a random-sign sum of ``N / n_out`` entries of the spread vector
-    ``H D1 x``. (For other ``n_out`` the kept outputs are not closed under
-    those stages, and they stay.) ``n_out = N`` needs no second H: ``H D1``
-    is an isometry.
-    """
-    L = N.bit_length() - 1
-    low = n_out.bit_length() - 1 if n_out & (n_out - 1) == 0 else 0
-    tw = identity_twiddles(L)
-    tw[0, 0, :] = _HADAMARD            # bits L-1 .. 0
-    scale_stage_inputs(tw[0, 0, 0], L - 1, _random_signs(rng, N))      # D1
-    if low < L:
-        tw[0, 1, low:] = _HADAMARD     # bits low .. L-1
-        scale_stage_inputs(tw[0, 1, low], low, _random_signs(rng, N))  # D2
-        scale_stage_outputs(tw[0, 1, L - 1], L - 1, np.full(N, np.sqrt(N / n_out)))
-    return tw
-
-
-def _network_size(n_out, block):
-    return block * next_pow2(-(-n_out // block))
 
 
 def _as_dtype(K, dtype):
@@ -420,12 +346,14 @@ class KMatrixRandomFeatures(_RandomTransformer):
         rng = check_random_state(self.random_state)
         D = self.n_components
         block = max(2, next_pow2(n_features))
-        M = _network_size(D, block)
+        M = network_size(D, block)
+        check_network_size(M, 1, np.float64, f"KMatrixRandomFeatures(n_components={D}) on "
+                                             f"{n_features} features")
         norms = np.ones(M)
         # row norms of N-dimensional Gaussian rows, N = block: the padded
         # inputs see a block as a corner of an N x N orthogonal matrix
         norms[:D] = np.sqrt(rng.chisquare(block, size=D) * (2.0 * gamma))
-        tw = _feature_twiddles(D, block, norms, rng)
+        tw = feature_twiddles(D, block, norms, rng)
         self.kmatrix_ = KMatrix(tw, (D, n_features))
         self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=D)
         return self
@@ -575,7 +503,7 @@ class KMatrixRandomProjection(_RandomTransformer):
                 self.n_components_ = n_features
                 rng = check_random_state(self.random_state)
                 K = KMatrix.from_permutation(rng.permutation(n_features))
-                scale_outputs(K.twiddles, _random_signs(rng, n_features))
+                scale_outputs(K.twiddles, random_signs(rng, n_features))
                 self.kmatrix_ = K
                 return self
         else:
@@ -588,7 +516,9 @@ class KMatrixRandomProjection(_RandomTransformer):
         self.n_components_ = k
         rng = check_random_state(self.random_state)
         N = max(2, next_pow2(max(n_features, k)))
-        self.kmatrix_ = KMatrix(_projection_twiddles(k, N, rng), (k, n_features))
+        check_network_size(N, 1, np.float64, f"KMatrixRandomProjection(n_components={k}) on "
+                                             f"{n_features} features")
+        self.kmatrix_ = KMatrix(projection_twiddles(k, N, rng), (k, n_features))
         return self
 
     def _transform_rows(self, X):
