@@ -237,3 +237,16 @@ def test_weights_that_do_not_fit_say_so_at_the_gate(dtype, weight, match):
     c = km.Circuit(2, dtype=dtype)
     with pytest.raises(ValueError, match=match):
         c.gate(weight, c.inputs[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_that_overflow_when_folded_speak_of_the_circuit(dtype):
+    # each weight fits, their product along the chain of scalings does not
+    c = km.Circuit(2, dtype=dtype)
+    y = c.inputs[0]
+    for _ in range(12):
+        y = 1e30 * y
+    c.set_outputs([y + c.inputs[1]])
+    with pytest.raises(ValueError, match=f"gate weights, multiplied along its chains of "
+                                         f"scalings, overflow {np.dtype(dtype)}"):
+        km.KMatrix.from_circuit(c)

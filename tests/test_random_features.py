@@ -418,3 +418,19 @@ def test_example_without_matplotlib_says_how_to_install_it(tmp_path):
     assert done.returncode != 0
     assert "kmatrix[examples]" in done.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_gamma_whose_frequencies_overflow_says_so():
+    X = np.random.default_rng(0).standard_normal((20, 8))
+    with pytest.raises(ValueError, match=r"gamma=1e\+308 is too large"):
+        km.KMatrixRandomFeatures(gamma=1e308).fit(X)
+
+
+def test_a_tiny_eps_keeps_every_feature_with_a_warning():
+    # the JL bound overflows int64 (scikit-learn returns a negative dimension)
+    X = np.random.default_rng(0).standard_normal((100, 8))
+    with pytest.warns(DataDimensionalityWarning, match="more than 2\\*\\*63"):
+        proj = km.KMatrixRandomProjection(eps=1e-12, random_state=0).fit(X)
+    assert proj.n_components_ == 8
+    Z = proj.transform(X)
+    np.testing.assert_allclose(np.linalg.norm(Z, axis=1), np.linalg.norm(X, axis=1), rtol=1e-12)

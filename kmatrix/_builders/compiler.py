@@ -53,7 +53,11 @@ def _times(F, G):
 def _sparse_factor(triplets, dtype):
     rows, cols, values, m, n = triplets
     S = scipy.sparse.coo_matrix((np.asarray(values, dtype=dtype), (rows, cols)), shape=(m, n))
-    return sparse_network(S, dtype)
+    try:
+        return sparse_network(S, dtype)
+    except ValueError as exc:   # the budget of from_sparse, in the circuit's terms
+        raise ValueError(f"from_circuit: a level of the circuit ({m} x {n} wires) cannot "
+                         f"be built exactly: {exc}") from None
 
 
 def _placed_network(circuit, backward):
@@ -118,6 +122,12 @@ class _Folded:
                 needed.add(i)
                 stack.extend(b for _, b in terms.get(i, ()))
         self.terms = {g: t for g, t in terms.items() if g in needed}
+        # folding multiplies weights along chains of scalings: judged once here
+        limit = float(np.finfo(c.dtype).max)
+        if (any(abs(w) > limit for t in self.terms.values() for w, _ in t)
+                or any(abs(w) > limit for w, _ in self.outputs)):
+            raise ValueError(f"from_circuit: the circuit's gate weights, multiplied along its "
+                             f"chains of scalings, overflow {c.dtype}")
         self.depth = depth
         self.d = d = max((depth[i] for i in needed), default=0)
         last_read = {}

@@ -325,6 +325,12 @@ class KMatrixRandomFeatures(_RandomTransformer):
         -------
         self : KMatrixRandomFeatures
 
+        Raises
+        ------
+        ValueError
+            If the network for ``n_components`` would not fit in memory, or
+            ``gamma`` is so large that the frequencies overflow.
+
         Examples
         --------
         >>> import numpy as np, kmatrix as km
@@ -352,7 +358,11 @@ class KMatrixRandomFeatures(_RandomTransformer):
         norms = np.ones(M)
         # row norms of N-dimensional Gaussian rows, N = block: the padded
         # inputs see a block as a corner of an N x N orthogonal matrix
-        norms[:D] = np.sqrt(rng.chisquare(block, size=D) * (2.0 * gamma))
+        with np.errstate(over="ignore"):   # refused below, in the estimator's terms
+            norms[:D] = np.sqrt(rng.chisquare(block, size=D) * (2.0 * gamma))
+        if not np.isfinite(norms).all():
+            raise ValueError(f"gamma={gamma:g} is too large: the frequencies' norms "
+                             "sqrt(2 gamma chi^2) overflow float64")
         tw = feature_twiddles(D, block, norms, rng)
         self.kmatrix_ = KMatrix(tw, (D, n_features))
         self.random_offset_ = rng.uniform(0.0, 2.0 * np.pi, size=D)
@@ -488,15 +498,19 @@ class KMatrixRandomProjection(_RandomTransformer):
                           dtype=[np.float64, np.float32])
         n_samples, n_features = X.shape
         if self.n_components == "auto":
-            k = int(johnson_lindenstrauss_min_dim(n_samples=n_samples, eps=self.eps))
-            if k <= 0:
+            with np.errstate(invalid="ignore"):   # a tiny eps overflows int64: below
+                k = int(johnson_lindenstrauss_min_dim(n_samples=n_samples, eps=self.eps))
+            if k == 0:
                 raise ValueError(f"eps={self.eps:f} and n_samples={n_samples} lead to a target "
                                  f"dimension of {k} which is invalid")
-            if k > n_features:
+            if k < 0 or k > n_features:
                 # no reduction is possible at this eps: keep every dimension,
                 # by a map that preserves every distance exactly
-                warnings.warn(f"eps={self.eps:f} and n_samples={n_samples} lead to a target "
-                              f"dimension of {k} which is larger than the original space "
+                # scikit-learn's words where it has them (its error for k > n_features)
+                eps, wanted = (f"{self.eps:f}", f"{k}") if k > 0 else (f"{self.eps:g}",
+                                                                       "more than 2**63")
+                warnings.warn(f"eps={eps} and n_samples={n_samples} lead to a target "
+                              f"dimension of {wanted} which is larger than the original space "
                               f"with n_features={n_features}: n_components_ is "
                               f"{n_features}, a random signed permutation of the features "
                               "(distances are kept exactly).", DataDimensionalityWarning)
