@@ -218,7 +218,8 @@ def test_bad_programs_raise_clear_errors():
 
 # --------------------------------------------------- weights of any number type --
 @pytest.mark.parametrize("weight, expected", [(Fraction(1, 3), 1 / 3), (Decimal("0.5"), 0.5),
-                                              (np.float32(2.5), 2.5), (7, 7.0)])
+                                              (np.float32(2.5), 2.5), (7, 7.0),
+                                              (1 + 0j, 1.0), (np.complex64(2), 2.0)])
 def test_weights_of_any_number_type(weight, expected):
     c = km.Circuit(2)
     c.set_outputs([weight * c.inputs[0] + c.inputs[1]])

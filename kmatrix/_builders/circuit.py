@@ -245,6 +245,8 @@ class Circuit:
         if is_complex and number.imag != 0 and self.dtype.kind != "c":
             raise ValueError(f"a complex weight {value!r} in a {self.dtype} circuit: create it "
                              "with a complex dtype")
+        if is_complex and self.dtype.kind != "c":
+            number = number.real   # a complex number with no imaginary part, in a real circuit
         if abs(number) > float(np.finfo(self.dtype).max):
             raise ValueError(f"the gate weight {name} = {value!r} overflows the circuit's "
                              f"{self.dtype}")
