@@ -22,7 +22,7 @@ from .._core.validation import (
     result_dtype,
 )
 
-__all__ = ["Products", "kernel_ready"]
+__all__ = ["Products"]
 
 _TRANS = ("N", "T", "H")
 # sparse rows are densified this many entries at a time
