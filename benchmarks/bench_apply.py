@@ -174,22 +174,25 @@ def dense_flops(n, batch, dtype):
 
 
 # ------------------------------------------------------------------ report --
+def cpu_model():
+    """The CPU's model name (Linux /proc/cpuinfo), else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def print_machine(args, workers):
     print("=== machine ===")
     try:
         affinity = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         affinity = None
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    print(f"CPU: {model or platform.processor() or platform.machine()}")
+    print(f"CPU: {cpu_model()}")
     print(f"CPU count: os.cpu_count()={os.cpu_count()}, usable (affinity)={affinity}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"scipy {scipy.__version__}, kmatrix {km.__version__}")

@@ -12,12 +12,12 @@ result once.
 import numpy as np
 import scipy.sparse
 
-from .._core.algebra import product, scale_outputs
+from .._core.algebra import embed, scale_inputs, scale_outputs
 from .._core.layout import Network, identity_twiddles, pair_index
-from .._core.validation import next_pow2
+from .._core.validation import check_network_size, next_pow2
 from .circuit import Circuit
 from .permutations import permutation_network
-from .sparse import sparse_network
+from .sparse import check_sparse_args, sparse_plan, sparse_twiddles
 
 __all__ = ["circuit_levels", "circuit_network", "placed_factors", "stage_run_twiddles"]
 
@@ -26,61 +26,105 @@ def circuit_network(circuit):
     """The twiddles of the exact K-matrix of ``circuit`` (a Network).
 
     See :meth:`KMatrix.from_circuit` for the construction and its bounds.
+    Every candidate (two placements, the layered form) is first planned:
+    its factors' widths and sizes are known before any twiddles exist, and
+    only the smallest is built, straight into its result, so the peak is
+    the result and one factor.
     """
     if not isinstance(circuit, Circuit):
         raise ValueError(f"from_circuit needs a kmatrix Circuit, got {type(circuit).__name__}")
-    best = min((_placed_network(circuit, backward) for backward in (True, False)),
-               key=lambda net: net.twiddles.size)
-    # the survey's construction, one sparse K-matrix (width >= 1) per
-    # level: built only when its least possible size is below the best
-    levels, output = circuit_levels(circuit)
-    size = max(2, max(next_pow2(max(m, n)) for _, _, _, m, n in levels + [output]))
-    if (len(levels) + 1) * 4 * size * (size.bit_length() - 1) < best.twiddles.size:
-        layered = None
-        for triplets in levels + [output]:
-            F = _sparse_factor(triplets, circuit.dtype)
-            layered = F if layered is None else _times(F, layered)
-        if layered.twiddles.size <= best.twiddles.size:
-            best = layered
-    return best
-
-
-def _times(F, G):
-    """The Network of the product F @ G (shapes already aligned)."""
-    return Network(product(F.twiddles, G.twiddles, F.shape[1]), (F.shape[0], G.shape[1]))
-
-
-def _sparse_factor(triplets, dtype):
-    rows, cols, values, m, n = triplets
-    S = scipy.sparse.coo_matrix((np.asarray(values, dtype=dtype), (rows, cols)), shape=(m, n))
-    try:
-        return sparse_network(S, dtype)
-    except ValueError as exc:   # the budget of from_sparse, in the circuit's terms
-        raise ValueError(f"from_circuit: a level of the circuit ({m} x {n} wires) cannot "
-                         f"be built exactly: {exc}") from None
-
-
-def _placed_network(circuit, backward):
-    """The circuit's K-matrix with its wires placed from the outputs back
-    (``backward``) or from the inputs on, paired gates as in-place stages."""
+    folded = _Folded(circuit)
     dtype = circuit.dtype
-    N, factors = placed_factors(circuit, backward)
-    placed, scale = None, None
+    candidates = []
+    for backward in (True, False):
+        N, factors = placed_factors(circuit, backward, folded)
+        candidates.append(_plan_placed(N, factors, dtype))
+    # the survey's construction, one sparse K-matrix (width >= 1) per level
+    levels, output = circuit_levels(circuit, folded)
+    candidates.append(_Plan([_SparseFactor(t, dtype) for t in levels + [output]], None))
+    best = min(candidates, key=_Plan.n_entries)
+    L = max(f.log_size for f in best.factors)
+    check_network_size(1 << L, sum(f.width for f in best.factors), dtype,
+                       f"KMatrix.from_circuit of a circuit of {circuit.size} wires")
+    return best.build((circuit.n_out, circuit.n_in), dtype)
+
+
+class _SparseFactor:
+    """A factor given by COO triplets, planned (size, width) before it is built."""
+
+    def __init__(self, triplets, dtype):
+        rows, cols, values, m, n = triplets
+        S = scipy.sparse.coo_matrix((np.asarray(values, dtype=dtype), (rows, cols)),
+                                    shape=(m, n))
+        self.args = check_sparse_args(S, dtype)
+        try:
+            self.log_size, self.width = sparse_plan(self.args[0], self.args[1], self.args[3])
+        except ValueError as exc:   # the budget of from_sparse, in the circuit's terms
+            raise ValueError(f"from_circuit: a level of the circuit ({m} x {n} wires) cannot "
+                             f"be built exactly: {exc}") from None
+
+    def build(self):
+        rows, cols, values, shape, dtype = self.args
+        tw, expansion = sparse_twiddles(rows, cols, values, shape, dtype)
+        return Network(tw, shape, expansion)
+
+
+class _Factor:
+    """A factor whose size and width are known up front, built by ``make``."""
+
+    def __init__(self, log_size, width, make):
+        self.log_size, self.width, self.build = log_size, width, make
+
+
+class _Plan:
+    """Factors in the order they apply (and an output scaling): their product
+    is assembled into one array of the summed width, factor by factor."""
+
+    def __init__(self, factors, scale):
+        self.factors, self.scale = factors, scale
+
+    def n_entries(self):
+        L = max(f.log_size for f in self.factors)
+        return sum(f.width for f in self.factors) * 2 * L * (1 << (L - 1)) * 4
+
+    def build(self, shape, dtype):
+        L = max(f.log_size for f in self.factors)
+        N = 1 << L
+        out = np.empty((sum(f.width for f in self.factors), 2, L, N // 2, 2, 2), dtype=dtype)
+        at = 0
+        for k, factor in enumerate(self.factors):
+            F = factor.build()
+            w = F.twiddles.shape[0]
+            out[at:at + w] = embed(F.twiddles, L)
+            if k and F.shape[1] < N:
+                # the factor before truncates to F's n_in outputs and F pads
+                # them again: that projection is folded into F's first stage
+                scale_inputs(out[at:at + w], (np.arange(N) < F.shape[1]).astype(dtype))
+            at += w
+            del F
+        if self.scale is not None:
+            scale_outputs(out, self.scale.astype(dtype))
+        return Network(out, shape)
+
+
+def _plan_placed(N, factors, dtype):
+    """The plan of a placement's factors (:func:`placed_factors`)."""
+    L = N.bit_length() - 1
+    planned, scale = [], None
     for kind, data in factors:
         if kind == "perm":
-            F = permutation_network(data, dtype)
+            planned.append(_Factor(L, 1, lambda data=data: permutation_network(data, dtype)))
         elif kind == "stages":
-            F = Network(stage_run_twiddles(data, N, dtype), (N, N))
+            n_blocks = _stage_slots(data, L)[1]
+            planned.append(_Factor(L, n_blocks, lambda data=data: Network(
+                stage_run_twiddles(data, N, dtype), (N, N))))
         elif kind == "scale":
             scale = data
-            continue
         else:
-            F = _sparse_factor(data, dtype)
-        placed = F if placed is None else _times(F, placed)
-    tw = identity_twiddles(N.bit_length() - 1, 1, dtype) if placed is None else placed.twiddles
-    if scale is not None:
-        scale_outputs(tw, scale.astype(dtype))   # tw is a new array of this function's own
-    return Network(tw, (circuit.n_out, circuit.n_in))
+            planned.append(_SparseFactor(data, dtype))
+    if not planned:
+        planned.append(_Factor(L, 1, lambda: Network(identity_twiddles(L, 1, dtype), (N, N))))
+    return _Plan(planned, scale)
 
 
 class _Folded:
@@ -148,7 +192,7 @@ class _Folded:
         self.by_depth = by_depth
 
 
-def circuit_levels(c):
+def circuit_levels(c, folded=None):
     """The layered form of a circuit (Thm 4.5), after folding its scalings.
 
     Returns
@@ -161,7 +205,7 @@ def circuit_levels(c):
     output : (rows, cols, values, n_out, n_cols)
         The outputs as scaled live wires of the last level.
     """
-    f = _Folded(c)
+    f = _Folded(c) if folded is None else folded
     levels = []
     for level in range(1, f.d + 1):
         position = {w: k for k, w in enumerate(f.live[level - 1])}
@@ -198,7 +242,7 @@ def _output_selection(f, position, n_cols):
 
 
 # ---------------------------------------------------------------- placement --
-def placed_factors(c, backward=True):
+def placed_factors(c, backward=True, folded=None):
     """The circuit as factors on positions of [0, N), levels placed in place.
 
     Wires are placed level by level so that a level whose gates come in
@@ -225,7 +269,7 @@ def placed_factors(c, backward=True):
         d)`` (the outputs are positions ``0..n_out-1``, scaled by d) or
         ``("select", triplets)`` (the outputs from the last positions).
     """
-    f = _Folded(c)
+    f = _Folded(c) if folded is None else folded
     n_out, n_in = len(f.outputs), c.n_in
     N = max(2, next_pow2(max(max(len(live) for live in f.live), n_out, n_in)))
     bases = [b for _, b in f.outputs]
@@ -387,12 +431,9 @@ def _forward(f, level, pos, N):
     return new, stages
 
 
-def stage_run_twiddles(run, N, dtype):
-    """Twiddles of a run of in-place levels (``("stages", run)`` of
-    :func:`placed_factors`), packed into as few BB* blocks as the stage
-    order of a K-matrix allows: a block's B* half mixes bits L-1 ... 0 and
-    its B half bits 0 ... L-1, and the stages of one level commute."""
-    L = N.bit_length() - 1
+def _stage_slots(run, L):
+    """``(slots, n_blocks)`` of a run of in-place levels: the slot
+    ``(block, k, bit, blocks)`` of every level's bit (:func:`stage_run_twiddles`)."""
     slots = []                           # (block, half, k) per level's bit
     block, cursor = 0, 0
     for stages in run:
@@ -408,7 +449,17 @@ def stage_run_twiddles(run, N, dtype):
         for bit, k in chosen.items():
             slots.append((block, k, bit, stages[bit]))
         cursor = max(chosen.values(), default=cursor - 1) + 1
-    tw = identity_twiddles(L, block + 1, dtype)
+    return slots, block + 1
+
+
+def stage_run_twiddles(run, N, dtype):
+    """Twiddles of a run of in-place levels (``("stages", run)`` of
+    :func:`placed_factors`), packed into as few BB* blocks as the stage
+    order of a K-matrix allows: a block's B* half mixes bits L-1 ... 0 and
+    its B half bits 0 ... L-1, and the stages of one level commute."""
+    L = N.bit_length() - 1
+    slots, n_blocks = _stage_slots(run, L)
+    tw = identity_twiddles(L, n_blocks, dtype)
     for b, k, bit, blocks in slots:
         half, stage = (0, k) if k < L else (1, k - L)
         for p, q, m in blocks:

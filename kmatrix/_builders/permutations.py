@@ -12,8 +12,8 @@ from .._core.algebra import size_for
 from .._core.layout import Network, lower_positions
 from .._core.validation import as_numeric_array, check_dtype
 
-__all__ = ["PERMUTATION_BLOCKS", "permutation_network", "permutation_twiddles",
-           "route_permutation"]
+__all__ = ["PERMUTATION_BLOCKS", "benes_route", "permutation_network",
+           "permutation_twiddles", "route_permutation"]
 
 # The two permutation blocks, indexed by "is it a swap".
 _IDENTITY_BLOCK = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -97,13 +97,21 @@ def route_permutation(perm):
     all.
     """
     P, L = _check_permutation(perm)
-    return _route(P, L)
+    return benes_route(P, L)
 
 
-def _route(P, L):
-    """route_permutation of a checked intp permutation P of range(2**L)."""
+def benes_route(P, L, into=None):
+    """route_permutation of a checked intp permutation P of range(2**L).
+
+    ``into``: the stages (L, N // 2, 2, 2) of the B* half and of the B half
+    to write the routing into (views of a larger network, any dtype), in
+    place of a new float64 array; returns None then.
+    """
     N = P.size
-    tw = np.empty((1, 2, L, N // 2, 2, 2), dtype=np.float64)
+    tw = None
+    if into is None:
+        tw = np.empty((1, 2, L, N // 2, 2, 2), dtype=np.float64)
+        into = tw[0]
     positions = np.arange(N, dtype=np.intp)
     inv = np.empty_like(P)
     for d in range(L):
@@ -123,9 +131,9 @@ def _route(P, L):
         u = lower_positions(L, b)
         # Input switch: element u goes to the half of its colour, so the
         # switch swaps when colour[u] is 1.
-        tw[0, 0, d] = PERMUTATION_BLOCKS[colour[u]]
+        into[0][d] = PERMUTATION_BLOCKS[colour[u]]
         # Output switch: output u takes P[u] from the half of its colour.
-        tw[0, 1, b] = PERMUTATION_BLOCKS[colour[P[u]]]
+        into[1][b] = PERMUTATION_BLOCKS[colour[P[u]]]
 
         # What the halves must do: element x enters them at x with bit b
         # set to its colour, and output i's element must leave them at i
@@ -176,4 +184,6 @@ def permutation_network(perm, dtype=np.float64):
     dtype = check_dtype(dtype)
     L = size_for(n, n, 1).bit_length() - 1
     full = np.concatenate([perm.astype(np.intp, copy=False), np.arange(n, 1 << L, dtype=np.intp)])
-    return Network(_route(full, L).astype(dtype, copy=False), (n, n))
+    tw = np.empty((1, 2, L, 1 << (L - 1), 2, 2), dtype=dtype)
+    benes_route(full, L, into=tw[0])
+    return Network(tw, (n, n))

@@ -4,13 +4,14 @@ Two constructions; sparse_twiddles takes the one with fewer parameters, and
 refuses (ValueError) when both exceed max(16 n_out n_in, 2^20) parameters.
 
 Colouring (width 1). Let S be n_out x n_in with nnz nonzeros and Delta the
-largest number of nonzeros in a row or a column. By Koenig's edge-colouring
-theorem the nonzeros split into Delta classes, none with two entries in one
-row or one column. A class is a partial matching: ``S_c = P_c D_c`` with D_c
+largest number of nonzeros in a row or a column, ``2^h >= Delta``. Splitting
+the nonzeros h times in halves, each half with at most half the largest
+degree, leaves 2^h classes, none with two entries in one row or one column.
+A class is a partial matching: ``S_c = P_c D_c`` with D_c
 the diagonal of its values (indexed by column) and P_c a permutation sending
 each of its columns to its row (completed arbitrarily on the zero columns).
 Each ``P_c D_c`` is a width-1 K-matrix (Benes routing, D_c folded into the
-first stage), and the sum of the Delta terms is again width 1 on a network
+first stage), and the sum of the 2^h terms is again width 1 on a network
 of size ``N * 2^h``, ``2^h >= Delta``: the first h stages copy the input
 into 2^h blocks, the blocks run the terms side by side on the low bits, the
 last h stages add the blocks. Parameters: ``4 N 2^h log2(N 2^h)``, about
@@ -38,16 +39,19 @@ routing of ``P_br P P_br``, each stage moved to the mirrored bit), giving
 the chain V | P | H D = (B* B)(B* B): width 2 on size N, ``8 N log2 N``
 parameters, about ``8 nnz log(nnz)`` however uneven the rows are.
 
-The colouring is König's alternating-path algorithm: an edge (u, v) takes a
-colour a free at row u; if a is taken at column v, the path from v whose
-edges alternate a and b (b free at v) has its colours swapped, which frees a
-at v and never reaches u.
+The colouring is h Euler splits (one per bit of the colour), each O(E log E)
+in sorts and a connected-components pass, for every pattern: at every row
+and column the edges of a class are paired off, and the pairs chain the
+edges into paths and even cycles whose edges alternate halves
+(:func:`_euler_split`). The alternating-path colouring this replaces took
+quadratic time on long alternating cycles (one layer of a random circuit).
 """
 
 import numpy as np
 import scipy.sparse
+import scipy.sparse.csgraph
 
-from .._core.algebra import scale_inputs, scale_stage_inputs
+from .._core.algebra import scale_stage_inputs
 from .._core.layout import (
     Network,
     bit_reversal,
@@ -62,63 +66,76 @@ from .._core.validation import (
     next_pow2,
     result_dtype,
 )
-from .permutations import route_permutation
+from .permutations import benes_route, route_permutation
 
-__all__ = ["check_sparse_args", "edge_colouring", "sparse_network", "sparse_twiddles"]
+__all__ = ["check_sparse_args", "edge_colouring", "sparse_network", "sparse_plan",
+           "sparse_twiddles"]
 
 
 def edge_colouring(rows, cols, n_rows, n_cols):
-    """Colours in [0, Delta) for the edges (rows[e], cols[e]) of a simple
-    bipartite graph such that no two edges of a colour share an endpoint."""
+    """Colours in [0, 2^h) for the edges (rows[e], cols[e]) of a bipartite
+    graph, 2^h >= Delta its largest degree, such that no two edges of a
+    colour share an endpoint; returns ``(colour, 2^h)`` (``(empty, 0)``
+    with no edges). O(E log E) for every pattern (module docstring)."""
     n_edges = rows.size
     if n_edges == 0:
         return np.zeros(0, dtype=np.intp), 0
     delta = int(max(np.bincount(rows, minlength=n_rows).max(),
                     np.bincount(cols, minlength=n_cols).max()))
-    # at_row[u, c] = edge of colour c at row u (or -1); likewise at_col
-    at_row = np.full((n_rows, delta), -1, dtype=np.intp)
-    at_col = np.full((n_cols, delta), -1, dtype=np.intp)
-    colour = np.full(n_edges, -1, dtype=np.intp)
-    for e in range(n_edges):
-        u, v = int(rows[e]), int(cols[e])
-        a = int(np.argmax(at_row[u] < 0))  # free at u (u has < delta edges so far)
-        if at_col[v, a] >= 0:
-            b = int(np.argmax(at_col[v] < 0))  # free at v
-            # walk the a/b path from v: col -a-> row -b-> col -a-> ...
-            path = []
-            node, is_col, want = v, True, a
-            while True:
-                f = at_col[node, want] if is_col else at_row[node, want]
-                if f < 0:
-                    break
-                path.append(f)
-                node = int(rows[f]) if is_col else int(cols[f])
-                is_col = not is_col
-                want = b if want == a else a
-            for f in path:  # clear, then re-add with swapped colours
-                at_row[rows[f], colour[f]] = -1
-                at_col[cols[f], colour[f]] = -1
-            for f in path:
-                colour[f] = b if colour[f] == a else a
-                at_row[rows[f], colour[f]] = f
-                at_col[cols[f], colour[f]] = f
-        colour[e] = a
-        at_row[u, a] = e
-        at_col[v, a] = e
-    return colour, delta
+    n_levels = (delta - 1).bit_length()
+    colour = np.zeros(n_edges, dtype=np.intp)
+    for level in range(n_levels):
+        colour |= _euler_split(rows, cols, colour) << level
+    return colour, 1 << n_levels
 
 
-def _term_twiddles(rows, cols, values, N, dtype):
-    """Twiddles of P D on size N: (P D x)[rows] = values * x[cols]."""
-    perm = np.full(N, -1, dtype=np.int64)
+def _euler_split(rows, cols, colour):
+    """One Euler split of every colour class: 0 or 1 per edge, so that at
+    each (endpoint, colour) the edges split as evenly as they can.
+
+    At each row (and each column) the edges of one class are paired, first
+    with second, third with fourth; an edge has at most one partner at each
+    end, so the pairs form paths and cycles alternating row and column
+    pairs, every cycle of even length. Partners take different halves: the
+    2-colouring of those paths and cycles, read from the connected
+    components of their double cover (edge e as nodes e and e + E; a pair
+    (a, b) joins a to b + E and b to a + E), where e and e + E always fall
+    in different components.
+    """
+    n_edges = rows.size
+    firsts, seconds = [], []
+    for ends in (rows, cols):
+        order = np.lexsort((colour, ends))
+        e_sorted, c_sorted = ends[order], colour[order]
+        same = (e_sorted[1:] == e_sorted[:-1]) & (c_sorted[1:] == c_sorted[:-1])
+        group = np.concatenate([[0], np.cumsum(~same)])
+        rank = np.arange(n_edges) - np.flatnonzero(np.concatenate([[True], ~same]))[group]
+        first = np.flatnonzero((rank[:-1] % 2 == 0) & same)
+        firsts.append(order[first])
+        seconds.append(order[first + 1])
+    a, b = np.concatenate(firsts), np.concatenate(seconds)
+    graph = scipy.sparse.coo_matrix(
+        (np.ones(2 * a.size, dtype=np.int8),
+         (np.concatenate([a, b]), np.concatenate([b, a]) + n_edges)),
+        shape=(2 * n_edges, 2 * n_edges)).tocsr()
+    _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
+    return (labels[:n_edges] < labels[n_edges:]).astype(np.intp)
+
+
+def _write_term(rows, cols, values, N, halves):
+    """Write P D on size N, ``(P D x)[rows] = values * x[cols]``, into the
+    stages ``halves`` (B* half, B half; views of the sum's network)."""
+    perm = np.full(N, -1, dtype=np.intp)
     perm[rows] = cols
     free_rows = np.flatnonzero(perm < 0)
     used = np.zeros(N, dtype=bool)
     used[cols] = True
     perm[free_rows] = np.flatnonzero(~used)  # the zero columns, any order
-    d = np.zeros(N, dtype=dtype)
+    L = N.bit_length() - 1
+    benes_route(perm, L, into=halves)
+    d = np.zeros(N, dtype=halves[0].dtype)
     d[cols] = values
-    return scale_inputs(route_permutation(perm).astype(dtype), d)
+    scale_stage_inputs(halves[0][0], L - 1, d)
 
 
 def _fan_in(group, N, dtype):
@@ -232,63 +249,81 @@ def check_sparse_args(S, dtype):
     return rows, cols, values, (n_out, n_in), dtype
 
 
+def sparse_plan(rows, cols, shape):
+    """``(log2 size, width)`` of the network :func:`sparse_twiddles` builds
+    for these nonzeros, known before it is built; a ValueError when both
+    constructions exceed the budget of the module docstring."""
+    n_out, n_in = shape
+    N = max(2, next_pow2(max(n_out, n_in)))
+    if not rows.size:
+        return N.bit_length() - 1, 1
+    row_deg = np.bincount(rows, minlength=n_out)
+    col_deg = np.bincount(cols, minlength=n_in)
+    size = N * next_pow2(int(max(row_deg.max(), col_deg.max())))
+    colouring_params = 4 * size * (size.bit_length() - 1)
+    step_size = _step_size(rows, cols, n_out, n_in)
+    step_params = 8 * step_size * (step_size.bit_length() - 1)
+    n_params = min(colouring_params, step_params)
+    budget = max(16 * n_out * n_in, 1 << 20)
+    if n_params > budget:
+        raise ValueError(
+            f"an exact K-matrix would need {n_params} parameters for {rows.size} nonzeros, "
+            f"more than max(16x the dense matrix ({n_out * n_in} entries), 2^20): S is too dense "
+            "for an exact K-matrix to pay off. Use KMatrixApproximator or a dense product."
+        )
+    if step_params < colouring_params:
+        return step_size.bit_length() - 1, 2
+    return size.bit_length() - 1, 1
+
+
 def sparse_twiddles(rows, cols, values, shape, dtype):
     """Twiddles of the matrix of this shape with these nonzeros, and its expansion.
 
-    Width 1 (colouring) or 2 (steps), whichever has fewer parameters; the
-    expansion is None (the default for the size) for the colouring. A
-    ValueError when both exceed the budget of the module docstring.
+    Width 1 (colouring) or 2 (steps), whichever has fewer parameters
+    (:func:`sparse_plan`); the expansion is None (the default for the size)
+    for the colouring. A ValueError when both exceed the budget.
     """
     n_out, n_in = shape
     N = max(2, next_pow2(max(n_out, n_in)))
     L = N.bit_length() - 1
-    if rows.size:
-        row_deg = np.bincount(rows, minlength=n_out)
-        col_deg = np.bincount(cols, minlength=n_in)
-        delta = int(max(row_deg.max(), col_deg.max()))
-        size = N * next_pow2(delta)
-        colouring_params = 4 * size * (size.bit_length() - 1)
-        step_size = _step_size(rows, cols, n_out, n_in)
-        step_params = 8 * step_size * (step_size.bit_length() - 1)
-        n_params = min(colouring_params, step_params)
-        budget = max(16 * n_out * n_in, 1 << 20)
-        if n_params > budget:
-            raise ValueError(
-                f"from_sparse would need {n_params} parameters for {rows.size} nonzeros, "
-                f"more than max(16x the dense matrix ({n_out * n_in} entries), 2^20): S is too dense "
-                "for an exact K-matrix to pay off. Use KMatrixApproximator or a dense product."
-            )
-        if step_params < colouring_params:
-            tw = _step_twiddles(rows, cols, values, n_out, n_in, dtype)
-            return tw, tw.shape[3] * 2 // N
-    colour, delta = edge_colouring(rows, cols, n_out, n_in)
-    if delta == 0:
+    if sparse_plan(rows, cols, shape)[1] == 2:
+        tw = _step_twiddles(rows, cols, values, n_out, n_in, dtype)
+        return tw, tw.shape[3] * 2 // N
+    colour, n_colours = edge_colouring(rows, cols, n_out, n_in)
+    if n_colours == 0:
         tw = identity_twiddles(L, 1, dtype)
         tw[0, 0, 0] = 0
         return tw, None
-    h = max(0, (delta - 1).bit_length())
-    n_blocks = 1 << h
+    h = (n_colours - 1).bit_length()
     half = N // 2
     tw = identity_twiddles(L + h, 1, dtype)
     copy = np.array([[1, 0], [1, 0]], dtype=dtype)   # (x_u, x_v) -> (x_u, x_u)
     add = np.array([[1, 1], [0, 0]], dtype=dtype)    # (x_u, x_v) -> (x_u + x_v, 0)
     tw[0, 0, :h] = copy       # B* half: the high bits first
     tw[0, 1, L:] = add        # B half: the high bits last
-    for c in range(delta):
-        sel = colour == c
-        term = _term_twiddles(rows[sel], cols[sel], values[sel], N, dtype)
+    by_colour = np.argsort(colour, kind="stable")
+    bounds = np.searchsorted(colour[by_colour], np.arange(n_colours + 1))
+    for c in range(n_colours):
         block = slice(c * half, (c + 1) * half)  # pairs whose high bits are c
-        tw[0, 0, h:, block] = term[0, 0]
-        tw[0, 1, :L, block] = term[0, 1]
-    if delta < n_blocks:
-        # unused blocks receive a copy of the input too: zero it on arrival
-        tw[0, 0, h, delta * half:] = 0
+        sel = by_colour[bounds[c]:bounds[c + 1]]
+        if sel.size == 0:
+            # an unused block receives a copy of the input too: zero it on arrival
+            tw[0, 0, h, block] = 0
+            continue
+        _write_term(rows[sel], cols[sel], values[sel], N,
+                    (tw[0, 0, h:, block], tw[0, 1, :L, block]))
     return tw, None
 
 
 def sparse_network(S, dtype):
     """``KMatrix.from_sparse``: S's nonzeros checked, then its exact twiddles."""
     rows, cols, values, shape, dtype = check_sparse_args(S, dtype)
-    check_network_size(max(shape), 1, dtype, f"KMatrix.from_sparse of shape {shape}")
+    what = f"KMatrix.from_sparse of shape {shape}"
+    check_network_size(max(shape), 1, dtype, what)
+    try:
+        log_size, width = sparse_plan(rows, cols, shape)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from None
+    check_network_size(1 << log_size, width, dtype, what)
     tw, expansion = sparse_twiddles(rows, cols, values, shape, dtype)
     return Network(tw, shape, expansion)

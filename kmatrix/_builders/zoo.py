@@ -31,6 +31,10 @@ def _bit(u, j):
     return (u >> j) & 1
 
 
+# blocks drawn at a time by random_twiddles
+_CHUNK = 1 << 18
+
+
 def random_twiddles(L, width, dtype, init, rng):
     """Random twiddles of size ``2**L`` and ``width``, in ``dtype``.
 
@@ -52,47 +56,48 @@ def random_twiddles(L, width, dtype, init, rng):
     twiddles : ndarray of ``dtype``, shape (width, 2, L, 2**(L-1), 2, 2)
     """
     shape = (width, 2, L, 1 << (L - 1))
-    complex_ = dtype.kind == "c"
     if init == "identity":
-        tw = identity_twiddles(L, width, dtype)
-    elif init == "normal":
-        if complex_:
-            g = rng.standard_normal(shape + (2, 2, 2)) * 0.5
-            tw = g[..., 0] + 1j * g[..., 1]
-        else:
-            tw = rng.standard_normal(shape + (2, 2)) * np.sqrt(0.5)
+        return identity_twiddles(L, width, dtype)
+    # drawn and written a chunk of blocks at a time straight into the
+    # result's dtype: the same numbers as one draw of the whole (the
+    # generator's stream is sequential), at ~1x the result's memory
+    tw = np.empty(shape + (2, 2), dtype=dtype)
+    flat = tw.reshape(-1, 2, 2)
+    chunks = [flat[start:start + _CHUNK] for start in range(0, flat.shape[0], _CHUNK)]
+    complex_ = dtype.kind == "c"
+    if init == "normal":
+        for block in chunks:
+            if complex_:
+                g = rng.standard_normal(block.shape + (2,)) * 0.5
+                block.real, block.imag = g[..., 0], g[..., 1]
+            else:
+                block[...] = rng.standard_normal(block.shape) * np.sqrt(0.5)
     elif complex_:
         # Haar unitary: e^{i phi} [[alpha, -conj(beta)], [beta, conj(alpha)]]
-        # with (alpha, beta) uniform on the unit sphere of C^2
-        g = rng.standard_normal(shape + (4,))
-        g /= np.linalg.norm(g, axis=-1, keepdims=True)
-        alpha = g[..., 0] + 1j * g[..., 1]
-        beta = g[..., 2] + 1j * g[..., 3]
-        phase = np.exp(1j * rng.uniform(0.0, 2 * np.pi, size=shape))
-        tw = np.empty(shape + (2, 2), dtype=np.complex128)
-        tw[..., 0, 0] = phase * alpha
-        tw[..., 0, 1] = -phase * np.conj(beta)
-        tw[..., 1, 0] = phase * beta
-        tw[..., 1, 1] = phase * np.conj(alpha)
+        # with (alpha, beta) uniform on the unit sphere of C^2: every
+        # (alpha, beta) is drawn before the phases, parked in column 0
+        for block in chunks:
+            g = rng.standard_normal((block.shape[0], 4))
+            g /= np.linalg.norm(g, axis=-1, keepdims=True)
+            block[:, 0, 0] = g[:, 0] + 1j * g[:, 1]
+            block[:, 1, 0] = g[:, 2] + 1j * g[:, 3]
+        for block in chunks:
+            phase = np.exp(1j * rng.uniform(0.0, 2 * np.pi, size=block.shape[0]))
+            alpha, beta = block[:, 0, 0].copy(), block[:, 1, 0].copy()
+            block[:, 0, 0] = phase * alpha
+            block[:, 0, 1] = -phase * np.conj(beta)
+            block[:, 1, 0] = phase * beta
+            block[:, 1, 1] = phase * np.conj(alpha)
     else:
-        # rotations, drawn and written a block of stages at a time straight
-        # into the result's dtype: the same numbers as one draw of every
-        # angle (the generator's stream is sequential), at ~1x the
-        # result's memory instead of ~4.5x
-        tw = np.empty(shape + (2, 2), dtype=dtype)
-        flat = tw.reshape(-1, 2, 2)
-        step = 1 << 20
-        for start in range(0, flat.shape[0], step):
-            theta = rng.uniform(0.0, 2 * np.pi, size=min(step, flat.shape[0] - start))
-            block = flat[start:start + theta.size]
+        for block in chunks:   # rotations
+            theta = rng.uniform(0.0, 2 * np.pi, size=block.shape[0])
             c, s = np.cos(theta), np.sin(theta)
             block[:, 0, 0] = c
             block[:, 1, 1] = c
             block[:, 1, 0] = s
             np.negative(s, out=s)
             block[:, 0, 1] = s
-        return tw
-    return tw.astype(dtype, copy=False)
+    return tw
 
 
 def hadamard_twiddles(L):

@@ -372,9 +372,11 @@ class Constructors:
         """Any sparse (or dense) matrix, exactly, as a K-matrix of width 1 or 2.
 
         Two constructions, whichever has fewer parameters (see the module
-        ``kmatrix._sparse``): the nonzeros split into ``Delta`` classes with
-        at most one entry per row and column (König's edge colouring;
-        ``Delta`` is the largest number of nonzeros in a row or column), each
+        ``kmatrix._builders.sparse``): the nonzeros split into
+        ``next_pow2(Delta)`` classes with at most one entry per row and
+        column (an edge colouring by Euler splits, O(nnz log nnz) for every
+        pattern; ``Delta`` is the largest number of nonzeros in a row or
+        column), each
         a Benes-routed permutation times a diagonal, added through expansion:
         width 1 and size ``next_pow2(max(shape)) * next_pow2(Delta)``, about
         ``4 n Delta log(n Delta)`` parameters; or, when rows or columns are
