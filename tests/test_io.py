@@ -5,7 +5,9 @@ never a crash)."""
 import gc
 import io
 import pickle
+import struct
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -413,7 +415,7 @@ def test_unpickled_twiddles_are_aligned_and_writable_from_any_buffer():
         assert not np.array_equal(K2 @ x, K @ x)
 
 
-def _npz_with(path, entries, twiddle_bytes=None):
+def _npz_with(path, entries, twiddle_bytes=None, zip64=True):
     """An .npz of these entries; with ``twiddle_bytes`` the twiddles entry is
     the header of an array of shape ``entries["twiddles"]`` followed by that
     many zero bytes, deflated."""
@@ -428,7 +430,7 @@ def _npz_with(path, entries, twiddle_bytes=None):
                     buf, {"descr": "<f8", "fortran_order": False, "shape": value})
                 info = zipfile.ZipInfo("twiddles.npy")
                 info.compress_type = zipfile.ZIP_DEFLATED
-                with zf.open(info, "w", force_zip64=True) as fh:
+                with zf.open(info, "w", force_zip64=zip64) as fh:
                     fh.write(buf.getvalue())
                     zeros = bytes(1 << 20)
                     for _ in range(twiddle_bytes >> 20):
@@ -438,21 +440,102 @@ def _npz_with(path, entries, twiddle_bytes=None):
             zf.writestr(name + ".npy", buf.getvalue())
 
 
-def test_a_compression_bomb_is_refused_before_it_is_inflated(tmp_path, kmatrix):
-    import resource
+def _patch_directory(path, name, usize=None, csize=None):
+    """Rewrite what the central directory declares for entry ``name``: its
+    inflated (``usize``) and stored (``csize``) sizes. Sizes beyond 32 bits
+    go into a ZIP64 extra field (the 32-bit fields then say 0xFFFFFFFF)."""
+    data = bytearray(path.read_bytes())
+    at = 0
+    while True:
+        at = data.find(b"PK\x01\x02", at)
+        name_len, extra_len = struct.unpack_from("<HH", data, at + 28)
+        if data[at + 46:at + 46 + name_len] == name.encode():
+            break
+        at += 4
+    assert extra_len == 0, "entries written here carry no extra field"
+    old_csize, old_usize = struct.unpack_from("<LL", data, at + 20)
+    usize = old_usize if usize is None else usize
+    csize = old_csize if csize is None else csize
+    if max(usize, csize) < 0xFFFFFFFF:
+        struct.pack_into("<LL", data, at + 20, csize, usize)
+    else:
+        struct.pack_into("<LL", data, at + 20, 0xFFFFFFFF, 0xFFFFFFFF)
+        struct.pack_into("<H", data, at + 30, 20)
+        extra = at + 46 + name_len
+        data[extra:extra] = struct.pack("<HHQQ", 1, 16, usize, csize)
+        end = data.rfind(b"PK\x05\x06")
+        dir_size, = struct.unpack_from("<L", data, end + 12)
+        struct.pack_into("<L", data, end + 12, dir_size + 20)
+    path.write_bytes(bytes(data))
 
-    # 64 MiB of zeros in 64 KiB: twiddles of a consistent 2**16 network
+
+def _zeros_file(path, kmatrix, n_bytes, zip64):
     entries = _valid_entries(kmatrix)
     entries.update(shape=np.array([1 << 16, 1 << 16]), expansion=np.array(1),
                    twiddles=(1, 2, 16, 1 << 15, 2, 2))
-    path = tmp_path / "bomb.npz"
-    _npz_with(path, entries, twiddle_bytes=4 * 16 * (1 << 16) * 8)
-    assert path.stat().st_size < 1 << 20
+    _npz_with(path, entries, twiddle_bytes=n_bytes, zip64=zip64)
+
+
+@pytest.mark.parametrize("usize, csize, why", [
+    (int(5.75 * 2**30), None, "more than deflate can reach"),     # ZIP64 sizes
+    (0xF0000000, None, "more than deflate can reach"),             # 3.75 GiB in 32 bits
+    (None, 1 << 30, "beyond the end of the file"),
+    (None, 1 << 33, "beyond the end of the file"),
+])
+def test_declared_sizes_beyond_the_file_or_deflate_are_refused_unread(tmp_path, kmatrix, usize,
+                                                                      csize, why):
+    import resource
+
+    # 1 MiB of zeros deflates to ~1 KiB; declared as inflating to GiBs (more
+    # than deflate's 1032x), or as more stored bytes than the file holds
+    path = tmp_path / "declared.npz"
+    _zeros_file(path, kmatrix, 1 << 20, zip64=False)
+    _patch_directory(path, "twiddles.npy", usize=usize, csize=csize)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    message = _assert_load_fails(path, "inflate")
-    assert "refused unread" in message
-    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    assert grown_kib < 16 * 1024
+    _assert_load_fails(path, why)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 16 * 1024
+
+
+def test_a_structured_file_recompressed_by_numpy_loads(tmp_path):
+    # a Hadamard matrix's twiddles repeat: deflated they shrink ~300x, which
+    # the former 64x rule refused as a bomb
+    K = km.KMatrix.hadamard(4096)
+    K.save(tmp_path / "h.npz")
+    with np.load(tmp_path / "h.npz") as f:
+        np.savez_compressed(tmp_path / "hz.npz", **{k: f[k] for k in f.files})
+    with zipfile.ZipFile(tmp_path / "hz.npz") as zf:
+        info = zf.getinfo("twiddles.npy")
+        assert info.file_size > 64 * info.compress_size
+    K2 = km.load(tmp_path / "hz.npz")
+    np.testing.assert_array_equal(K2.twiddles, K.twiddles)
+    # zeros of a consistent 2**16 network (64 MiB in ~64 KiB) are an
+    # operator too: inflated to exactly the size the shape implies
+    _zeros_file(tmp_path / "z.npz", km.KMatrix.random(8), 4 * 16 * (1 << 16) * 8, True)
+    assert (tmp_path / "z.npz").stat().st_size < 1 << 17
+    Z = km.load(tmp_path / "z.npz")
+    assert Z.size == 1 << 16 and not Z.twiddles.any()
+
+
+def test_an_archive_of_many_entries_is_refused_before_its_directory_is_read(tmp_path, kmatrix):
+    path = tmp_path / "many.npz"
+    kmatrix.save(path)
+    with zipfile.ZipFile(path, "a") as zf:
+        for k in range(1000):
+            zf.writestr(f"pad{k}", b"")
+    _assert_load_fails(path, "declares 1006 entries")
+    # an end record declaring 10**6 entries (ZIP64) or a directory past the end
+    kmatrix.save(path)
+    data = bytearray(path.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    for n_entries, dir_size, why in [(60000, None, "declares 60000 entries"),
+                                     (None, 1 << 30, "beyond its end")]:
+        bad = bytearray(data)
+        if n_entries is not None:
+            struct.pack_into("<HH", bad, end + 8, n_entries, n_entries)
+        if dir_size is not None:
+            struct.pack_into("<L", bad, end + 12, dir_size)
+        (tmp_path / "bad.npz").write_bytes(bytes(bad))
+        _assert_load_fails(tmp_path / "bad.npz", why)
 
 
 @pytest.mark.parametrize("declared, why", [

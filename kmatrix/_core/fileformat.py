@@ -64,16 +64,68 @@ class _Invalid(Exception):
 
 
 # the small entries (format, version, shape, expansion, real_part) are at
-# most this many bytes; an entry may inflate at most _MAX_RATIO times its
-# compressed size (save writes them uncompressed): nothing is inflated
-# before the sizes it declares are judged
+# most this many bytes. Deflate cannot inflate data more than 1032 times
+# (one 258-byte match per bit at best): an entry that declares more is
+# damaged or crafted, refused unread. Within that bound a structured
+# operator's twiddles may legitimately compress very well (a Hadamard
+# matrix's blocks repeat); what they inflate to is judged by the size the
+# twiddles' shape implies (:func:`_check_twiddle_header`).
 _SMALL_ENTRY = 4096
-_MAX_RATIO = 64
+_DEFLATE_MAX_RATIO = 1032
 _ENTRIES = ("format", "version", "shape", "expansion", "twiddles", "real_part")
+# a KMatrix file has six entries; the central directory of more than this
+# many (zipfile builds an object per entry, ~400 bytes each) is refused
+# before zipfile reads it
+_MAX_ENTRIES = 64
+_EOCD = struct.Struct("<4s4H2LH")             # end of central directory record
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
 
 
-def _member(zf, name):
-    """The ZipInfo of entry ``name``, judged before anything is inflated."""
+def _archive_size(fh):
+    """The size in bytes of the (seekable) archive ``fh``; its position is kept."""
+    here = fh.tell()
+    try:
+        return fh.seek(0, os.SEEK_END)
+    finally:
+        fh.seek(here)
+
+
+def _check_directory(fh, size):
+    """Judge the archive's end record before zipfile reads its directory:
+    the number of entries and the directory's size and place within the
+    file. Damage that zipfile itself reports is left to it."""
+    here = fh.tell()
+    try:
+        tail = min(size, _EOCD.size + 0xFFFF)   # the record and at most a 64 KiB comment
+        fh.seek(size - tail)
+        data = fh.read(tail)
+        at = data.rfind(b"PK\x05\x06")
+        if at < 0 or at + _EOCD.size > len(data):
+            return
+        _, _, _, _, n_entries, dir_size, dir_offset, _ = _EOCD.unpack_from(data, at)
+        if (n_entries == 0xFFFF or dir_size == 0xFFFFFFFF or dir_offset == 0xFFFFFFFF) \
+                and at >= _ZIP64_LOCATOR.size:
+            sig, _, record, _ = _ZIP64_LOCATOR.unpack_from(data, at - _ZIP64_LOCATOR.size)
+            if sig == b"PK\x06\x07" and record + _ZIP64_EOCD.size <= size:
+                fh.seek(record)
+                fields = _ZIP64_EOCD.unpack(fh.read(_ZIP64_EOCD.size))
+                if fields[0] == b"PK\x06\x06":
+                    n_entries, dir_size, dir_offset = fields[7:10]
+    finally:
+        fh.seek(here)
+    if n_entries > _MAX_ENTRIES:
+        raise _Invalid(f"the archive declares {n_entries} entries (a KMatrix file has "
+                       f"{len(_ENTRIES)}): refused unread")
+    if dir_size + dir_offset > size:
+        raise _Invalid(f"the archive's directory ({dir_size} bytes at {dir_offset}) "
+                       f"lies beyond its end ({size} bytes)")
+
+
+def _member(zf, name, size):
+    """The ZipInfo of entry ``name``, judged before anything is inflated:
+    its compressed bytes lie within the archive's ``size`` bytes, and what
+    it declares to inflate to is within deflate's reach."""
     try:
         info = zf.getinfo(name + ".npy")
     except KeyError:
@@ -82,12 +134,15 @@ def _member(zf, name):
         raise _Invalid(f"entry {name!r} is encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise _Invalid(f"entry {name!r} uses a compression other than deflate")
+    if info.header_offset + info.compress_size > size:
+        raise _Invalid(f"entry {name!r} declares {info.compress_size} stored bytes at offset "
+                       f"{info.header_offset}, beyond the end of the file ({size} bytes)")
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
         raise _Invalid(f"entry {name!r} declares {info.file_size} bytes but stores "
                        f"{info.compress_size}")
-    if info.file_size > _MAX_RATIO * info.compress_size + _SMALL_ENTRY:
-        raise _Invalid(f"entry {name!r} would inflate {info.compress_size} bytes to "
-                       f"{info.file_size} (more than {_MAX_RATIO}x): refused unread")
+    if info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + _SMALL_ENTRY:
+        raise _Invalid(f"entry {name!r} declares that {info.compress_size} bytes inflate to "
+                       f"{info.file_size}, more than deflate can reach: refused unread")
     return info
 
 
@@ -110,11 +165,12 @@ def _header(fh, name):
     return shape, dtype, fh.tell()
 
 
-def _entry(zf, name, judge=None, limit=None):
-    """The array of entry ``name``, read once: its zip record and .npy
-    header are judged (``limit`` bytes at most; ``judge(shape, dtype)``)
-    before an array of exactly the declared size is filled."""
-    info = _member(zf, name)
+def _entry(zf, name, size, judge=None, limit=None):
+    """The array of entry ``name``, read once: its zip record (against the
+    archive's ``size``) and .npy header are judged (``limit`` bytes at
+    most; ``judge(shape, dtype)``) before an array of exactly the declared
+    size is filled."""
+    info = _member(zf, name, size)
     if limit is not None and info.file_size > limit:
         raise _Invalid(f"entry {name!r} is {info.file_size} bytes, too large for its kind")
     with zf.open(info) as fh:
@@ -138,16 +194,17 @@ def _entry(zf, name, judge=None, limit=None):
     return out
 
 
-def _small(zf, name):
-    return _entry(zf, name, limit=_SMALL_ENTRY)
-
-
 def _read_entries(fh):
+    size = _archive_size(fh)
+    _check_directory(fh, size)
     with zipfile.ZipFile(fh) as zf:
-        fmt = _small(zf, "format")
+        def _small(name):
+            return _entry(zf, name, size, limit=_SMALL_ENTRY)
+
+        fmt = _small("format")
         if fmt.shape != () or fmt.dtype.kind != "U" or str(fmt) not in READ_FORMATS:
             raise _Invalid("wrong format tag")
-        version = _small(zf, "version")
+        version = _small("version")
         if version.shape != () or version.dtype.kind not in "iu":
             raise _Invalid("bad version entry")
         if int(version) > VERSION or int(version) < 1:
@@ -155,17 +212,17 @@ def _read_entries(fh):
                            f"versions 1 to {VERSION})")
         real_part = np.array(False)
         if int(version) >= 2:
-            real_part = _small(zf, "real_part")
+            real_part = _small("real_part")
             if real_part.shape != () or real_part.dtype != np.bool_:
                 raise _Invalid("bad real_part entry")
-        shape = _small(zf, "shape")
+        shape = _small("shape")
         if shape.shape != (2,) or shape.dtype.kind not in "iu" or np.any(shape < 1):
             raise _Invalid(f"bad shape entry {shape!r}")
-        expansion = _small(zf, "expansion")
+        expansion = _small("expansion")
         if expansion.shape != () or expansion.dtype.kind not in "iu" or expansion < 1:
             raise _Invalid(f"bad expansion entry {expansion!r}")
         n_out, n_in = (int(v) for v in shape)
-        twiddles = _entry(zf, "twiddles", judge=lambda tw_shape, tw_dtype: _check_twiddle_header(
+        twiddles = _entry(zf, "twiddles", size, judge=lambda tw_shape, tw_dtype: _check_twiddle_header(
             tw_shape, tw_dtype, n_out, n_in, int(expansion)))
         return shape, expansion, twiddles, bool(real_part), int(version)
 
