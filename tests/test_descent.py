@@ -95,6 +95,38 @@ def test_grown_fit_starts_its_new_blocks_at_the_identity():
     assert curve[30] <= curve[29] * 1.05
 
 
+def test_a_grown_fit_wider_than_its_steps_runs_one_phase_per_step(monkeypatch):
+    # a phase per block built an optimizer (and a wrapped model) for every
+    # width: O(width^2) work and memory before any step; W = 10^6 took over
+    # 3 minutes on a 4 x 4 matrix with max_iter=2
+    import kmatrix._fitting.descent as descent
+
+    made = []
+
+    class Counting(descent.AdamOptimizer):
+        def __init__(self, params, **kwargs):
+            made.append(params[0].shape[0])
+            super().__init__(params, **kwargs)
+
+    monkeypatch.setattr(descent, "AdamOptimizer", Counting)
+    M = np.random.default_rng(0).standard_normal((4, 4))
+    model = km.KMatrix.random(4, width=5000, init="identity", random_state=0)
+    err, trace = fit(model, M, grow=True, max_iter=3)
+    assert made == [1667, 3334, 5000]
+    assert np.isfinite(err) and trace.n_iter == 3
+
+
+def test_a_diverging_fit_steps_back_to_its_best_iterate():
+    # a product of 10^5 blocks amplifies a step's change e^(10^5 * lr):
+    # the residual overflows, and the fit keeps its best iterate rather
+    # than failing on a NaN inside the kernels
+    M = np.random.default_rng(0).standard_normal((4, 4))
+    est = km.KMatrixApproximator(width=100_000, method="gradient", max_iter=2).fit(M)
+    assert est.kmatrix_.width == 100_000
+    assert np.isfinite(est.relative_error_)
+    assert np.all(np.isfinite(est.kmatrix_.twiddles))
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_probe_error_estimates_the_frobenius_error(dtype):
     M = reference_matrix(target(n=32, dtype=dtype, seed=8))

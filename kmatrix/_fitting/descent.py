@@ -118,8 +118,16 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
     for _ in range(n_iter):
         if not samples.fixed:
             X, T, scale2 = samples.draw()
-        R = model.apply(X) - T
+        R = model.apply(X, check_finite=False) - T
         err = np.sqrt(sum_of_squares(R) / scale2)
+        if not np.isfinite(err):
+            # diverged (a very wide product amplifies every step): back to
+            # the best iterate with half the step, or stop if there is none
+            if not np.isfinite(best_err):
+                break
+            model.twiddles[...] = best_tw
+            opt.learning_rate *= 0.5
+            continue
         trace.record(err, "Adam", model.width)
         if err < best_err * (1 - 1e-6):
             best_err, stall = err, 0
@@ -132,7 +140,10 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
         if err <= tol:
             break
         _, g = model.vjp(X, 2 * R / scale2)
-        opt.step([g])
+        with np.errstate(over="ignore"):
+            # a gradient whose square overflows only freezes its entry (its
+            # step is m / sqrt(inf) = 0): the error check above catches the rest
+            opt.step([g])
     return best_err
 
 
@@ -147,8 +158,10 @@ def _lbfgs(model, samples, n_iter, tol, best_err, best_tw, trace):
 
     def loss_and_grad(x):
         params[...] = x
-        R = model.apply(X) - T
+        R = model.apply(X, check_finite=False) - T
         loss = sum_of_squares(R) / scale2
+        if not np.isfinite(loss):    # diverged: the line search steps back
+            return np.inf, np.zeros_like(x)
         err = np.sqrt(loss)
         if err < state["best"]:
             state["best"] = err
@@ -207,13 +220,16 @@ def gradient_fit(model, M, op, *, grow, max_iter, tol, solver, learning_rate, rn
         best probe estimate.
     """
     widths = range(1, model.width + 1) if grow else [model.width]
-    phase_iters = [max_iter * (i + 1) // len(widths) - max_iter * i // len(widths)
-                   for i in range(len(widths))]
+    # max_iter split evenly; a width that gets no step is no phase (with
+    # more blocks than steps, a phase per block would cost O(width^2))
+    phases = [(width, max_iter * (i + 1) // len(widths) - max_iter * i // len(widths))
+              for i, width in enumerate(widths)]
+    phases = [(width, n_iter) for width, n_iter in phases if n_iter > 0]
     best_err, best_tw = np.inf, model.twiddles.copy()
-    for width, n_iter in zip(widths, phase_iters):
+    for width, n_iter in phases:
         # the first `width` blocks, sharing the model's twiddles
         part = wrap(model.twiddles[:width], model.shape, model.expansion,
-                             real_part=model.real_part)
+                    real_part=model.real_part)
         samples = _Samples(part, M, op, rng)
         if solver == "lbfgs":
             best_err = _lbfgs(part, samples, n_iter, tol, best_err, best_tw[:width], trace)
