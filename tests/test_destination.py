@@ -60,6 +60,22 @@ def test_an_existing_file_keeps_its_permissions(job, tmp_path):
     np.testing.assert_array_equal(np.load(dst), K.apply(X))
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root can give a file to another owner")
+def test_an_existing_file_keeps_its_owner(job, tmp_path):
+    # root writing into a user's file: the result stays the user's (the
+    # rename would otherwise leave a root-owned file in its place)
+    K, src, X = job
+    dst = tmp_path / "out.npy"
+    dst.write_bytes(b"old")
+    os.chown(dst, 4321, 4322)
+    os.chmod(dst, 0o600)
+    km.apply_npy(K, src, dst)
+    st = os.stat(dst)
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4321, 4322, 0o600)
+    np.testing.assert_array_equal(np.load(dst), K.apply(X))
+
+
 def test_a_new_file_gets_the_usual_mode(job, tmp_path):
     K, src, _ = job
     umask = os.umask(0o022)
