@@ -117,7 +117,7 @@ def main(argv=None):
     # saved K-matrix followed by a ReLU, plus a little noise
     y = da.maximum(K.apply(X), 0) + 0.01 * da.random.default_rng(1).standard_normal(
         (args.rows, K.n_out), chunks=(4096, K.n_out), dtype=np.float32)
-    reg = km.KMatrixRegressor(width=2, activation="relu", learning_rate_init=1e-2,
+    reg = km.KMatrixRegressor(width=2, out_activation="relu", learning_rate_init=1e-2,
                               random_state=0)
     start = time.perf_counter()
     for epoch in range(3):

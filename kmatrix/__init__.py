@@ -13,6 +13,7 @@ from ._core.config import get_workers, set_workers
 from ._fitting.approximator import KMatrixApproximator
 from ._jobs.batch import apply_npy
 from ._learning.random_features import KMatrixRandomFeatures, KMatrixRandomProjection
+from ._learning.classifier import KMatrixClassifier
 from ._learning.regressor import KMatrixRegressor
 from ._operator import KMatrix, KMatrixOperator, aslinearoperator, load
 
@@ -20,6 +21,7 @@ __all__ = [
     "Circuit",
     "KMatrix",
     "KMatrixApproximator",
+    "KMatrixClassifier",
     "KMatrixOperator",
     "KMatrixRandomFeatures",
     "KMatrixRandomProjection",

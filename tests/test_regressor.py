@@ -14,9 +14,15 @@ from sklearn.preprocessing import StandardScaler
 
 import kmatrix as km
 from kmatrix._core.optimizers import SGDOptimizer
-from kmatrix._learning.training import Trainer
+from kmatrix._learning.training import Layer, Network
 
 ACTIVATIONS = ["identity", "relu", "tanh", "logistic"]
+
+
+def _single_layer(K, b, out_activation, alpha, optimizer, n_threads=0):
+    """The network of one layer g(K x + b) on the squared error."""
+    return Network([Layer(K, b)], "relu", out_activation, "squared_error", alpha, optimizer,
+                   n_threads=n_threads)
 
 
 def _g(Z, activation):
@@ -47,7 +53,7 @@ def test_learns_a_fast_transform_from_noisy_data(activation, bar):
     # the Hadamard transform for every seed tried (5 of 5).
     n = 128
     X, y, Xt, yt = _hadamard_data(n, activation=activation)
-    reg = km.KMatrixRegressor(activation=activation, init="identity", learning_rate_init=1e-2,
+    reg = km.KMatrixRegressor(out_activation=activation, init="identity", learning_rate_init=1e-2,
                               max_iter=300, tol=1e-6, random_state=0)
     reg.fit(X, y)
     assert reg.score(Xt, yt) > bar
@@ -67,7 +73,7 @@ def test_learns_the_dct_as_the_real_part_of_a_complex_kmatrix(activation, bar):
     X, Xt = rng.standard_normal((3000, n)), rng.standard_normal((1000, n))
     y = _g(X @ D.T, activation) + 0.01 * rng.standard_normal((3000, n))
     yt = _g(Xt @ D.T, activation)
-    reg = km.KMatrixRegressor(activation=activation, field="complex", expansion=2,
+    reg = km.KMatrixRegressor(out_activation=activation, field="complex", expansion=2,
                               learning_rate_init=3e-2, max_iter=400, tol=1e-7, random_state=0)
     reg.fit(X, y)
     assert reg.kmatrix_.real_part and reg.kmatrix_.twiddles.dtype == np.complex128
@@ -118,7 +124,7 @@ def test_one_step_follows_the_finite_difference_gradient(activation, weighted, f
     K0, b0 = K.copy(), b.copy()
     lr = 1e-3
     opt = SGDOptimizer([K.twiddles, b], learning_rate=lr, momentum=0.0, nesterov=False)
-    trainer = Trainer(K, b, activation, alpha, opt)
+    trainer = _single_layer(K, b, activation, alpha, opt)
     loss = trainer.step(X, Y, w if weighted else None)
     assert loss == pytest.approx(_dense_loss(K0, b0, X, Y, w, activation, alpha), rel=1e-12)
     step_tw = (K0.twiddles - K.twiddles) / lr
@@ -202,7 +208,7 @@ def test_bad_input_raises_value_error():
     with pytest.raises(ValueError, match="learning_rate_init"):
         km.KMatrixRegressor(learning_rate_init=-1).fit(X, y)
     with pytest.raises(ValueError, match="activation"):
-        km.KMatrixRegressor(activation="softmax").fit(X, y)
+        km.KMatrixRegressor(out_activation="softmax").fit(X, y)
     with pytest.raises(ValueError, match="early_stopping"):
         km.KMatrixRegressor(early_stopping=True).partial_fit(X, y)
     with pytest.raises(ValueError, match="diverged"):
@@ -327,7 +333,7 @@ def test_a_diverged_fit_leaves_no_broken_model():
 
 
 def test_early_stopping_restores_the_best_model(monkeypatch):
-    from kmatrix._learning import regressor as _regressor
+    from kmatrix._learning import networks as _regressor
 
     seen = {}
     real_split = _regressor.train_test_split

@@ -398,7 +398,7 @@ def test_regressor_same_model_for_one_and_two_threads(dtype, field):
     y = rng.standard_normal((400, 300)).astype(dtype)
     def fit():
         with pytest.warns(ConvergenceWarning):
-            return km.KMatrixRegressor(width=2, activation="tanh", max_iter=3, batch_size=128,
+            return km.KMatrixRegressor(width=2, out_activation="tanh", max_iter=3, batch_size=128,
                                        alpha=1e-3, field=field, random_state=0).fit(X, y)
 
     with threadpool_limits(1, user_api="openmp"), SharedCalls() as shared:

@@ -12,8 +12,15 @@ import pytest
 
 import kmatrix as km
 from kmatrix._core.optimizers import AdamOptimizer, SGDOptimizer, real_view
-from kmatrix._learning.training import ACTIVATIONS, Trainer, _activation_derivative, activate
+from kmatrix._learning.training import (ACTIVATIONS, Layer, Network, _activation_derivative,
+                                        activate)
 from _reference import reference_matrix
+
+
+def _single_layer(K, b, out_activation, alpha, optimizer, n_threads=0):
+    """The network of one layer g(K x + b) on the squared error."""
+    return Network([Layer(K, b)], "relu", out_activation, "squared_error", alpha, optimizer,
+                   n_threads=n_threads)
 
 
 def g_reference(Z, activation):
@@ -78,7 +85,7 @@ def test_step_loss_and_gradient_match_finite_differences(kind, activation, weigh
     w = rng.uniform(0.5, 2.0, m) if weighted else None
     tw0, b0 = K.twiddles.copy(), b.copy()
     opt = Recorder()
-    trainer = Trainer(K, b, activation, alpha, opt, n_threads=1)
+    trainer = _single_layer(K, b, activation, alpha, opt, n_threads=1)
     loss = trainer.step(X.copy(), Y.copy(), w)
     # the step left the parameters to the optimizer (the recorder moves none)
     np.testing.assert_array_equal(K.twiddles, tw0)
@@ -101,18 +108,18 @@ def test_step_without_intercept_and_its_buffers_are_reused():
     K = km.KMatrix.random(4, 6, width=2, init="normal", random_state=2)
     X, Y = rng.standard_normal((5, 6)), rng.standard_normal((5, 4))
     opt = Recorder()
-    trainer = Trainer(K, None, "tanh", 0.0, opt)
+    trainer = _single_layer(K, None, "tanh", 0.0, opt)
     tw = K.twiddles.copy()
     loss = trainer.step(X, Y)
     assert loss == pytest.approx(reference_loss(K, tw, None, X, Y, "tanh", 0.0), rel=1e-12)
     (copies, arrays) = opt.calls[0]
-    assert len(arrays) == 1 and arrays[0] is trainer._dtw
+    assert len(arrays) == 1 and arrays[0] is trainer.layers[0].grad
     ref = finite_difference(lambda: reference_loss(K, tw, None, X, Y, "tanh", 0.0), tw)
     assert np.linalg.norm(copies[0] - ref) <= 1e-6 * np.linalg.norm(ref)
     # the same batch size: the same buffers, the same gradient array
     buffers = [id(a) for a in trainer._buffers[5]]
     trainer.step(X, Y)
-    assert opt.calls[1][1][0] is trainer._dtw
+    assert opt.calls[1][1][0] is trainer.layers[0].grad
     assert [id(a) for a in trainer._buffers[5]] == buffers
     np.testing.assert_array_equal(opt.calls[1][0][0], copies[0])   # nothing moved
 
@@ -122,7 +129,7 @@ def test_epoch_is_the_size_weighted_mean_of_its_batches():
     K = km.KMatrix.random(3, 4, init="normal", random_state=3)
     X, Y = rng.standard_normal((10, 4)), rng.standard_normal((10, 3))
     order = rng.permutation(10)
-    trainer = Trainer(K, np.zeros(3), "relu", 0.0, Recorder())
+    trainer = _single_layer(K, np.zeros(3), "relu", 0.0, Recorder())
     tw = K.twiddles.copy()
     expected = sum(len(idx) * reference_loss(K, tw, 0.0, X[idx], Y[idx], "relu", 0.0)
                    for idx in (order[:4], order[4:8], order[8:])) / 10
@@ -130,7 +137,7 @@ def test_epoch_is_the_size_weighted_mean_of_its_batches():
     # a batch of zero weight is skipped: no loss, no step
     opt = Recorder()
     w = np.r_[np.ones(4), np.zeros(4), np.ones(2)]
-    Trainer(K, np.zeros(3), "relu", 0.0, opt).epoch(X, Y, 4, sample_weight=w)
+    _single_layer(K, np.zeros(3), "relu", 0.0, opt).epoch(X, Y, 4, sample_weight=w)
     assert len(opt.calls) == 2
 
 

@@ -12,6 +12,8 @@ import operator
 import os
 import threading
 
+import threadpoolctl
+
 from . import _kernels
 
 __all__ = ["get_workers", "set_workers"]
@@ -138,3 +140,16 @@ def thread_count(workers=None):
     kernels'): the count it resolves to, or OpenMP's bounded default."""
     n = resolve_workers(workers)
     return n if n > 0 else _kernels.default_threads()
+
+
+_BLAS_LIMIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def single_blas_thread():
+    """Run the block with BLAS on one thread (process-wide, one block at a
+    time): BLAS's threaded sums depend on the thread count, and training
+    and fitting results must not. kmatrix's own OpenMP kernels keep every
+    thread."""
+    with _BLAS_LIMIT_LOCK, threadpoolctl.threadpool_limits(1, user_api="blas"):
+        yield

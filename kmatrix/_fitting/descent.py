@@ -6,13 +6,12 @@ respect to every twiddle comes from the compiled vector-Jacobian product, at
 the cost of two products per step.
 """
 
-import threading
 import time
 
 import numpy as np
 import scipy.optimize
-from threadpoolctl import threadpool_limits
 
+from .._core.config import single_blas_thread
 from .._core.optimizers import AdamOptimizer, real_view
 from .._core.validation import frobenius, sum_of_squares
 from .._operator import wrap
@@ -21,7 +20,6 @@ __all__ = ["Trace", "gradient_fit", "probe_error", "probe_products", "scaled_to"
 
 # threadpoolctl's limits are process-wide and their save/restore is not
 # thread-safe: fits in several Python threads take turns to hold one
-_BLAS_LIMIT_LOCK = threading.Lock()
 
 # Adam's step size is halved after this many steps without improvement
 _STALL_STEPS = 20
@@ -178,7 +176,7 @@ def _lbfgs(model, samples, n_iter, tol, best_err, best_tw, trace):
     # L-BFGS-B's vector operations go through BLAS, whose threaded sums
     # depend on the thread count: one BLAS thread keeps fits identical
     # (the products still use every OpenMP thread)
-    with _BLAS_LIMIT_LOCK, threadpool_limits(1, user_api="blas"):
+    with single_blas_thread():
         scipy.optimize.minimize(loss_and_grad, params.astype(np.float64), jac=True,
                                 method="L-BFGS-B", callback=callback,
                                 options={"maxiter": n_iter, "ftol": 0.0, "gtol": 0.0})

@@ -1,28 +1,35 @@
-"""Mini-batch training of y = g(K x + b): the engine behind KMatrixRegressor.
+"""Mini-batch training of networks of K-matrix layers: the engine behind
+KMatrixRegressor and KMatrixClassifier.
 
-One optimisation step costs two kernel calls on the whole mini-batch -- the
-product ``Z = X_b K^T`` and the vector-Jacobian product that returns every
-twiddle gradient -- plus a few in-place NumPy passes over ``(batch, n_out)``
-arrays and ``O(n_params)`` optimizer updates; no Python loop runs over rows,
-stages or parameters. Buffers are allocated once per fit, so an epoch does no
-large allocation.
+A network is a list of :class:`Layer` (``z = W a + b``, W a K-matrix or a
+small dense matrix), a hidden activation after every layer but the last, an
+output activation and a loss. One optimisation step runs, per layer, one
+compiled product forward and one compiled vector-Jacobian product backward
+(the twiddle gradient and, below the top layer, the gradient of the layer's
+input) on the whole mini-batch, plus a few in-place NumPy passes over
+``(batch, width of the layer)`` arrays and ``O(n_params)`` optimizer
+updates; no Python loop runs over rows, stages or parameters. Buffers are
+allocated once per batch size, so an epoch does no large allocation.
 
 Every operation is deterministic: the kernels reduce per fixed chunk of rows
-(not per thread) and NumPy's reductions here run on one thread, so a fixed
-``random_state`` gives the same model whatever the number of threads.
+(not per thread), NumPy's reductions here run on one thread, and the
+estimators run the dense products of a dense output layer on one BLAS
+thread, so a fixed ``random_state`` gives the same model whatever the
+number of threads.
 """
 
 import numpy as np
 
 from .._core.validation import sum_of_squares
 
-__all__ = ["ACTIVATIONS", "Trainer", "activate"]
+__all__ = ["ACTIVATIONS", "LOSSES", "Layer", "Network", "activate"]
 
 ACTIVATIONS = ("identity", "relu", "tanh", "logistic")
+LOSSES = ("squared_error", "log_loss")
 
 
 def activate(Z, activation):
-    """Apply the activation to ``Z`` in place and return it."""
+    """Apply the activation (or "softmax" over each row) to ``Z`` in place; return it."""
     if activation == "relu":
         np.maximum(Z, 0, out=Z)
     elif activation == "tanh":
@@ -33,6 +40,10 @@ def activate(Z, activation):
         np.tanh(Z, out=Z)
         np.multiply(Z, 0.5, out=Z)
         np.add(Z, 0.5, out=Z)
+    elif activation == "softmax":
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
     elif activation != "identity":
         raise ValueError(f"unknown activation {activation!r}")
     return Z
@@ -53,96 +64,181 @@ def _activation_derivative(A, out, activation):
     return out
 
 
-class Trainer:
-    """Runs epochs of mini-batch steps on one K-matrix and intercept.
+class Layer:
+    """One layer ``z = W a + b`` and its gradient buffers.
+
+    ``weight`` is a KMatrix (real twiddles, or the real part ``K.real`` of
+    complex ones; trained through its live twiddles) or a dense ndarray of
+    shape ``(n_out, n_in)`` (trained in place); ``bias`` an ndarray of
+    shape ``(n_out,)`` trained in place, or None.
+    """
+
+    def __init__(self, weight, bias):
+        self.weight, self.bias = weight, bias
+        self.dense = isinstance(weight, np.ndarray)
+        self.n_out, self.n_in = weight.shape
+        # the operator's own array: pickling keeps it shared with the optimizer
+        self.param = weight if self.dense else weight._twiddles
+        self.grad = np.empty_like(self.param)
+        self.dbias = None if bias is None else np.empty_like(bias)
+
+    @property
+    def params(self):
+        return [self.param] + ([] if self.bias is None else [self.bias])
+
+    @property
+    def grads(self):
+        return [self.grad] + ([] if self.dbias is None else [self.dbias])
+
+    def forward(self, A, Z, n_threads):
+        """``Z[:] = A W^T + b`` (C-contiguous rows in the model's dtype)."""
+        if self.dense:
+            np.matmul(A, self.weight.T, out=Z)
+        else:
+            self.weight._apply_into(A, Z, n_threads)
+        if self.bias is not None:
+            Z += self.bias
+
+    def backward(self, A, dZ, dA, n_threads):
+        """The gradients of W and b from ``dZ`` (the loss's gradient at z) and
+        the layer's input ``A``; ``dA[:] = dZ W`` when dA is not None."""
+        if self.dense:
+            np.matmul(dZ.T, A, out=self.grad)
+            if dA is not None:
+                np.matmul(dZ, self.weight, out=dA)
+        else:
+            self.weight._twiddle_gradient_into(A, dZ, self.grad, n_threads, dA)
+        if self.dbias is not None:
+            np.sum(dZ, axis=0, out=self.dbias)
+
+
+class Network:
+    """Layers, their activations and a loss; trains them with an optimizer.
 
     Parameters
     ----------
-    kmatrix : KMatrix
-        Trained in place (its live twiddles); a real operator: real
-        twiddles, or the real part (``K.real``) of complex ones.
-    intercept : ndarray of shape (n_out,) or None
-        Trained in place when not None.
+    layers : list of Layer
     activation : str
+        The activation after every layer but the last (one of ACTIVATIONS).
+    out_activation : str
+        After the last layer: one of ACTIVATIONS with the squared error;
+        "softmax" or "logistic" with the log loss.
+    loss : {"squared_error", "log_loss"}
+        Half the mean squared error over rows (weighted) and outputs, or the
+        cross-entropy summed over outputs and averaged over rows (weighted),
+        as scikit-learn's MLPs define them.
     alpha : float
-        L2 penalty: adds ``alpha / 2 * ||twiddles||^2 / batch_weight`` to
-        every mini-batch loss, as scikit-learn's MLP scales it.
-    optimizer : AdamOptimizer or SGDOptimizer
-        Built on ``[twiddles, intercept]`` (or ``[twiddles]``).
+        L2 penalty: adds ``alpha / 2 * ||weights||^2 / batch_weight`` (the
+        twiddles of K-matrix layers, dense weights; not biases) to every
+        mini-batch loss, as scikit-learn's MLP scales it.
+    optimizer : AdamOptimizer, SGDOptimizer or None
+        Built on :attr:`params`; None for a full-batch solver.
     n_threads : int
         Kernel threads (0: the OpenMP default); never changes the result.
     """
 
-    def __init__(self, kmatrix, intercept, activation, alpha, optimizer, n_threads=0):
-        self.kmatrix = kmatrix
-        self.intercept = intercept
-        self.activation = activation
-        self.alpha = alpha
-        self.optimizer = optimizer
-        self.n_threads = n_threads
-        tw = kmatrix.twiddles
-        self._dtw = np.empty_like(tw)
-        self._db = None if intercept is None else np.empty_like(intercept)
+    def __init__(self, layers, activation, out_activation, loss, alpha, optimizer,
+                 n_threads=0):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}")
+        self.layers = layers
+        self.activation, self.out_activation, self.loss = activation, out_activation, loss
+        self.alpha, self.optimizer, self.n_threads = alpha, optimizer, n_threads
+        self.dtype = np.finfo(layers[0].param.dtype).dtype   # the real precision
         self._buffers = {}
 
-    def _batch_buffers(self, m, n_in, n_out, dtype):
-        key = m
-        if key not in self._buffers:
-            self._buffers[key] = (
-                np.empty((m, n_in), dtype=dtype),
-                np.empty((m, n_out), dtype=dtype),
-                np.empty((m, n_out), dtype=dtype),
-                np.empty((m, n_out), dtype=dtype),
-            )
-        return self._buffers[key]
+    @property
+    def params(self):
+        return [p for layer in self.layers for p in layer.params]
 
-    def forward(self, X, out):
-        """out = g(X K^T + b) for a C-contiguous batch X in the model dtype."""
-        K = self.kmatrix
-        # real rows through the real part of complex twiddles run in the
-        # kernels' real-I/O mode: no complex copies
-        K._apply_into(X, out, self.n_threads)
-        if self.intercept is not None:
-            out += self.intercept
-        return activate(out, self.activation)
+    @property
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    def _batch_buffers(self, m, n_in, n_outputs):
+        """(Xb, Yb, outputs of every layer, their gradients, a derivative
+        buffer per hidden layer) for batches of m rows, made once."""
+        if m not in self._buffers:
+            widths = [layer.n_out for layer in self.layers]
+            new = [np.empty((m, w), dtype=self.dtype) for w in widths]
+            self._buffers[m] = (
+                np.empty((m, n_in), dtype=self.dtype),
+                np.empty((m, n_outputs), dtype=self.dtype),
+                new,
+                [np.empty((m, w), dtype=self.dtype) for w in widths[:-1]],
+                [np.empty((m, w), dtype=self.dtype) for w in widths[:-1]],
+            )
+        return self._buffers[m]
+
+    def _run(self, X, outputs):
+        """Forward through every layer into ``outputs`` (one per layer)."""
+        A = X
+        for k, (layer, Z) in enumerate(zip(self.layers, outputs)):
+            layer.forward(A, Z, self.n_threads)
+            last = k == len(self.layers) - 1
+            activate(Z, self.out_activation if last else self.activation)
+            A = Z
+        return A
+
+    def predict(self, X):
+        """The network's output for the C-contiguous rows X (new arrays)."""
+        outputs = [np.empty((X.shape[0], layer.n_out), dtype=self.dtype)
+                   for layer in self.layers]
+        return self._run(X, outputs)
+
+    def gradients(self, Xb, Yb, wb=None):
+        """The (penalised) loss of a batch; :attr:`grads` hold its gradient."""
+        m = Xb.shape[0]
+        _, _, outputs, dA, D = self._batch_buffers(m, Xb.shape[1], Yb.shape[1])
+        P = self._run(Xb, outputs)
+        total = float(m) if wb is None else float(wb.sum(dtype=np.float64))
+        loss, dZ = self._output_gradient(P, Yb, wb, total)
+        inputs = [Xb] + outputs[:-1]
+        for k in range(len(self.layers) - 1, -1, -1):
+            below = dA[k - 1] if k else None
+            self.layers[k].backward(inputs[k], dZ, below, self.n_threads)
+            if k:
+                if self.activation != "identity":
+                    below *= _activation_derivative(outputs[k - 1], D[k - 1], self.activation)
+                dZ = below
+        if self.alpha:
+            for layer in self.layers:
+                loss += 0.5 * self.alpha * sum_of_squares(layer.param) / total
+                layer.grad += (self.alpha / total) * layer.param
+        return loss
+
+    def _output_gradient(self, P, Y, w, total):
+        """(loss, its gradient at the last layer's z), written over P."""
+        n_out = Y.shape[1]
+        if self.loss == "squared_error":
+            D = None
+            if self.out_activation != "identity":
+                D = _activation_derivative(P, np.empty_like(P), self.out_activation)
+            R = P
+            R -= Y
+            sq = np.einsum("ij,ij->i", R, R, dtype=np.float64)
+            loss = 0.5 * float(sq.sum() if w is None else sq @ w) / (total * n_out)
+            R *= 1.0 / (total * n_out)
+            if D is not None:
+                R *= D
+        else:
+            eps = np.finfo(P.dtype).eps
+            clipped = np.clip(P, eps, 1 - eps)
+            per_row = -np.einsum("ij,ij->i", Y, np.log(clipped), dtype=np.float64)
+            if self.out_activation == "logistic":
+                per_row -= np.einsum("ij,ij->i", 1 - Y, np.log1p(-clipped), dtype=np.float64)
+            loss = float(per_row.sum() if w is None else per_row @ w) / total
+            R = P
+            R -= Y            # softmax or logistic with cross-entropy: dL/dz = p - y
+            R *= 1.0 / total
+        if w is not None:
+            R *= w[:, np.newaxis]
+        return loss, R
 
     def step(self, Xb, Yb, wb=None):
         """One optimizer step on a mini-batch; returns its (penalised) loss."""
-        K = self.kmatrix
-        tw = K.twiddles
-        m, n_out = Yb.shape
-        _, _, A, D = self._batch_buffers(m, Xb.shape[1], n_out, K.dtype)
-        self.forward(Xb, A)
-        if self.activation != "identity":
-            _activation_derivative(A, D, self.activation)
-        # squared loss 0.5 * mean over rows (weighted) and targets
-        R = A
-        R -= Yb
-        if wb is None:
-            total = float(m)
-            loss = 0.5 * float(np.einsum("ij,ij->", R, R, dtype=np.float64)) / (total * n_out)
-        else:
-            total = float(wb.sum(dtype=np.float64))
-            sq = np.einsum("ij,ij->i", R, R, dtype=np.float64)
-            loss = 0.5 * float(np.einsum("i,i->", sq, wb)) / (total * n_out)
-        # dLoss/dA, then through the activation
-        R *= 1.0 / (total * n_out)
-        if self.activation != "identity":
-            R *= D
-        if wb is not None:
-            R *= wb[:, np.newaxis]
-        dZ = R
-        grads = [self._dtw]
-        if self.intercept is not None:
-            np.sum(dZ, axis=0, out=self._db)
-            grads.append(self._db)
-        # for a real part, L = sum(dZ * Re(K Xb)) = Re(sum(conj(dZ) K Xb)) with
-        # real Xb and dZ: the complex twiddle gradient, in real-I/O mode
-        K._twiddle_gradient_into(Xb, dZ, self._dtw, self.n_threads)
-        if self.alpha:
-            loss += 0.5 * self.alpha * sum_of_squares(tw) / total
-            self._dtw += (self.alpha / total) * tw
-        self.optimizer.step(grads)
+        loss = self.gradients(Xb, Yb, wb)
+        self.optimizer.step(self.grads)
         return loss
 
     def epoch(self, X, Y, batch_size, order=None, sample_weight=None):
@@ -152,12 +248,11 @@ class Trainer:
         the epoch loss scikit-learn's MLP reports.
         """
         n = X.shape[0]
-        dtype = self.kmatrix.dtype
         total = 0.0
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             m = stop - start
-            Xb, Yb, _, _ = self._batch_buffers(m, X.shape[1], Y.shape[1], dtype)
+            Xb, Yb = self._batch_buffers(m, X.shape[1], Y.shape[1])[:2]
             if order is None:
                 Xb[...] = X[start:stop]
                 Yb[...] = Y[start:stop]

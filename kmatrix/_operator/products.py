@@ -311,10 +311,11 @@ class Products:
         the twiddles' dtype (real rows for a real part), n_threads resolved."""
         _kernels.apply(self._twiddles, self.log_size, X, out, "N", n_threads, False)
 
-    def _twiddle_gradient_into(self, X, G, dtw, n_threads):
+    def _twiddle_gradient_into(self, X, G, dtw, n_threads, dX=None):
         """``dtw[:] = `` the twiddle gradient of :meth:`vjp` with no checks
-        (arrays as for :meth:`_apply_into`; dtw of the twiddles' shape)."""
-        _kernels.vjp(self._twiddles, self.log_size, X, G, None, dtw, n_threads, False)
+        (arrays as for :meth:`_apply_into`; dtw of the twiddles' shape), and
+        ``dX[:] = `` the input gradient when ``dX`` is given (rows like X)."""
+        _kernels.vjp(self._twiddles, self.log_size, X, G, dX, dtw, n_threads, False)
 
     def todense(self):
         """The dense matrix, computed by applying K to the identity.
