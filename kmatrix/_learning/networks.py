@@ -325,9 +325,10 @@ class NetworkEstimator(BaseEstimator):
         if self.early_stopping and not incremental:
             X, Y, sample_weight, validation = self._validation_split(X, Y, sample_weight, rng)
         net = self._network(self._optimizer)
-        stopped = self._run_epochs(net, X, Y, sample_weight, rng, validation,
-                                   n_epochs=1 if incremental else self.max_iter,
-                                   keep_model=keep_model, incremental=incremental)
+        with single_blas_thread():   # a dense output layer's sums: thread-count free
+            stopped = self._run_epochs(net, X, Y, sample_weight, rng, validation,
+                                       n_epochs=1 if incremental else self.max_iter,
+                                       keep_model=keep_model, incremental=incremental)
         if not incremental and not stopped and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
