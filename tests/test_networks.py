@@ -251,3 +251,21 @@ def test_results_do_not_depend_on_the_thread_count(solver):
         np.testing.assert_array_equal(np.asarray(getattr(Wa, "twiddles", Wa)),
                                       np.asarray(getattr(Wb, "twiddles", Wb)))
     assert one.loss_curve_ == two.loss_curve_
+
+
+def test_butterfly_layers_learn_only_their_first_halves():
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((300, 16))
+    y = X @ (km.KMatrix.hadamard(16).todense().T / 4)
+    for solver in ("adam", "lbfgs"):
+        reg = km.KMatrixRegressor(structure="butterfly", init="identity", solver=solver,
+                                  alpha=1e-3, max_iter=50, random_state=0).fit(X, y)
+        tw = reg.kmatrix_.twiddles
+        assert np.all(tw[:, 1] == np.eye(2))            # never moved
+        assert not np.all(tw[:, 0] == np.eye(2))        # learned
+        assert reg.n_params_ == tw.size // 2 + 16
+    # the Hadamard transform is a butterfly: learned from the identity
+    assert reg.score(X, y) > 0.99
+    with pytest.raises(ValueError, match="identity second halves"):
+        km.KMatrixRegressor(structure="butterfly",
+                            init=km.KMatrix.random(16, random_state=0)).fit(X, y)

@@ -74,8 +74,8 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
     _outputs_name = "outputs (labels or label columns)"
     _y_numeric = False
 
-    def __init__(self, hidden_layer_sizes=(), activation="relu", width=1, expansion=1,
-                 output_layer="kmatrix", solver="adam", learning_rate_init=1e-2,
+    def __init__(self, hidden_layer_sizes=(), activation="relu", width=1, structure="kmatrix",
+                 expansion=1, output_layer="kmatrix", solver="adam", learning_rate_init=1e-2,
                  batch_size="auto", max_iter=200, max_fun=15000, tol=1e-4, alpha=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  fit_intercept=True, warm_start=False, random_state=None, verbose=0,
@@ -84,6 +84,7 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.width = width
+        self.structure = structure
         self.expansion = expansion
         self.output_layer = output_layer
         self.solver = solver

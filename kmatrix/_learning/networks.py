@@ -42,6 +42,12 @@ PARAMETERS_DOC = """    hidden_layer_sizes : array-like of int, default=()
         The activation of the hidden layers (as in the MLPs).
     width : int, default=1
         Number of BB* blocks of every K-matrix layer (more is more expressive).
+    structure : {"kmatrix", "butterfly"}, default="kmatrix"
+        "kmatrix": every K-matrix layer learns all its twiddles, ``(B B*)^w``;
+        "butterfly": only the first half of each block, ``(B*)^w`` (the
+        second half stays the identity): half the parameters, and still
+        every transform with a fast butterfly algorithm (the Hadamard and
+        Fourier transforms, up to a bit reversal), the survey's class B.
     expansion : int, default=1
         Every K-matrix layer of shape (n_out, n_in) works on size
         ``N = next_pow2(expansion * max(n_in, n_out))``; more is more
@@ -185,6 +191,7 @@ class NetworkEstimator(BaseEstimator):
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "structure": [StrOptions({"kmatrix", "butterfly"})],
         "expansion": [Interval(numbers.Integral, 1, None, closed="left")],
         "output_layer": [StrOptions({"kmatrix", "dense"})],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
@@ -262,7 +269,12 @@ class NetworkEstimator(BaseEstimator):
             if init.dtype.kind == "c":
                 raise ValueError("init must be a real operator: a real KMatrix or the real "
                                  "part K.real of a complex one")
-            return as_precision(init, dtype, copy=True)
+            K = as_precision(init, dtype, copy=True)
+            if self.structure == "butterfly" and not np.all(K.twiddles[:, 1] == np.eye(2)):
+                raise ValueError("with structure='butterfly' an init KMatrix must have "
+                                 "identity second halves (twiddles[:, 1]), as "
+                                 "KMatrix.hadamard and KMatrix.identity do")
+            return K
         if init not in INITS:
             raise ValueError(f"init of a K-matrix layer must be one of {INITS} or a KMatrix, "
                              f"got {init!r}")
@@ -270,6 +282,8 @@ class NetworkEstimator(BaseEstimator):
         K = KMatrix.random(n_out, n_in, width=self.width, expansion=self.expansion,
                            dtype=complex_dtype_of(dtype) if complex_ else dtype, init=init,
                            random_state=self._random_state)
+        if self.structure == "butterfly":
+            K.twiddles[:, 1] = np.eye(2)
         return K.real
 
     def _initialize(self, n_features, n_outputs, dtype):
@@ -283,7 +297,7 @@ class NetworkEstimator(BaseEstimator):
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(sizes)
         self.out_activation_ = self._out_activation(n_outputs)
-        self.n_params_ = sum(_n_params(W) for W in self.layers_) + (
+        self.n_params_ = sum(_n_params(W, self.structure) for W in self.layers_) + (
             sum(sizes[1:]) if self.fit_intercept else 0)
         self.n_params_dense_ = sum(a * b for a, b in zip(sizes, sizes[1:])) + (
             sum(sizes[1:]) if self.fit_intercept else 0)
@@ -299,7 +313,9 @@ class NetworkEstimator(BaseEstimator):
 
     def _network(self, optimizer):
         bias = self.fit_intercept
-        layers = [Layer(W, b if bias else None) for W, b in zip(self.layers_, self.intercepts_)]
+        butterfly = self.structure == "butterfly"
+        layers = [Layer(W, b if bias else None, butterfly)
+                  for W, b in zip(self.layers_, self.intercepts_)]
         return Network(layers, self.activation, self.out_activation_, self._loss,
                        self.alpha, optimizer, n_threads=resolve_workers(None))
 
@@ -539,7 +555,7 @@ class _Promoted:
 
     def __init__(self, est, dtype):
         layers = [Layer(W.astype(dtype) if isinstance(W, np.ndarray) else as_precision(W, dtype),
-                        b.astype(dtype) if est.fit_intercept else None)
+                        b.astype(dtype) if est.fit_intercept else None, False)
                   for W, b in zip(est.layers_, est.intercepts_)]
         self.net = Network(layers, est.activation, est.out_activation_, est._loss, 0.0, None,
                            n_threads=resolve_workers(None))
@@ -549,12 +565,14 @@ class _Promoted:
             return self.net.predict(np.ascontiguousarray(X))
 
 
-def _n_params(W):
-    """Real numbers a layer's weight holds (complex twiddles count twice)."""
+def _n_params(W, structure):
+    """Real numbers a layer's weight learns (complex twiddles count twice; a
+    butterfly layer learns half its twiddles)."""
     if isinstance(W, np.ndarray):
         return W.size
     tw = W.twiddles
-    return tw.size * (2 if tw.dtype.kind == "c" else 1)
+    return (tw.size * (2 if tw.dtype.kind == "c" else 1)
+            // (2 if structure == "butterfly" else 1))
 
 
 def as_precision(K, dtype, copy=False):

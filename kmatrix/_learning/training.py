@@ -70,10 +70,13 @@ class Layer:
     ``weight`` is a KMatrix (real twiddles, or the real part ``K.real`` of
     complex ones; trained through its live twiddles) or a dense ndarray of
     shape ``(n_out, n_in)`` (trained in place); ``bias`` an ndarray of
-    shape ``(n_out,)`` trained in place, or None.
+    shape ``(n_out,)`` trained in place, or None. ``butterfly``: a K-matrix
+    layer trains only the first half (B*) of each block, its second half
+    staying as it is (the identity): its gradient is zero there, so no
+    optimizer moves it, and the penalty leaves it out.
     """
 
-    def __init__(self, weight, bias):
+    def __init__(self, weight, bias, butterfly=False):
         self.weight, self.bias = weight, bias
         self.dense = isinstance(weight, np.ndarray)
         self.n_out, self.n_in = weight.shape
@@ -81,6 +84,9 @@ class Layer:
         self.param = weight if self.dense else weight._twiddles
         self.grad = np.empty_like(self.param)
         self.dbias = None if bias is None else np.empty_like(bias)
+        self.butterfly = butterfly and not self.dense
+        # the entries the penalty weighs (and the optimizer moves)
+        self.trained = self.param[:, 0] if self.butterfly else self.param
 
     @property
     def params(self):
@@ -108,6 +114,8 @@ class Layer:
                 np.matmul(dZ, self.weight, out=dA)
         else:
             self.weight._twiddle_gradient_into(A, dZ, self.grad, n_threads, dA)
+            if self.butterfly:
+                self.grad[:, 1] = 0
         if self.dbias is not None:
             np.sum(dZ, axis=0, out=self.dbias)
 
@@ -203,8 +211,9 @@ class Network:
                 dZ = below
         if self.alpha:
             for layer in self.layers:
-                loss += 0.5 * self.alpha * sum_of_squares(layer.param) / total
-                layer.grad += (self.alpha / total) * layer.param
+                loss += 0.5 * self.alpha * sum_of_squares(layer.trained) / total
+                (layer.grad[:, 0] if layer.butterfly else layer.grad)[...] += \
+                    (self.alpha / total) * layer.trained
         return loss
 
     def _output_gradient(self, P, Y, w, total):
