@@ -16,6 +16,9 @@ _ARGS = {
     "plot_regressor_vs_dense.py": ["--n", "128", "--train-sizes", "150,600"],
     "plot_random_features.py": ["--size", "16", "--components", "64,256,1024",
                                 "--projections", "16,64,128", "--repeat", "3"],
+    "plot_scrambled_digits.py": ["--hidden", "256", "--side", "16", "--train-sizes", "100,300"],
+    "plot_structured_teacher.py": ["--n", "64", "--samples", "1000", "--max-iter", "200",
+                                   "--train-sizes", "500,1000"],
 }
 
 

@@ -41,6 +41,25 @@ def test_plot_examples(tmp_path, script, args):
     assert not re.search(r"\b0\.0x", out), out
 
 
+@pytest.mark.parametrize("script, args, first_column", [
+    ("plot_scrambled_digits.py", ["--hidden", "64", "--side", "16", "--train-sizes", "100"],
+     "accuracy"),
+    ("plot_structured_teacher.py", ["--n", "32", "--samples", "400", "--max-iter", "20",
+                                    "--train-sizes", "200"], "test R^2"),
+])
+def test_network_examples_print_their_tables_without_matplotlib(tmp_path, script, args,
+                                                                first_column):
+    # matplotlib is optional here: the tables come first, the plot only
+    # with --output and matplotlib installed
+    out = _run(script, *args, cwd=tmp_path)
+    header = next(line for line in out.splitlines() if line.startswith("model"))
+    assert header.split("|")[1].strip() == first_column
+    rows = [line for line in out.splitlines() if "|" in line and not line.startswith("model")]
+    assert any(line.startswith("MLP") for line in rows)
+    assert sum("K-matrix" in line or "butterfly" in line for line in rows) >= 2
+    assert re.search(r"^\s+(100|200) \|", out, re.M), out    # the sample-efficiency rows
+
+
 @pytest.mark.parametrize("script", ["plot_approximation.py", "plot_regressor_vs_dense.py"])
 def test_plot_examples_without_matplotlib(tmp_path, script):
     """Without matplotlib a plotting example stops before any work: one line

@@ -268,8 +268,9 @@ def sparse_plan(rows, cols, shape):
     if n_params > budget:
         raise ValueError(
             f"an exact K-matrix would need {n_params} parameters for {rows.size} nonzeros, "
-            f"more than max(16x the dense matrix ({n_out * n_in} entries), 2^20): S is too dense "
-            "for an exact K-matrix to pay off. Use KMatrixApproximator or a dense product."
+            f"more than max(16x the dense matrix ({n_out * n_in} entries), 2^20): the matrix is "
+            "too dense for an exact K-matrix to pay off. Use KMatrixApproximator or a dense "
+            "product."
         )
     if step_params < colouring_params:
         return step_size.bit_length() - 1, 2
