@@ -8,7 +8,8 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from .networks import ATTRIBUTES_DOC, PARAMETERS_DOC, NetworkEstimator
+from .network_docs import ATTRIBUTES_DOC, PARAMETERS_DOC
+from .networks import NetworkEstimator
 from .regressor import _check_partial_fit, _stochastic
 
 __all__ = ["KMatrixClassifier"]
@@ -73,42 +74,6 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
     _loss = "log_loss"
     _outputs_name = "outputs (labels or label columns)"
     _y_numeric = False
-
-    def __init__(self, hidden_layer_sizes=(), activation="relu", width=1, structure="kmatrix",
-                 expansion=1, output_layer="kmatrix", solver="adam", learning_rate_init=1e-2,
-                 batch_size="auto", max_iter=200, max_fun=15000, tol=1e-4, alpha=0.0,
-                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 fit_intercept=True, warm_start=False, random_state=None, verbose=0,
-                 init="ortho", field="real", shuffle=True, momentum=0.9,
-                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.width = width
-        self.structure = structure
-        self.expansion = expansion
-        self.output_layer = output_layer
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.max_fun = max_fun
-        self.tol = tol
-        self.alpha = alpha
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.fit_intercept = fit_intercept
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.init = init
-        self.field = field
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

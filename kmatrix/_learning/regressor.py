@@ -10,7 +10,8 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core.lazy import is_dask_array, map_rows
-from .networks import ATTRIBUTES_DOC, PARAMETERS_DOC, NetworkEstimator
+from .network_docs import ATTRIBUTES_DOC, PARAMETERS_DOC
+from .networks import NetworkEstimator
 from .training import ACTIVATIONS
 
 __all__ = ["KMatrixRegressor"]
@@ -114,35 +115,9 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
                  init="ortho", field="real", shuffle=True, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
                  out_activation="identity"):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.width = width
-        self.structure = structure
-        self.expansion = expansion
-        self.output_layer = output_layer
-        self.solver = solver
-        self.learning_rate_init = learning_rate_init
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.max_fun = max_fun
-        self.tol = tol
-        self.alpha = alpha
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.fit_intercept = fit_intercept
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
-        self.init = init
-        self.field = field
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.out_activation = out_activation
+        params = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
+        self.out_activation = params.pop("out_activation")
+        super().__init__(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
