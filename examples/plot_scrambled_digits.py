@@ -97,7 +97,7 @@ def sample_efficiency(makers, X_train, X_test, y_train, y_test, sizes):
     return curves
 
 
-def plot(rows, curves, sizes, output):
+def plot(rows, curves, sizes, side, output):
     try:
         import matplotlib
     except ImportError:
@@ -110,6 +110,7 @@ def plot(rows, curves, sizes, output):
     names = [r[0] for r in rows]
     ax_bar.barh(names, [r[2] for r in rows], color=[f"C{i}" for i in range(len(rows))])
     ax_bar.set_xscale("log")
+    ax_bar.set_xlim(min(r[2] for r in rows) / 10, max(r[2] for r in rows) * 30)
     ax_bar.set_xlabel("parameters")
     for i, r in enumerate(rows):
         ax_bar.text(r[2], i, f"  acc {r[1]:.3f}, fit {r[3]:.1f} s", va="center", fontsize=8)
@@ -120,7 +121,7 @@ def plot(rows, curves, sizes, output):
     ax_curve.set_ylabel("test accuracy")
     ax_curve.legend()
     ax_curve.grid(True, alpha=0.3)
-    fig.suptitle("scrambled 32 x 32 digits")
+    fig.suptitle(f"scrambled {side} x {side} digits")
     fig.tight_layout()
     fig.savefig(output, dpi=120)
     print(f"saved {output}")
@@ -147,7 +148,7 @@ def main():
     curves = sample_efficiency({k: makers[k] for k in list(makers)[:2]},
                                X_train, X_test, y_train, y_test, sizes)
     if args.output:
-        plot(rows, curves, sizes, args.output)
+        plot(rows, curves, sizes, args.side, args.output)
 
 
 if __name__ == "__main__":
