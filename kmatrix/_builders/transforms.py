@@ -48,7 +48,8 @@ from .permutations import permutation_twiddles
 from .zoo import dft_twiddles
 
 __all__ = ["check_circulant_args", "check_norm", "check_transform_args", "circulant",
-           "circulant_network", "dct", "dft", "dft_network", "dst", "real_transform_network"]
+           "circulant_network", "circular_twiddles", "dct", "dft", "dft_network", "dst",
+           "real_transform_network"]
 
 NORMS = (None, "backward", "ortho", "forward")
 
@@ -60,7 +61,7 @@ def check_norm(norm):
     return norm
 
 
-def _circular(h):
+def circular_twiddles(h):
     """Twiddles (complex128, width 2) of the M x M circulant C[i, j] = h[(i - j) mod M],
     M a power of two."""
     M = h.size
@@ -84,7 +85,7 @@ def _bluestein(n):
     h = np.zeros(M, dtype=np.complex128)
     h[:n] = w
     h[M - n + 1:] = w[1:][::-1]  # h[M - m] = w_{-m} = w_m
-    tw = _circular(h)
+    tw = circular_twiddles(h)
     scale_inputs(tw, np.conjugate(w))
     return scale_outputs(tw, np.conjugate(w))
 
@@ -135,7 +136,7 @@ def circulant(c):
     h[:n] = c
     if M != n:
         h[M - n + 1:] = c[1:]  # (i - j) = -m needs c[n - m] at h[M - m]
-    return _circular(h)
+    return circular_twiddles(h)
 
 
 def _makhoul_permutation(n):

@@ -2,7 +2,8 @@
 
 Job: the K-matrix as a NumPy/SciPy operand. ``kmatrix.py`` holds the class
 (construction checks, properties, transposes) and mixes in one module per
-concern: ``constructors`` (one-line calls of :mod:`kmatrix._builders`),
+concern: ``constructors`` and ``structured`` (one-line calls of
+:mod:`kmatrix._builders`; the second for the survey's Section 4 classes),
 ``products`` (``apply`` and ``vjp``, routed to the kernels), ``protocol``
 (``@`` and the LinearOperator methods, shared with ``linear_operator``'s
 :class:`KMatrixOperator`), ``arithmetic`` (scalar multiples, products,

@@ -39,11 +39,12 @@ from .arithmetic import Arithmetic, check_finite_twiddles
 from .constructors import Constructors
 from .products import Products
 from .protocol import OperandProtocol
+from .structured import StructuredConstructors
 
 __all__ = ["KMatrix"]
 
 
-class KMatrix(Constructors, Products, OperandProtocol, Arithmetic):
+class KMatrix(Constructors, StructuredConstructors, Products, OperandProtocol, Arithmetic):
     """A kaleidoscope matrix: a fast structured linear operator.
 
     ``K`` of shape ``(n_out, n_in)`` is the top-left corner of a product of

@@ -1,0 +1,193 @@
+"""Twiddles of the survey's classical structured classes (Section 4) as exact
+K-matrices: Toeplitz and Hankel matrices, low rank, and the Toeplitz-like
+matrices of low displacement rank.
+
+Toeplitz (m x p, ``T[i, j] = t(i - j)``). T is the top-left corner of the
+circulant C of size ``M = next_pow2(m + p - 1)`` whose first column holds
+the first column of T, zeros, then the first row of T backwards:
+``C[i, j] = h[(i - j) mod M]`` with ``h[k] = c[k]`` (k < m) and
+``h[M - k] = r[k]`` (0 < k < p), and no index is used twice because
+``m + p - 1 <= M``. ``C = F^-1 diag(F h) F`` is a K-matrix of width 2 on
+size M (:func:`~kmatrix._builders.transforms.circular_twiddles`):
+``8 M log2 M`` parameters, ``O(M log M)`` per product.
+
+Hankel (``H[i, j] = v(i + j)``). Reversing the first m rows of C gives
+``A = R C``, ``(R y)[i] = y[(m - 1 - i) mod M]``, with
+``A[i, j] = h[(m - 1 - i - j) mod M]``: a Hankel corner for ``h[k] =
+v(m - 1 - k)`` (k < m) and ``h[M - t] = v(m - 1 + t)`` (0 < t < p). And
+``R conj(F) = F diag(w)``, ``w[k] = exp(2i pi k (m - 1) / M)``, so
+``A = F diag(w F h / M) F``: width 2 again, no permutation.
+
+Low rank (``U V^T``, rank r). On ``N 2^h`` positions (``2^h >= r``): the
+first h stages copy the input into 2^h blocks; block k scales it by column
+k of V and sums it into its first position (a fan-in: the B* stages on the
+low bits, each adding the upper half into the lower); the B stages on the
+low bits fan that sum out again, scaled by column k of U; the last h
+stages add the blocks. Width 1, ``4 N 2^h log2(N 2^h)`` parameters, about
+``4 n r log(n r)``; O(n r log(n r)) per product, against n^2 dense.
+
+Toeplitz-like (displacement rank r). If ``M - Z M Z^T = G H^T`` for the
+down-shift Z and n x r generators G, H, then
+``M = sum_j L(g_j) L(h_j)^T`` with ``L(v)`` the lower triangular Toeplitz
+matrix of first column v, the Krylov matrix ``[v, Z v, Z^2 v, ...]``
+(Kailath, Kung and Morf 1979): ``L(g) L(h)^T - Z L(g) L(h)^T Z^T =
+L(g) (I - Z Z^T) L(h)^T = g h^T`` since L(g) commutes with Z. Each term is
+the product of two Toeplitz K-matrices (width 4); the r terms are added
+through expansion (width 4 on ``2^ceil(log2 r)`` times the size):
+``O(r n log n)`` parameters and cost.
+"""
+
+import numpy as np
+
+from .._core.algebra import (
+    add,
+    product,
+    scale_outputs,
+    scale_stage_inputs,
+    scale_stage_outputs,
+)
+from .._core.layout import Network, identity_twiddles
+from .._core.validation import (
+    as_numeric_array,
+    check_dtype,
+    check_network_size,
+    complex_dtype_of,
+    next_pow2,
+)
+from .transforms import circular_twiddles
+from .zoo import dft_twiddles
+
+__all__ = ["hankel_network", "low_rank_network", "toeplitz_like_network", "toeplitz_network"]
+
+_COPY = ((1, 0), (1, 0))    # (x_u, x_v) -> (x_u, x_u)
+_ADD = ((1, 1), (0, 0))     # (x_u, x_v) -> (x_u + x_v, 0)
+
+
+def _checked(a, name, ndim):
+    """``a`` as a numeric array of ``ndim`` dimensions (its values are
+    judged by :func:`_finite`, once the network's size has been)."""
+    a = as_numeric_array(a, name)
+    if a.ndim != ndim or a.size == 0:
+        what = "1-D array" if ndim == 1 else "2-D array"
+        raise ValueError(f"{name} must be a non-empty {what}, got shape {a.shape}")
+    return a
+
+
+def _finite(**arrays):
+    for name, a in arrays.items():
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} contains NaN or infinity")
+
+
+def _operator_dtype(arrays, dtype):
+    """float64 (float32 if every array is) or its complex kind for complex
+    data; a given dtype must hold complex data."""
+    complex_ = any(a.dtype.kind == "c" for a in arrays)
+    if dtype is None:
+        single = all(a.dtype in (np.float32, np.complex64) for a in arrays)
+        dtype = np.float32 if single else np.float64
+        if complex_:
+            dtype = complex_dtype_of(dtype)
+    dtype = check_dtype(dtype)
+    if complex_ and dtype.kind != "c":
+        raise ValueError(f"complex data need a complex dtype, got {dtype}")
+    return dtype
+
+
+def _embedded(h_first, r, m, p):
+    """h of size M = next_pow2(m + p - 1): ``h_first`` at 0..m-1 and
+    ``h[M - k] = r[k]`` for 0 < k < p."""
+    M = max(2, next_pow2(m + p - 1))
+    h = np.zeros(M, dtype=np.complex128)
+    h[:m] = h_first
+    if p > 1:
+        h[M - p + 1:] = r[1:][::-1]
+    return h
+
+
+def _network(tw, shape, dtype):
+    """The (real part of the) complex network, in the operator's dtype."""
+    return Network(tw.astype(complex_dtype_of(dtype), copy=False), shape,
+                   real_part=dtype.kind != "c")
+
+
+def toeplitz_network(c, r, dtype, what="KMatrix.toeplitz"):
+    """``KMatrix.toeplitz``: scipy.linalg.toeplitz(c, r) (r defaults to conj(c))."""
+    c = _checked(c, "c", 1)
+    r = np.conjugate(c) if r is None else _checked(r, "r", 1)
+    dtype = _operator_dtype([c, r], dtype)
+    m, p = c.size, r.size
+    check_network_size(m + p - 1, 2, complex_dtype_of(dtype), f"{what} of shape {(m, p)}")
+    _finite(c=c, r=r)
+    return _network(circular_twiddles(_embedded(c, r, m, p)), (m, p), dtype)
+
+
+def hankel_network(c, r, dtype):
+    """``KMatrix.hankel``: scipy.linalg.hankel(c, r) (r defaults to zeros)."""
+    c = _checked(c, "c", 1)
+    r = np.zeros_like(c) if r is None else _checked(r, "r", 1)
+    dtype = _operator_dtype([c, r], dtype)
+    m, p = c.size, r.size
+    check_network_size(m + p - 1, 2, complex_dtype_of(dtype), f"KMatrix.hankel of shape {(m, p)}")
+    _finite(c=c, r=r)
+    h = _embedded(c[::-1], r, m, p)
+    M = h.size
+    L = M.bit_length() - 1
+    w = np.exp(2j * np.pi * ((np.arange(M) * (m - 1)) % M) / M)
+    inner = scale_outputs(dft_twiddles(L), w * np.fft.fft(h) / M)
+    return _network(product(dft_twiddles(L), inner, M), (m, p), dtype)
+
+
+def low_rank_network(U, V, dtype):
+    """``KMatrix.low_rank``: U @ V.T, width 1 (module docstring)."""
+    U, V = _checked(U, "U", 2), _checked(V, "V", 2)
+    if U.shape[1] != V.shape[1]:
+        raise ValueError(f"U and V must have the same number of columns (the rank), got "
+                         f"shapes {U.shape} and {V.shape}")
+    dtype = _operator_dtype([U, V], dtype)
+    (n_out, rank), n_in = U.shape, V.shape[0]
+    N = max(2, next_pow2(max(n_out, n_in)))
+    L, h = N.bit_length() - 1, (rank - 1).bit_length()
+    check_network_size(N << h, 1, dtype, f"KMatrix.low_rank of shape {(n_out, n_in)} and "
+                                         f"rank {rank}")
+    _finite(U=U, V=V)
+    tw = identity_twiddles(L + h, 1, dtype)
+    tw[0, 0, :h] = _COPY          # B* half: the high bits first
+    tw[0, 0, h:] = _ADD           # then the fan-in on bits L-1 .. 0
+    tw[0, 1, :L] = _COPY          # B half: the fan-out on bits 0 .. L-1
+    tw[0, 1, L:] = _ADD           # then the blocks are added
+    half = N // 2
+    for k in range(1 << h):
+        block = slice(k * half, (k + 1) * half)   # the pairs whose high bits are k
+        v = np.zeros(N, dtype=dtype)
+        u = np.zeros(N, dtype=dtype)
+        if k < rank:
+            v[:n_in], u[:n_out] = V[:, k], U[:, k]
+        scale_stage_inputs(tw[0, 0, h, block], L - 1, v)
+        scale_stage_outputs(tw[0, 1, L - 1, block], L - 1, u)
+    return Network(tw, (n_out, n_in))
+
+
+def toeplitz_like_network(G, H, dtype):
+    """``KMatrix.toeplitz_like``: the M with ``M - Z M Z^T = G H^T`` (module docstring)."""
+    G, H = _checked(G, "G", 2), _checked(H, "H", 2)
+    if G.shape != H.shape:
+        raise ValueError(f"G and H must have the same shape (n, r), got {G.shape} and "
+                         f"{H.shape}")
+    dtype = _operator_dtype([G, H], dtype)
+    n, rank = G.shape
+    M = max(2, next_pow2(2 * n - 1))
+    check_network_size(M << (rank - 1).bit_length(), 4, complex_dtype_of(dtype),
+                       f"KMatrix.toeplitz_like of size {n} and displacement rank {rank}")
+    _finite(G=G, H=H)
+    zeros = np.zeros(n, dtype=G.dtype)
+    terms = []
+    for j in range(rank):
+        lower = toeplitz_network(G[:, j], zeros, dtype, "KMatrix.toeplitz_like")
+        first = np.zeros(n, dtype=H.dtype)
+        first[0] = H[0, j]
+        upper = toeplitz_network(first, H[:, j], dtype, "KMatrix.toeplitz_like")
+        terms.append(product(lower.twiddles, upper.twiddles, n))
+    while len(terms) > 1:           # a balanced tree of sums
+        terms = [add(a, b) for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) & ~1:]
+    return Network(terms[0], (n, n), real_part=dtype.kind != "c")

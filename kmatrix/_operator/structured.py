@@ -1,0 +1,210 @@
+"""The KMatrix constructors of the survey's classical structured classes
+(Section 4): Toeplitz, Hankel, low rank and Toeplitz-like matrices, each an
+exact K-matrix built by :mod:`kmatrix._builders.structured`."""
+
+from .._builders import structured
+
+__all__ = ["StructuredConstructors"]
+
+
+class StructuredConstructors:
+    """Toeplitz, Hankel, low-rank and low-displacement-rank K-matrices (a mixin)."""
+
+    @classmethod
+    def toeplitz(cls, c, r=None, dtype=None):
+        """The Toeplitz matrix of ``c`` and ``r``: ``scipy.linalg.toeplitz(c, r)``, exactly.
+
+        ``T[i, j] = c[i - j]`` on and below the diagonal and ``r[j - i]``
+        above it (``r[0]`` is ignored), of shape ``(len(c), len(r))``: a
+        convolution with zero padding, or a stationary covariance. Built as
+        the corner of a circulant of size ``M = next_pow2(len(c) + len(r) -
+        1)``, ``F^-1 diag(F h) F``: width 2 (complex twiddles; for real data
+        the operator is their network's real part), ``8 M log2 M``
+        parameters against ``len(c) * len(r)`` dense, ``O(M log M)`` per
+        product.
+
+        Parameters
+        ----------
+        c : array-like of shape (m,)
+            The first column.
+        r : array-like of shape (p,), default=None
+            The first row; by default ``conj(c)`` (a Hermitian Toeplitz
+            matrix), as in scipy.
+        dtype : dtype, default=None
+            The operator's dtype; by default float64 (float32 when the data
+            are float32), complex for complex data.
+
+        Returns
+        -------
+        K : KMatrix of shape (m, p)
+
+        Raises
+        ------
+        ValueError
+            If ``c`` or ``r`` is not a non-empty 1-D array of finite numbers,
+            or ``dtype`` cannot hold complex data.
+
+        See Also
+        --------
+        scipy.linalg.toeplitz : the dense matrix.
+        hankel, circulant, toeplitz_like
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.linalg, kmatrix as km
+        >>> c, r = np.arange(1.0, 1001.0), np.cos(np.arange(1000.0))
+        >>> T = km.KMatrix.toeplitz(c, r)
+        >>> T.shape, T.width, T.size
+        ((1000, 1000), 2, 2048)
+        >>> x = np.random.default_rng(0).standard_normal(1000)
+        >>> bool(np.allclose(T @ x, scipy.linalg.toeplitz(c, r) @ x))
+        True
+        """
+        return cls._from_network(structured.toeplitz_network(c, r, dtype))
+
+    @classmethod
+    def hankel(cls, c, r=None, dtype=None):
+        """The Hankel matrix of ``c`` and ``r``: ``scipy.linalg.hankel(c, r)``, exactly.
+
+        ``H[i, j] = c[i + j]`` while ``i + j < len(c)``, then ``r[i + j -
+        len(c) + 1]`` (``r`` is the last row; ``r[0]`` is ignored), of shape
+        ``(len(c), len(r))``. Built as the corner of a circulant of size
+        ``M = next_pow2(len(c) + len(r) - 1)`` with its first ``len(c)``
+        rows reversed, which is ``F diag(w F h) F``: width 2, the size and
+        cost of :meth:`toeplitz`.
+
+        Parameters
+        ----------
+        c : array-like of shape (m,)
+            The first column.
+        r : array-like of shape (p,), default=None
+            The last row; by default zeros, as in scipy.
+        dtype : dtype, default=None
+            The operator's dtype; by default float64 (float32 when the data
+            are float32), complex for complex data.
+
+        Returns
+        -------
+        K : KMatrix of shape (m, p)
+
+        Raises
+        ------
+        ValueError
+            If ``c`` or ``r`` is not a non-empty 1-D array of finite numbers,
+            or ``dtype`` cannot hold complex data.
+
+        See Also
+        --------
+        scipy.linalg.hankel : the dense matrix.
+        toeplitz
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.linalg, kmatrix as km
+        >>> c, r = np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0, 5.0, 6.0])
+        >>> km.KMatrix.hankel(c, r).todense().round(12)
+        array([[1., 2., 3., 4.],
+               [2., 3., 4., 5.],
+               [3., 4., 5., 6.]])
+        """
+        return cls._from_network(structured.hankel_network(c, r, dtype))
+
+    @classmethod
+    def low_rank(cls, U, V, dtype=None):
+        """The low-rank matrix ``U @ V.T``, exactly, as a K-matrix of width 1.
+
+        On ``N 2^h`` positions (``N = next_pow2(max(n_out, n_in))``,
+        ``2^h >= r``) the input is copied into 2^h blocks; block k scales it
+        by column k of V, sums it, and spreads the sum scaled by column k of
+        U; the blocks are added. ``4 N 2^h log2(N 2^h)`` parameters, about
+        ``4 n r log(n r)`` (survey Section 4.3), and the same cost per
+        product, against ``n_out * n_in`` dense. A sparse plus low-rank
+        matrix is a sum: ``KMatrix.from_sparse(S) + KMatrix.low_rank(U, V)``.
+
+        Parameters
+        ----------
+        U : array-like of shape (n_out, r)
+        V : array-like of shape (n_in, r)
+        dtype : dtype, default=None
+            The operator's dtype; by default float64 (float32 when both are
+            float32), complex for complex data.
+
+        Returns
+        -------
+        K : KMatrix of shape (n_out, n_in)
+
+        Raises
+        ------
+        ValueError
+            If U or V is not a non-empty 2-D array of finite numbers, their
+            numbers of columns differ, or ``dtype`` cannot hold complex data.
+
+        See Also
+        --------
+        from_sparse : the sparse part of a sparse plus low-rank matrix.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> U, V = rng.standard_normal((500, 3)), rng.standard_normal((400, 3))
+        >>> K = km.KMatrix.low_rank(U, V)
+        >>> K.width, K.size
+        (1, 2048)
+        >>> x = rng.standard_normal(400)
+        >>> bool(np.allclose(K @ x, U @ (V.T @ x)))
+        True
+        >>> S = scipy.sparse.random(500, 400, density=0.01, random_state=0)
+        >>> SL = km.KMatrix.from_sparse(S) + K          # sparse plus low rank
+        >>> bool(np.allclose(SL @ x, S @ x + U @ (V.T @ x)))
+        True
+        """
+        return cls._from_network(structured.low_rank_network(U, V, dtype))
+
+    @classmethod
+    def toeplitz_like(cls, G, H, dtype=None):
+        """The Toeplitz-like matrix of displacement generators G, H, exactly.
+
+        The n x n matrix M with ``M - Z M Z^T = G @ H.T``, Z the down-shift
+        (``Z[i + 1, i] = 1``): displacement rank r = number of columns of G
+        (survey Section 4.5; a Toeplitz matrix has displacement rank 2 at
+        most). ``M = sum_j L(g_j) L(h_j)^T`` with ``L(v)`` the lower
+        triangular Toeplitz (Krylov) matrix of first column v (Kailath, Kung
+        and Morf 1979), each term a product of two :meth:`toeplitz`
+        K-matrices, the r terms added through expansion: width 4 on
+        ``2^ceil(log2 r) * next_pow2(2n - 1)`` positions, ``O(r n log n)``
+        parameters and cost per product, against ``n^2`` dense.
+
+        Parameters
+        ----------
+        G, H : array-like of shape (n, r)
+            The generators.
+        dtype : dtype, default=None
+            The operator's dtype; by default float64 (float32 when both are
+            float32), complex for complex data.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            If G or H is not a non-empty 2-D array of finite numbers, their
+            shapes differ, or ``dtype`` cannot hold complex data.
+
+        See Also
+        --------
+        toeplitz
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> G, H = rng.standard_normal((64, 4)), rng.standard_normal((64, 4))
+        >>> M = km.KMatrix.toeplitz_like(G, H).todense()
+        >>> Z = np.eye(64, k=-1)
+        >>> bool(np.allclose(M - Z @ M @ Z.T, G @ H.T))
+        True
+        """
+        return cls._from_network(structured.toeplitz_like_network(G, H, dtype))

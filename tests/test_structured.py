@@ -1,0 +1,138 @@
+"""The survey's Section 4 classes as exact K-matrices (Toeplitz, Hankel, low
+rank, sparse plus low rank, Toeplitz-like), against dense references
+(scipy.linalg.toeplitz/hankel, U @ V.T, the displacement equation)."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kmatrix as km
+from _helpers import assert_close_in_norm, rtol_for
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+
+
+def _data(rng, shape, dtype):
+    a = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(shape)
+    return a.astype(dtype)
+
+
+def _check(K, D):
+    """K's products against the dense D, both ways, in norm."""
+    rng = np.random.default_rng(1)
+    X = _data(rng, (5, D.shape[1]), K.dtype)
+    Y = _data(rng, (5, D.shape[0]), K.dtype)
+    rtol = rtol_for(K.dtype, K)
+    assert_close_in_norm(K.apply(X), X.astype(np.complex128) @ D.T, rtol)
+    assert_close_in_norm(K.apply(Y, trans="H"), Y.astype(np.complex128) @ D.conj(), rtol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, p", [(1, 1), (5, 5), (7, 3), (3, 9), (64, 64), (1000, 1000)])
+def test_toeplitz_and_hankel_equal_scipys(dtype, m, p):
+    rng = np.random.default_rng(m * 31 + p)
+    c, r = _data(rng, m, dtype), _data(rng, p, dtype)
+    T = km.KMatrix.toeplitz(c, r)
+    H = km.KMatrix.hankel(c, r)
+    assert T.dtype == H.dtype == np.dtype(dtype) and T.shape == H.shape == (m, p)
+    assert T.width == 2 and T.size == max(2, 1 << (m + p - 2).bit_length())
+    _check(T, scipy.linalg.toeplitz(c.astype(np.complex128), r.astype(np.complex128)))
+    _check(H, scipy.linalg.hankel(c.astype(np.complex128), r.astype(np.complex128)))
+
+
+def test_toeplitz_defaults_follow_scipy():
+    c = np.array([1.0, 2 + 1j, -0.5j, 3.0])
+    np.testing.assert_allclose(km.KMatrix.toeplitz(c).todense(), scipy.linalg.toeplitz(c),
+                               atol=1e-14)
+    np.testing.assert_allclose(km.KMatrix.hankel(c).todense(), scipy.linalg.hankel(c),
+                               atol=1e-14)
+    assert km.KMatrix.toeplitz(np.ones(3, np.float32)).dtype == np.float32
+    assert km.KMatrix.toeplitz([1, 2, 3]).dtype == np.float64
+
+
+def test_large_toeplitz_is_exact_in_float64():
+    # the issue's bar: n = 4096, < 1e-12 against the dense product
+    rng = np.random.default_rng(2)
+    c, r = rng.standard_normal(4096), rng.standard_normal(4096)
+    T = km.KMatrix.toeplitz(c, r)
+    X = rng.standard_normal((3, 4096))
+    ref = X @ scipy.linalg.toeplitz(c, r).T
+    assert np.linalg.norm(T.apply(X) - ref) / np.linalg.norm(ref) < 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 9), st.data())
+def test_low_rank_is_exact_for_any_shape_and_rank(n_out, n_in, rank, data):
+    seed = data.draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    U, V = rng.standard_normal((n_out, rank)), rng.standard_normal((n_in, rank))
+    K = km.KMatrix.low_rank(U, V)
+    assert K.width == 1 and K.shape == (n_out, n_in)
+    np.testing.assert_allclose(K.todense(), U @ V.T, atol=1e-12 * np.abs(U @ V.T).max() + 1e-300)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_low_rank_and_sparse_plus_low_rank(dtype):
+    rng = np.random.default_rng(3)
+    U, V = _data(rng, (300, 4), dtype), _data(rng, (200, 4), dtype)
+    K = km.KMatrix.low_rank(U, V)
+    assert K.dtype == np.dtype(dtype)
+    D = U.astype(np.complex128) @ V.T.astype(np.complex128)
+    _check(K, D)
+    S = scipy.sparse.random(300, 200, density=0.02, random_state=0, dtype=np.float64)
+    SL = km.KMatrix.from_sparse(S, dtype=dtype) + K
+    _check(SL, S.toarray() + D)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, rank", [(1, 1), (16, 1), (64, 4), (100, 3), (1024, 4)])
+def test_toeplitz_like_satisfies_its_displacement_equation(dtype, n, rank):
+    rng = np.random.default_rng(n + rank)
+    G, H = _data(rng, (n, rank), dtype), _data(rng, (n, rank), dtype)
+    K = km.KMatrix.toeplitz_like(G, H)
+    assert K.dtype == np.dtype(dtype) and K.width == 4
+    # the dense reference: M - Z M Z^T = G H^T solved by substitution
+    # (M[i, j] = M[i-1, j-1] + (G H^T)[i, j]), independent of the construction
+    E = G.astype(np.complex128) @ H.T.astype(np.complex128)
+    M = E.copy()
+    for d in range(1, n):
+        M[d:, d:] += E[:n - d, :n - d]
+    _check(K, M)
+
+
+def test_a_toeplitz_matrix_is_toeplitz_like_of_rank_two():
+    rng = np.random.default_rng(4)
+    c, r = rng.standard_normal(50), rng.standard_normal(50)
+    r[0] = c[0]
+    T = scipy.linalg.toeplitz(c, r)
+    Z = np.eye(50, k=-1)
+    E = T - Z @ T @ Z.T                     # nonzero in row 0 and column 0 only
+    G = np.stack([E[:, 0], np.eye(50)[0]], axis=1)
+    H = np.stack([np.eye(50)[0], E[0] - np.eye(50)[0] * E[0, 0]], axis=1)
+    np.testing.assert_allclose(G @ H.T, E, atol=1e-14)
+    np.testing.assert_allclose(km.KMatrix.toeplitz_like(G, H).todense(), T, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: km.KMatrix.toeplitz([]), "non-empty"),
+    (lambda: km.KMatrix.toeplitz([[1.0]]), "1-D"),
+    (lambda: km.KMatrix.toeplitz([1.0, np.nan]), "NaN"),
+    (lambda: km.KMatrix.hankel([1.0], [1j], dtype=np.float32), "complex"),
+    (lambda: km.KMatrix.toeplitz([1j, 2.0], dtype=np.float64), "complex"),
+    (lambda: km.KMatrix.low_rank(np.ones((3, 2)), np.ones((4, 3))), "number of columns"),
+    (lambda: km.KMatrix.low_rank(np.ones(3), np.ones((4, 1))), "2-D"),
+    (lambda: km.KMatrix.toeplitz_like(np.ones((4, 2)), np.ones((4, 3))), "same shape"),
+    # a column of 2**28 (a read-only broadcast view: no memory) needs a
+    # network of 2**30 positions: judged before any allocation
+    (lambda: km.KMatrix.toeplitz(np.broadcast_to(1.0, (2**28,))), "memory"),
+    (lambda: km.KMatrix.low_rank(np.broadcast_to(1.0, (2**28, 64)),
+                                 np.broadcast_to(1.0, (2**28, 64))), "memory|2\\*\\*"),
+])
+def test_bad_arguments_are_value_errors(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
