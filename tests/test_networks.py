@@ -269,3 +269,49 @@ def test_butterfly_layers_learn_only_their_first_halves():
     with pytest.raises(ValueError, match="identity second halves"):
         km.KMatrixRegressor(structure="butterfly",
                             init=km.KMatrix.random(16, random_state=0)).fit(X, y)
+
+
+def test_labels_outside_the_classes_are_refused_and_nothing_changes():
+    # a first partial_fit block with a label outside `classes` trained a
+    # model of the wrong shape; a warm fit on other classes swapped classes_
+    # under the old weights; a refused warm fit left stale label attributes
+    rng = np.random.default_rng(9)
+    X = rng.standard_normal((60, 4))
+    y = rng.integers(0, 3, 60)
+    with pytest.raises(ValueError, match="not in classes"):
+        km.KMatrixClassifier().partial_fit(X, y, classes=[0, 1])
+    clf = km.KMatrixClassifier(max_iter=5, random_state=0).fit(X, y)
+    clf.set_params(warm_start=True)
+    before = (list(clf.classes_), clf.predict(X).copy())
+    for bad, match in [(y + 10, "not in classes_"), (y > 0, "classes of the previous fit"),
+                       (np.where(y == 2, 1, y), "classes of the previous fit"),
+                       (np.eye(3)[y], "multilabel")]:
+        with pytest.raises(ValueError, match=match):
+            clf.fit(X, bad)
+        assert list(clf.classes_) == before[0]
+        np.testing.assert_array_equal(clf.predict(X), before[1])
+    reg = km.KMatrixRegressor(max_iter=5, warm_start=True, random_state=0).fit(X, y * 1.0)
+    with pytest.raises(ValueError, match="targets"):
+        reg.fit(X, np.ones((60, 3)))
+    assert reg.predict(X).shape == (60,)
+
+
+def test_a_warm_fit_follows_a_new_out_activation():
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((100, 6))
+    reg = km.KMatrixRegressor(max_iter=5, random_state=0).fit(X, X[:, 0])
+    reg.set_params(warm_start=True, out_activation="relu").fit(X, np.abs(X[:, 0]))
+    assert reg.out_activation_ == "relu" and np.all(reg.predict(X) >= 0)
+
+
+def test_inits_of_the_wrong_kind_say_so():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((50, 8))
+    K = km.KMatrix.random(3, 8, random_state=0)
+    reg = km.KMatrixRegressor(output_layer="dense", init=K, max_iter=1,
+                              learning_rate_init=1e-12, random_state=0).fit(X, X[:, :3])
+    np.testing.assert_allclose(reg.layers_[-1], K.todense(), atol=1e-9)
+    with pytest.raises(ValueError, match="array is an init for output_layer='dense'"):
+        km.KMatrixRegressor(init=np.eye(3, 8)).fit(X, X[:, :3])
+    with pytest.raises(ValueError, match="shape"):
+        km.KMatrixRegressor(output_layer="dense", init=np.eye(2, 8)).fit(X, X[:, :3])

@@ -156,26 +156,42 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
             raise ValueError("classes must be passed on the first call to partial_fit")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _targets(self, y, dtype, *, incremental, classes):
-        """The one-hot (or indicator, or single logistic) output matrix of y."""
+    def _targets(self, y, dtype, *, keep_model, incremental, classes):
+        """(the one-hot, indicator or single logistic output matrix of y, the
+        label attributes to set); nothing of the estimator changes here."""
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if incremental:
-            missing = np.setdiff1d(unique_labels(y), self.classes_) \
-                if not self._multilabel else []
-            if len(missing):
-                raise ValueError(f"y holds labels {list(missing)} not in classes_ "
-                                 f"{list(self.classes_)}")
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if keep_model:
+            if multilabel != self._multilabel:
+                raise ValueError("y is multilabel where the fitted model is not, or the "
+                                 "other way round")
+            binarizer, known = self._label_binarizer, self.classes_
+            if not multilabel:
+                labels = unique_labels(y)
+                missing = np.setdiff1d(labels, known)
+                if len(missing):
+                    raise ValueError(f"y holds labels {missing.tolist()} not in classes_ "
+                                     f"{known.tolist()}")
+                if not incremental and len(labels) != len(known):
+                    raise ValueError(f"warm_start needs y with the classes of the previous "
+                                     f"fit {known.tolist()}, got {labels.tolist()}")
+            attrs = {}
         else:
-            self._multilabel = type_of_target(y) == "multilabel-indicator"
-            labels = y if classes is None or self._multilabel else np.asarray(classes)
-            self._label_binarizer = LabelBinarizer().fit(labels)
-            self.classes_ = self._label_binarizer.classes_
-            if not self._multilabel and len(self.classes_) < 2:
+            if classes is not None and not multilabel:
+                missing = np.setdiff1d(unique_labels(y), np.asarray(classes))
+                if len(missing):
+                    raise ValueError(f"y holds labels {missing.tolist()} not in classes "
+                                     f"{np.asarray(classes).tolist()}")
+            binarizer = LabelBinarizer().fit(y if classes is None or multilabel
+                                             else np.asarray(classes))
+            if not multilabel and len(binarizer.classes_) < 2:
                 raise ValueError(f"y must hold at least two classes, got one class "
-                                 f"({list(self.classes_)})")
-        return np.ascontiguousarray(self._label_binarizer.transform(y).astype(dtype))
+                                 f"({binarizer.classes_.tolist()})")
+            attrs = {"_multilabel": multilabel, "_label_binarizer": binarizer,
+                     "classes_": binarizer.classes_}
+        return np.ascontiguousarray(binarizer.transform(y).astype(dtype)), attrs
 
     def _out_activation(self, n_outputs):
         return "logistic" if self._multilabel or n_outputs == 1 else "softmax"

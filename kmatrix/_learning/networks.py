@@ -68,7 +68,7 @@ class NetworkEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "init": [StrOptions(set(INITS)), KMatrix, list, tuple],
+        "init": [StrOptions(set(INITS)), KMatrix, np.ndarray, list, tuple],
         "field": [StrOptions({"real", "complex"})],
         "shuffle": ["boolean"],
         "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -138,8 +138,8 @@ class NetworkEstimator(BaseEstimator):
             if len(init) != n_layers:
                 raise ValueError(f"init lists {len(init)} layers, the network has {n_layers}")
             return list(init)
-        if isinstance(init, KMatrix) and n_layers != 1:
-            raise ValueError("init is one KMatrix, the network has "
+        if isinstance(init, (KMatrix, np.ndarray)) and n_layers != 1:
+            raise ValueError(f"init is one {type(init).__name__}, the network has "
                              f"{n_layers} layers: give a list with one init per layer")
         return [init] * n_layers
 
@@ -148,11 +148,17 @@ class NetworkEstimator(BaseEstimator):
         dense output layer."""
         shape = (n_out, n_in)
         if last and self.output_layer == "dense":
-            if isinstance(init, np.ndarray):
+            if isinstance(init, (np.ndarray, KMatrix)):
                 if init.shape != shape:
                     raise ValueError(f"init of the dense output layer has shape {init.shape}, "
                                      f"the network needs {shape}")
-                return np.array(init, dtype=dtype)
+                dense = init.todense() if isinstance(init, KMatrix) else init
+                if np.iscomplexobj(dense) or not np.all(np.isfinite(dense)):
+                    raise ValueError("init of the dense output layer must be real and finite")
+                return np.array(dense, dtype=dtype)
+            if not isinstance(init, str):
+                raise ValueError(f"init of the dense output layer must be a string, an array "
+                                 f"or a KMatrix, got {type(init).__name__}")
             check_dense_size(n_out, n_in, dtype, "the dense output layer")
             # Glorot's uniform initialization, as scikit-learn's MLPs
             factor = 2.0 if self._out_activation(n_out) in ("logistic", "softmax") else 6.0
@@ -171,9 +177,10 @@ class NetworkEstimator(BaseEstimator):
                                  "identity second halves (twiddles[:, 1]), as "
                                  "KMatrix.hadamard and KMatrix.identity do")
             return K
-        if init not in INITS:
+        if not isinstance(init, str) or init not in INITS:
             raise ValueError(f"init of a K-matrix layer must be one of {INITS} or a KMatrix, "
-                             f"got {init!r}")
+                             f"got {type(init).__name__ if not isinstance(init, str) else init!r}"
+                             " (an array is an init for output_layer='dense')")
         complex_ = self.field == "complex"
         K = KMatrix.random(n_out, n_in, width=self.width, expansion=self.expansion,
                            dtype=complex_dtype_of(dtype) if complex_ else dtype, init=init,
@@ -226,9 +233,21 @@ class NetworkEstimator(BaseEstimator):
     def _fit(self, X, y, sample_weight, *, incremental, classes=None):
         keep_model = hasattr(self, "layers_") and (incremental or self.warm_start)
         X, y, sample_weight = self._check_data(X, y, sample_weight, reset=not keep_model)
-        Y = self._targets(y, X.dtype, incremental=incremental and keep_model, classes=classes)
-        self._prepare_model(X.shape[1], Y.shape[1], X.dtype, incremental=incremental,
-                            keep_model=keep_model)
+        Y, attrs = self._targets(y, X.dtype, keep_model=keep_model, incremental=incremental,
+                                 classes=classes)
+        # what the targets set is committed with the model: a new model needs
+        # it to be built; a kept one only once the data are known to fit it
+        if not keep_model:
+            self.__dict__.update(attrs)
+        try:
+            self._prepare_model(X.shape[1], Y.shape[1], X.dtype, incremental=incremental,
+                                keep_model=keep_model)
+        except BaseException:
+            if not keep_model:
+                for name in attrs:
+                    self.__dict__.pop(name, None)
+            raise
+        self.__dict__.update(attrs)
         if self.solver == "lbfgs":
             self._fit_lbfgs(X, Y, sample_weight, keep_model)
             return self
@@ -290,6 +309,7 @@ class NetworkEstimator(BaseEstimator):
         if not self.fit_intercept:
             for b in self.intercepts_:
                 b[...] = 0
+        self.out_activation_ = self._out_activation(n_outputs)   # it may be a new setting
         if self.best_loss_ is None:  # after a fit with early stopping
             self.best_loss_ = np.inf
 

@@ -207,13 +207,12 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
         _check_partial_fit(self)
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _targets(self, y, dtype, *, incremental, classes):
+    def _targets(self, y, dtype, *, keep_model, incremental, classes):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 0:
             raise ValueError("y has 0 targets; at least one is required")
-        if not incremental:
-            self._y_1d = y.ndim == 1
-        return np.ascontiguousarray((y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype))
+        Y = np.ascontiguousarray((y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype))
+        return Y, {"_y_1d": y.ndim == 1}
 
     def _out_activation(self, n_outputs):
         return self.out_activation
