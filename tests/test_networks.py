@@ -296,6 +296,18 @@ def test_labels_outside_the_classes_are_refused_and_nothing_changes():
     assert reg.predict(X).shape == (60,)
 
 
+def test_a_warm_start_with_other_layers_is_refused():
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((80, 6))
+    reg = km.KMatrixRegressor(hidden_layer_sizes=(8,), max_iter=3, warm_start=True,
+                              random_state=0).fit(X, X[:, 0])
+    for change in ({"hidden_layer_sizes": (4,)}, {"output_layer": "dense"}):
+        with pytest.raises(ValueError, match="continues the same layers"):
+            reg.set_params(**change).fit(X, X[:, 0])
+        reg.set_params(hidden_layer_sizes=(8,), output_layer="kmatrix")
+    reg.fit(X, X[:, 0])
+
+
 def test_a_warm_fit_follows_a_new_out_activation():
     rng = np.random.default_rng(10)
     X = rng.standard_normal((100, 6))

@@ -301,6 +301,12 @@ class NetworkEstimator(BaseEstimator):
         if n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} {self._outputs_name}, but the fitted model "
                              f"predicts {self.n_outputs_}")
+        sizes = self._sizes(self.n_features_in_, n_outputs)
+        dense_out = isinstance(self.layers_[-1], np.ndarray)
+        if ([W.shape for W in self.layers_] != list(zip(sizes[1:], sizes))
+                or dense_out != (self.output_layer == "dense")):
+            raise ValueError("hidden_layer_sizes or output_layer changed since the model was "
+                             "fitted: a warm start or partial_fit continues the same layers")
         if self.intercepts_[0].dtype != dtype:
             self.layers_ = [W.astype(dtype) if isinstance(W, np.ndarray) else
                             as_precision(W, dtype) for W in self.layers_]
