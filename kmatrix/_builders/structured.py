@@ -111,25 +111,29 @@ def _network(tw, shape, dtype):
                    real_part=dtype.kind != "c")
 
 
+def _column_and_row(c, r, default_r, dtype, what):
+    """(c, r, dtype) of a Toeplitz or Hankel matrix, checked, its network's
+    size judged before its entries are scanned."""
+    c = _checked(c, "c", 1)
+    r = default_r(c) if r is None else _checked(r, "r", 1)
+    dtype = _operator_dtype([c, r], dtype)
+    check_network_size(c.size + r.size - 1, 2, complex_dtype_of(dtype),
+                       f"{what} of shape {(c.size, r.size)}")
+    _finite(c=c, r=r)
+    return c, r, dtype
+
+
 def toeplitz_network(c, r, dtype, what="KMatrix.toeplitz"):
     """``KMatrix.toeplitz``: scipy.linalg.toeplitz(c, r) (r defaults to conj(c))."""
-    c = _checked(c, "c", 1)
-    r = np.conjugate(c) if r is None else _checked(r, "r", 1)
-    dtype = _operator_dtype([c, r], dtype)
+    c, r, dtype = _column_and_row(c, r, np.conjugate, dtype, what)
     m, p = c.size, r.size
-    check_network_size(m + p - 1, 2, complex_dtype_of(dtype), f"{what} of shape {(m, p)}")
-    _finite(c=c, r=r)
     return _network(circular_twiddles(_embedded(c, r, m, p)), (m, p), dtype)
 
 
 def hankel_network(c, r, dtype):
     """``KMatrix.hankel``: scipy.linalg.hankel(c, r) (r defaults to zeros)."""
-    c = _checked(c, "c", 1)
-    r = np.zeros_like(c) if r is None else _checked(r, "r", 1)
-    dtype = _operator_dtype([c, r], dtype)
+    c, r, dtype = _column_and_row(c, r, np.zeros_like, dtype, "KMatrix.hankel")
     m, p = c.size, r.size
-    check_network_size(m + p - 1, 2, complex_dtype_of(dtype), f"KMatrix.hankel of shape {(m, p)}")
-    _finite(c=c, r=r)
     h = _embedded(c[::-1], r, m, p)
     M = h.size
     L = M.bit_length() - 1
