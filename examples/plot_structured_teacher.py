@@ -10,12 +10,11 @@ one hidden layer of 256 relu units:
 * ``KMatrixRegressor(hidden_layer_sizes=(256,))`` at its defaults: K-matrix
   layers from a random orthogonal start;
 * ``structure="butterfly", init="identity"``: each layer one butterfly
-  (8,704 parameters in all), started at the identity and trained with a
-  larger step (``learning_rate_init=3e-2``) until the loss has not improved
-  for 50 epochs (``tol=0, n_iter_no_change=50``, up to 1,000 epochs): the
-  loss plateaus for tens of epochs before the structure falls into place,
-  and the defaults (``tol=1e-4``, 10 epochs) stop on the first plateau. The
-  structure is found from data;
+  (8,704 parameters in all), started at the identity and trained until the
+  loss has not improved for 50 epochs (``tol=0, n_iter_no_change=50``, up to
+  1,000 epochs): the loss plateaus for tens of epochs before the structure
+  falls into place, and the defaults (``tol=1e-4``, 10 epochs) stop on the
+  first plateau. The structure is found from data;
 * the same layers started at the unsigned Hadamard transform
   (``init=[H, H]``, given KMatrix objects): a known transform, fine-tuned.
 
@@ -61,8 +60,7 @@ def models(n, max_iter):
                                                           random_state=0),
         "butterfly, identity start": lambda: km.KMatrixRegressor(
             hidden_layer_sizes=(n,), structure="butterfly", init="identity",
-            learning_rate_init=3e-2, max_iter=max_iter, tol=0, n_iter_no_change=50,
-            random_state=0),
+            max_iter=max_iter, tol=0, n_iter_no_change=50, random_state=0),
         "butterfly, Hadamard start": lambda: km.KMatrixRegressor(
             hidden_layer_sizes=(n,), structure="butterfly", init=[H, H], random_state=0),
     }
