@@ -542,3 +542,23 @@ def test_level_errors_say_where_the_target_departs_from_the_structure():
     est = km.KMatrixApproximator(method="hierarchical").fit(M)
     assert np.argmax(est.level_errors_) == 0
     assert km.KMatrixApproximator(method="gradient", max_iter=3).fit(H).level_errors_ is None
+
+
+def test_targets_of_low_displacement_rank_are_built_exactly():
+    # the displacement route: one O(n^2) pass before the factorizations
+    rng = np.random.default_rng(21)
+    T = scipy.linalg.toeplitz(rng.standard_normal(1000), rng.standard_normal(1000))
+    est = km.KMatrixApproximator(width=2).fit(T)
+    assert est.method_ == "hierarchical: displacement: Toeplitz"
+    assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 2
+    measured = np.linalg.norm(est.kmatrix_.todense() - T) / np.linalg.norm(T)
+    assert measured < 1e-12
+    G, H = rng.standard_normal((256, 4)), rng.standard_normal((256, 4))
+    M = km.KMatrix.toeplitz_like(G, H).todense()
+    est = km.KMatrixApproximator(width=4).fit(M)
+    assert est.method_ == "hierarchical: displacement: Toeplitz-like, rank 4"
+    assert np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M) < 1e-10
+    # width 1 cannot hold them; a target of full displacement rank skips the route
+    assert "displacement" not in km.KMatrixApproximator(max_iter=5).fit(T[:64, :64]).method_
+    noise = rng.standard_normal((64, 64))
+    assert "displacement" not in km.KMatrixApproximator(width=4, max_iter=5).fit(noise).method_

@@ -21,6 +21,8 @@ from .._core.lazy import is_dask_array, map_rows
 from .._core.validation import frobenius, result_dtype
 from .._operator import KMatrix, KMatrixOperator
 from .descent import Trace, gradient_fit, probe_error, scaled_to
+from .displacement import displacement_fit
+from .scaling import scale_first_block, scaling_exponent, times_power_of_two
 from .search import (
     Candidate,
     model_of,
@@ -84,6 +86,12 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       ``N >= 2 n_in`` (``2 n_out``). It recovers the DFT, the Hadamard
       transform, butterfly products, square width-1 K-matrices with blocks
       in general position and the DCT-II/III and DST-II/III to rounding.
+      Before these, a square M of low displacement rank (``M - Z M Z^T``,
+      Z the down-shift, O(n^2) to form) is built exactly when the width
+      allows (``kmatrix._fitting.displacement``): a Toeplitz matrix (a
+      convolution, a circulant) by :meth:`KMatrix.toeplitz` from width 2,
+      one of displacement rank r <= 32 by :meth:`KMatrix.toeplitz_like`
+      from width 4 (expansion chosen automatically only).
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
@@ -338,21 +346,25 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                    + "; ".join(rep.describe(self.width) for rep in reps))
         # entries whose squares could overflow or underflow: work on M
         # scaled by 2^-k (exact), scale the fit back by 2^k at the end
-        exponent = _scaling_exponent(dense, real_dtype)
+        exponent = scaling_exponent(dense, real_dtype)
         if exponent:
-            dense = _times_power_of_two(dense, -exponent)
+            dense = times_power_of_two(dense, -exponent)
 
-        bests, tried = [None] * len(reps), []
+        bests, tried, within = [None] * len(reps), [], []
         if self.method != "gradient":
             if dense is None:
                 if self.method == "hierarchical":
                     raise ValueError("method='hierarchical' needs the matrix: the operator is "
                                      "too large to materialize; use method='gradient'")
             else:
-                bests, tried = search(dense, reps, self.width, tol, report,
-                                      discover=self.permutations == "auto")
+                # the displacement route first: one O(n^2) pass, exact or nothing
+                if self.expansion is None:
+                    within = [c for c in [displacement_fit(dense, self.width, tol, rng)] if c]
+                if not within:
+                    bests, tried = search(dense, reps, self.width, tol, report,
+                                          discover=self.permutations == "auto")
         n_iter, loss_curve = 0, []
-        within = [c for c in bests if c is not None and c.error <= tol]
+        within = within or [c for c in bests if c is not None and c.error <= tol]
         if within:
             chosen = within[0]
         elif self.method == "hierarchical":
@@ -366,7 +378,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         if chosen.error > tol and dense is not None and self.method != "gradient":
             self._check_settings(dense, reps, tol, chosen.error)
         if exponent:
-            _scale_first_block(chosen.model, exponent)
+            scale_first_block(chosen.model, exponent)
         self._store(chosen, tried, n_iter, loss_curve)
         if report:
             model = chosen.model
@@ -571,29 +583,3 @@ def _is_complex(A):
     if scipy.sparse.issparse(A):
         return A.dtype.kind == "c"
     return np.iscomplexobj(A) if hasattr(A, "dtype") else np.iscomplexobj(np.asarray(A))
-
-
-def _scaling_exponent(dense, real_dtype):
-    """k with 2^-k M safe to square in ``real_dtype`` (0 when M already is)."""
-    if dense is None or not dense.size:
-        return 0
-    peak = float(np.max(np.abs(dense)))
-    bound = 2.0 ** (np.finfo(real_dtype).maxexp // 4)
-    if peak > 0 and not 1 / bound < peak < bound:
-        return int(np.round(np.log2(peak)))
-    return 0
-
-
-def _scale_first_block(K, exponent):
-    """K times 2^exponent, spread over the stages of its first block (no overflow)."""
-    stages = K.twiddles[0].reshape(-1, *K.twiddles.shape[3:])
-    parts = np.diff(np.round(np.linspace(0, exponent, len(stages) + 1)))
-    for stage, part in zip(stages, parts):
-        stage[...] = _times_power_of_two(stage, int(part))
-
-
-def _times_power_of_two(A, k):
-    """A * 2^k, exactly (no intermediate overflow), keeping A's dtype."""
-    if np.iscomplexobj(A):
-        return np.ldexp(A.real, k) + 1j * np.ldexp(A.imag, k).astype(A.real.dtype)
-    return np.ldexp(A, k)
