@@ -553,6 +553,10 @@ def test_targets_of_low_displacement_rank_are_built_exactly():
     assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 2
     measured = np.linalg.norm(est.kmatrix_.todense() - T) / np.linalg.norm(T)
     assert measured < 1e-12
+    Hk = scipy.linalg.hankel(rng.standard_normal(300), rng.standard_normal(300))
+    est = km.KMatrixApproximator(width=2).fit(Hk)
+    assert est.method_ == "hierarchical: displacement: Hankel"
+    assert np.linalg.norm(est.kmatrix_.todense() - Hk) / np.linalg.norm(Hk) < 1e-12
     G, H = rng.standard_normal((256, 4)), rng.standard_normal((256, 4))
     M = km.KMatrix.toeplitz_like(G, H).todense()
     est = km.KMatrixApproximator(width=4).fit(M)

@@ -89,7 +89,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       Before these, a square M of low displacement rank (``M - Z M Z^T``,
       Z the down-shift, O(n^2) to form) is built exactly when the width
       allows (``kmatrix._fitting.displacement``): a Toeplitz matrix (a
-      convolution, a circulant) by :meth:`KMatrix.toeplitz` from width 2,
+      convolution, a circulant) by :meth:`KMatrix.toeplitz` and a Hankel
+      matrix by :meth:`KMatrix.hankel` from width 2,
       one of displacement rank r <= 32 by :meth:`KMatrix.toeplitz_like`
       from width 4 (expansion chosen automatically only).
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through

@@ -3,7 +3,9 @@
 For the down-shift Z (``Z[i + 1, i] = 1``) the displacement of an n x n
 target M is ``E = M - Z M Z^T`` (``E[i, j] = M[i, j] - M[i - 1, j - 1]``),
 O(n^2) to form. When E vanishes outside its first row and column, M is
-Toeplitz and :meth:`KMatrix.toeplitz` builds it exactly (width 2); when E
+Toeplitz and :meth:`KMatrix.toeplitz` builds it exactly (width 2); when
+the same holds with M's columns reversed (``M[i, j] = M[i - 1, j + 1]``),
+M is Hankel and :meth:`KMatrix.hankel` builds it (width 2); when E
 has a small rank r, ``E = G H^T`` from a randomized range finder and
 :meth:`KMatrix.toeplitz_like` builds it (width 4, ``O(r n log n)``
 parameters). Generic mathematics: nothing is recognised by name, and a
@@ -39,9 +41,12 @@ def displacement_fit(M, width, tol, rng):
     E = M.copy()
     E[1:, 1:] -= M[:-1, :-1]
     if frobenius(E[1:, 1:]) <= tol * norm:
-        r = M[0].copy()
-        return _judged(KMatrix.toeplitz(M[:, 0], r, dtype=M.dtype), M, norm, tol,
+        return _judged(KMatrix.toeplitz(M[:, 0], M[0], dtype=M.dtype), M, norm, tol,
                        "displacement: Toeplitz")
+    # a Hankel matrix is a Toeplitz one with its columns reversed
+    if frobenius(M[1:, :-1] - M[:-1, 1:]) <= tol * norm:
+        return _judged(KMatrix.hankel(M[:, 0], M[-1], dtype=M.dtype), M, norm, tol,
+                       "displacement: Hankel")
     if width < 4:
         return None
     k = min(n, _MAX_RANK + _OVERSAMPLING)
