@@ -462,29 +462,21 @@ class NetworkEstimator(BaseEstimator):
 
     # ----------------------------------------------------------- predicting --
     def _outputs(self, X):
-        """The network's outputs for validated X (the model's precision)."""
-        if X.dtype != self.intercepts_[0].dtype:
-            X = X.astype(np.result_type(X.dtype, self.intercepts_[0].dtype))
-        net = self._network(None)
-        if net.dtype != X.dtype:   # float32 model, float64 data: the model follows
-            return _Promoted(self, X.dtype).predict(X)
-        with single_blas_thread():
-            return net.predict(np.ascontiguousarray(X))
-
-
-class _Promoted:
-    """A float32 network run in float64 for float64 rows (the model unchanged)."""
-
-    def __init__(self, est, dtype):
-        layers = [Layer(W.astype(dtype) if isinstance(W, np.ndarray) else as_precision(W, dtype),
-                        b.astype(dtype) if est.fit_intercept else None, False)
-                  for W, b in zip(est.layers_, est.intercepts_)]
-        self.net = Network(layers, est.activation, est.out_activation_, est._loss, 0.0, None,
-                           n_threads=resolve_workers(None))
-
-    def predict(self, X):
-        with single_blas_thread():
-            return self.net.predict(np.ascontiguousarray(X))
+        """The network's outputs for validated X: in the model's precision, or
+        in float64 for float64 rows and a float32 model (the model unchanged).
+        No BLAS limit here: predictions may run in many threads at once."""
+        model_dtype = self.intercepts_[0].dtype
+        dtype = np.result_type(X.dtype, model_dtype)
+        if dtype == model_dtype:
+            net = self._network(None)
+        else:
+            layers = [Layer(W.astype(dtype) if isinstance(W, np.ndarray)
+                            else as_precision(W, dtype),
+                            b.astype(dtype) if self.fit_intercept else None)
+                      for W, b in zip(self.layers_, self.intercepts_)]
+            net = Network(layers, self.activation, self.out_activation_, self._loss, 0.0,
+                          None, n_threads=resolve_workers(None))
+        return net.predict(np.ascontiguousarray(X, dtype=dtype))
 
 
 def _n_params(W, structure):
