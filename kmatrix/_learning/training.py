@@ -82,8 +82,9 @@ class Layer:
         self.n_out, self.n_in = weight.shape
         # the operator's own array: pickling keeps it shared with the optimizer
         self.param = weight if self.dense else weight._twiddles
-        self.grad = np.empty_like(self.param)
-        self.dbias = None if bias is None else np.empty_like(bias)
+        # gradient buffers: made by the first backward pass (a network built
+        # to predict never needs them)
+        self.grad = self.dbias = None
         self.butterfly = butterfly and not self.dense
         # the entries the penalty weighs (and the optimizer moves)
         self.trained = self.param[:, 0] if self.butterfly else self.param
@@ -94,7 +95,8 @@ class Layer:
 
     @property
     def grads(self):
-        return [self.grad] + ([] if self.dbias is None else [self.dbias])
+        """The gradients of :attr:`params`, as the last backward pass left them."""
+        return [self.grad] + ([] if self.bias is None else [self.dbias])
 
     def forward(self, A, Z, n_threads):
         """``Z[:] = A W^T + b`` (C-contiguous rows in the model's dtype)."""
@@ -108,6 +110,9 @@ class Layer:
     def backward(self, A, dZ, dA, n_threads):
         """The gradients of W and b from ``dZ`` (the loss's gradient at z) and
         the layer's input ``A``; ``dA[:] = dZ W`` when dA is not None."""
+        if self.grad is None:
+            self.grad = np.empty_like(self.param)
+            self.dbias = None if self.bias is None else np.empty_like(self.bias)
         if self.dense:
             np.matmul(dZ.T, A, out=self.grad)
             if dA is not None:
