@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 from sklearn.datasets import load_digits, make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 

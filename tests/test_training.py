@@ -1,7 +1,7 @@
 """Tests of the training engine (kmatrix._learning.training) and of the
 optimizers it shares with the fits (kmatrix._core.optimizers).
 
-Trainer.step's loss and gradients are checked against the loss computed
+Network.step's loss and gradients are checked against the loss computed
 independently (the reference matrix of the twiddles, NumPy activations) and
 its central finite differences; the optimizers' single steps against the
 updates written out by hand.

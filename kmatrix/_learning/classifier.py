@@ -9,8 +9,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from .network_docs import ATTRIBUTES_DOC, PARAMETERS_DOC
-from .networks import NetworkEstimator
-from .regressor import _check_partial_fit, _stochastic
+from .networks import NetworkEstimator, check_partial_fit, stochastic
 
 __all__ = ["KMatrixClassifier"]
 
@@ -112,7 +111,7 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    @available_if(_stochastic)
+    @available_if(stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), starting from the current model if any.
@@ -151,7 +150,7 @@ class KMatrixClassifier(ClassifierMixin, NetworkEstimator):
         >>> bool(clf.score(X, (X[:, 0] > 0).astype(int)) > 0.9)
         True
         """
-        _check_partial_fit(self)
+        check_partial_fit(self)
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)

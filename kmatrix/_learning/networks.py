@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._core.config import resolve_workers, single_blas_thread
 from .._core.optimizers import AdamOptimizer, SGDOptimizer, real_view
@@ -30,7 +30,7 @@ from .._core.validation import check_dense_size, complex_dtype_of
 from .._operator import KMatrix
 from .training import ACTIVATIONS, Layer, Network
 
-__all__ = ["NetworkEstimator", "as_precision"]
+__all__ = ["NetworkEstimator", "as_precision", "check_partial_fit", "stochastic"]
 
 INITS = ("ortho", "normal", "identity")
 
@@ -496,3 +496,17 @@ def as_precision(K, dtype, copy=False):
         return K
     return KMatrix(K.twiddles.astype(tw_dtype), K.shape, expansion=K.expansion,
                    real_part=K.real_part)
+
+
+def stochastic(est):
+    """partial_fit exists for the stochastic solvers only (as in the MLPs)."""
+    if est.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for the stochastic solvers "
+                             "(adam, sgd), not lbfgs")
+    return True
+
+
+def check_partial_fit(est):
+    """partial_fit's own refusal: early stopping needs whole fits."""
+    if est.early_stopping:
+        raise ValueError("partial_fit does not support early_stopping=True")

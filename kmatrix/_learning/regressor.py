@@ -11,18 +11,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._core.lazy import is_dask_array, map_rows
 from .network_docs import ATTRIBUTES_DOC, PARAMETERS_DOC
-from .networks import NetworkEstimator
+from .networks import NetworkEstimator, check_partial_fit, stochastic
 from .training import ACTIVATIONS
 
 __all__ = ["KMatrixRegressor"]
-
-
-def _stochastic(est):
-    """partial_fit exists for the stochastic solvers only (as in the MLPs)."""
-    if est.solver == "lbfgs":
-        raise AttributeError("partial_fit is only available for the stochastic solvers "
-                             "(adam, sgd), not lbfgs")
-    return True
 
 
 class KMatrixRegressor(RegressorMixin, NetworkEstimator):
@@ -161,7 +153,7 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
                           "out_activation", UserWarning)
         return self._fit(X, y, sample_weight, incremental=False)
 
-    @available_if(_stochastic)
+    @available_if(stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), starting from the current model if any.
@@ -204,7 +196,7 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
         >>> bool(reg.score(X, X @ W.T) > 0.9)
         True
         """
-        _check_partial_fit(self)
+        check_partial_fit(self)
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _targets(self, y, dtype, *, keep_model, incremental, classes):
@@ -270,8 +262,3 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
         return tags
-
-
-def _check_partial_fit(est):
-    if est.early_stopping:
-        raise ValueError("partial_fit does not support early_stopping=True")
