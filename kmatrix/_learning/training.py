@@ -170,7 +170,7 @@ class Network:
 
     def _batch_buffers(self, m, n_in, n_outputs):
         """(Xb, Yb, outputs of every layer, their gradients, a derivative
-        buffer per hidden layer) for batches of m rows, made once."""
+        buffer per layer) for batches of m rows, made once."""
         if m not in self._buffers:
             widths = [layer.n_out for layer in self.layers]
             new = [np.empty((m, w), dtype=self.dtype) for w in widths]
@@ -179,7 +179,7 @@ class Network:
                 np.empty((m, n_outputs), dtype=self.dtype),
                 new,
                 [np.empty((m, w), dtype=self.dtype) for w in widths[:-1]],
-                [np.empty((m, w), dtype=self.dtype) for w in widths[:-1]],
+                [np.empty((m, w), dtype=self.dtype) for w in widths],
             )
         return self._buffers[m]
 
@@ -205,7 +205,7 @@ class Network:
         _, _, outputs, dA, D = self._batch_buffers(m, Xb.shape[1], Yb.shape[1])
         P = self._run(Xb, outputs)
         total = float(m) if wb is None else float(wb.sum(dtype=np.float64))
-        loss, dZ = self._output_gradient(P, Yb, wb, total)
+        loss, dZ = self._output_gradient(P, Yb, wb, total, D[-1])
         inputs = [Xb] + outputs[:-1]
         for k in range(len(self.layers) - 1, -1, -1):
             below = dA[k - 1] if k else None
@@ -221,13 +221,14 @@ class Network:
                     (self.alpha / total) * layer.trained
         return loss
 
-    def _output_gradient(self, P, Y, w, total):
-        """(loss, its gradient at the last layer's z), written over P."""
+    def _output_gradient(self, P, Y, w, total, work):
+        """(loss, its gradient at the last layer's z), written over P;
+        ``work`` is a scratch array of P's shape."""
         n_out = Y.shape[1]
         if self.loss == "squared_error":
             D = None
             if self.out_activation != "identity":
-                D = _activation_derivative(P, np.empty_like(P), self.out_activation)
+                D = _activation_derivative(P, work, self.out_activation)
             R = P
             R -= Y
             sq = np.einsum("ij,ij->i", R, R, dtype=np.float64)
@@ -237,10 +238,13 @@ class Network:
                 R *= D
         else:
             eps = np.finfo(P.dtype).eps
-            clipped = np.clip(P, eps, 1 - eps)
-            per_row = -np.einsum("ij,ij->i", Y, np.log(clipped), dtype=np.float64)
+            np.log(np.clip(P, eps, 1 - eps, out=work), out=work)
+            per_row = -np.einsum("ij,ij->i", Y, work, dtype=np.float64)
             if self.out_activation == "logistic":
-                per_row -= np.einsum("ij,ij->i", 1 - Y, np.log1p(-clipped), dtype=np.float64)
+                # sum((1 - y) log(1 - p)) = sum(log(1 - p)) - sum(y log(1 - p))
+                np.log1p(np.negative(np.clip(P, eps, 1 - eps, out=work), out=work), out=work)
+                per_row -= (work.sum(axis=1, dtype=np.float64)
+                            - np.einsum("ij,ij->i", Y, work, dtype=np.float64))
             loss = float(per_row.sum() if w is None else per_row @ w) / total
             R = P
             R -= Y            # softmax or logistic with cross-entropy: dL/dz = p - y
