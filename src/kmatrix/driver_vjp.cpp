@@ -108,19 +108,24 @@ void copy_to_pass_order(const VjpCall<T>& c, const VjpPlan<T>& plan,
     run_phases(plan.threads, counts, pack);
 }
 
-// Adds the slots in slot order, back into the twiddle layout.
+// Adds the slots in slot order into the first one (contiguous runs, which
+// vectorize; the strided sums per entry took a seventh of a float32
+// gradient of 200 rows at n = 1024), then moves the sums back into the
+// twiddle layout.
 template <class T>
 void sum_slots(const VjpCall<T>& c, const VjpPlan<T>& plan, const std::vector<index_t>& block_at,
-               const T* sl) {
+               T* sl) {
     std::vector<index_t> counts{plan.copy_tasks};
     auto sum = [&](index_t, index_t t, int) {
-        for_blocks(c.n_params / 4, plan.copy_tasks, t, [&](index_t b) {
-            for (int e = 0; e < 4; ++e) {
-                T total = sl[4 * b + e];
-                for (index_t slot = 1; slot < plan.n_slots; ++slot)
-                    total += sl[slot * c.n_params + 4 * b + e];
-                c.dtwiddles[block_at[std::size_t(b)] + e] = total;
-            }
+        const index_t n_blocks = c.n_params / 4;
+        const index_t e0 = 4 * (t * n_blocks / plan.copy_tasks);
+        const index_t e1 = 4 * ((t + 1) * n_blocks / plan.copy_tasks);
+        for (index_t slot = 1; slot < plan.n_slots; ++slot) {
+            const T* add = sl + slot * c.n_params;
+            for (index_t e = e0; e < e1; ++e) sl[e] += add[e];
+        }
+        for_blocks(n_blocks, plan.copy_tasks, t, [&](index_t b) {
+            for (int e = 0; e < 4; ++e) c.dtwiddles[block_at[std::size_t(b)] + e] = sl[4 * b + e];
         });
     };
     run_phases(plan.threads, counts, sum);
