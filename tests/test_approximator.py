@@ -317,10 +317,14 @@ def test_verbose_reports_every_fit_and_the_gradient(capsys):
     est = km.KMatrixApproximator(verbose=1, max_iter=50, random_state=0).fit(M)
     out = capsys.readouterr().out
     lines = out.splitlines()
-    # one line per fit tried, with its error, as listed in fits_tried_
+    # one line per fit tried, with its error, as listed in fits_tried_ (a
+    # factorization abandoned early: error inf, and the line says so)
     assert len(est.fits_tried_) >= 4
     for name, err in est.fits_tried_:
-        assert any(name in line and f"{err:.3e}" in line for line in lines)
+        said = "abandoned above 0.5" if err == np.inf else f"{err:.3e}"
+        assert any(name in line and said in line for line in lines)
+    assert any(err == np.inf for _, err in est.fits_tried_)
+    assert any(np.isfinite(err) for _, err in est.fits_tried_)
     assert sum("Adam step" in line for line in lines) >= 5
     assert lines[0].startswith("KMatrixApproximator: M of shape (32, 32)")
     assert lines[-1].startswith(f"chose {est.method_}")
@@ -419,7 +423,7 @@ def test_a_dft_with_even_odd_permuted_columns_or_rows_at_width_two(side, inverse
     assert est.relative_error_ < 1e-10 and est.n_iter_ == 0
     assert est.kmatrix_.width == 2
     # one block short of it, the closed forms cannot hold it
-    assert km.KMatrixApproximator(method="hierarchical").fit(M).relative_error_ > 0.1
+    assert km.KMatrixApproximator(width=1, method="hierarchical").fit(M).relative_error_ > 0.1
 
 
 def _bit_permutation(L, to):
@@ -563,6 +567,62 @@ def test_targets_of_low_displacement_rank_are_built_exactly():
     assert est.method_ == "hierarchical: displacement: Toeplitz-like, rank 4"
     assert np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M) < 1e-10
     # width 1 cannot hold them; a target of full displacement rank skips the route
-    assert "displacement" not in km.KMatrixApproximator(max_iter=5).fit(T[:64, :64]).method_
+    assert "displacement" not in km.KMatrixApproximator(width=1, max_iter=5).fit(T[:64, :64]).method_
     noise = rng.standard_normal((64, 64))
     assert "displacement" not in km.KMatrixApproximator(width=4, max_iter=5).fit(noise).method_
+
+
+# ------------------------------------------------------------- width=None --
+def test_the_default_width_takes_what_the_closed_forms_need():
+    rng = np.random.default_rng(3)
+    n = 100
+    T = scipy.linalg.toeplitz(rng.standard_normal(n), rng.standard_normal(n))
+    est = km.KMatrixApproximator().fit(T)
+    assert est.relative_error_ < 1e-12 and est.kmatrix_.width == 2
+    assert est.width_reason_ == "tol reached at width 2 by a closed-form fit"
+    # a displacement rank of 4 at n = 256: four blocks
+    n, r = 256, 4
+    G, H = rng.standard_normal((n, r)), rng.standard_normal((n, r))
+    M = km.KMatrix.toeplitz_like(G, H).todense()
+    est = km.KMatrixApproximator().fit(M)
+    assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 4
+    # a width given is a bound: the Toeplitz matrix is then no closed form
+    est = km.KMatrixApproximator(width=1, max_iter=5, random_state=0).fit(T)
+    assert est.kmatrix_.width == 1 and est.width_reason_ == "width=1 was given"
+
+
+def test_the_default_width_grows_while_a_block_pays():
+    # Legendre polynomials at equispaced nodes: a second block buys more
+    # than 10%; a third would pass the dense matrix's parameter count
+    from numpy.polynomial import legendre
+
+    n = 64
+    M = legendre.legvander(np.linspace(-1, 1, n), n - 1)
+    one = km.KMatrixApproximator(width=1, random_state=0).fit(M)
+    grown = km.KMatrixApproximator(random_state=0).fit(M)
+    assert grown.kmatrix_.width == 2 and grown.method_ == "gradient"
+    assert grown.relative_error_ < 0.9 * one.relative_error_
+    assert "would pass the dense matrix's 4096" in grown.width_reason_
+    assert grown.n_iter_ > one.n_iter_
+    # no structure: the second block's trial buys too little, width 1 is kept
+    noise = np.random.default_rng(0).standard_normal((128, 128))
+    est = km.KMatrixApproximator(max_iter=100, random_state=0).fit(noise)
+    assert est.kmatrix_.width == 1
+    assert est.width_reason_.startswith("block 2 cut the error by")
+    assert est.n_iter_ == 100 + 20
+
+
+def test_poor_closed_forms_are_abandoned_before_the_gradient():
+    noise = np.random.default_rng(1).standard_normal((256, 256))
+    auto = km.KMatrixApproximator(max_iter=0).fit(noise)
+    closed = km.KMatrixApproximator(method="hierarchical").fit(noise)
+    abandoned = [name for name, err in auto.fits_tried_ if err == np.inf]
+    assert abandoned and all(np.isfinite(err) for _, err in closed.fits_tried_)
+    # each abandoned fit is one the full search ran and found poor
+    full = dict(closed.fits_tried_)
+    for name in abandoned:
+        matches = [err for label, err in full.items() if label.endswith(name.split(": ", 1)[1])]
+        assert matches and min(matches) > 0.5
+    # a target of the form is never abandoned
+    F = np.fft.fft(np.eye(256))
+    assert km.KMatrixApproximator().fit(F).relative_error_ < 1e-12

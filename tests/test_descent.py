@@ -37,9 +37,10 @@ def test_gradient_fit_lowers_the_error(solver):
     start = frob_rel(model, M)
     err, trace = fit(model, M, solver=solver, max_iter=40)
     assert err < 0.7 * start
-    # the error returned is the model's, which is the best iterate
+    # the error returned is the model's, which is the best iterate (Adam's
+    # curve holds single-precision estimates while the error is large)
     assert err == pytest.approx(frob_rel(model, M), rel=1e-9)
-    assert err == pytest.approx(min(trace.loss_curve), rel=1e-9) or err <= min(trace.loss_curve)
+    assert err == pytest.approx(min(trace.loss_curve), rel=1e-5) or err <= min(trace.loss_curve)
     assert trace.n_iter > 0
 
 
@@ -158,3 +159,16 @@ def test_scaled_to_is_the_least_squares_scale():
     c = np.sum(D * M) / np.sum(D * D)
     scaled_to(K, M)
     np.testing.assert_allclose(reference_matrix(K), c * D, rtol=1e-12)
+
+
+def test_adam_finishes_in_double_precision_what_it_starts_in_single():
+    # a float64 fit runs Adam in float32 while the error is large: from a
+    # near start it must still end far below float32's resolution (~1e-7)
+    T = km.KMatrix.random(16, init="ortho", random_state=1)
+    M = T.todense()
+    model = T.copy()
+    model.twiddles[...] += 1e-3 * np.random.default_rng(0).standard_normal(model.twiddles.shape)
+    err, trace = fit(model, M, solver="adam", max_iter=2000, tol=1e-10, learning_rate=1e-3)
+    assert err <= 1e-10 and trace.n_iter < 2000
+    assert model.twiddles.dtype == np.float64
+    assert err == pytest.approx(frob_rel(model, M), rel=1e-6)

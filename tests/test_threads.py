@@ -483,6 +483,7 @@ def test_random_features_do_not_depend_on_the_thread_count(kind, dtype, monkeypa
     dict(field="complex", expansion=2, method="gradient", max_iter=15, solver="adam+lbfgs"),
     dict(width=1, max_iter=30),   # a poor hierarchical fit: Adam from a random start
     dict(width=2, max_iter=30),   # near-exact hierarchical fit (noisy K): Adam from it
+    dict(max_iter=30),   # the default width: single-precision Adam, a second block's trial
 ])
 def test_approximator_identical_across_threads(params):
     rng = np.random.default_rng(4)

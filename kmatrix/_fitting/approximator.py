@@ -2,7 +2,6 @@
 
 import numbers
 import time
-import warnings
 
 import numpy as np
 import scipy.sparse
@@ -22,6 +21,7 @@ from .._core.validation import frobenius, result_dtype
 from .._operator import KMatrix, KMatrixOperator
 from .descent import Trace, gradient_fit, probe_error, scaled_to
 from .displacement import displacement_fit
+from .growth import grow_width, width_reason
 from .scaling import scale_first_block, scaling_exponent, times_power_of_two
 from .search import (
     Candidate,
@@ -31,6 +31,7 @@ from .search import (
     relative_error,
     representations,
     search,
+    warn_of_excluded_forms,
 )
 
 __all__ = ["KMatrixApproximator"]
@@ -52,8 +53,16 @@ _GOOD_START = 0.1
 _TRIAL_STEPS = 20
 _TRIAL_GAIN = 0.05
 
-# the settings check of a fit that missed `tol` searches sizes up to this
-_CHECK_SIZE_LIMIT = 4096
+# width=None: the closed forms may take up to this width (a Toeplitz-like
+# matrix's generators: 4 blocks); the gradient's growth is in .growth
+_CLOSED_FORM_WIDTH = 4
+
+# method="auto": a closed-form fit whose levels have left out more than
+# this relative error is abandoned (a start is useful below _GOOD_START,
+# and the gradient beats a poorer one): the search of a Gaussian n = 1024
+# up to width 4 took 4.5 s, 8.5 s without (most of it is now the first
+# level of each factorization, O(N^2) like the rest)
+_GIVE_UP = 0.5
 
 
 class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -91,8 +100,9 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       allows (``kmatrix._fitting.displacement``): a Toeplitz matrix (a
       convolution, a circulant) by :meth:`KMatrix.toeplitz` and a Hankel
       matrix by :meth:`KMatrix.hankel` from width 2,
-      one of displacement rank r <= 32 by :meth:`KMatrix.toeplitz_like`
-      from width 4 (expansion chosen automatically only).
+      one of displacement rank r <= min(32, n / 4) by
+      :meth:`KMatrix.toeplitz_like` from width 4 (expansion chosen
+      automatically only).
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
@@ -119,11 +129,16 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     Parameters
     ----------
-    width : int, default=1
+    width : int or None, default=None
         The largest width of the fitted K-matrix: the gradient method fits
         at this width; a closed-form fit within ``tol`` keeps the smaller
         width it needs (e.g. a DCT fitted with ``width=2`` is returned at
-        width 1, half the parameters).
+        width 1, half the parameters). None: the closed forms take the
+        width they need (up to 4; exact, so even where a K-matrix has more
+        parameters than M), and the gradient adds one block at a time,
+        each kept only if a trial of ``max_iter / 5`` steps cut the error by
+        10%, until ``tol`` or the dense matrix's parameter count
+        (``n_out * n_in`` reals, twice for a complex M): ``width_reason_``.
     expansion : int or None, default=None
         Expansion factor of the fitted K-matrix. None chooses it: 1 for a
         real K-matrix, the smallest with room for the completions
@@ -189,7 +204,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     expansion_ : int
         The expansion of ``kmatrix_``.
     fits_tried_ : list of (str, float)
-        Every hierarchical fit tried, with its relative error.
+        Every hierarchical fit tried, with its relative error (``inf``: with
+        ``method="auto"``, abandoned once it was past 0.5).
     level_errors_ : list of float or None
         For a closed-form fit of one butterfly (with its permutations), the
         relative error each level of the factorization left out, from the
@@ -198,8 +214,11 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         is the fit's error (each is exact to about sqrt(eps), 1e-8 in
         float64). A large entry shows the level where M departs from the
         structure (noise spreads over all levels). None for other fits.
+    width_reason_ : str
+        Why ``kmatrix_`` has its width: ``tol`` was reached, ``width`` was
+        given, or why no further block was added (see ``width``).
     n_iter_ : int
-        Gradient steps taken, a trial that did not pay included (0 when a
+        Gradient steps taken, trials that did not pay included (0 when a
         closed-form fit is within ``tol``).
     loss_curve_ : list of float
         Relative error at every gradient iteration (Adam: before its step;
@@ -230,7 +249,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     """
 
     _parameter_constraints = {
-        "width": [Interval(numbers.Integral, 1, None, closed="left")],
+        "width": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "expansion": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "method": [StrOptions({"auto", "hierarchical", "gradient"})],
         "max_iter": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -243,7 +262,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "verbose": ["verbose"],
     }
 
-    def __init__(self, width=1, expansion=None, method="auto", max_iter=500, tol=1e-10,
+    def __init__(self, width=None, expansion=None, method="auto", max_iter=500, tol=1e-10,
                  learning_rate_init=1e-2, solver="adam", field="auto",
                  permutations="structured", random_state=None, verbose=0):
         self.width = width
@@ -342,9 +361,11 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         # a tolerance below the working precision's rounding cannot be met
         tol = max(self.tol, 100 * float(np.finfo(real_dtype).eps))
         rng = check_random_state(self.random_state)
+        # the widest closed form tried
+        width = _CLOSED_FORM_WIDTH if self.width is None else self.width
         if report:
             report(f"KMatrixApproximator: M of shape {(n_out, n_in)}, {dtype}; trying "
-                   + "; ".join(rep.describe(self.width) for rep in reps))
+                   + "; ".join(rep.describe(width) for rep in reps))
         # entries whose squares could overflow or underflow: work on M
         # scaled by 2^-k (exact), scale the fit back by 2^k at the end
         exponent = scaling_exponent(dense, real_dtype)
@@ -360,32 +381,39 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             else:
                 # the displacement route first: one O(n^2) pass, exact or nothing
                 if self.expansion is None:
-                    within = [c for c in [displacement_fit(dense, self.width, tol, rng)] if c]
+                    within = [c for c in [displacement_fit(dense, width, tol, rng)] if c]
                 if not within:
-                    bests, tried = search(dense, reps, self.width, tol, report,
-                                          discover=self.permutations == "auto")
-        n_iter, loss_curve = 0, []
+                    # with the gradient to follow, poor closed forms are of no
+                    # use: each is abandoned once it is past _GIVE_UP
+                    give_up = _GIVE_UP if self.method == "auto" else None
+                    bests, tried = search(dense, reps, width, tol, report,
+                                          discover=self.permutations == "auto", give_up=give_up)
+        n_iter, loss_curve, growth = 0, [], None
         within = within or [c for c in bests if c is not None and c.error <= tol]
         if within:
             chosen = within[0]
         elif self.method == "hierarchical":
             chosen = preferred(bests, reps)
         else:
-            chosen, n_iter, loss_curve = self._descend(dense, op, reps, bests, tol, rng, report)
+            chosen, n_iter, loss_curve, growth = self._descend(dense, op, reps, bests, tol, rng,
+                                                               report)
         if chosen is None:
             raise ValueError("no finite fit was found: M's entries span too many orders of "
                              "magnitude for the closed forms and the gradient diverged; try a "
                              "smaller learning_rate_init or scale M")
         if chosen.error > tol and dense is not None and self.method != "gradient":
-            self._check_settings(dense, reps, tol, chosen.error)
+            warn_of_excluded_forms(dense, reps, tol, chosen.error, self.field, self.expansion,
+                                   _CLOSED_FORM_WIDTH if self.width is None else self.width)
         if exponent:
             scale_first_block(chosen.model, exponent)
-        self._store(chosen, tried, n_iter, loss_curve)
+        self._store(chosen, tried, n_iter, loss_curve,
+                    width_reason(chosen, tol, self.width, growth))
         if report:
             model = chosen.model
             report(f"chose {self.method_} ({self.field_}, width {model.width}, expansion "
                    f"{model.expansion}, {model.n_params} parameters): relative error "
-                   f"{chosen.error:.3e} in {time.perf_counter() - start:.2f}s")
+                   f"{chosen.error:.3e} in {time.perf_counter() - start:.2f}s; "
+                   f"{self.width_reason_}")
         return self
 
     def _target(self, M):
@@ -403,7 +431,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         return dense, op, dtype
 
     def _descend(self, dense, op, reps, bests, tol, rng, report):
-        """The gradient fit from the best start: (chosen Candidate, n_iter, loss_curve)."""
+        """The gradient fit from the best start: (chosen Candidate, n_iter,
+        loss_curve, why the width grew no further or None)."""
         model, rep, grow, near = self._gradient_start(dense, op, reps, bests, rng)
         trace = Trace(report, self.max_iter)
 
@@ -430,12 +459,18 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
             err = descend(steps)   # max_iter=0: the start's own error
         if result is None:
             result = Candidate(model, float(err), None, rep)
+        growth = None
+        if self.width is None and result.name is None:
+            result, growth = grow_width(result, dense, op, tol, rng, trace, report,
+                                        max_iter=self.max_iter, solver=self.solver,
+                                        learning_rate=self.learning_rate_init)
         # a hierarchical fit at least as good (e.g. Adam found no better) wins
-        return preferred([result] + bests, reps), trace.n_iter, trace.loss_curve
+        return preferred([result] + bests, reps), trace.n_iter, trace.loss_curve, growth
 
-    def _store(self, chosen, tried, n_iter, loss_curve):
+    def _store(self, chosen, tried, n_iter, loss_curve, width_reason):
         """The fitted attributes of the chosen fit."""
         model = chosen.model
+        self.width_reason_ = width_reason
         self.kmatrix_ = model
         self.operator_ = KMatrixOperator(model)
         self.relative_error_ = float(chosen.error)
@@ -453,44 +488,23 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         good = [c for c in bests if c is not None and c.error < _GOOD_START]
         if good:
             start = min(good, key=lambda c: c.error)
-            model = pad_to_width(start.model.copy(), self.width)
+            model = pad_to_width(start.model.copy(), self.width or start.model.width)
             return model, start.representation, False, start
         # the cheapest representation (a complex one for a complex target or
         # field="complex")
         rep = reps[0]
         n_out, n_in = (dense if dense is not None else op).shape
         complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
-        K = KMatrix.random(n_out, n_in, width=self.width, expansion=rep.expansion,
+        K = KMatrix.random(n_out, n_in, width=self.width or 1, expansion=rep.expansion,
                            dtype=rep.dtype, init="ortho", random_state=rng)
         model = model_of(K, complex_target)
         if dense is None:
             return model, rep, False, None
-        if self.width > 1:
+        if K.width > 1:
             # the added blocks start as the identity: the same operator
             K.twiddles[1:] = KMatrix.identity(K.size, dtype=rep.dtype).twiddles[0]
         # an orthogonal start has the wrong scale: the best multiple of it
         return scaled_to(model, dense), rep, True, None
-
-    def _check_settings(self, dense, reps, tol, err):
-        """Warn when a form excluded by ``field`` / ``expansion`` holds M
-        within ``tol`` though the fit did not reach it."""
-        if self.field == "auto" and self.expansion is None:
-            return
-        n_out, n_in = dense.shape
-        others = [rep for rep in representations(n_out, n_in, dense.dtype, "auto", None)
-                  if rep not in reps and rep.size <= _CHECK_SIZE_LIMIT]
-        if not others:
-            return
-        bests, _ = search(dense, others, self.width, tol)
-        found = next((c for c in bests if c is not None and c.error <= tol), None)
-        if found is not None:
-            rep = found.representation
-            warnings.warn(
-                f"M has a fit within tol={tol:.1e} (relative error {found.error:.1e}) as "
-                f"a {rep.describe(self.width)}, which field={self.field!r}, "
-                f"expansion={self.expansion!r} exclude: this fit reached {err:.2e}. Use "
-                f"field='auto' and expansion=None (or field={rep.field!r}, "
-                f"expansion={rep.expansion}) to get it.", UserWarning, stacklevel=4)
 
     # ------------------------------------------------------------ transform --
     def transform(self, X):

@@ -6,7 +6,8 @@ O(n^2) to form. When E vanishes outside its first row and column, M is
 Toeplitz and :meth:`KMatrix.toeplitz` builds it exactly (width 2); when
 the same holds with M's columns reversed (``M[i, j] = M[i - 1, j + 1]``),
 M is Hankel and :meth:`KMatrix.hankel` builds it (width 2); when E
-has a small rank r, ``E = G H^T`` from a randomized range finder and
+has a small rank r (at most 32 and n / 4), ``E = G H^T`` from a randomized
+range finder and
 :meth:`KMatrix.toeplitz_like` builds it (width 4, ``O(r n log n)``
 parameters). Generic mathematics: nothing is recognised by name, and a
 target of no such structure costs one O(n^2 k) pass (k = 40 probes).
@@ -56,7 +57,10 @@ def displacement_fit(M, width, tol, rng):
     Q, _ = np.linalg.qr(E @ probes)
     U, s, Vh = np.linalg.svd(Q.conj().T @ E, full_matrices=False)
     rank = int(np.sum(s > tol * norm / 10))
-    if rank == 0 or rank > _MAX_RANK:
+    # a low rank only: every n x n matrix has displacement rank <= n, and
+    # generators of a rank near n are no structure (a random 32 x 32 matrix
+    # would become four blocks, 2.5x the dense matrix's parameters)
+    if rank == 0 or rank > min(_MAX_RANK, n // 4):
         return None
     G = (Q @ U[:, :rank]) * s[:rank]
     H = Vh[:rank].T

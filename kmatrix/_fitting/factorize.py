@@ -27,8 +27,14 @@ import numpy as np
 
 from .._core.layout import identity_twiddles, lower_positions, pair_index
 
-__all__ = ["analytic_completion", "bit_permutations", "bit_reversed_twiddles", "factor_butterfly",
+__all__ = ["GiveUp", "analytic_completion", "bit_permutations", "bit_reversed_twiddles",
+           "factor_butterfly",
            "factor_kmatrix", "half_bits", "half_butterfly_twiddles"]
+
+
+class GiveUp(Exception):
+    """A factorization stopped early: the energy its levels left out passed
+    the caller's budget (``give_up``), so its fit could not be close."""
 
 
 def _top_vectors(X):
@@ -85,7 +91,7 @@ def _split_losses(A, row_bit, column_bits):
     return losses
 
 
-def bit_permutations(M, bits, rows=False, columns=True):
+def bit_permutations(M, bits, rows=False, columns=True, give_up=None):
     """Row and column orders under which M is closest to a butterfly: the
     index-bit permutations (the bit reversal, the even/odd split of any
     level, the perfect shuffle, and all their compositions), found greedily
@@ -105,6 +111,12 @@ def bit_permutations(M, bits, rows=False, columns=True):
     row_order, col_order : ndarray of int64 of shape (N,)
         ``M[row_order][:, col_order]`` is to be fitted by
         ``factor_butterfly(., bits)``; identity orders for a side not free.
+
+    Raises
+    ------
+    GiveUp
+        When ``give_up`` (a squared Frobenius norm) is given and the levels'
+        best splits have left out more energy than that.
     """
     M = np.asarray(M)
     N = M.shape[0]
@@ -113,6 +125,7 @@ def bit_permutations(M, bits, rows=False, columns=True):
     energy = float(np.vdot(A, A).real)
     row_free, col_free = list(range(L)), list(range(L))   # bits of M, in local order
     row_of, col_of = {}, {}                                  # stage bit -> bit of M
+    lost_total = 0.0
     for k in range(L - 1, -1, -1):
         b = bits[k]
         # the bit itself first (when still free), so that a tie keeps it
@@ -124,7 +137,10 @@ def bit_permutations(M, bits, rows=False, columns=True):
             for cb, lost in zip(col_choices, losses):
                 if best is None or lost < best[0] - 1e-13 * energy:
                     best = (lost, rb, cb)
-        _, rb, cb = best
+        lost, rb, cb = best
+        lost_total += lost
+        if give_up is not None and lost_total > give_up:
+            raise GiveUp
         halves = _level_blocks(A, row_free.index(rb), col_free.index(cb))
         A = _next_blocks(_top_vectors(halves[0])[1], _top_vectors(halves[1])[1])
         row_of[b], col_of[b] = rb, cb
@@ -140,7 +156,7 @@ def bit_permutations(M, bits, rows=False, columns=True):
     return orders[0], orders[1]
 
 
-def factor_butterfly(M, bits, residuals=None):
+def factor_butterfly(M, bits, residuals=None, give_up=None):
     """Stage blocks of the butterfly closest (greedily) to M.
 
     Parameters
@@ -151,11 +167,19 @@ def factor_butterfly(M, bits, residuals=None):
         If given, receives the squared Frobenius norm each level's rank-one
         splits leave out (the pairs' second singular values), from the last
         stage peeled to the first: where M departs from the structure.
+    give_up : float or None
+        A squared Frobenius norm: once the levels have left out more, stop
+        (the fit's error would be above its square root).
 
     Returns
     -------
     stages : ndarray of shape (L, N // 2, 2, 2)
         stages[k] mixes bits[k], in the pair layout of KMatrix.twiddles.
+
+    Raises
+    ------
+    GiveUp
+        See ``give_up``.
     """
     M = np.asarray(M)
     N = M.shape[0]
@@ -169,6 +193,7 @@ def factor_butterfly(M, bits, residuals=None):
     A = M.astype(dtype)[np.newaxis]         # blocks (G, n, n)
     fixed = np.zeros(1, dtype=np.int64)     # value of the peeled bits of each block
     remaining = list(range(L))              # free bits, ascending = local index bits
+    lost = 0.0
     for k in range(L - 1, -1, -1):
         b = bits[k]
         beta = remaining.index(b)
@@ -177,10 +202,14 @@ def factor_butterfly(M, bits, residuals=None):
         hi = n // (2 * lo)
         halves = _level_blocks(A, beta, beta)
         (p0, r0), (p1, r1) = _top_vectors(halves[0]), _top_vectors(halves[1])
-        if residuals is not None:
+        if residuals is not None or give_up is not None:
             kept = sum(float(np.vdot(r, r).real) for r in (r0, r1))
             total = sum(float(np.vdot(h, h).real) for h in halves)
-            residuals.append(max(total - kept, 0.0))
+            lost += max(total - kept, 0.0)
+            if residuals is not None:
+                residuals.append(max(total - kept, 0.0))
+            if give_up is not None and lost > give_up:
+                raise GiveUp
         # global lower positions u of the pairs (G, hi, lo)
         local = (np.arange(hi)[:, None] * (2 * lo) + np.arange(lo)[None, :]).ravel()
         pos = np.zeros(local.size, dtype=np.int64)
@@ -210,13 +239,14 @@ def half_bits(L, half):
     return list(range(L)) if half == 1 else list(range(L - 1, -1, -1))
 
 
-def half_butterfly_twiddles(M, half=1, residuals=None):
+def half_butterfly_twiddles(M, half=1, residuals=None, give_up=None):
     """Twiddles (1, 2, L, N // 2, 2, 2) of a width-1 K-matrix whose ``half``
     (0: the B* half, bits L-1..0; 1: the B half, bits 0..L-1) fits M and whose
-    other half is the identity (``residuals`` as for :func:`factor_butterfly`)."""
+    other half is the identity (``residuals``, ``give_up`` as for
+    :func:`factor_butterfly`)."""
     N = np.asarray(M).shape[0]
     L = N.bit_length() - 1
-    stages = factor_butterfly(M, half_bits(L, half), residuals)
+    stages = factor_butterfly(M, half_bits(L, half), residuals, give_up)
     tw = identity_twiddles(L, 1, stages.dtype)
     tw[0, half] = stages
     return tw

@@ -9,6 +9,7 @@ one on a larger size), cheapest first, and stops at the first fit within the
 tolerance; otherwise it returns the best one, a start for the gradient fits.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from .._core.validation import (
 from .._operator import KMatrix, wrap
 from .discover import discover_permutations
 from .factorize import (
+    GiveUp,
     analytic_completion,
     bit_permutations,
     bit_reversed_twiddles,
@@ -35,7 +37,7 @@ from .factorize import (
 )
 
 __all__ = ["Candidate", "Representation", "model_of", "pad_to_width", "preferred",
-           "relative_error", "representations", "search"]
+           "relative_error", "representations", "search", "warn_of_excluded_forms"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,10 @@ class Representation:
         return "complex" if self.dtype.kind == "c" else "real"
 
     def describe(self, width):
+        """The form in words (``width`` None: left out)."""
         kind = "complex K-matrix" if self.field == "complex" else "real K-matrix"
-        return f"{kind}, width {width}, expansion {self.expansion} (size {self.size})"
+        at = "" if width is None else f", width {width}"
+        return f"{kind}{at}, expansion {self.expansion} (size {self.size})"
 
     def n_real_params(self, width):
         """Real parameters of a width-``width`` K-matrix of this form."""
@@ -159,7 +163,7 @@ def pad_to_width(K, width):
 
 
 def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
-                   discover=False, levels=None):
+                   discover=False, levels=None, give_up=None):
     """(cost rank, name, fit) for the hierarchical fits of the square N x N
     matrix ``target()``; ``fit()`` returns an N x N KMatrix (or None).
 
@@ -181,9 +185,11 @@ def butterfly_fits(target, N, tw_dtype, width, permutations=True, general=True,
 
     ``levels``, a list, receives after each fit of a single butterfly the
     relative error each level of its factorization left out (from the last
-    stage peeled to the first); it is emptied by the other fits.
+    stage peeled to the first); it is emptied by the other fits. With
+    ``give_up`` (a relative error), the fits of one butterfly raise
+    :class:`GiveUp` once their levels have left out more than that.
     """
-    fits = _ButterflyFits(target, N, tw_dtype, levels)
+    fits = _ButterflyFits(target, N, tw_dtype, levels, give_up)
     for half in (1, 0):
         yield 0, f"identity, half {half}", lambda half=half: fits.half(target(), half)
     yield 0, "bit reversal", fits.bit_reversed
@@ -213,10 +219,17 @@ class _ButterflyFits:
     the fitting code itself and are routed with one check.
     """
 
-    def __init__(self, target, N, tw_dtype, levels):
+    def __init__(self, target, N, tw_dtype, levels, give_up=None):
         self.target, self.N, self.tw_dtype = target, N, tw_dtype
         self.L = N.bit_length() - 1
         self.levels = [] if levels is None else levels
+        self.give_up = give_up
+
+    def _budget(self, T):
+        """The squared norm a factorization of T may leave out, or None."""
+        if self.give_up is None:
+            return None
+        return self.give_up ** 2 * float(np.vdot(T, T).real)
 
     def _record(self, residuals, T):
         norm2 = float(np.vdot(T, T).real) or 1.0
@@ -235,8 +248,13 @@ class _ButterflyFits:
 
     def half(self, T, half):
         residuals = []
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            K = self._network(half_butterfly_twiddles(T, half, residuals))
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                K = self._network(half_butterfly_twiddles(T, half, residuals,
+                                                          self._budget(T)))
+        except GiveUp:
+            self.levels.clear()
+            raise
         self._record(residuals, T)
         return K
 
@@ -245,9 +263,14 @@ class _ButterflyFits:
         # T = B' P_br, B' in the B half's order): width 1
         L = self.L
         residuals, T = [], self.target()
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            K = self._network(bit_reversed_twiddles(factor_butterfly(
-                T[bit_reversal(L)], list(range(L - 1, -1, -1)), residuals)))
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                K = self._network(bit_reversed_twiddles(factor_butterfly(
+                    T[bit_reversal(L)], list(range(L - 1, -1, -1)), residuals,
+                    self._budget(T))))
+        except GiveUp:
+            self.levels.clear()
+            raise
         self._record(residuals, T)
         return K
 
@@ -293,9 +316,14 @@ class _ButterflyFits:
         # the index-bit permutations (every level's even/odd split, the
         # shuffles, the bit reversal and their compositions), found greedily
         T = self.target()
-        with np.errstate(over="ignore", invalid="ignore"):
-            row_order, col_order = bit_permutations(T, half_bits(self.L, half), rows=rows,
-                                                    columns=columns)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                row_order, col_order = bit_permutations(T, half_bits(self.L, half), rows=rows,
+                                                        columns=columns,
+                                                        give_up=self._budget(T))
+        except GiveUp:
+            self.levels.clear()
+            raise
         identity = np.arange(self.N)
         perm_in = None if np.array_equal(col_order, identity) else col_order
         perm_out = None if np.array_equal(row_order, identity) else np.argsort(row_order)
@@ -342,7 +370,7 @@ def _targets(M, rep):
     return targets
 
 
-def search(M, reps, width, tol, report=None, near=0.1, discover=False):
+def search(M, reps, width, tol, report=None, near=0.1, discover=False, give_up=None):
     """Hierarchical fits of the dense target M over ``reps``, cheapest first.
 
     Parameters
@@ -362,6 +390,11 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
     discover : bool
         Also look for unknown row and column permutations (square
         power-of-two M, width >= 3; see :func:`butterfly_fits`).
+    give_up : float or None
+        Abandon the fits of one butterfly once their levels have left out
+        more than this relative error (``tried`` lists them with the error
+        ``inf``): for a search whose poor fits are of no use (the gradient
+        follows).
 
     Returns
     -------
@@ -389,12 +422,19 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False):
                     target, rep.size, rep.dtype, width, permutations=not prefix,
                     general=not prefix,
                     discover=discover and not prefix and M.shape == (rep.size, rep.size),
-                    levels=levels)]
+                    levels=levels, give_up=give_up)]
         fits.sort(key=lambda item: item[:2])
         for rank, _, prefix, transposed, name, fit in fits:
             if rank > 0 and bests[r] is not None and bests[r].error < near:
                 break   # a cheap fit already holds M's structure: the rest is noise
-            K = fit()
+            try:
+                K = fit()
+            except GiveUp:
+                label = f"{rep.describe(None)}: {prefix}{name}"
+                tried.append((label, np.inf))
+                if report is not None:
+                    report(f"  hierarchical, {label}: abandoned above {give_up:.2g}")
+                continue
             if K is None:
                 continue
             if transposed:
@@ -438,3 +478,29 @@ def preferred(candidates, reps):
         if chosen is None or best.error <= chosen.error / 2:
             chosen = best
     return chosen
+
+
+# the check of a fit that missed `tol` searches sizes up to this
+_CHECK_SIZE_LIMIT = 4096
+
+
+def warn_of_excluded_forms(dense, reps, tol, err, field, expansion, width):
+    """Warn when a form that ``field`` / ``expansion`` excluded from ``reps``
+    holds the dense target within ``tol`` though the fit (``err``) did not."""
+    if field == "auto" and expansion is None:
+        return
+    n_out, n_in = dense.shape
+    others = [rep for rep in representations(n_out, n_in, dense.dtype, "auto", None)
+              if rep not in reps and rep.size <= _CHECK_SIZE_LIMIT]
+    if not others:
+        return
+    bests, _ = search(dense, others, width, tol)
+    found = next((c for c in bests if c is not None and c.error <= tol), None)
+    if found is not None:
+        rep = found.representation
+        warnings.warn(
+            f"M has a fit within tol={tol:.1e} (relative error {found.error:.1e}) as "
+            f"a {rep.describe(found.model.width)}, which field={field!r}, "
+            f"expansion={expansion!r} exclude: this fit reached {err:.2e}. Use "
+            f"field='auto' and expansion=None (or field={rep.field!r}, "
+            f"expansion={rep.expansion}) to get it.", UserWarning, stacklevel=4)
