@@ -626,3 +626,25 @@ def test_poor_closed_forms_are_abandoned_before_the_gradient():
     # a target of the form is never abandoned
     F = np.fft.fft(np.eye(256))
     assert km.KMatrixApproximator().fit(F).relative_error_ < 1e-12
+
+
+@pytest.mark.parametrize("n", [100, 1000])
+def test_transforms_of_any_size_are_found_as_vandermonde_matrices(n):
+    eye = np.eye(n)
+    targets = {"DFT": np.fft.fft(eye, axis=0),
+               "DCT-II": scipy.fft.dct(eye, norm="ortho", axis=0),
+               "DCT-III": scipy.fft.dct(eye, type=3, norm="ortho", axis=0),
+               "DST-II": scipy.fft.dst(eye, norm="ortho", axis=0)}
+    for name, M in targets.items():
+        if n == 1000 and name != "DCT-II":
+            continue   # one at 1,000 is enough for the suite's time
+        est = km.KMatrixApproximator(random_state=0).fit(M)
+        assert est.relative_error_ < 1e-12, name
+        assert est.method_ == "hierarchical: displacement: Vandermonde", name
+        assert est.kmatrix_.width == 2 and est.n_iter_ == 0
+    # no such structure: the route costs its tests, nothing more
+    from kmatrix._fitting.displacement import vandermonde_fit
+    assert vandermonde_fit(np.random.default_rng(0).standard_normal((64, 64)), 1e-10) is None
+    # a real K-matrix only: the route (a real part of a complex one) is not taken
+    est = km.KMatrixApproximator(field="real", max_iter=5, random_state=0)
+    assert "Vandermonde" not in est.fit(scipy.fft.dct(np.eye(60), norm="ortho", axis=0)).method_

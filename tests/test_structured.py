@@ -136,3 +136,49 @@ def test_a_toeplitz_matrix_is_toeplitz_like_of_rank_two():
 def test_bad_arguments_are_value_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------------------- Vandermonde --
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("m, p", [(1, 1), (2, 5), (7, 3), (64, 64), (300, 200)])
+def test_vandermonde_on_an_arc_equals_the_powers(dtype, m, p):
+    # nodes a w^j on a circle of radius 0.97 (|w| = 1), against a^k w^(jk)
+    # in extended precision (the nodes' own rounding, amplified k times,
+    # is the data's error: 1e-15 here in float64)
+    a = np.clongdouble(0.97) * np.exp(np.clongdouble(0.4j))
+    w = np.exp(2j * np.pi * np.longdouble("0.0123"))
+    j, k = np.arange(m), np.arange(p)
+    V = km.KMatrix.vandermonde((a * w ** j).astype(dtype), p)
+    assert V.shape == (m, p) and V.dtype == dtype
+    exact = (a ** k)[None, :] * w ** (j[:, None] * k[None, :])
+    _check(V, exact.astype(np.complex128))
+
+
+@pytest.mark.parametrize("n", [3, 100, 1000, 1024])
+def test_vandermonde_of_the_roots_of_unity_is_the_dft(n):
+    F = np.fft.fft(np.eye(n), axis=0)
+    V = km.KMatrix.vandermonde(np.exp(-2j * np.pi * np.arange(n) / n))
+    assert np.linalg.norm(V.todense() - F) / np.linalg.norm(F) < 1e-14
+    assert V.width == 2 and V.size == max(2, 1 << (2 * n - 2).bit_length())
+
+
+def test_vandermonde_of_real_geometric_nodes_is_real():
+    x = 0.5 * 1.01 ** np.arange(40)
+    V = km.KMatrix.vandermonde(x, 30)
+    assert V.dtype == np.float64
+    exact = np.asarray(x, dtype=np.longdouble)[:, None] ** np.arange(30)
+    assert np.linalg.norm(V.todense() - exact) / np.linalg.norm(exact) < 1e-12
+
+
+@pytest.mark.parametrize("x, n_cols, match", [
+    ([1.0, 2.0, 3.5], None, "geometric progression"),
+    ([0.0, 0.0], None, "geometric progression"),
+    ([1.0, np.nan], None, "NaN"),
+    ([], None, "non-empty"),
+    ([1.0, 2.0], 0, "n_cols"),
+    ([1.0, 2.0], 2.5, "n_cols"),
+    (1.5 ** np.arange(200), None, "overflow"),
+])
+def test_vandermonde_refuses_what_it_cannot_build(x, n_cols, match):
+    with pytest.raises(ValueError, match=match):
+        km.KMatrix.vandermonde(x, n_cols)

@@ -26,6 +26,16 @@ low bits fan that sum out again, scaled by column k of U; the last h
 stages add the blocks. Width 1, ``4 N 2^h log2(N 2^h)`` parameters, about
 ``4 n r log(n r)``; O(n r log(n r)) per product, against n^2 dense.
 
+Vandermonde (``V[j, k] = x_j^k``) on nodes in a geometric progression
+``x_j = a w^j``: the chirp-z transform (Rabiner, Schafer and Rader 1969).
+With ``jk = (j^2 + k^2 - (k - j)^2) / 2``,
+``V = diag(w^(j^2/2)) T diag(a^k w^(k^2/2))``, T the symmetric Toeplitz
+matrix ``T[j, k] = w^(-(k - j)^2 / 2)``: width 2 on
+``next_pow2(m + p - 1)`` positions, the diagonals folded into the first and
+last stages. On the unit circle (``|w| = 1``) every factor is unitary up to
+the diagonal ``a^k``, and when ``w`` is a root of unity ``exp(2 pi i p/q)``
+the chirp's angles are reduced exactly in integers (``p t^2 mod 2q``).
+
 Toeplitz-like (displacement rank r). If ``M - Z M Z^T = G H^T`` for the
 down-shift Z and n x r generators G, H, then
 ``M = sum_j L(g_j) L(h_j)^T`` with ``L(v)`` the lower triangular Toeplitz
@@ -42,6 +52,7 @@ import numpy as np
 from .._core.algebra import (
     add,
     product,
+    scale_inputs,
     scale_outputs,
     scale_stage_inputs,
     scale_stage_outputs,
@@ -57,7 +68,11 @@ from .._core.validation import (
 from .transforms import circular_twiddles
 from .zoo import dft_twiddles
 
-__all__ = ["hankel_network", "low_rank_network", "toeplitz_like_network", "toeplitz_network"]
+__all__ = ["as_nodes", "geometric_ratio", "hankel_network", "low_rank_network",
+           "toeplitz_like_network", "toeplitz_network", "vandermonde_network"]
+
+# 2 pi to the extended precision of np.longdouble (where it has any)
+_TWO_PI = np.longdouble("6.283185307179586476925286766559005768")
 
 _COPY = ((1, 0), (1, 0))    # (x_u, x_v) -> (x_u, x_u)
 _ADD = ((1, 1), (0, 0))     # (x_u, x_v) -> (x_u + x_v, 0)
@@ -195,3 +210,103 @@ def toeplitz_like_network(G, H, dtype):
     while len(terms) > 1:           # a balanced tree of sums
         terms = [add(a, b) for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) & ~1:]
     return Network(terms[0], (n, n), real_part=dtype.kind != "c")
+
+
+def geometric_ratio(x, rtol=None):
+    """w with ``x[j] = x[0] w^j`` (relative error ``rtol``: by default 1e-12,
+    or 50 float32 roundings for single-precision nodes), or None."""
+    single = np.asarray(x).dtype in (np.float32, np.complex64)
+    rtol = (50 * float(np.finfo(np.float32).eps) if single else 1e-12) if rtol is None else rtol
+    x = np.asarray(x, dtype=np.complex128)
+    if x.size < 2:
+        return 1.0 + 0j
+    if x[0] == 0:
+        return None
+    w = x[1] / x[0]
+    if w == 0:
+        return None
+    # the ratio from the whole progression: the mean step of the angles and
+    # of the log-moduli, anchored at x[0]
+    j = np.arange(x.size)
+    steps = x[1:] / x[:-1]
+    if not np.all(np.isfinite(steps)):
+        return None
+    angle = np.angle(w) + np.mean(np.angle(steps / w))
+    modulus = np.exp(np.mean(np.log(np.abs(steps))))
+    w = modulus * np.exp(1j * angle)
+    fitted = x[0] * _powers(w, j)
+    if np.linalg.norm(fitted - x) > rtol * np.linalg.norm(x):
+        return None
+    return w
+
+
+def _powers(w, t):
+    """``w^t`` for integer arrays t; exactly reduced angles when w is a root of
+    unity of a modest order."""
+    from fractions import Fraction
+
+    t = np.asarray(t, dtype=np.int64)
+    if abs(abs(w) - 1) < 1e-15:
+        turn = np.angle(w) / (2 * np.pi)
+        q = Fraction(turn).limit_denominator(1 << 20)
+        if abs(float(q) - turn) < 1e-15:
+            p, d = q.numerator, q.denominator
+            return np.exp(2j * np.pi * ((p * (t % d)) % d) / d)
+    return np.exp(t * np.log(complex(w)))
+
+
+def _half_square_powers(w, t):
+    """``w^(t^2 / 2)`` for integer arrays t (``exp(t^2 log(w) / 2)``),
+    exactly reduced for a root of unity: ``exp(pi i p t^2 / q)``."""
+    from fractions import Fraction
+
+    t = np.asarray(t, dtype=np.int64)
+    if abs(abs(w) - 1) < 1e-15:
+        turn = np.angle(w) / (2 * np.pi)
+        q = Fraction(turn).limit_denominator(1 << 20)
+        if abs(float(q) - turn) < 1e-15:
+            p, d = q.numerator, q.denominator
+            return np.exp(1j * np.pi * ((p * ((t * t) % (2 * d))) % (2 * d)) / d)
+    # t^2 times the angle in extended precision, reduced modulo 2 pi there:
+    # in float64 the phase of t = 300 was off by 3e-11
+    log_w = np.log(complex(w))
+    t2 = t.astype(np.longdouble) ** 2 / 2
+    turns = np.mod(t2 * (np.longdouble(log_w.imag) / _TWO_PI), 1).astype(np.float64)
+    return np.exp((t2 * np.longdouble(log_w.real)).astype(np.float64)) * np.exp(2j * np.pi * turns)
+
+
+def as_nodes(x):
+    """The nodes of KMatrix.vandermonde as a checked 1-D array."""
+    return _checked(x, "x", 1)
+
+
+def vandermonde_network(x, n_cols, dtype):
+    """``KMatrix.vandermonde``: ``V[j, k] = x[j]^k`` (k < n_cols), nodes in a
+    geometric progression (the chirp-z transform)."""
+    x = _checked(x, "x", 1)
+    if isinstance(n_cols, bool) or not isinstance(n_cols, (int, np.integer)) or n_cols < 1:
+        raise ValueError(f"n_cols must be a positive integer, got {n_cols!r}")
+    n_cols = int(n_cols)
+    dtype = _operator_dtype([x], dtype)
+    m = x.size
+    check_network_size(m + n_cols - 1, 2, complex_dtype_of(dtype),
+                       f"KMatrix.vandermonde of shape {(m, n_cols)}")
+    _finite(x=x)
+    w = geometric_ratio(x)
+    if w is None:
+        raise ValueError("the nodes x must form a geometric progression x[j] = x[0] w^j with "
+                         "x[0] and w nonzero (the chirp-z transform); other nodes have no "
+                         "exact fast construction here")
+    t = np.arange(max(m, n_cols))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        chirp = _half_square_powers(w, t)           # w^(t^2/2)
+        h = np.conjugate(chirp) if abs(abs(w) - 1) < 1e-15 else 1 / chirp
+        d_in = _powers(complex(x[0]), np.arange(n_cols)) * chirp[:n_cols]
+    if not all(np.all(np.isfinite(v)) and np.all(v != 0) for v in (h, chirp, d_in)):
+        raise ValueError(f"the nodes' ratio |w| = {abs(w):.6g} makes the chirp w^(t^2/2) "
+                         "overflow or underflow at this size: nodes on a circle (|w| = 1) "
+                         "are built exactly, others only while |w|^(n^2/2) is finite")
+    tw = circular_twiddles(_embedded(h[:m], h[:n_cols], m, n_cols))
+    scale_inputs(tw, d_in)
+    scale_outputs(tw, chirp[:m])
+    return _network(tw, (m, n_cols), dtype)

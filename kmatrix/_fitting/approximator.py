@@ -20,7 +20,7 @@ from .._core.lazy import is_dask_array, map_rows
 from .._core.validation import frobenius, result_dtype
 from .._operator import KMatrix, KMatrixOperator
 from .descent import Trace, gradient_fit, probe_error, scaled_to
-from .displacement import displacement_fit
+from .displacement import displacement_fit, vandermonde_fit
 from .growth import grow_width, width_reason
 from .scaling import scale_first_block, scaling_exponent, times_power_of_two
 from .search import (
@@ -95,14 +95,14 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       ``N >= 2 n_in`` (``2 n_out``). It recovers the DFT, the Hadamard
       transform, butterfly products, square width-1 K-matrices with blocks
       in general position and the DCT-II/III and DST-II/III to rounding.
-      Before these, a square M of low displacement rank (``M - Z M Z^T``,
-      Z the down-shift, O(n^2) to form) is built exactly when the width
-      allows (``kmatrix._fitting.displacement``): a Toeplitz matrix (a
-      convolution, a circulant) by :meth:`KMatrix.toeplitz` and a Hankel
-      matrix by :meth:`KMatrix.hankel` from width 2,
-      one of displacement rank r <= min(32, n / 4) by
-      :meth:`KMatrix.toeplitz_like` from width 4 (expansion chosen
-      automatically only).
+      Low displacement rank is built exactly when the width allows
+      (``kmatrix._fitting.displacement``, O(n^2) tests; expansion chosen
+      automatically only): before these, Toeplitz and Hankel matrices (by
+      :meth:`KMatrix.toeplitz`, :meth:`KMatrix.hankel`, width 2) and rank
+      r <= min(32, n / 4) for the down-shift (:meth:`KMatrix.toeplitz_like`,
+      width 4); after them, scaled Vandermonde matrices on geometric nodes
+      (M, M^T or the analytic signals of a real M's rows or columns; by
+      :meth:`KMatrix.vandermonde`, width 2): DFT, DCT and DST of any size.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
@@ -390,6 +390,9 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                                           discover=self.permutations == "auto", give_up=give_up)
         n_iter, loss_curve, growth = 0, [], None
         within = within or [c for c in bests if c is not None and c.error <= tol]
+        if (not within and dense is not None and self.method != "gradient" and width >= 2
+                and self.expansion is None and self.field != "real"):   # after the search:
+            within = [c for c in [vandermonde_fit(dense, tol)] if c]   # cheaper at 2^k
         if within:
             chosen = within[0]
         elif self.method == "hierarchical":
@@ -469,18 +472,13 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
 
     def _store(self, chosen, tried, n_iter, loss_curve, width_reason):
         """The fitted attributes of the chosen fit."""
-        model = chosen.model
-        self.width_reason_ = width_reason
-        self.kmatrix_ = model
+        model = self.kmatrix_ = chosen.model
         self.operator_ = KMatrixOperator(model)
-        self.relative_error_ = float(chosen.error)
+        self.relative_error_, self.width_reason_ = float(chosen.error), width_reason
         self.method_ = "gradient" if chosen.name is None else f"hierarchical: {chosen.name}"
         self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
-        self.expansion_ = model.expansion
-        self.fits_tried_ = tried
-        self.level_errors_ = chosen.levels
-        self.n_iter_ = n_iter
-        self.loss_curve_ = loss_curve
+        self.expansion_, self.fits_tried_ = model.expansion, tried
+        self.level_errors_, self.n_iter_, self.loss_curve_ = chosen.levels, n_iter, loss_curve
 
     def _gradient_start(self, dense, op, reps, bests, rng):
         """(model, representation, grow, near closed-form fit or None) the
