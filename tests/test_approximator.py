@@ -630,14 +630,17 @@ def test_poor_closed_forms_are_abandoned_before_the_gradient():
 
 @pytest.mark.parametrize("n", [100, 1000])
 def test_transforms_of_any_size_are_found_as_vandermonde_matrices(n):
+    # from their entries: the nodes come from each row's recurrence, not a name
     eye = np.eye(n)
     targets = {"DFT": np.fft.fft(eye, axis=0),
                "DCT-II": scipy.fft.dct(eye, norm="ortho", axis=0),
                "DCT-III": scipy.fft.dct(eye, type=3, norm="ortho", axis=0),
-               "DST-II": scipy.fft.dst(eye, norm="ortho", axis=0)}
+               "DST-II": scipy.fft.dst(eye, norm="ortho", axis=0),
+               # cas = cos + sin: the real part of (1 + 1j) times the DFT
+               "Hartley": np.fft.fft(eye, axis=0).real - np.fft.fft(eye, axis=0).imag}
     for name, M in targets.items():
-        if n == 1000 and name != "DCT-II":
-            continue   # one at 1,000 is enough for the suite's time
+        if n == 1000 and name not in ("DCT-II", "Hartley"):
+            continue   # two at 1,000 are enough for the suite's time
         est = km.KMatrixApproximator(random_state=0).fit(M)
         assert est.relative_error_ < 1e-12, name
         assert est.method_ == "hierarchical: displacement: Vandermonde", name
@@ -648,3 +651,22 @@ def test_transforms_of_any_size_are_found_as_vandermonde_matrices(n):
     # a real K-matrix only: the route (a real part of a complex one) is not taken
     est = km.KMatrixApproximator(field="real", max_iter=5, random_state=0)
     assert "Vandermonde" not in est.fit(scipy.fft.dct(np.eye(60), norm="ortho", axis=0)).method_
+
+
+def test_the_vandermonde_route_takes_nodes_from_the_rows_not_names():
+    from kmatrix._fitting.displacement import vandermonde_fit
+
+    rng = np.random.default_rng(5)
+    # damped sinusoids on a progression of nodes, random row scales: exact
+    m, p = 37, 45
+    a, w = 0.8 * np.exp(0.3j), 1.002 * np.exp(2j * np.pi / 97)
+    s = rng.standard_normal(m) + 1j * rng.standard_normal(m)
+    V = (a * w ** np.arange(m))[:, None] ** np.arange(p)
+    for M in (s[:, None] * V, (s[:, None] * V).real, (s[:, None] * V).real.T):
+        fit = vandermonde_fit(M, 1e-10)
+        assert fit is not None and fit.error < 1e-10 and fit.model.width == 2
+    # one node off the progression, or two sinusoids in a row: no fit
+    V[5] = (a * w ** 5 * np.exp(0.01j)) ** np.arange(p)
+    assert vandermonde_fit((s[:, None] * V).real, 1e-10) is None
+    j, k = np.arange(m)[:, None], np.arange(p)[None, :]
+    assert vandermonde_fit(np.cos(0.3 * k + j) + np.cos(1.1 * k), 1e-10) is None

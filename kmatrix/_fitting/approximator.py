@@ -101,8 +101,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       :meth:`KMatrix.toeplitz`, :meth:`KMatrix.hankel`, width 2) and rank
       r <= min(32, n / 4) for the down-shift (:meth:`KMatrix.toeplitz_like`,
       width 4); after them, scaled Vandermonde matrices on geometric nodes
-      (M, M^T or the analytic signals of a real M's rows or columns; by
-      :meth:`KMatrix.vandermonde`, width 2): DFT, DCT and DST of any size.
+      and their real parts (rows or columns that are sampled sinusoids; by
+      :meth:`KMatrix.vandermonde`, width 2): DFT, DCT, DST, Hartley, any n.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within

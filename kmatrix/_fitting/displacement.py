@@ -15,19 +15,15 @@ target of no such structure costs one O(n^2 k) pass (k = 40 probes).
 
 import numpy as np
 
-from .._builders.structured import geometric_ratio, vandermonde_network
+from .._builders.structured import vandermonde_network
 from .._core.algebra import scale_outputs
 from .._core.layout import Network
 from .._core.validation import frobenius
 from .._operator import KMatrix
-from .factorize import analytic_completion
 from .search import Candidate, Representation
 
 __all__ = ["displacement_fit", "vandermonde_fit"]
 
-# the Vandermonde route forms a real target's completions (n x 2n complex
-# each) up to this many entries of M
-_COMPLETION_LIMIT = 1 << 22
 
 # the largest displacement rank tried, and the probes of the range finder
 _MAX_RANK = 32
@@ -90,51 +86,172 @@ def vandermonde_fit(M, tol):
     rank one for ``(diag(x), Z)``: each column is the previous one times
     ``x``. When its nodes are a geometric progression ``x_j = a w^j`` it is
     built exactly by the chirp-z transform (:meth:`KMatrix.vandermonde`,
-    width 2 on ``next_pow2(n_out + n_in - 1)`` positions, any sizes). Tried
-    on M and M^T, and for a real M on the analytic signals of its rows and
-    of its columns (even and odd extensions, as the hierarchical search
-    forms them), whose real parts are M: the DFT of any size is such a
-    matrix, and so are the DCT-II/III and DST-II/III after completion.
-    O(n^2) per candidate when it fails (the first two columns give x).
+    width 2 on ``next_pow2(n_out + n_in - 1)`` positions, any sizes): the
+    DFT of any size. A real M is tried as the real part of one,
+    ``M[j, k] = Re(s_j x_j^k)``: each row a (damped) sampled sinusoid, which
+    obeys ``M[j, k + 1] = 2 Re(x_j) M[j, k] - |x_j|^2 M[j, k - 1]``, so the
+    recurrence gives each node up to conjugation and the conjugates are
+    chosen to make the nodes a progression (the DCT-II/III, DST-II/III and
+    the Hartley matrix ``cos + sin`` of any size). The progression is fitted
+    to all the nodes at once and its ratio and first node taken exactly
+    when they are within rounding of a root of unity of order <= 8 n; the
+    row scales ``s`` are then fitted to the rows in least squares. Tried on
+    M and M^T; O(n^2) when it fails.
     """
     n_out, n_in = M.shape
     norm = frobenius(M)
     if norm == 0 or min(n_out, n_in) < 2:
         return None
     real = M.dtype.kind != "c"
-    targets = [(M, False), (M.T, True)]
-    if real and n_out * n_in <= _COMPLETION_LIMIT:
-        for A, transposed in ((M, False), (M.T, True)):
-            for sign in (1, -1):
-                targets.append((lambda A=A, sign=sign: analytic_completion(
-                    A, 2 * A.shape[1], sign)[:A.shape[0], :A.shape[1]], transposed))
-    for T, transposed in targets:
-        T = T() if callable(T) else T
-        K = _scaled_vandermonde(T, tol)
+    for T, transposed in ((M, False), (M.T, True)):
+        x = _sinusoid_nodes(T) if real else _power_nodes(T, tol)
+        progression = None if x is None else _progression(x, 8 * max(T.shape))
+        if progression is None:
+            continue
+        K = _chirp_z(T, *progression, real)
         if K is None:
             continue
         K = K.T if transposed else K
-        found = _judged(K.real if real else K, M, norm, tol, "displacement: Vandermonde")
-        if found is not None:
-            return found
+        fit = _judged(K.real if real else K, M, norm, tol, "displacement: Vandermonde")
+        if fit is not None:
+            return fit
     return None
 
 
-def _scaled_vandermonde(T, tol):
-    """The complex KMatrix of ``T[j, k] = s_j x_j^k`` (x geometric), or None."""
+def _power_nodes(T, tol):
+    """The nodes x of ``T[j, k] = s_j x_j^k``, or None."""
     s = T[:, 0]
     if np.any(s == 0):
         return None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         x = T[:, 1] / s
         residual = T[:, 1:] - x[:, None] * T[:, :-1]
-    if frobenius(residual) > tol * frobenius(T):
+    if not frobenius(residual) <= tol * frobenius(T):
         return None
-    if geometric_ratio(x) is None:
+    return x
+
+
+def _sinusoid_nodes(T):
+    """The nodes x of ``T[j, k] = Re(s_j x_j^k)`` for the real T, their
+    conjugates chosen to form a geometric progression, or None."""
+    if T.shape[1] < 3:
         return None
+    a, b, c = T[:, 2:], T[:, 1:-1], T[:, :-2]
+    # a = p b - q c in least squares, row by row (p = 2 Re x, q = |x|^2)
+    bb, bc, cc = (np.einsum("ij,ij->i", u, v) for u, v in ((b, b), (b, c), (c, c)))
+    ab, ac = np.einsum("ij,ij->i", a, b), np.einsum("ij,ij->i", a, c)
+    det = bb * cc - bc * bc
+    regular = det > 1e-12 * bb * cc
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(regular, (ab * cc - ac * bc) / det, 0.0)
+        q = np.where(regular, -(ac * bb - ab * bc) / det, 0.0)
+        # a row with collinear columns: a real geometric sequence, ratio r
+        r = np.where(T[:, 0] != 0, T[:, 1] / T[:, 0], 0.0)
+    p, q = np.where(regular, p, 2 * r), np.where(regular, q, r * r)
+    disc = q - p * p / 4
+    if not np.all(np.isfinite(disc)) or np.any(disc < -1e-9 * np.maximum(q, 1e-300)):
+        return None     # two real nodes in a row: not one sinusoid
+    theta = np.arctan2(np.sqrt(np.maximum(disc, 0.0)), p / 2)     # in [0, pi]
+    signs = _progression_signs(theta)
+    return None if signs is None else np.sqrt(np.maximum(q, 0.0)) * np.exp(1j * signs * theta)
+
+
+def _progression_signs(theta, atol=1e-4):
+    """Signs making ``sign_j theta_j`` an arithmetic progression modulo 2 pi
+    (the angles of geometric nodes), walked row by row, or None."""
+    n = theta.size
+    for second in (1.0, -1.0):
+        signs = np.ones(n)
+        if n > 1:
+            signs[1] = second
+        ok = True
+        for j in range(2, n):
+            predicted = 2 * signs[j - 1] * theta[j - 1] - signs[j - 2] * theta[j - 2]
+            plus, minus = (abs(np.angle(np.exp(1j * (v - predicted))))
+                           for v in (theta[j], -theta[j]))
+            signs[j] = 1.0 if plus <= minus else -1.0
+            if min(plus, minus) > atol:
+                ok = False
+                break
+        if ok:
+            return signs
+    return None
+
+
+def _progression(x, order):
+    """(a, w) with ``x[j] = a w^j``, fitted in least squares to every node
+    (angles unwrapped step by step), a and w snapped to roots of unity of
+    order <= ``order`` (times their moduli) when within 0.1 / order^2 of
+    one, or None when the nodes are not such a progression."""
+    n = x.size
+    if np.any(x == 0) or not np.all(np.isfinite(x)):
+        return None
+    j = np.arange(n)
+    steps = np.angle(x[1:] / x[:-1])
+    angles = np.angle(x[0]) + np.concatenate([[0.0], np.cumsum(steps)])
+    logs = np.log(np.abs(x))
+    if n == 1:
+        return x[0], 1.0 + 0j
+    (phi, alpha), (rho, beta) = (np.polyfit(j, v, 1) for v in (angles, logs))
+    if (np.max(np.abs(angles - (alpha + phi * j))) > 1e-6
+            or np.max(np.abs(logs - (beta + rho * j))) > 1e-6):
+        return None
+    return _snapped(alpha, beta, order), _snapped(phi, rho, order)
+
+
+def _snapped(angle, log_modulus, order):
+    """``exp(log_modulus + i angle)`` as (turn as a Fraction or float,
+    modulus): the angle a whole fraction of a turn when it is that close."""
+    from fractions import Fraction
+
+    turn = angle / (2 * np.pi)
+    q = Fraction(float(turn)).limit_denominator(order)
+    close = abs(float(q) - turn) <= 0.1 / order ** 2
+    modulus = 1.0 if abs(log_modulus) <= 1e-9 else float(np.exp(log_modulus))
+    return (q % 1 if close else turn % 1.0), modulus
+
+
+def _powers(a, w, n_rows, n_cols):
+    """``P[j, k] = (a w^j)^k = a^k w^(jk)`` for (turn, modulus) pairs, exact
+    in the angle when both turns are fractions."""
+    from fractions import Fraction
+
+    (ta, ra), (tw, rw) = a, w
+    j, k = np.arange(n_rows)[:, None], np.arange(n_cols)[None, :]
+    if isinstance(ta, Fraction) and isinstance(tw, Fraction):
+        d = ta.denominator * tw.denominator // np.gcd(ta.denominator, tw.denominator)
+        pa, pw = int(ta * d), int(tw * d)
+        turns = ((pa * k + pw * ((j * k) % d)) % d) / d
+    else:
+        turns = np.mod(float(ta) * k + float(tw) * (j * k), 1.0)
+    return ra ** k * rw ** (j * k) * np.exp(2j * np.pi * turns)
+
+
+def _chirp_z(T, a, w, real):
+    """The complex KMatrix ``diag(s) V`` of the nodes ``a w^j`` with the row
+    scales s fitted to T in least squares (T = Re(diag(s) V) when ``real``),
+    or None when the chirp overflows."""
+    n_rows, n_cols = T.shape
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        P = _powers(a, w, n_rows, n_cols)
+    if not np.all(np.isfinite(P)):
+        return None
+    if real:
+        # T[j] = Re(s) Re(P[j]) - Im(s) Im(P[j])
+        u, v = P.real, -P.imag
+        uu, uv, vv = (np.einsum("ij,ij->i", f, g) for f, g in ((u, u), (u, v), (v, v)))
+        tu, tv = np.einsum("ij,ij->i", T, u), np.einsum("ij,ij->i", T, v)
+        det = uu * vv - uv * uv
+        complex_row = det > 1e-12 * uu * vv
+        with np.errstate(invalid="ignore", divide="ignore"):
+            re = np.where(complex_row, (tu * vv - tv * uv) / det, tu / uu)
+            im = np.where(complex_row, (tv * uu - tu * uv) / det, 0.0)
+        s = re + 1j * im
+    else:
+        s = np.einsum("ij,ij->i", T, P.conj()) / np.einsum("ij,ij->i", P, P.conj()).real
+    nodes = P[:, 1] if n_cols > 1 else _powers(a, w, n_rows, 2)[:, 1]
     try:
-        net = vandermonde_network(np.asarray(x, dtype=np.complex128), T.shape[1],
-                                  np.complex128)
+        net = vandermonde_network(nodes, n_cols, np.complex128)
     except ValueError:      # the chirp overflows: no stable construction
         return None
     scale_outputs(net.twiddles, s)
