@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import scipy.linalg
 import pytest
 
 import kmatrix as km
@@ -295,3 +296,24 @@ def test_apply_npy_without_pread(tmp_path, monkeypatch):
     monkeypatch.delattr(os, "posix_fallocate", raising=False)
     km.apply_npy(K, tmp_path / "rows.npy", tmp_path / "out.npy", chunk_rows=50)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), K.apply(X))
+
+
+def test_cli_fit_reports_progress_and_names_exact_constructors(tmp_path):
+    rng = np.random.default_rng(8)
+    np.save(tmp_path / "toeplitz.npy", scipy.linalg.toeplitz(rng.standard_normal(100),
+                                                              rng.standard_normal(100)))
+    done = _cli("fit", "toeplitz.npy", "t.npz", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "hint: this matrix has an exact constructor: KMatrix.toeplitz" in done.stdout
+    np.save(tmp_path / "noise.npy", rng.standard_normal((64, 64)))
+    done = _cli("fit", "noise.npy", "n.npz", "--verbose", "--random-state", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # every fit tried, then the gradient's progress as a bar (one line each:
+    # stderr is no terminal here), then the choice; the result on stdout
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("KMatrixApproximator: M of shape (64, 64)")
+    bars = [line for line in lines if line.startswith("  [") and "Adam step" in line]
+    assert len(bars) >= 10 and bars[-1].startswith("  [" + "#" * 30 + "]")
+    assert lines[-1].startswith("chose gradient")
+    assert "hint: no exact form was found" in done.stdout
+    assert "relative error" in done.stdout and "Adam" not in done.stdout

@@ -11,7 +11,9 @@ traceback, no temporary file left and an existing output file unchanged
 """
 
 import argparse
+import contextlib
 import os
+import re
 import sys
 import time
 
@@ -101,6 +103,9 @@ def _parser():
                    help="relative error at which the fit stops")
     p.add_argument("--random-state", type=int, default=None, metavar="S",
                    help="seed (a fixed seed gives the same model for any thread count)")
+    p.add_argument("--verbose", action="store_true",
+                   help="report every fit tried on stderr, with a progress bar of the "
+                        "gradient steps")
     return parser
 
 
@@ -168,17 +173,98 @@ def _cmd_fit(args):
     params = {name: getattr(args, name) for name in
               ("width", "expansion", "field", "tol", "random_state")
               if getattr(args, name) is not None}
+    est = KMatrixApproximator(verbose=int(args.verbose), **params)
     # the destination is judged before the fit; written only when complete
     with replacing(args.model, "fit") as fh:
         start = time.perf_counter()
-        est = KMatrixApproximator(**params).fit(M)
+        progress = _Progress(est.max_iter, sys.stderr) if args.verbose else None
+        with contextlib.redirect_stdout(progress) if progress else contextlib.nullcontext():
+            est.fit(M)
+        if progress:
+            progress.close()
         seconds = time.perf_counter() - start
         K = est.kmatrix_
         save(K, fh)
     print(f"relative error {est.relative_error_:.3e}, {K.n_params} parameters "
           f"(the matrix has {M.size}), width {K.width}, expansion {K.expansion}, "
           f"{est.method_}, {seconds:.2f} s -> {args.model}")
+    hint = _constructor_hint(est)
+    if hint:
+        print(f"hint: {hint}")
     return 0
+
+
+# the closed forms that are one of KMatrix's constructors, by the name the
+# approximator gives them
+_CONSTRUCTORS = {
+    "Toeplitz": "KMatrix.toeplitz(M[:, 0], M[0])",
+    "Hankel": "KMatrix.hankel(M[:, 0], M[-1])",
+    "Toeplitz-like": "KMatrix.toeplitz_like(G, H) from the generators of M - Z M Z^T",
+    "Vandermonde": "KMatrix.vandermonde(nodes) (rows scaled; for a transform, KMatrix.dft, "
+                   "KMatrix.dct or KMatrix.dst)",
+}
+
+
+def _constructor_hint(est):
+    """A line saying which exact constructor builds what the fit found, or
+    which exist when the fit missed its tolerance (None: nothing to say)."""
+    found = re.match(r"hierarchical: displacement: ([\w-]+)", est.method_)
+    if found and found[1] in _CONSTRUCTORS:
+        return (f"this matrix has an exact constructor: {_CONSTRUCTORS[found[1]]} builds it "
+                "from its parameters without the fit")
+    if est.relative_error_ > est.tol:
+        return ("no exact form was found; if M is a matrix KMatrix builds from its "
+                "parameters (dft, dct, dst, hadamard, circulant, toeplitz, hankel, "
+                "vandermonde, low_rank, from_sparse, from_circuit), the constructor is exact "
+                "and faster; --width or --field may also help")
+    return None
+
+
+class _Progress:
+    """stdout for a verbose fit: the gradient's step lines become one
+    progress bar on ``stream`` (redrawn in place on a terminal, a line each
+    elsewhere), the other lines pass through."""
+
+    _STEP = re.compile(r"\s*(Adam|L-BFGS) step (\d+) \(width (\d+)\): relative error (\S+)")
+
+    def __init__(self, max_iter, stream):
+        self.max_iter, self.stream = max(1, max_iter), stream
+        self.pending, self.open = "", False
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def write(self, text):
+        self.pending += text
+        while "\n" in self.pending:
+            line, self.pending = self.pending.split("\n", 1)
+            self._line(line)
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def close(self):
+        if self.pending:
+            self._line(self.pending)
+            self.pending = ""
+        if self.open:
+            self.stream.write("\n")
+            self.open = False
+        self.stream.flush()
+
+    def _line(self, line):
+        step = self._STEP.match(line)
+        if step:
+            filled = min(30, 30 * int(step[2]) // self.max_iter)
+            bar = (f"  [{'#' * filled}{'.' * (30 - filled)}] {step[1]} step {step[2]} "
+                   f"(width {step[3]}): relative error {step[4]}")
+            self.stream.write(("\r" + bar) if self.tty else bar + "\n")
+            self.open = self.tty
+        else:
+            if self.open:
+                self.stream.write("\n")
+                self.open = False
+            self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 def main(argv=None):
