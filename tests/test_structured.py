@@ -182,3 +182,27 @@ def test_vandermonde_of_real_geometric_nodes_is_real():
 def test_vandermonde_refuses_what_it_cannot_build(x, n_cols, match):
     with pytest.raises(ValueError, match=match):
         km.KMatrix.vandermonde(x, n_cols)
+
+
+@pytest.mark.parametrize("n, b", [(1, 2.0), (2, 1.5), (7, 1.3j), (256, 1.01), (300, -2.0)])
+def test_cauchy_on_two_circles_equals_one_over_the_differences(n, b):
+    # exact nodes in extended precision; the operator is given them rounded
+    w = np.exp(2j * np.pi * np.longdouble(1) / n)
+    x, y = w ** np.arange(n), np.clongdouble(b) * w ** np.arange(n)
+    C = 1 / (x[:, None] - y[None, :])
+    K = km.KMatrix.cauchy(x.astype(np.complex128), y.astype(np.complex128))
+    assert K.shape == (n, n) and K.width == 4 and K.dtype == np.complex128
+    _check(K, C.astype(np.complex128))
+    assert np.linalg.norm(K.todense() - C) / np.linalg.norm(C) < 1e-12
+
+
+@pytest.mark.parametrize("x, y, match", [
+    (np.arange(1.0, 4.0), np.arange(5.0, 8.0), "not such progressions"),
+    (np.exp(2j * np.pi * np.arange(4) / 4), np.exp(2j * np.pi * np.arange(4) / 4), "coincide"),
+    (np.exp(2j * np.pi * np.arange(4) / 5), 2 * np.exp(2j * np.pi * np.arange(4) / 5), "w\\^n"),
+    (np.ones(3), np.ones(2), "same length"),
+    ([1.0, np.inf], [2.0, 3.0], "NaN or infinity"),
+])
+def test_cauchy_refuses_other_nodes(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        km.KMatrix.cauchy(x, y)

@@ -1,6 +1,7 @@
 """Twiddles of the survey's classical structured classes (Section 4) as exact
-K-matrices: Toeplitz and Hankel matrices, low rank, and the Toeplitz-like
-matrices of low displacement rank.
+K-matrices: Toeplitz and Hankel matrices, Vandermonde and Cauchy matrices on
+stable nodes, low rank, and the Toeplitz-like matrices of low displacement
+rank.
 
 Toeplitz (m x p, ``T[i, j] = t(i - j)``). T is the top-left corner of the
 circulant C of size ``M = next_pow2(m + p - 1)`` whose first column holds
@@ -36,6 +37,11 @@ last stages. On the unit circle (``|w| = 1``) every factor is unitary up to
 the diagonal ``a^k``, and when ``w`` is a root of unity ``exp(2 pi i p/q)``
 the chirp's angles are reduced exactly in integers (``p t^2 mod 2q``).
 
+Cauchy (``C[i, j] = 1 / (x_i - y_j)``) on two circles at the n-th roots of
+unity, ``x_i = a w^i``, ``y_j = b w^j``, ``w^n = 1``: since ``x^n = a^n``
+and ``y^n = b^n``, ``1 / (x - y) = sum_k x^(n-1-k) y^k / (a^n - b^n)``, so
+``C = V(x) V(1/y)^T diag(y^(n-1)) / (a^n - b^n)``: width 4.
+
 Toeplitz-like (displacement rank r). If ``M - Z M Z^T = G H^T`` for the
 down-shift Z and n x r generators G, H, then
 ``M = sum_j L(g_j) L(h_j)^T`` with ``L(v)`` the lower triangular Toeplitz
@@ -52,6 +58,7 @@ import numpy as np
 from .._core.algebra import (
     add,
     product,
+    transpose,
     scale_inputs,
     scale_outputs,
     scale_stage_inputs,
@@ -68,7 +75,7 @@ from .._core.validation import (
 from .transforms import circular_twiddles
 from .zoo import dft_twiddles
 
-__all__ = ["as_nodes", "geometric_ratio", "hankel_network", "low_rank_network",
+__all__ = ["as_nodes", "cauchy_network", "geometric_ratio", "hankel_network", "low_rank_network",
            "toeplitz_like_network", "toeplitz_network", "vandermonde_network"]
 
 # 2 pi to the extended precision of np.longdouble (where it has any)
@@ -310,3 +317,33 @@ def vandermonde_network(x, n_cols, dtype):
     scale_inputs(tw, d_in)
     scale_outputs(tw, chirp[:m])
     return _network(tw, (m, n_cols), dtype)
+
+
+def cauchy_network(x, y, dtype):
+    """``KMatrix.cauchy``: ``1 / (x[i] - y[j])`` for ``x = a w^i``,
+    ``y = b w^j``, ``w^n = 1``."""
+    x, y = _checked(x, "x", 1), _checked(y, "y", 1)
+    dtype = _operator_dtype([x, y, np.ones(1, np.complex64)], dtype)
+    n = x.size
+    if y.size != n:
+        raise ValueError(f"x and y must have the same length, got {n} and {y.size}")
+    check_network_size(2 * n - 1, 4, complex_dtype_of(dtype), f"KMatrix.cauchy of size {n}")
+    _finite(x=x, y=y)
+    xs, ys = (np.asarray(v, dtype=np.complex128) for v in (x, y))
+    wx, wy = geometric_ratio(xs), geometric_ratio(ys)
+    what = ("the nodes must be x[i] = a w^i and y[j] = b w^j with the same w, w^n = 1 "
+            "(n = len(x)), and a^n != b^n")
+    if wx is None or wy is None or (n > 1 and abs(wx - wy) > 1e-12):
+        raise ValueError(what + ": they are not such progressions")
+    if abs(wx ** n - 1) > 1e-9:
+        raise ValueError(what + f": w^n = {complex(wx) ** n:.6g}, not 1")
+    an, bn = xs[0] ** n, ys[0] ** n
+    if not abs(an - bn) > 1e-12 * max(abs(an), abs(bn)):
+        raise ValueError(what + ": the circles coincide (a^n == b^n), so x[i] == y[j] "
+                         "for some i, j")
+    vx = vandermonde_network(xs, n, np.complex128)
+    vy = vandermonde_network(1 / ys, n, np.complex128)
+    # V(x) V(1/y)^T: the second factor transposed is the first one applied
+    tw = product(vx.twiddles, transpose(vy.twiddles), n)
+    scale_inputs(tw, ys ** (n - 1) / (an - bn))
+    return _network(tw, (n, n), dtype)
