@@ -670,3 +670,32 @@ def test_the_vandermonde_route_takes_nodes_from_the_rows_not_names():
     assert vandermonde_fit((s[:, None] * V).real, 1e-10) is None
     j, k = np.arange(m)[:, None], np.arange(p)[None, :]
     assert vandermonde_fit(np.cos(0.3 * k + j) + np.cos(1.1 * k), 1e-10) is None
+
+
+def test_normal_matrices_with_butterfly_eigenvectors_are_found_spectrally():
+    from kmatrix._fitting.spectral import spectral_fit
+
+    rng = np.random.default_rng(6)
+    n = 128
+    # B: a random orthogonal butterfly half (the B* half the identity)
+    K = km.KMatrix.random(n, init="ortho", random_state=3)
+    tw = K.twiddles.copy()
+    tw[0, 0] = km.KMatrix.identity(n).twiddles[0, 0]
+    B = km.KMatrix(tw).todense()
+    d = rng.standard_normal(n)
+    # B D B^T is itself one BB* block (the search's "both halves"); with B's
+    # rows scrambled it is no butterfly product, but its eigenvectors are
+    P = rng.permutation(n)
+    M = B[P] @ np.diag(d) @ B[P].T
+    est = km.KMatrixApproximator(random_state=0).fit(M)
+    assert est.relative_error_ < 1e-10 and est.method_ == "hierarchical: spectral: K diag K^H"
+    assert est.kmatrix_.width == 4 and est.n_iter_ == 0 and est.field_ == "real"
+    # complex eigenvalues (a normal, non-Hermitian M)
+    M = B[P] @ np.diag(d + 1j * rng.standard_normal(n)) @ B[P].T
+    fit = spectral_fit(M, 4, 1e-10)
+    assert fit is not None and fit.error < 1e-10 and fit.model.width == 4
+    assert spectral_fit(M, 3, 1e-10) is None          # too wide for width=3
+    # not normal, or a repeated eigenvalue (eigenvectors not determined)
+    assert spectral_fit(rng.standard_normal((n, n)), 4, 1e-10) is None
+    d[1] = d[0]
+    assert spectral_fit(B @ np.diag(d) @ B.T, 4, 1e-10) is None

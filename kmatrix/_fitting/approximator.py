@@ -20,7 +20,7 @@ from .._core.lazy import is_dask_array, map_rows
 from .._core.validation import frobenius, result_dtype
 from .._operator import KMatrix, KMatrixOperator
 from .descent import Trace, gradient_fit, probe_error, scaled_to
-from .displacement import displacement_fit, vandermonde_fit
+from .routes import closed_forms
 from .growth import grow_width, width_reason
 from .scaling import scale_first_block, scaling_exponent, times_power_of_two
 from .search import (
@@ -30,7 +30,6 @@ from .search import (
     preferred,
     relative_error,
     representations,
-    search,
     warn_of_excluded_forms,
 )
 
@@ -57,12 +56,6 @@ _TRIAL_GAIN = 0.05
 # matrix's generators: 4 blocks); the gradient's growth is in .growth
 _CLOSED_FORM_WIDTH = 4
 
-# method="auto": a closed-form fit whose levels have left out more than
-# this relative error is abandoned (a start is useful below _GOOD_START,
-# and the gradient beats a poorer one): the search of a Gaussian n = 1024
-# up to width 4 took 4.5 s, 8.5 s without (most of it is now the first
-# level of each factorization, O(N^2) like the rest)
-_GIVE_UP = 0.5
 
 
 class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -102,7 +95,9 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       r <= min(32, n / 4) for the down-shift (:meth:`KMatrix.toeplitz_like`,
       width 4); after them, scaled Vandermonde matrices on geometric nodes
       and their real parts (rows or columns that are sampled sinusoids; by
-      :meth:`KMatrix.vandermonde`, width 2): DFT, DCT, DST, Hartley, any n.
+      :meth:`KMatrix.vandermonde`, width 2): DFT, DCT, DST, Hartley, any n;
+      then normal M with butterfly eigenvectors, ``K diag K^H`` (width 2,
+      4 with scrambled rows; O(N^3), N <= 2048). See ``_fitting.routes``.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
@@ -379,20 +374,10 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
                     raise ValueError("method='hierarchical' needs the matrix: the operator is "
                                      "too large to materialize; use method='gradient'")
             else:
-                # the displacement route first: one O(n^2) pass, exact or nothing
-                if self.expansion is None:
-                    within = [c for c in [displacement_fit(dense, width, tol, rng)] if c]
-                if not within:
-                    # with the gradient to follow, poor closed forms are of no
-                    # use: each is abandoned once it is past _GIVE_UP
-                    give_up = _GIVE_UP if self.method == "auto" else None
-                    bests, tried = search(dense, reps, width, tol, report,
-                                          discover=self.permutations == "auto", give_up=give_up)
+                bests, tried, within = closed_forms(
+                    dense, reps, width, tol, rng, report, method=self.method,
+                    expansion=self.expansion, field=self.field, permutations=self.permutations)
         n_iter, loss_curve, growth = 0, [], None
-        within = within or [c for c in bests if c is not None and c.error <= tol]
-        if (not within and dense is not None and self.method != "gradient" and width >= 2
-                and self.expansion is None and self.field != "real"):   # after the search:
-            within = [c for c in [vandermonde_fit(dense, tol)] if c]   # cheaper at 2^k
         if within:
             chosen = within[0]
         elif self.method == "hierarchical":

@@ -1,0 +1,60 @@
+"""The approximator's closed forms, in the order it tries them.
+
+1. The displacement route (:mod:`.displacement`): Toeplitz, Hankel and
+   Toeplitz-like targets, one O(n^2) pass, exact or nothing (expansion
+   chosen automatically only).
+2. The hierarchical search (:mod:`.search`): butterfly factorizations of M,
+   of M with structured or discovered permutations, of its analytic
+   completions; with the gradient to follow (method "auto"), each
+   factorization is abandoned once it is past a relative error of 0.5.
+3. When neither reached ``tol`` (from width 2, expansion chosen
+   automatically): scaled Vandermonde matrices on geometric nodes and their
+   real parts (:func:`.displacement.vandermonde_fit`: transforms of sizes
+   other than powers of two, the Hartley matrix), then normal matrices with
+   butterfly eigenvectors (:mod:`.spectral`, O(N^3)). After the search,
+   since at powers of two it finds the same transforms at width 1.
+"""
+
+from .displacement import displacement_fit, vandermonde_fit
+from .search import search
+from .spectral import spectral_fit
+
+__all__ = ["closed_forms"]
+
+# method="auto": a closed-form fit whose levels have left out more than
+# this relative error is abandoned (a start is useful below 0.1, and the
+# gradient beats a poorer one): the search of a Gaussian n = 1024 up to
+# width 4 took 4.5 s, 8.5 s without (most of it is now the first level of
+# each factorization, O(N^2) like the rest)
+_GIVE_UP = 0.5
+
+
+def closed_forms(dense, reps, width, tol, rng, report, *, method, expansion, field,
+                 permutations):
+    """The closed-form fits of the dense target.
+
+    Returns
+    -------
+    bests : list of (Candidate or None)
+        The search's best fit of each representation.
+    tried : list of (str, float)
+        Every fit of the search, with its error.
+    within : list of Candidate
+        A fit within ``tol``, if one was found (empty otherwise).
+    """
+    bests, tried = [None] * len(reps), []
+    within = [c for c in [displacement_fit(dense, width, tol, rng)] if c] \
+        if expansion is None else []
+    if not within:
+        bests, tried = search(dense, reps, width, tol, report,
+                              discover=permutations == "auto",
+                              give_up=_GIVE_UP if method == "auto" else None)
+        within = [c for c in bests if c is not None and c.error <= tol]
+    if not within and width >= 2 and expansion is None:
+        late = [] if field == "real" else [vandermonde_fit(dense, tol)]
+        if not any(late):
+            fit = spectral_fit(dense, width, tol)
+            late = [fit] if fit is not None and not (field == "real"
+                                                      and fit.model.real_part) else []
+        within = [c for c in late if c]
+    return bests, tried, within
