@@ -114,6 +114,15 @@ class _Samples:
         return X, T, sum_of_squares(T) or float(X.shape[0])
 
 
+def _squared_norm(R):
+    """sum(|R|^2) of the residual rows: each row summed in R's precision, the
+    row sums in float64 (no BLAS: independent of the thread count; four
+    times faster than sum_of_squares' float64 cast at n = 1024)."""
+    r = R.view(R.real.dtype) if R.dtype.kind == "c" else R
+    r = r.reshape(r.shape[0], -1)
+    return float(np.einsum("ij,ij->i", r, r).sum(dtype=np.float64))
+
+
 def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
     """n_iter Adam steps on the model's twiddles (in place); ``best_tw``
     keeps the best iterate. Returns the best error and the steps taken
@@ -126,8 +135,9 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
     for steps in range(1, n_iter + 1):
         if not samples.fixed:
             X, T, scale2 = samples.draw()
-        R = model.apply(X, check_finite=False) - T
-        err = np.sqrt(sum_of_squares(R) / scale2)
+        R = model.apply(X, check_finite=False)
+        R -= T
+        err = np.sqrt(_squared_norm(R) / scale2)
         if not np.isfinite(err):
             # diverged (a very wide product amplifies every step): back to
             # the best iterate with half the step, or stop if there is none
@@ -147,7 +157,8 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
                 stall = 0
         if err <= tol:
             break
-        _, g = model.vjp(X, 2 * R / scale2)
+        R *= 2 / scale2
+        _, g = model.vjp(X, R)
         with np.errstate(over="ignore"):
             # a gradient whose square overflows only freezes its entry (its
             # step is m / sqrt(inf) = 0): the error check above catches the rest

@@ -20,6 +20,7 @@ from .._core.algebra import scale_outputs
 from .._core.layout import Network
 from .._core.validation import frobenius
 from .._operator import KMatrix
+from .factorize import recurrence_fit
 from .search import Candidate, Representation
 
 __all__ = ["displacement_fit", "vandermonde_fit"]
@@ -136,18 +137,7 @@ def _sinusoid_nodes(T):
     conjugates chosen to form a geometric progression, or None."""
     if T.shape[1] < 3:
         return None
-    a, b, c = T[:, 2:], T[:, 1:-1], T[:, :-2]
-    # a = p b - q c in least squares, row by row (p = 2 Re x, q = |x|^2)
-    bb, bc, cc = (np.einsum("ij,ij->i", u, v) for u, v in ((b, b), (b, c), (c, c)))
-    ab, ac = np.einsum("ij,ij->i", a, b), np.einsum("ij,ij->i", a, c)
-    det = bb * cc - bc * bc
-    regular = det > 1e-12 * bb * cc
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(regular, (ab * cc - ac * bc) / det, 0.0)
-        q = np.where(regular, -(ac * bb - ab * bc) / det, 0.0)
-        # a row with collinear columns: a real geometric sequence, ratio r
-        r = np.where(T[:, 0] != 0, T[:, 1] / T[:, 0], 0.0)
-    p, q = np.where(regular, p, 2 * r), np.where(regular, q, r * r)
+    p, q, _ = recurrence_fit(T)
     disc = q - p * p / 4
     if not np.all(np.isfinite(disc)) or np.any(disc < -1e-9 * np.maximum(q, 1e-300)):
         return None     # two real nodes in a row: not one sinusoid

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._core.layout import identity_twiddles, lower_positions, pair_index
 
-__all__ = ["GiveUp", "analytic_completion", "bit_permutations", "bit_reversed_twiddles",
+__all__ = ["GiveUp", "analytic_completion", "recurrence_fit", "bit_permutations", "bit_reversed_twiddles",
            "factor_butterfly",
            "factor_kmatrix", "half_bits", "half_butterfly_twiddles"]
 
@@ -332,6 +332,28 @@ def bit_reversed_twiddles(stages):
         tw[0, 1, k] = blocks[np.arange(half_n)[:, None, None], rows[None, :, None],
                              rows[None, None, :] ^ swap[:, :, None]]
     return tw
+
+
+def recurrence_fit(T):
+    """Per row of T (n_rows, m >= 3), ``(p, q, misfit)``: the least-squares
+    ``T[:, k + 1] = p T[:, k] - q T[:, k - 1]``, the recurrence of a sampled
+    (damped) sinusoid ``Re(s x^k)`` (``p = 2 Re x``, ``q = |x|^2``), and the
+    relative Frobenius misfit of all rows to it (0 for such rows, about 1
+    for noise). A row with collinear columns is a real geometric sequence
+    (ratio r: ``p = 2r``, ``q = r^2``)."""
+    a, b, c = T[:, 2:], T[:, 1:-1], T[:, :-2]
+    bb, bc, cc = (np.einsum("ij,ij->i", u, v) for u, v in ((b, b), (b, c), (c, c)))
+    ab, ac = np.einsum("ij,ij->i", a, b), np.einsum("ij,ij->i", a, c)
+    det = bb * cc - bc * bc
+    regular = det > 1e-12 * bb * cc
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        p = np.where(regular, (ab * cc - ac * bc) / det, 0.0)
+        q = np.where(regular, -(ac * bb - ab * bc) / det, 0.0)
+        r = np.where(T[:, 0] != 0, T[:, 1] / T[:, 0], 0.0)
+        p, q = np.where(regular, p, 2 * r), np.where(regular, q, r * r)
+        residual = a - p[:, None] * b + q[:, None] * c
+        misfit = np.sqrt(np.sum(np.abs(residual) ** 2) / max(np.sum(np.abs(a) ** 2), 1e-300))
+    return p, q, float(misfit) if np.isfinite(misfit) else np.inf
 
 
 def analytic_completion(M, N, sign):

@@ -28,6 +28,7 @@ from .discover import discover_permutations
 from .factorize import (
     GiveUp,
     analytic_completion,
+    recurrence_fit,
     bit_permutations,
     bit_reversed_twiddles,
     factor_butterfly,
@@ -332,11 +333,20 @@ class _ButterflyFits:
         return self.permuted(perm_in, perm_out, half)
 
 
-def _targets(M, rep):
+# screen (method "auto"): the completions of a side whose rows are this far
+# from sampled sinusoids are not formed (the analytic signal turns only
+# sinusoids into exponentials; noise misfits the recurrence by about 1, a
+# DCT-II with 1% noise by 0.02; a Gaussian n = 1024 saved 2.5 s)
+_SINUSOID_MISFIT = 0.5
+
+
+def _targets(M, rep, screen=False):
     """(name prefix, N x N target builder, transposed) of one representation.
 
     A completion is built when a fit needs it and kept only while the next
-    fits use it (each is N x N complex).
+    fits use it (each is N x N complex). With ``screen``, a side whose rows
+    misfit the sinusoids' recurrence (:func:`recurrence_fit`) by more than
+    _SINUSOID_MISFIT gets none.
     """
     N = rep.size
     n_out, n_in = M.shape
@@ -364,6 +374,8 @@ def _targets(M, rep):
         for side, A, transposed in (("rows", M, False), ("columns", M.T, True)):
             if 2 * A.shape[1] > N:
                 continue   # no room for the extension
+            if screen and A.shape[1] >= 3 and recurrence_fit(A)[2] > _SINUSOID_MISFIT:
+                continue   # no sinusoids to complete
             for kind, sign in (("even", 1), ("odd", -1)):
                 targets.append((f"analytic {side} ({kind} extension), ",
                                 completion(A, sign), transposed))
@@ -410,7 +422,7 @@ def search(M, reps, width, tol, report=None, near=0.1, discover=False, give_up=N
     norm_M = frobenius(M)
     bests, tried = [None] * len(reps), []
     for r, rep in enumerate(reps):
-        targets = _targets(M, rep)
+        targets = _targets(M, rep, screen=give_up is not None)
         levels = []   # the per-level errors of the last single-butterfly fit
         # every target's cheap fits first, then the costlier ones
         fits = [(rank, i, prefix, transposed, name, fit)
