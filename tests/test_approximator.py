@@ -699,3 +699,14 @@ def test_normal_matrices_with_butterfly_eigenvectors_are_found_spectrally():
     assert spectral_fit(rng.standard_normal((n, n)), 4, 1e-10) is None
     d[1] = d[0]
     assert spectral_fit(B @ np.diag(d) @ B.T, 4, 1e-10) is None
+
+
+def test_a_hankel_like_matrix_is_found_by_its_reversal():
+    rng = np.random.default_rng(9)
+    n = 256
+    G, H = rng.standard_normal((n, 3)), rng.standard_normal((n, 3))
+    M = km.KMatrix.hankel_like(G, H).todense()
+    est = km.KMatrixApproximator().fit(M)
+    assert est.relative_error_ < 1e-12
+    assert est.method_ == "hierarchical: displacement: Hankel-like, rank 3"
+    assert est.kmatrix_.width == 4

@@ -206,3 +206,19 @@ def test_cauchy_on_two_circles_equals_one_over_the_differences(n, b):
 def test_cauchy_refuses_other_nodes(x, y, match):
     with pytest.raises(ValueError, match=match):
         km.KMatrix.cauchy(x, y)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n, rank", [(1, 1), (6, 2), (64, 3)])
+def test_hankel_like_is_toeplitz_like_with_its_columns_reversed(dtype, n, rank):
+    rng = np.random.default_rng(n + rank)
+    G, H = _data(rng, (n, rank), dtype), _data(rng, (n, rank), dtype)
+    K = km.KMatrix.hankel_like(G, H)
+    assert K.shape == (n, n) and K.dtype == dtype and K.width == 4
+    # the dense reference from the displacement equation of its reversal
+    T = np.zeros((n, n), dtype=np.complex128)
+    E = G.astype(np.complex128) @ H.T.astype(np.complex128)
+    for i in range(n):
+        for j in range(n):
+            T[i, j] = E[i, j] + (T[i - 1, j - 1] if i and j else 0)
+    _check(K, T[:, ::-1])

@@ -194,8 +194,12 @@ def low_rank_network(U, V, dtype):
     return Network(tw, (n_out, n_in))
 
 
-def toeplitz_like_network(G, H, dtype):
-    """``KMatrix.toeplitz_like``: the M with ``M - Z M Z^T = G H^T`` (module docstring)."""
+def toeplitz_like_network(G, H, dtype, hankel=False):
+    """``KMatrix.toeplitz_like``: the M with ``M - Z M Z^T = G H^T`` (module
+    docstring); with ``hankel`` (``KMatrix.hankel_like``) that M with its
+    columns reversed, ``sum_j L(g_j) (L(h_j)^T J)``: each ``L(h)^T J`` is the
+    Hankel matrix of first column ``h`` reversed and last row ``(h_0, 0, ...)``."""
+    what = "KMatrix.hankel_like" if hankel else "KMatrix.toeplitz_like"
     G, H = _checked(G, "G", 2), _checked(H, "H", 2)
     if G.shape != H.shape:
         raise ValueError(f"G and H must have the same shape (n, r), got {G.shape} and "
@@ -204,15 +208,16 @@ def toeplitz_like_network(G, H, dtype):
     n, rank = G.shape
     M = max(2, next_pow2(2 * n - 1))
     check_network_size(M << (rank - 1).bit_length(), 4, complex_dtype_of(dtype),
-                       f"KMatrix.toeplitz_like of size {n} and displacement rank {rank}")
+                       f"{what} of size {n} and displacement rank {rank}")
     _finite(G=G, H=H)
     zeros = np.zeros(n, dtype=G.dtype)
     terms = []
     for j in range(rank):
-        lower = toeplitz_network(G[:, j], zeros, dtype, "KMatrix.toeplitz_like")
+        lower = toeplitz_network(G[:, j], zeros, dtype, what)
         first = np.zeros(n, dtype=H.dtype)
         first[0] = H[0, j]
-        upper = toeplitz_network(first, H[:, j], dtype, "KMatrix.toeplitz_like")
+        upper = (hankel_network(H[::-1, j], first, dtype) if hankel
+                 else toeplitz_network(first, H[:, j], dtype, what))
         terms.append(product(lower.twiddles, upper.twiddles, n))
     while len(terms) > 1:           # a balanced tree of sums
         terms = [add(a, b) for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) & ~1:]

@@ -9,7 +9,8 @@ M is Hankel and :meth:`KMatrix.hankel` builds it (width 2); when E
 has a small rank r (at most 32 and n / 4), ``E = G H^T`` from a randomized
 range finder and
 :meth:`KMatrix.toeplitz_like` builds it (width 4, ``O(r n log n)``
-parameters). Generic mathematics: nothing is recognised by name, and a
+parameters); when M with its columns reversed is such a matrix,
+:meth:`KMatrix.hankel_like` builds M (Hankel-like, width 4). Generic mathematics: nothing is recognised by name, and a
 target of no such structure costs one O(n^2 k) pass (k = 40 probes).
 """
 
@@ -35,8 +36,8 @@ def displacement_fit(M, width, tol, rng):
     """The Candidate of the displacement route, or None.
 
     ``M`` is the dense target, ``width`` the largest width allowed (2 for a
-    Toeplitz matrix, 4 for a Toeplitz-like one); the fit is returned only
-    when its relative error is at most ``tol``.
+    Toeplitz or Hankel matrix, 4 for a Toeplitz-like or Hankel-like one);
+    the fit is returned only when its relative error is at most ``tol``.
     """
     n = M.shape[0]
     if M.shape != (n, n) or n < 2 or width < 2:
@@ -55,6 +56,27 @@ def displacement_fit(M, width, tol, rng):
                        "displacement: Hankel")
     if width < 4:
         return None
+    # Toeplitz-like, then Hankel-like (M with its columns reversed Toeplitz-like)
+    for hankel in (False, True):
+        T = M[:, ::-1] if hankel else M
+        E = T.copy()
+        E[1:, 1:] -= T[:-1, :-1]
+        generators = _low_rank_generators(E, n, norm, tol, rng)
+        if generators is None:
+            continue
+        G, H = generators
+        build = KMatrix.hankel_like if hankel else KMatrix.toeplitz_like
+        kind = "Hankel-like" if hankel else "Toeplitz-like"
+        fit = _judged(build(G, H, dtype=M.dtype), M, norm, tol,
+                      f"displacement: {kind}, rank {G.shape[1]}")
+        if fit is not None:
+            return fit
+    return None
+
+
+def _low_rank_generators(E, n, norm, tol, rng):
+    """(G, H) with ``E = G H^T`` from a randomized range finder, or None when
+    E's rank is not low."""
     k = min(n, _MAX_RANK + _OVERSAMPLING)
     probes = rng.standard_normal((n, k))
     if np.iscomplexobj(E):
@@ -67,10 +89,7 @@ def displacement_fit(M, width, tol, rng):
     # would become four blocks, 2.5x the dense matrix's parameters)
     if rank == 0 or rank > min(_MAX_RANK, n // 4):
         return None
-    G = (Q @ U[:, :rank]) * s[:rank]
-    H = Vh[:rank].T
-    return _judged(KMatrix.toeplitz_like(G, H, dtype=M.dtype), M, norm, tol,
-                   f"displacement: Toeplitz-like, rank {rank}")
+    return (Q @ U[:, :rank]) * s[:rank], Vh[:rank].T
 
 
 def _judged(K, M, norm, tol, name):

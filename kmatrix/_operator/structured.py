@@ -324,3 +324,47 @@ class StructuredConstructors:
         True
         """
         return cls._from_network(structured.toeplitz_like_network(G, H, dtype))
+
+    @classmethod
+    def hankel_like(cls, G, H, dtype=None):
+        """The Hankel-like matrix of displacement generators G, H, exactly:
+        the Toeplitz-like matrix of G, H with its columns reversed.
+
+        ``M[:, ::-1] - Z M[:, ::-1] Z^T = G @ H.T`` (survey Section 4.5: a
+        Hankel matrix has displacement rank 2 at most for this operator
+        pair). ``M = sum_j L(g_j) (L(h_j)^T J)``, each ``L(h)^T J`` a
+        :meth:`hankel` K-matrix (no permutation): width 4 on
+        ``2^ceil(log2 r) * next_pow2(2n - 1)`` positions, as
+        :meth:`toeplitz_like`.
+
+        Parameters
+        ----------
+        G, H : array-like of shape (n, r)
+            The generators.
+        dtype : dtype, default=None
+            As for :meth:`toeplitz_like`.
+
+        Returns
+        -------
+        K : KMatrix of shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            As for :meth:`toeplitz_like`.
+
+        See Also
+        --------
+        toeplitz_like, hankel
+
+        Examples
+        --------
+        >>> import numpy as np, kmatrix as km
+        >>> rng = np.random.default_rng(0)
+        >>> G, H = rng.standard_normal((64, 3)), rng.standard_normal((64, 3))
+        >>> M = km.KMatrix.hankel_like(G, H).todense()
+        >>> T = km.KMatrix.toeplitz_like(G, H).todense()
+        >>> bool(np.allclose(M, T[:, ::-1]))
+        True
+        """
+        return cls._from_network(structured.toeplitz_like_network(G, H, dtype, hankel=True))
