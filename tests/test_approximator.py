@@ -406,7 +406,8 @@ def test_the_defaults_do_not_fit_noise():
     # where the gradient pays (a far start), it runs every step
     D = scipy.fft.dct(np.eye(32), norm="ortho", axis=0)
     with pytest.warns(UserWarning, match="expansion=2"):   # the complex form is excluded
-        est = km.KMatrixApproximator(field="real", max_iter=100, random_state=0).fit(D)
+        est = km.KMatrixApproximator(field="real", max_iter=100, n_init=1,
+                                     random_state=0).fit(D)
     assert est.n_iter_ == 100 and est.method_ == "gradient"
 
 
@@ -609,7 +610,27 @@ def test_the_default_width_grows_while_a_block_pays():
     est = km.KMatrixApproximator(max_iter=100, random_state=0).fit(noise)
     assert est.kmatrix_.width == 1
     assert est.width_reason_.startswith("block 2 cut the error by")
-    assert est.n_iter_ == 100 + 20
+    assert est.n_iter_ == 4 * 100 + 20     # four random starts at 128 x 128, one trial
+
+
+def test_small_targets_get_several_random_starts_and_keep_the_best():
+    from numpy.polynomial import legendre
+
+    M = legendre.legvander(np.linspace(-1, 1, 32), 31)
+    one = km.KMatrixApproximator(width=1, n_init=1, random_state=0).fit(M)
+    best = km.KMatrixApproximator(width=1, n_init=8, random_state=0).fit(M)
+    auto = km.KMatrixApproximator(width=1, random_state=0).fit(M)      # 8 starts at 32 x 32
+    assert best.n_iter_ == 8 * 500 and auto.n_iter_ == best.n_iter_
+    assert auto.relative_error_ == best.relative_error_
+    # the first start is the single fit's: the best of eight is at least as good
+    assert best.loss_curve_[:500] == one.loss_curve_
+    assert best.relative_error_ <= one.relative_error_ and best.relative_error_ < 0.37
+    # one start with method="gradient" (max_iter is one run) and from a near
+    # closed form (its trial only, here)
+    assert km.KMatrixApproximator(width=1, method="gradient", max_iter=30,
+                                  random_state=0).fit(M).n_iter_ == 30
+    F = np.fft.fft(np.eye(32)) + 1e-3 * np.random.default_rng(0).standard_normal((32, 32))
+    assert km.KMatrixApproximator(random_state=0, max_iter=100).fit(F).n_iter_ == 20
 
 
 def test_poor_closed_forms_are_abandoned_before_the_gradient():

@@ -1,6 +1,7 @@
-"""The approximator's choice of width (``width=None``): the gradient fit
-grows one block at a time while a block pays, and the fitted estimator says
-why its width is what it is.
+"""The approximator's gradient plan: how many random starts (``n_init``),
+and the choice of width (``width=None``): the gradient fit grows one block
+at a time while a block pays, and the fitted estimator says why its width
+is what it is.
 
 A new block starts as the identity, so the operator carries over, and is
 first tried for ``max_iter / 5`` steps (at least 20): it is kept only if
@@ -15,11 +16,26 @@ structure, so the rule keeps width 1 there, as ``width=1`` would).
 from .descent import gradient_fit
 from .search import Candidate, pad_to_width
 
-__all__ = ["grow_width", "width_reason"]
+__all__ = ["grow_width", "n_starts", "width_reason"]
 
 _GROWTH_GAIN = 0.1     # the error cut a block's trial must make
 _GROWTH_TRIAL = 5      # the trial is max_iter / _GROWTH_TRIAL steps ...
 _TRIAL_STEPS = 20      # ... and at least this many
+_STARTS_ENTRIES = 1 << 16   # n_init="auto": random starts while M has fewer entries
+_MAX_STARTS = 8
+
+
+def n_starts(n_init, method, shape):
+    """Random starts of the gradient fit: ``n_init``, or for "auto" (one
+    start with method "gradient", whose ``max_iter`` means one run) as many
+    as fit in _STARTS_ENTRIES entries of M, at most _MAX_STARTS (small fits
+    depend on their start: Legendre n = 32, 0.339 to 0.384 over six seeds;
+    the best of eight starts 0.356)."""
+    if n_init != "auto":
+        return n_init
+    if method != "auto":
+        return 1
+    return max(1, min(_MAX_STARTS, _STARTS_ENTRIES // (shape[0] * shape[1])))
 
 
 def grow_width(result, dense, op, tol, rng, trace, report, *, max_iter, solver,
