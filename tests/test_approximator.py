@@ -731,3 +731,18 @@ def test_a_hankel_like_matrix_is_found_by_its_reversal():
     assert est.relative_error_ < 1e-12
     assert est.method_ == "hierarchical: displacement: Hankel-like, rank 3"
     assert est.kmatrix_.width == 4
+
+
+def test_max_time_bounds_the_gradient_method():
+    import time
+
+    noise = np.random.default_rng(2).standard_normal((256, 256))
+    start = time.perf_counter()
+    est = km.KMatrixApproximator(max_iter=100_000, max_time=0.5, random_state=0).fit(noise)
+    seconds = time.perf_counter() - start
+    # the closed forms finish first (well under a second here); the steps
+    # then stop at their first check past the budget
+    assert seconds < 5 and 0 < est.n_iter_ < 100_000
+    assert est.width_reason_ == "width 1: max_time was reached"
+    with pytest.raises(ValueError, match="max_time"):
+        km.KMatrixApproximator(max_time=0).fit(noise)

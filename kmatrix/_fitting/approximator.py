@@ -18,15 +18,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._core.lazy import is_dask_array, map_rows
 from .._core.validation import frobenius, result_dtype
-from .._operator import KMatrix, KMatrixOperator
-from .descent import Trace, gradient_fit, probe_error, scaled_to
+from .._operator import KMatrixOperator
+from .descent import Trace, gradient_fit, probe_error
+from .growth import gradient_start, grow_width, n_starts, width_reason
 from .routes import closed_forms
-from .growth import grow_width, n_starts, width_reason
 from .scaling import scale_first_block, scaling_exponent, times_power_of_two
 from .search import (
     Candidate,
-    model_of,
-    pad_to_width,
     preferred,
     relative_error,
     representations,
@@ -181,6 +179,11 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         start is used alone.
         Small fits depend on their start (Legendre n = 32: 0.339 to 0.384
         over six seeds).
+    max_time : float or None, default=None
+        Seconds the gradient method may run (its steps, starts and blocks
+        stop at the first check past it; the closed forms always finish):
+        a budget, so the result then depends on the machine's speed. None:
+        ``max_iter`` alone bounds it.
     random_state : int, RandomState instance or None, default=None
         Seeds the gradient method's starts and probes.
     verbose : int, default=0
@@ -260,13 +263,15 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "field": [StrOptions({"auto", "real", "complex"})],
         "permutations": [StrOptions({"structured", "auto"})],
         "n_init": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
     def __init__(self, width=None, expansion=None, method="auto", max_iter=500, tol=1e-10,
                  learning_rate_init=1e-2, solver="adam", field="auto",
-                 permutations="structured", n_init="auto", random_state=None, verbose=0):
+                 permutations="structured", n_init="auto", max_time=None, random_state=None,
+                 verbose=0):
         self.width = width
         self.expansion = expansion
         self.method = method
@@ -277,6 +282,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.field = field
         self.permutations = permutations
         self.n_init = n_init
+        self.max_time = max_time
         self.random_state = random_state
         self.verbose = verbose
 
@@ -429,10 +435,12 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _descend(self, dense, op, reps, bests, tol, rng, report):
         """The gradient fit from the best start: (chosen Candidate, n_iter,
         loss_curve, why the width grew no further or None)."""
-        trace, result = Trace(report, self.max_iter), None
+        trace, result = Trace(report, self.max_iter, self.max_time), None
         near, shape = any(c is not None and c.error < _GOOD_START for c in bests), (
             dense if dense is not None else op).shape
         for _ in range(1 if near else n_starts(self.n_init, self.method, shape)):
+            if result is not None and trace.expired():
+                break
             fit = self._descend_once(dense, op, reps, bests, tol, rng, report, trace)
             if result is None or fit.error < result.error:
                 result = fit
@@ -447,7 +455,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     def _descend_once(self, dense, op, reps, bests, tol, rng, report, trace):
         """One gradient fit from the best start (a new random one each call):
         the Candidate it ends at."""
-        model, rep, grow, near = self._gradient_start(dense, op, reps, bests, rng)
+        model, rep, grow, near = gradient_start(self.width, dense, op, reps, bests, rng,
+                                                _GOOD_START)
 
         def descend(steps):
             gradient_fit(model, dense, op, grow=grow, max_iter=steps, tol=tol,
@@ -481,30 +490,6 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.field_ = "complex" if model.twiddles.dtype.kind == "c" else "real"
         self.expansion_, self.fits_tried_ = model.expansion, tried
         self.level_errors_, self.n_iter_, self.loss_curve_ = chosen.levels, n_iter, loss_curve
-
-    def _gradient_start(self, dense, op, reps, bests, rng):
-        """(model, representation, grow, near closed-form fit or None) the
-        gradient method starts from."""
-        good = [c for c in bests if c is not None and c.error < _GOOD_START]
-        if good:
-            start = min(good, key=lambda c: c.error)
-            model = pad_to_width(start.model.copy(), self.width or start.model.width)
-            return model, start.representation, False, start
-        # the cheapest representation (a complex one for a complex target or
-        # field="complex")
-        rep = reps[0]
-        n_out, n_in = (dense if dense is not None else op).shape
-        complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
-        K = KMatrix.random(n_out, n_in, width=self.width or 1, expansion=rep.expansion,
-                           dtype=rep.dtype, init="ortho", random_state=rng)
-        model = model_of(K, complex_target)
-        if dense is None:
-            return model, rep, False, None
-        if K.width > 1:
-            # the added blocks start as the identity: the same operator
-            K.twiddles[1:] = KMatrix.identity(K.size, dtype=rep.dtype).twiddles[0]
-        # an orthogonal start has the wrong scale: the best multiple of it
-        return scaled_to(model, dense), rep, True, None
 
     # ------------------------------------------------------------ transform --
     def transform(self, X):

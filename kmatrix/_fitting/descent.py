@@ -41,13 +41,24 @@ class Trace:
     report : callable or None
         Called with a progress line about ten times per ``max_iter`` steps.
     max_iter : int
+    max_time : float or None
+        Seconds the gradient steps may run from the trace's creation: the
+        loops stop at their first check past it (:meth:`expired`).
     """
 
-    def __init__(self, report, max_iter):
+    def __init__(self, report, max_iter, max_time=None):
         self.loss_curve = []
         self._report = report
         self._every = max(1, max_iter // 10)
         self._start = time.perf_counter()
+        self._deadline = None if max_time is None else self._start + max_time
+        self.timed_out = False
+
+    def expired(self):
+        """Whether the time budget is spent (then remembered in ``timed_out``)."""
+        if self._deadline is not None and time.perf_counter() > self._deadline:
+            self.timed_out = True
+        return self.timed_out
 
     @property
     def n_iter(self):
@@ -133,6 +144,8 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
         X, T, scale2 = samples.draw()
     steps = 0
     for steps in range(1, n_iter + 1):
+        if trace.expired():
+            break
         if not samples.fixed:
             X, T, scale2 = samples.draw()
         R = model.apply(X, check_finite=False)
@@ -220,7 +233,7 @@ def _lbfgs(model, samples, n_iter, tol, best_err, best_tw, trace):
     def callback(intermediate_result):
         err = float(np.sqrt(intermediate_result.fun))
         trace.record(err, "L-BFGS", model.width)
-        if err <= tol:
+        if err <= tol or trace.expired():
             raise StopIteration
 
     # L-BFGS-B's vector operations go through BLAS, whose threaded sums

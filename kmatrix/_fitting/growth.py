@@ -1,5 +1,5 @@
-"""The approximator's gradient plan: how many random starts (``n_init``),
-and the choice of width (``width=None``): the gradient fit grows one block
+"""The approximator's gradient plan: where it starts, how many random
+starts (``n_init``), and the choice of width (``width=None``): the gradient fit grows one block
 at a time while a block pays, and the fitted estimator says why its width
 is what it is.
 
@@ -13,10 +13,11 @@ only 4.3%: from a width-1 fit the gradient does not find a second block's
 structure, so the rule keeps width 1 there, as ``width=1`` would).
 """
 
-from .descent import gradient_fit
-from .search import Candidate, pad_to_width
+from .._operator import KMatrix
+from .descent import gradient_fit, scaled_to
+from .search import Candidate, model_of, pad_to_width
 
-__all__ = ["grow_width", "n_starts", "width_reason"]
+__all__ = ["gradient_start", "grow_width", "n_starts", "width_reason"]
 
 _GROWTH_GAIN = 0.1     # the error cut a block's trial must make
 _GROWTH_TRIAL = 5      # the trial is max_iter / _GROWTH_TRIAL steps ...
@@ -58,6 +59,8 @@ def grow_width(result, dense, op, tol, rng, trace, report, *, max_iter, solver,
     fit = dict(grow=False, tol=tol, solver=solver, learning_rate=learning_rate, rng=rng,
                trace=trace)
     while result.error > tol:
+        if trace.expired():
+            return result, "max_time was reached"
         width = result.model.width + 1
         if rep.n_real_params(width) > dense_params:
             return result, (f"a block more (width {width}, {rep.n_real_params(width)} "
@@ -87,6 +90,35 @@ def width_reason(chosen, tol, width, growth):
         return f"tol reached at width {w} by {how}"
     if width is not None:
         return f"width={width} was given"
+    if growth == "max_time was reached":
+        return f"width {w}: max_time was reached"
     if chosen.name is not None:
         return f"the closed-form fit of width {w} ({chosen.name}) beat the gradient fits"
     return growth or f"width {w}"
+
+
+def gradient_start(width, dense, op, reps, bests, rng, good_start=0.1):
+    """(model, representation, grow, near closed-form fit or None) the
+    gradient method starts from: the best closed-form fit within
+    ``good_start`` of M (padded to ``width``), else a random orthogonal
+    K-matrix of the cheapest representation (a complex one for a complex
+    target or field="complex"), its blocks past the first the identity,
+    scaled to M. ``width`` None starts at the closed form's width, or 1."""
+    good = [c for c in bests if c is not None and c.error < good_start]
+    if good:
+        start = min(good, key=lambda c: c.error)
+        model = pad_to_width(start.model.copy(), width or start.model.width)
+        return model, start.representation, False, start
+    rep = reps[0]
+    n_out, n_in = (dense if dense is not None else op).shape
+    complex_target = (dense.dtype if dense is not None else op.dtype).kind == "c"
+    K = KMatrix.random(n_out, n_in, width=width or 1, expansion=rep.expansion,
+                       dtype=rep.dtype, init="ortho", random_state=rng)
+    model = model_of(K, complex_target)
+    if dense is None:
+        return model, rep, False, None
+    if K.width > 1:
+        # the added blocks start as the identity: the same operator
+        K.twiddles[1:] = KMatrix.identity(K.size, dtype=rep.dtype).twiddles[0]
+    # an orthogonal start has the wrong scale: the best multiple of it
+    return scaled_to(model, dense), rep, True, None
