@@ -406,7 +406,7 @@ def test_the_defaults_do_not_fit_noise():
     # where the gradient pays (a far start), it runs every step
     D = scipy.fft.dct(np.eye(32), norm="ortho", axis=0)
     with pytest.warns(UserWarning, match="expansion=2"):   # the complex form is excluded
-        est = km.KMatrixApproximator(field="real", max_iter=100, n_init=1,
+        est = km.KMatrixApproximator(field="real", max_iter=100, n_init=1, solver="adam",
                                      random_state=0).fit(D)
     assert est.n_iter_ == 100 and est.method_ == "gradient"
 
@@ -607,7 +607,7 @@ def test_the_default_width_grows_while_a_block_pays():
     assert grown.n_iter_ > one.n_iter_
     # no structure: the second block's trial buys too little, width 1 is kept
     noise = np.random.default_rng(0).standard_normal((128, 128))
-    est = km.KMatrixApproximator(max_iter=100, random_state=0).fit(noise)
+    est = km.KMatrixApproximator(max_iter=100, solver="adam", random_state=0).fit(noise)
     assert est.kmatrix_.width == 1
     assert est.width_reason_.startswith("block 2 cut the error by")
     assert est.n_iter_ == 4 * 100 + 20     # four random starts at 128 x 128, one trial
@@ -617,9 +617,9 @@ def test_small_targets_get_several_random_starts_and_keep_the_best():
     from numpy.polynomial import legendre
 
     M = legendre.legvander(np.linspace(-1, 1, 32), 31)
-    one = km.KMatrixApproximator(width=1, n_init=1, random_state=0).fit(M)
-    best = km.KMatrixApproximator(width=1, n_init=8, random_state=0).fit(M)
-    auto = km.KMatrixApproximator(width=1, random_state=0).fit(M)      # 8 starts at 32 x 32
+    one = km.KMatrixApproximator(width=1, n_init=1, solver="adam", random_state=0).fit(M)
+    best = km.KMatrixApproximator(width=1, n_init=8, solver="adam", random_state=0).fit(M)
+    auto = km.KMatrixApproximator(width=1, solver="adam", random_state=0).fit(M)   # 8 starts
     assert best.n_iter_ == 8 * 500 and auto.n_iter_ == best.n_iter_
     assert auto.relative_error_ == best.relative_error_
     # the first start is the single fit's: the best of eight is at least as good
@@ -746,3 +746,17 @@ def test_max_time_bounds_the_gradient_method():
     assert est.width_reason_ == "width 1: max_time was reached"
     with pytest.raises(ValueError, match="max_time"):
         km.KMatrixApproximator(max_time=0).fit(noise)
+
+
+def test_small_targets_are_polished_by_lbfgs_after_adam():
+    from numpy.polynomial import legendre
+
+    M = legendre.legvander(np.linspace(-1, 1, 16), 15)
+    adam = km.KMatrixApproximator(solver="adam", random_state=0).fit(M)
+    auto = km.KMatrixApproximator(random_state=0).fit(M)              # Adam, then L-BFGS
+    assert auto.relative_error_ < 0.99 * adam.relative_error_
+    assert auto.n_iter_ > adam.n_iter_
+    # a large target: Adam alone
+    noise = np.random.default_rng(0).standard_normal((512, 256))
+    big = km.KMatrixApproximator(max_iter=10, width=1, random_state=0).fit(noise)
+    assert big.n_iter_ == 10

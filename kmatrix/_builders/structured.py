@@ -252,33 +252,37 @@ def geometric_ratio(x, rtol=None):
     return w
 
 
+def _root_of_unity(w):
+    """(p, d) with ``w = exp(2 pi i p / d)`` exactly to rounding (d <= 2^20),
+    or None: the angles of its powers are then reduced in integers."""
+    from fractions import Fraction
+
+    if abs(abs(w) - 1) >= 1e-15:
+        return None
+    turn = np.angle(w) / (2 * np.pi)
+    q = Fraction(turn).limit_denominator(1 << 20)
+    return (q.numerator, q.denominator) if abs(float(q) - turn) < 1e-15 else None
+
+
 def _powers(w, t):
     """``w^t`` for integer arrays t; exactly reduced angles when w is a root of
     unity of a modest order."""
-    from fractions import Fraction
-
     t = np.asarray(t, dtype=np.int64)
-    if abs(abs(w) - 1) < 1e-15:
-        turn = np.angle(w) / (2 * np.pi)
-        q = Fraction(turn).limit_denominator(1 << 20)
-        if abs(float(q) - turn) < 1e-15:
-            p, d = q.numerator, q.denominator
-            return np.exp(2j * np.pi * ((p * (t % d)) % d) / d)
+    root = _root_of_unity(w)
+    if root is not None:
+        p, d = root
+        return np.exp(2j * np.pi * ((p * (t % d)) % d) / d)
     return np.exp(t * np.log(complex(w)))
 
 
 def _half_square_powers(w, t):
     """``w^(t^2 / 2)`` for integer arrays t (``exp(t^2 log(w) / 2)``),
     exactly reduced for a root of unity: ``exp(pi i p t^2 / q)``."""
-    from fractions import Fraction
-
     t = np.asarray(t, dtype=np.int64)
-    if abs(abs(w) - 1) < 1e-15:
-        turn = np.angle(w) / (2 * np.pi)
-        q = Fraction(turn).limit_denominator(1 << 20)
-        if abs(float(q) - turn) < 1e-15:
-            p, d = q.numerator, q.denominator
-            return np.exp(1j * np.pi * ((p * ((t * t) % (2 * d))) % (2 * d)) / d)
+    root = _root_of_unity(w)
+    if root is not None:
+        p, d = root
+        return np.exp(1j * np.pi * ((p * ((t * t) % (2 * d))) % (2 * d)) / d)
     # t^2 times the angle in extended precision, reduced modulo 2 pi there:
     # in float64 the phase of t = 300 was off by 3e-11
     log_w = np.log(complex(w))
