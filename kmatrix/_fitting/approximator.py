@@ -55,7 +55,6 @@ _TRIAL_GAIN = 0.05
 _CLOSED_FORM_WIDTH = 4
 
 
-
 class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Approximate a matrix or linear operator by a fast K-matrix.
 
