@@ -760,3 +760,20 @@ def test_small_targets_are_polished_by_lbfgs_after_adam():
     noise = np.random.default_rng(0).standard_normal((512, 256))
     big = km.KMatrixApproximator(max_iter=10, width=1, random_state=0).fit(noise)
     assert big.n_iter_ == 10
+
+
+def test_a_cauchy_matrix_on_two_circles_is_found_from_its_reciprocal():
+    from kmatrix._fitting.displacement import cauchy_fit
+
+    n = 128
+    w = np.exp(2j * np.pi / n)
+    x, y = 0.9 * w ** np.arange(n), 1.4j * w ** np.arange(n)
+    C = 1 / (x[:, None] - y[None, :])
+    est = km.KMatrixApproximator().fit(C)
+    assert est.relative_error_ < 1e-12 and est.method_ == "hierarchical: displacement: Cauchy"
+    assert est.kmatrix_.width == 4
+    # reciprocals that are differences, but of nodes on no such circles
+    rng = np.random.default_rng(0)
+    xs, ys = rng.standard_normal(n), rng.standard_normal(n) + 10
+    assert cauchy_fit((1 / (xs[:, None] - ys[None, :])).astype(complex), 1e-10) is None
+    assert cauchy_fit(rng.standard_normal((n, n)) + 0j, 1e-10) is None

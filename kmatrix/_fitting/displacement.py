@@ -24,7 +24,7 @@ from .._operator import KMatrix
 from .factorize import recurrence_fit
 from .search import Candidate, Representation
 
-__all__ = ["displacement_fit", "vandermonde_fit"]
+__all__ = ["cauchy_fit", "displacement_fit", "vandermonde_fit"]
 
 
 # the largest displacement rank tried, and the probes of the range finder
@@ -265,3 +265,48 @@ def _chirp_z(T, a, w, real):
         return None
     scale_outputs(net.twiddles, s)
     return KMatrix._from_network(Network(net.twiddles, net.shape))
+
+
+def cauchy_fit(M, tol):
+    """The Candidate of the Cauchy route, or None.
+
+    A Cauchy matrix ``M[i, j] = 1 / (x_i - y_j)`` has displacement rank one
+    for ``(diag(x), diag(y))``: ``x_i M - M y_j = 1``. Its reciprocal is then
+    ``x 1^T - 1 y^T``: the nodes follow from the first row and column (up to
+    one common shift), and when they lie on two circles at the n-th roots
+    of unity, ``x_i = a w^i``, ``y_j = b w^j`` (which fixes the shift), it
+    is built exactly by :meth:`KMatrix.cauchy` (width 4). O(n^2) when it
+    fails.
+    """
+    n = M.shape[0]
+    if M.shape != (n, n) or n < 3 or np.any(M == 0):
+        return None
+    norm = frobenius(M)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        R = 1 / M.astype(np.complex128)
+        u = R[:, 0] - R[0, 0]           # x_i - x_0
+        v = R[0, 0] - R[0, :]           # y_j - y_0
+        if frobenius(R - R[0, 0] - u[:, None] + v[None, :]) > tol * frobenius(R):
+            return None
+        # x_i - x_0 = a (w^i - 1): w + 1 = u_2 / u_1, and the same w for y
+        w = u[2] / u[1] - 1
+        a, b = u[1] / (w - 1), v[1] / (w - 1)
+    x, y = a * _root_series(w, n), b * _root_series(w, n)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return None
+    # the shift the two circles fix: x_0 - y_0 = R[0, 0]
+    if abs((a - b) - R[0, 0]) > 1e-8 * abs(R[0, 0]):
+        return None
+    try:
+        K = KMatrix.cauchy(x, y)
+    except ValueError:
+        return None
+    return _judged(K if M.dtype.kind == "c" else K.real, M, norm, tol, "displacement: Cauchy")
+
+
+def _root_series(w, n):
+    """w^j for j < n, exact angles when w is close to an n-th root of unity."""
+    k = round(np.angle(w) / (2 * np.pi) * n)
+    if abs(w - np.exp(2j * np.pi * k / n)) < 1e-9:
+        return np.exp(2j * np.pi * ((k * np.arange(n)) % n) / n)
+    return w ** np.arange(n)

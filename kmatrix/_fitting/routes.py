@@ -10,12 +10,13 @@
 3. When neither reached ``tol`` (from width 2, expansion chosen
    automatically): scaled Vandermonde matrices on geometric nodes and their
    real parts (:func:`.displacement.vandermonde_fit`: transforms of sizes
-   other than powers of two, the Hartley matrix), then normal matrices with
-   butterfly eigenvectors (:mod:`.spectral`, O(N^3)). After the search,
+   other than powers of two, the Hartley matrix), Cauchy matrices on two
+   circles (:func:`.displacement.cauchy_fit`, width 4, complex M), then
+   normal matrices with butterfly eigenvectors (:mod:`.spectral`, O(N^3)). After the search,
    since at powers of two it finds the same transforms at width 1.
 """
 
-from .displacement import displacement_fit, vandermonde_fit
+from .displacement import cauchy_fit, displacement_fit, vandermonde_fit
 from .search import search
 from .spectral import spectral_fit
 
@@ -52,6 +53,8 @@ def closed_forms(dense, reps, width, tol, rng, report, *, method, expansion, fie
         within = [c for c in bests if c is not None and c.error <= tol]
     if not within and width >= 2 and expansion is None:
         late = [] if field == "real" else [vandermonde_fit(dense, tol)]
+        if not any(late) and width >= 4 and dense.dtype.kind == "c":
+            late = [cauchy_fit(dense, tol)]
         if not any(late):
             fit = spectral_fit(dense, width, tol)
             late = [fit] if fit is not None and not (field == "real"
