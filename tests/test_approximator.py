@@ -777,3 +777,16 @@ def test_a_cauchy_matrix_on_two_circles_is_found_from_its_reciprocal():
     xs, ys = rng.standard_normal(n), rng.standard_normal(n) + 10
     assert cauchy_fit((1 / (xs[:, None] - ys[None, :])).astype(complex), 1e-10) is None
     assert cauchy_fit(rng.standard_normal((n, n)) + 0j, 1e-10) is None
+
+
+def test_the_spectral_route_stays_off_large_symmetric_targets():
+    import time
+
+    from kmatrix._fitting.spectral import spectral_fit
+
+    # normal (symmetric), distinct eigenvalues, no butterfly eigenvectors:
+    # the O(N^3) discovery would take about a minute at n = 1024
+    G = np.random.default_rng(3).standard_normal((512, 512))
+    start = time.perf_counter()
+    assert spectral_fit(G + G.T, 4, 1e-10) is None
+    assert time.perf_counter() - start < 1.0

@@ -94,7 +94,7 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
       and their real parts (rows or columns that are sampled sinusoids; by
       :meth:`KMatrix.vandermonde`, width 2): DFT, DCT, DST, Hartley, any n;
       then normal M with butterfly eigenvectors, ``K diag K^H`` (width 2,
-      4 with scrambled rows; O(N^3), N <= 2048). See ``_fitting.routes``.
+      4 with scrambled rows; O(N^3), N <= 256). See ``_fitting.routes``.
     * "gradient": Adam or L-BFGS (``solver``) on ``||K - M||_F^2`` through
       the compiled vjp kernel (Adam's step size halved when the error stalls
       for 20 steps), started from the hierarchical fit when that is within
