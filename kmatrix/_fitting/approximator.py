@@ -17,38 +17,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._core.lazy import is_dask_array, map_rows
-from .._core.validation import frobenius, result_dtype
+from .._core.validation import result_dtype
 from .._operator import KMatrixOperator
-from .descent import Trace, gradient_fit, probe_error
-from .growth import gradient_start, grow_width, n_starts, solver_for, width_reason
+from .growth import descend, width_reason
 from .routes import closed_forms
 from .scaling import scale_first_block, scaling_exponent, times_power_of_two
-from .search import (
-    Candidate,
-    preferred,
-    relative_error,
-    representations,
-    warn_of_excluded_forms,
-)
+from .search import preferred, representations, warn_of_excluded_forms
 
 __all__ = ["KMatrixApproximator"]
 
 # a LinearOperator is materialized (n_in products) up to this many entries
 _DENSE_LIMIT = 1 << 24
-
-# a start from the hierarchical search within this relative error is
-# better than a random one (a near-exact fit, e.g. of a noisy butterfly); a
-# poorer one is a greedy local fit that traps Adam (DCT-II n = 64: 0.56 from
-# it, 0.04-0.09 from a random start)
-_GOOD_START = 0.1
-
-# from a near closed-form fit the gradient first runs a trial of max_iter / 25
-# steps (at least this many), and goes on only if they cut the error by
-# _TRIAL_GAIN: on a noisy butterfly (Hadamard n = 1024 + 1% noise) 500 Adam
-# steps bought 0.4% against the noisy target in 13x the time, and a worse
-# operator (1.37e-3 from the clean matrix instead of 1.05e-3)
-_TRIAL_STEPS = 20
-_TRIAL_GAIN = 0.05
 
 # width=None: the closed forms may take up to this width (a Toeplitz-like
 # matrix's generators: 4 blocks); the gradient's growth is in .growth
@@ -398,8 +377,8 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         elif self.method == "hierarchical":
             chosen = preferred(bests, reps)
         else:
-            chosen, n_iter, loss_curve, growth = self._descend(dense, op, reps, bests, tol, rng,
-                                                               report)
+            chosen, n_iter, loss_curve, growth = descend(self, dense, op, reps, bests, tol,
+                                                         rng, report)
         if chosen is None:
             raise ValueError("no finite fit was found: M's entries span too many orders of "
                              "magnitude for the closed forms and the gradient diverged; try a "
@@ -432,63 +411,6 @@ class KMatrixApproximator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         dtype = np.dtype(dense.dtype if dense is not None
                          else np.result_type(op.dtype, np.float32))
         return dense, op, dtype
-
-    def _descend(self, dense, op, reps, bests, tol, rng, report):
-        """The gradient fit from the best start: (chosen Candidate, n_iter,
-        loss_curve, why the width grew no further or None)."""
-        trace, result = Trace(report, self.max_iter, self.max_time), None
-        near, shape = any(c is not None and c.error < _GOOD_START for c in bests), (
-            dense if dense is not None else op).shape
-        solver, polish = solver_for(self.solver, self.method, shape)
-        for _ in range(1 if near else n_starts(self.n_init, self.method, shape)):
-            if result is not None and trace.expired():
-                break
-            fit = self._descend_once(dense, op, reps, bests, tol, rng, report, trace)
-            if result is None or fit.error < result.error:
-                result = fit
-        growth = None
-        if self.width is None and result.name is None:
-            result, growth = grow_width(result, dense, op, tol, rng, trace, report,
-                                        max_iter=self.max_iter, solver=solver,
-                                        learning_rate=self.learning_rate_init)
-        if polish and result.name is None and result.error > tol:
-            err = gradient_fit(result.model, dense, op, grow=False, max_iter=self.max_iter,
-                               tol=tol, solver="lbfgs", learning_rate=self.learning_rate_init,
-                               rng=rng, trace=trace)
-            result = Candidate(result.model, min(float(err), result.error), None,
-                               result.representation)
-        # a hierarchical fit at least as good (e.g. Adam found no better) wins
-        return preferred([result] + bests, reps), trace.n_iter, trace.loss_curve, growth
-
-    def _descend_once(self, dense, op, reps, bests, tol, rng, report, trace):
-        """One gradient fit from the best start (a new random one each call):
-        the Candidate it ends at."""
-        model, rep, grow, near = gradient_start(self.width, dense, op, reps, bests, rng,
-                                                _GOOD_START)
-        solver = solver_for(self.solver, self.method, dense if dense is not None else op)[0]
-
-        def descend(steps):
-            gradient_fit(model, dense, op, grow=grow, max_iter=steps, tol=tol,
-                         solver=solver, learning_rate=self.learning_rate_init, rng=rng,
-                         trace=trace)
-            return (relative_error(model, dense, frobenius(dense)) if dense is not None
-                    else probe_error(model, op, rng))
-
-        steps, result = self.max_iter, None
-        if near is not None:
-            # from a near closed-form fit, a trial first: the rest of the
-            # steps only if it pays (else the gradient would fit noise)
-            trial = min(steps, max(_TRIAL_STEPS, steps // 25))
-            err = descend(trial)
-            steps -= trial
-            if err > (1 - _TRIAL_GAIN) * near.error and err > tol:
-                if report:
-                    report(f"  {trial} gradient steps gained {1 - err / near.error:.2%} "
-                           "on the closed-form fit: kept it (the rest is noise)")
-                steps, result = 0, near
-        if steps or result is None:
-            err = descend(steps)   # max_iter=0: the start's own error
-        return result or Candidate(model, float(err), None, rep)
 
     def _store(self, chosen, tried, n_iter, loss_curve, width_reason):
         """The fitted attributes of the chosen fit."""
