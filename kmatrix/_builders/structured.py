@@ -75,8 +75,9 @@ from .._core.validation import (
 from .transforms import circular_twiddles
 from .zoo import dft_twiddles
 
-__all__ = ["as_nodes", "cauchy_network", "geometric_ratio", "hankel_network", "low_rank_network",
-           "toeplitz_like_network", "toeplitz_network", "vandermonde_network"]
+__all__ = ["as_nodes", "cauchy_network", "exact_powers", "geometric_ratio", "hankel_network",
+           "low_rank_network", "toeplitz_like_network", "toeplitz_network",
+           "vandermonde_network"]
 
 # 2 pi to the extended precision of np.longdouble (where it has any)
 _TWO_PI = np.longdouble("6.283185307179586476925286766559005768")
@@ -246,7 +247,7 @@ def geometric_ratio(x, rtol=None):
     angle = np.angle(w) + np.mean(np.angle(steps / w))
     modulus = np.exp(np.mean(np.log(np.abs(steps))))
     w = modulus * np.exp(1j * angle)
-    fitted = x[0] * _powers(w, j)
+    fitted = x[0] * exact_powers(w, j)
     if np.linalg.norm(fitted - x) > rtol * np.linalg.norm(x):
         return None
     return w
@@ -264,9 +265,9 @@ def _root_of_unity(w):
     return (q.numerator, q.denominator) if abs(float(q) - turn) < 1e-15 else None
 
 
-def _powers(w, t):
+def exact_powers(w, t):
     """``w^t`` for integer arrays t; exactly reduced angles when w is a root of
-    unity of a modest order."""
+    unity of a modest order (to rounding, order <= 2^20)."""
     t = np.asarray(t, dtype=np.int64)
     root = _root_of_unity(w)
     if root is not None:
@@ -317,7 +318,7 @@ def vandermonde_network(x, n_cols, dtype):
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         chirp = _half_square_powers(w, t)           # w^(t^2/2)
         h = np.conjugate(chirp) if abs(abs(w) - 1) < 1e-15 else 1 / chirp
-        d_in = _powers(complex(x[0]), np.arange(n_cols)) * chirp[:n_cols]
+        d_in = exact_powers(complex(x[0]), np.arange(n_cols)) * chirp[:n_cols]
     if not all(np.all(np.isfinite(v)) and np.all(v != 0) for v in (h, chirp, d_in)):
         raise ValueError(f"the nodes' ratio |w| = {abs(w):.6g} makes the chirp w^(t^2/2) "
                          "overflow or underflow at this size: nodes on a circle (|w| = 1) "

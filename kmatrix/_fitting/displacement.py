@@ -10,13 +10,14 @@ has a small rank r (at most 32 and n / 4), ``E = G H^T`` from a randomized
 range finder and
 :meth:`KMatrix.toeplitz_like` builds it (width 4, ``O(r n log n)``
 parameters); when M with its columns reversed is such a matrix,
-:meth:`KMatrix.hankel_like` builds M (Hankel-like, width 4). Generic mathematics: nothing is recognised by name, and a
-target of no such structure costs one O(n^2 k) pass (k = 40 probes).
+:meth:`KMatrix.hankel_like` builds M (Hankel-like, width 4). Generic
+mathematics: nothing is recognised by name, and a target of no such
+structure costs one O(n^2 k) pass (k = 40 probes).
 """
 
 import numpy as np
 
-from .._builders.structured import vandermonde_network
+from .._builders.structured import exact_powers, vandermonde_network
 from .._core.algebra import scale_outputs
 from .._core.layout import Network
 from .._core.validation import frobenius
@@ -305,8 +306,7 @@ def cauchy_fit(M, tol):
 
 
 def _root_series(w, n):
-    """w^j for j < n, exact angles when w is close to an n-th root of unity."""
-    k = round(np.angle(w) / (2 * np.pi) * n)
-    if abs(w - np.exp(2j * np.pi * k / n)) < 1e-9:
-        return np.exp(2j * np.pi * ((k * np.arange(n)) % n) / n)
-    return w ** np.arange(n)
+    """w^j for j < n; w taken as the nearest n-th root of unity when within
+    1e-9 of it (then the angles are exact)."""
+    root = np.exp(2j * np.pi * round(np.angle(w) / (2 * np.pi) * n) / n)
+    return exact_powers(root if abs(w - root) < 1e-9 else w, np.arange(n))

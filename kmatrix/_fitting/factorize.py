@@ -27,9 +27,9 @@ import numpy as np
 
 from .._core.layout import identity_twiddles, lower_positions, pair_index
 
-__all__ = ["GiveUp", "analytic_completion", "recurrence_fit", "bit_permutations", "bit_reversed_twiddles",
-           "factor_butterfly",
-           "factor_kmatrix", "half_bits", "half_butterfly_twiddles"]
+__all__ = ["GiveUp", "analytic_completion", "bit_permutations", "bit_reversed_twiddles",
+           "factor_butterfly", "factor_kmatrix", "half_bits", "half_butterfly_twiddles",
+           "recurrence_fit"]
 
 
 class GiveUp(Exception):

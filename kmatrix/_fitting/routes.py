@@ -52,12 +52,19 @@ def closed_forms(dense, reps, width, tol, rng, report, *, method, expansion, fie
                               give_up=_GIVE_UP if method == "auto" else None)
         within = [c for c in bests if c is not None and c.error <= tol]
     if not within and width >= 2 and expansion is None:
-        late = [] if field == "real" else [vandermonde_fit(dense, tol)]
-        if not any(late) and width >= 4 and dense.dtype.kind == "c":
-            late = [cauchy_fit(dense, tol)]
-        if not any(late):
-            fit = spectral_fit(dense, width, tol)
-            late = [fit] if fit is not None and not (field == "real"
-                                                      and fit.model.real_part) else []
-        within = [c for c in late if c]
+        within = _late_fits(dense, width, tol, field)
     return bests, tried, within
+
+
+def _late_fits(dense, width, tol, field):
+    """[the first late route's fit within tol] or []: Vandermonde, Cauchy
+    (width 4, complex M), spectral; a real part of a complex K-matrix only
+    when ``field`` allows it."""
+    routes = [lambda: vandermonde_fit(dense, tol),
+              lambda: cauchy_fit(dense, tol) if width >= 4 and dense.dtype.kind == "c" else None,
+              lambda: spectral_fit(dense, width, tol)]
+    for route in routes:
+        fit = route()
+        if fit is not None and not (field == "real" and fit.model.real_part):
+            return [fit]
+    return []
