@@ -568,7 +568,8 @@ def test_targets_of_low_displacement_rank_are_built_exactly():
     assert est.method_ == "hierarchical: displacement: Toeplitz-like, rank 4"
     assert np.linalg.norm(est.kmatrix_.todense() - M) / np.linalg.norm(M) < 1e-10
     # width 1 cannot hold them; a target of full displacement rank skips the route
-    assert "displacement" not in km.KMatrixApproximator(width=1, max_iter=5).fit(T[:64, :64]).method_
+    fit = km.KMatrixApproximator(width=1, max_iter=5).fit(T[:64, :64])
+    assert "displacement" not in fit.method_
     noise = rng.standard_normal((64, 64))
     assert "displacement" not in km.KMatrixApproximator(width=4, max_iter=5).fit(noise).method_
 
