@@ -277,8 +277,9 @@ class _ButterflyFits:
 
     def both_halves(self):
         self.levels.clear()
+        T = self.target()
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._network(factor_kmatrix(self.target()))
+            return self._network(factor_kmatrix(T, give_up=self._budget(T)))
 
     def permuted(self, perm_in, perm_out, half):
         # T = P_out B P_in with (P x)[i] = x[perm[i]]: B = P_out^-1 T P_in^-1
