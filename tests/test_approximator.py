@@ -621,6 +621,12 @@ def test_the_default_width_grows_while_a_block_pays():
     assert est.kmatrix_.width == 1
     assert est.width_reason_.startswith("block 2 cut the error by")
     assert est.n_iter_ == 4 * 100 + 20     # four random starts at 128 x 128, one trial
+    # blocks that cut less than 10% together are followed by no trial
+    noise = np.random.default_rng(0).standard_normal((512, 512))
+    est = km.KMatrixApproximator(max_iter=30, solver="adam", random_state=0).fit(noise)
+    assert est.kmatrix_.width == 1 and est.relative_error_ > 0.9
+    assert "no block more is tried" in est.width_reason_
+    assert est.n_iter_ == 30     # one start at 512 x 512, no trial
 
 
 def test_small_targets_get_several_random_starts_and_keep_the_best():
