@@ -184,16 +184,79 @@ def test_vandermonde_refuses_what_it_cannot_build(x, n_cols, match):
         km.KMatrix.vandermonde(x, n_cols)
 
 
-@pytest.mark.parametrize("n, b", [(1, 2.0), (2, 1.5), (7, 1.3j), (256, 1.01), (300, -2.0)])
-def test_cauchy_on_two_circles_equals_one_over_the_differences(n, b):
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("n, b", [(1, 2.0), (2, 1.5), (7, 1.3j), (256, 1.01), (256, 0.6j),
+                                  (300, -2.0)])
+def test_cauchy_on_two_circles_equals_one_over_the_differences(n, b, dtype):
     # exact nodes in extended precision; the operator is given them rounded
     w = np.exp(2j * np.pi * np.longdouble(1) / n)
     x, y = w ** np.arange(n), np.clongdouble(b) * w ** np.arange(n)
     C = 1 / (x[:, None] - y[None, :])
-    K = km.KMatrix.cauchy(x.astype(np.complex128), y.astype(np.complex128))
-    assert K.shape == (n, n) and K.width == 4 and K.dtype == np.complex128
+    K = km.KMatrix.cauchy(x.astype(dtype), y.astype(dtype))
+    assert K.shape == (n, n) and K.width == 4 and K.dtype == dtype
     _check(K, C.astype(np.complex128))
-    assert np.linalg.norm(K.todense() - C) / np.linalg.norm(C) < 1e-12
+    # double precision: rounding, whatever the moduli (no intermediate overflow)
+    bound = 1e-13 if dtype == np.complex128 else 5e-6
+    assert np.linalg.norm(K.todense() - C) / np.linalg.norm(C) < bound
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("n, rank", [(2, 1), (16, 2), (100, 3), (256, 5)])
+def test_cauchy_like_equals_its_formula(dtype, n, rank):
+    rng = np.random.default_rng(n + rank)
+    w = np.exp(2j * np.pi * np.longdouble(1) / n)
+    x, y = w ** np.arange(n), np.clongdouble(0.6j) * w ** np.arange(n)
+    G, H = _data(rng, (n, rank), dtype), _data(rng, (n, rank), dtype)
+    C = (G.astype(np.clongdouble) @ H.T) / (x[:, None] - y[None, :])
+    K = km.KMatrix.cauchy_like(x.astype(dtype), y.astype(dtype), G, H)
+    assert K.shape == (n, n) and K.width == 4 and K.dtype == dtype
+    _check(K, C.astype(np.complex128))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m, p, rank", [(1, 1, 1), (8, 8, 1), (50, 30, 2), (64, 100, 4)])
+def test_vandermonde_like_satisfies_its_displacement_equation(dtype, m, p, rank):
+    rng = np.random.default_rng(m + p + rank)
+    real = np.dtype(dtype).kind == "f"
+    # nodes on the unit circle (the stable case): real ones alternate in sign
+    x = (0.9 * (-1.0) ** np.arange(m) if real
+         else np.exp(0.2j) * np.exp(2j * np.pi * np.arange(m) / m)).astype(dtype)
+    G, H = _data(rng, (m, rank), dtype), _data(rng, (p, rank), dtype)
+    K = km.KMatrix.vandermonde_like(x, G, H)
+    assert K.shape == (m, p) and K.width == 4 and K.dtype == dtype
+    # diag(x) M - M Z = E solved from the last column: M[:, k] = (E[:, k] + M[:, k + 1]) / x
+    E = G.astype(np.complex128) @ H.T.astype(np.complex128)
+    xd = x.astype(np.complex128)
+    M = np.zeros((m, p), complex)
+    M[:, -1] = E[:, -1] / xd
+    for k in range(p - 2, -1, -1):
+        M[:, k] = (E[:, k] + M[:, k + 1]) / xd
+    _check(K, M)
+
+
+@pytest.mark.parametrize("args, match", [
+    ((np.exp(2j * np.pi * np.arange(4) / 4), 2 * np.exp(2j * np.pi * np.arange(4) / 4),
+      np.ones((4, 2)), np.ones((4, 3))), "G of shape"),
+    ((np.arange(1.0, 5.0), np.arange(6.0, 10.0), np.ones((4, 1)), np.ones((4, 1))),
+     "not such progressions"),
+    ((np.exp(2j * np.pi * np.arange(4) / 4), 2 * np.exp(2j * np.pi * np.arange(4) / 4),
+      np.full((4, 1), np.nan), np.ones((4, 1))), "NaN"),
+])
+def test_cauchy_like_refuses_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        km.KMatrix.cauchy_like(*args)
+
+
+@pytest.mark.parametrize("x, G, H, match", [
+    ([1.0, 2.0, 3.5], np.ones((3, 1)), np.ones((3, 1)), "geometric progression"),
+    ([0.0, 0.0], np.ones((2, 1)), np.ones((2, 1)), "nonzero"),
+    ([1.0, 2.0], np.ones((3, 1)), np.ones((2, 1)), "G of shape"),
+    ([1.0, 2.0], np.ones((2, 1)), np.ones((2, 2)), "G of shape"),
+    (1.5 ** np.arange(200), np.ones((200, 1)), np.ones((200, 1)), "overflow"),
+])
+def test_vandermonde_like_refuses_bad_input(x, G, H, match):
+    with pytest.raises(ValueError, match=match):
+        km.KMatrix.vandermonde_like(x, G, H)
 
 
 @pytest.mark.parametrize("x, y, match", [

@@ -39,8 +39,15 @@ the chirp's angles are reduced exactly in integers (``p t^2 mod 2q``).
 
 Cauchy (``C[i, j] = 1 / (x_i - y_j)``) on two circles at the n-th roots of
 unity, ``x_i = a w^i``, ``y_j = b w^j``, ``w^n = 1``: since ``x^n = a^n``
-and ``y^n = b^n``, ``1 / (x - y) = sum_k x^(n-1-k) y^k / (a^n - b^n)``, so
-``C = V(x) V(1/y)^T diag(y^(n-1)) / (a^n - b^n)``: width 4.
+and ``y^n = b^n``, ``1 / (x - y) = sum_k x^(n-1-k) y^k / (a^n - b^n)``, and
+``x_i^(n-1-k) y_j^k = a^(n-1-k) b^k w^-i w^-ik w^jk``, so
+``C = diag(w^-i) V(1/w) D V(w)``, ``D_k = a^(n-1-k) b^k / (a^n - b^n)``:
+two DFT-like Vandermonde factors (width 4), the nodes' moduli all in D.
+Cauchy-like (``diag(x) M - M diag(y) = G H^T``): ``M = sum_k diag(g_k) C
+diag(h_k)``, the terms added through expansion. Vandermonde-like
+(``diag(x) M - M Z = G H^T``): ``diag(x) V - V Z = x^p e_(p-1)^T`` and
+lower triangular Toeplitz ``L(u)`` commute with Z, so
+``M = sum_k diag(g_k / x^p) V(x) L(J h_k)``.
 
 Toeplitz-like (displacement rank r). If ``M - Z M Z^T = G H^T`` for the
 down-shift Z and n x r generators G, H, then
@@ -58,7 +65,6 @@ import numpy as np
 from .._core.algebra import (
     add,
     product,
-    transpose,
     scale_inputs,
     scale_outputs,
     scale_stage_inputs,
@@ -220,9 +226,7 @@ def toeplitz_like_network(G, H, dtype, hankel=False):
         upper = (hankel_network(H[::-1, j], first, dtype) if hankel
                  else toeplitz_network(first, H[:, j], dtype, what))
         terms.append(product(lower.twiddles, upper.twiddles, n))
-    while len(terms) > 1:           # a balanced tree of sums
-        terms = [add(a, b) for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) & ~1:]
-    return Network(terms[0], (n, n), real_part=dtype.kind != "c")
+    return Network(_sum_of_terms(terms), (n, n), real_part=dtype.kind != "c")
 
 
 def geometric_ratio(x, rtol=None):
@@ -339,21 +343,114 @@ def cauchy_network(x, y, dtype):
         raise ValueError(f"x and y must have the same length, got {n} and {y.size}")
     check_network_size(2 * n - 1, 4, complex_dtype_of(dtype), f"KMatrix.cauchy of size {n}")
     _finite(x=x, y=y)
-    xs, ys = (np.asarray(v, dtype=np.complex128) for v in (x, y))
-    wx, wy = geometric_ratio(xs), geometric_ratio(ys)
+    # single-precision nodes are progressions to their own rounding
+    single = any(v.dtype in (np.float32, np.complex64) for v in (x, y))
+    rtol = 50 * float(np.finfo(np.float32).eps) if single else 1e-12
+    wx, wy = geometric_ratio(x), geometric_ratio(y)
     what = ("the nodes must be x[i] = a w^i and y[j] = b w^j with the same w, w^n = 1 "
             "(n = len(x)), and a^n != b^n")
-    if wx is None or wy is None or (n > 1 and abs(wx - wy) > 1e-12):
+    if wx is None or wy is None or (n > 1 and abs(wx - wy) > rtol):
         raise ValueError(what + ": they are not such progressions")
-    if abs(wx ** n - 1) > 1e-9:
+    root = np.exp(2j * np.pi * round(np.angle(wx) * n / (2 * np.pi)) / n)
+    if abs(wx - root) > 10 * rtol / n:
         raise ValueError(what + f": w^n = {complex(wx) ** n:.6g}, not 1")
-    an, bn = xs[0] ** n, ys[0] ** n
-    if not abs(an - bn) > 1e-12 * max(abs(an), abs(bn)):
+    a, b = complex(x[0]), complex(y[0])
+    m = max(abs(a), abs(b))
+    if not (m > 0 and abs((a / m) ** n - (b / m) ** n) > 1e-12):
         raise ValueError(what + ": the circles coincide (a^n == b^n), so x[i] == y[j] "
                          "for some i, j")
-    vx = vandermonde_network(xs, n, np.complex128)
-    vy = vandermonde_network(1 / ys, n, np.complex128)
-    # V(x) V(1/y)^T: the second factor transposed is the first one applied
-    tw = product(vx.twiddles, transpose(vy.twiddles), n)
-    scale_inputs(tw, ys ** (n - 1) / (an - bn))
-    return _network(tw, (n, n), dtype)
+    return _network(_cauchy_twiddles(a, b, root, n), (n, n), dtype)
+
+
+def _cauchy_twiddles(a, b, w, n):
+    """Complex twiddles of the Cauchy matrix of ``x = a w^i``, ``y = b w^j``
+    (w an n-th root of unity): ``diag(w^-i) V(1/w) D V(w)`` with
+    ``D_k = a^(n-1-k) b^k / (a^n - b^n)``, both Vandermonde factors unitary
+    up to sqrt(n) and the nodes' moduli all in D, scaled by the larger
+    one first (no intermediate overflows: with the moduli inside the
+    Vandermonde factors, complex64 overflowed at n = 256, b = 0.6)."""
+    m = max(abs(a), abs(b))
+    a1, b1 = a / m, b / m
+    k = np.arange(n)
+    with np.errstate(under="ignore"):
+        d = a1 ** (n - 1 - k) * b1 ** k / (m * (a1 ** n - b1 ** n))
+    roots = exact_powers(w, k)
+    right = vandermonde_network(roots, n, np.complex128).twiddles
+    scale_outputs(right, d)
+    tw = product(vandermonde_network(np.conjugate(roots), n, np.complex128).twiddles, right, n)
+    scale_outputs(tw, np.conjugate(roots))
+    return tw
+
+
+def _generators(G, H, rows, cols, what):
+    """The checked generators (rows x r and cols x r, the same r)."""
+    G, H = _checked(G, "G", 2), _checked(H, "H", 2)
+    if G.shape[1] != H.shape[1] or (G.shape[0], H.shape[0]) != (rows, cols):
+        raise ValueError(f"{what} needs G of shape ({rows}, r) and H of shape ({cols}, r), "
+                         f"got {G.shape} and {H.shape}")
+    _finite(G=G, H=H)
+    return G, H
+
+
+def _sum_of_terms(terms):
+    """The sum of networks' twiddles, as a balanced tree (width kept, the
+    size doubled per level)."""
+    while len(terms) > 1:
+        terms = [add(a, b) for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) & ~1:]
+    return terms[0]
+
+
+def cauchy_like_network(x, y, G, H, dtype):
+    """``KMatrix.cauchy_like``: ``M[i, j] = (G H^T)[i, j] / (x[i] - y[j])``,
+    ``sum_k diag(g_k) C diag(h_k)`` for the Cauchy matrix C of the nodes."""
+    x, y = _checked(x, "x", 1), _checked(y, "y", 1)
+    n = x.size
+    G, H = _generators(G, H, n, y.size, f"KMatrix.cauchy_like of {n} x {y.size} nodes")
+    dtype = _operator_dtype([x, y, G, H, np.ones(1, np.complex64)], dtype)
+    rank = G.shape[1]
+    check_network_size(max(2, next_pow2(2 * n - 1)) << (rank - 1).bit_length(), 4,
+                       complex_dtype_of(dtype),
+                       f"KMatrix.cauchy_like of size {n} and displacement rank {rank}")
+    base = cauchy_network(x, y, np.complex128).twiddles   # checks the nodes
+    terms = []
+    for k in range(rank):
+        tw = base.copy()
+        scale_outputs(tw, G[:, k])
+        scale_inputs(tw, H[:, k])
+        terms.append(tw)
+    return _network(_sum_of_terms(terms), (n, n), dtype)
+
+
+def vandermonde_like_network(x, G, H, dtype):
+    """``KMatrix.vandermonde_like``: the M with ``diag(x) M - M Z = G H^T``,
+    ``sum_k diag(g_k / x^p) V(x) L(J h_k)`` (module docstring)."""
+    x = _checked(x, "x", 1)
+    m = x.size
+    p = _checked(H, "H", 2).shape[0]
+    G, H = _generators(G, H, m, p, f"KMatrix.vandermonde_like of {m} nodes")
+    dtype = _operator_dtype([x, G, H], dtype)
+    rank = G.shape[1]
+    check_network_size(max(2, next_pow2(m + p - 1)) << (rank - 1).bit_length(), 4,
+                       complex_dtype_of(dtype),
+                       f"KMatrix.vandermonde_like of shape {(m, p)} and displacement rank "
+                       f"{rank}")
+    xs = np.asarray(x, dtype=np.complex128)
+    if np.any(xs == 0):
+        raise ValueError("the nodes x must be nonzero (diag(x) M - M Z = G H^T has no "
+                         "unique solution otherwise)")
+    V = vandermonde_network(x, p, np.complex128).twiddles     # checks the nodes
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+        # x_j^p = a^p w^(jp), the angles exact on roots of unity
+        xp = (exact_powers(complex(xs[0]), np.array([p]))[0]
+              * exact_powers(complex(geometric_ratio(x)), np.arange(m) * p))
+    if not (np.all(np.isfinite(xp)) and np.all(xp != 0)):
+        raise ValueError(f"the nodes' powers x^{p} overflow or underflow at this size")
+    zeros = np.zeros(p)
+    terms = []
+    for k in range(rank):
+        lower = toeplitz_network(H[::-1, k], zeros, np.complex128,
+                                 "KMatrix.vandermonde_like").twiddles
+        tw = product(V, lower, p)
+        scale_outputs(tw, G[:, k] / xp)
+        terms.append(tw)
+    return _network(_sum_of_terms(terms), (m, p), dtype)
