@@ -795,6 +795,48 @@ def test_a_cauchy_matrix_on_two_circles_is_found_from_its_reciprocal():
     assert cauchy_fit(rng.standard_normal((n, n)) + 0j, 1e-10) is None
 
 
+@pytest.mark.parametrize("n, rank", [(64, 1), (128, 3), (256, 6)])
+def test_cauchy_like_and_vandermonde_like_targets_are_found_exactly(n, rank):
+    # nodes at the n-th roots of unity (rotated, or on a second circle);
+    # the references are the defining formulas, not the constructors
+    rng = np.random.default_rng(n + rank)
+    w = np.exp(2j * np.pi * np.arange(n) / n)
+    G = rng.standard_normal((n, rank)) + 1j * rng.standard_normal((n, rank))
+    H = rng.standard_normal((n, rank))
+    x, y = np.exp(0.3j) * w, 1.7 * np.exp(0.1j) * w
+    C = (G @ H.T) / (x[:, None] - y[None, :])
+    est = km.KMatrixApproximator(random_state=0).fit(C)
+    assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 4
+    assert est.method_ == f"hierarchical: displacement: Cauchy-like, rank {rank}"
+    # diag(x) V - V Z = G H^T solved column by column from the last,
+    # V[:, k] = (E[:, k] + V[:, k + 1]) / x, the roots in reverse order
+    x = np.exp(0.3j) * w[::-1]
+    E = G @ H.T
+    V = np.zeros((n, n), complex)
+    V[:, -1] = E[:, -1] / x
+    for k in range(n - 2, -1, -1):
+        V[:, k] = (E[:, k] + V[:, k + 1]) / x
+    for M, name in ((V, "Vandermonde-like"), (V.T, "Vandermonde-like (transposed)")):
+        est = km.KMatrixApproximator(random_state=0).fit(M)
+        assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 4
+        assert est.method_ == f"hierarchical: displacement: {name}, rank {rank}"
+
+
+def test_the_node_displacement_routes_refuse_what_they_cannot_build():
+    from kmatrix._fitting.displacement import cauchy_like_fit, vandermonde_like_fit
+
+    rng = np.random.default_rng(0)
+    n = 128
+    noise = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    # nodes off the roots of unity: the pencil has no repeated eigenvalue
+    x, y = rng.standard_normal(n), rng.standard_normal(n) + 10
+    G, H = rng.standard_normal((n, 2)), rng.standard_normal((n, 2))
+    off = ((G @ H.T) / (x[:, None] - y[None, :])).astype(complex)
+    for M in (noise, off, noise.real):
+        for route in (cauchy_like_fit, vandermonde_like_fit):
+            assert route(M, 1e-10, np.random.RandomState(0)) is None
+
+
 def test_the_spectral_route_stays_off_large_symmetric_targets():
     import time
 

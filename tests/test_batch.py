@@ -317,3 +317,20 @@ def test_cli_fit_reports_progress_and_names_exact_constructors(tmp_path):
     assert lines[-1].startswith("chose gradient")
     assert "hint: no exact form was found" in done.stdout
     assert "relative error" in done.stdout and "Adam" not in done.stdout
+
+
+def test_every_displacement_route_has_a_constructor_hint():
+    # the route names as the approximator reports them, to the constructor
+    from types import SimpleNamespace
+
+    from kmatrix._jobs.cli import _constructor_hint
+
+    names = {"Toeplitz": "toeplitz(", "Hankel, rank 2": "hankel(",
+             "Toeplitz-like, rank 3": "toeplitz_like(", "Hankel-like, rank 2": "hankel_like(",
+             "Vandermonde": "vandermonde(", "Cauchy": "cauchy(",
+             "Cauchy-like, rank 4": "cauchy_like(",
+             "Vandermonde-like (transposed), rank 2": "vandermonde_like("}
+    for route, constructor in names.items():
+        est = SimpleNamespace(method_=f"hierarchical: displacement: {route}",
+                              relative_error_=1e-15, tol=1e-10)
+        assert f"KMatrix.{constructor}" in _constructor_hint(est), route

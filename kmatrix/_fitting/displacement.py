@@ -16,6 +16,7 @@ structure costs one O(n^2 k) pass (k = 40 probes).
 """
 
 import numpy as np
+import scipy.linalg
 
 from .._builders.structured import exact_powers, vandermonde_network
 from .._core.algebra import scale_outputs
@@ -25,7 +26,8 @@ from .._operator import KMatrix
 from .factorize import recurrence_fit
 from .search import Candidate, Representation
 
-__all__ = ["cauchy_fit", "displacement_fit", "vandermonde_fit"]
+__all__ = ["cauchy_fit", "cauchy_like_fit", "displacement_fit", "vandermonde_fit",
+           "vandermonde_like_fit"]
 
 
 # the largest displacement rank tried, and the probes of the range finder
@@ -62,7 +64,7 @@ def displacement_fit(M, width, tol, rng):
         T = M[:, ::-1] if hankel else M
         E = T.copy()
         E[1:, 1:] -= T[:-1, :-1]
-        generators = _low_rank_generators(E, n, norm, tol, rng)
+        generators = _low_rank_generators(E, norm, tol, rng)
         if generators is None:
             continue
         G, H = generators
@@ -75,11 +77,12 @@ def displacement_fit(M, width, tol, rng):
     return None
 
 
-def _low_rank_generators(E, n, norm, tol, rng):
+def _low_rank_generators(E, norm, tol, rng):
     """(G, H) with ``E = G H^T`` from a randomized range finder, or None when
     E's rank is not low."""
+    n = min(E.shape)
     k = min(n, _MAX_RANK + _OVERSAMPLING)
-    probes = rng.standard_normal((n, k))
+    probes = rng.standard_normal((E.shape[1], k))
     if np.iscomplexobj(E):
         probes = probes + 1j * rng.standard_normal((n, k))
     Q, _ = np.linalg.qr(E @ probes)
@@ -310,3 +313,154 @@ def _root_series(w, n):
     1e-9 of it (then the angles are exact)."""
     root = np.exp(2j * np.pi * round(np.angle(w) / (2 * np.pi) * n) / n)
     return exact_powers(root if abs(w - root) < 1e-9 else w, np.arange(n))
+
+
+# eigenvalues of the sketched pencil this close (relatively) are one value
+_CLUSTER = 1e-6
+
+
+def _rank_dropping_value(S1, S2):
+    """The lambda at which the k x k pencil ``S1 - lambda S2`` loses the
+    most rank, or None. ``S = P^H A Q`` sketch two n x n matrices with k
+    random probes each side: when ``A1 - lambda A2`` has rank r < k for one
+    lambda, the sketch keeps that rank, so lambda is a generalized
+    eigenvalue of multiplicity k - r; the other k - (k - r) eigenvalues are
+    scattered. Taken only when repeated at least _OVERSAMPLING / 2 times."""
+    with np.errstate(all="ignore"):
+        lam = scipy.linalg.eigvals(S1, S2)
+    lam = lam[np.isfinite(lam)]
+    if lam.size == 0:
+        return None
+    close = np.abs(lam[:, None] - lam[None, :]) <= _CLUSTER * np.maximum(np.abs(lam), 1e-300)
+    count = close.sum(axis=1)
+    best = int(np.argmax(count))
+    if count[best] < _OVERSAMPLING // 2:
+        return None
+    return complex(np.mean(lam[close[best]]))
+
+
+def _refined(lam, A1Q, A2Q, steps=3):
+    """lambda refined so that ``(A1 - lambda A2) Q`` (given A1 Q and A2 Q)
+    has the lowest rank: the rank r at the largest gap of its singular
+    values (at least 1e3), then lambda by least squares on what the top r
+    directions leave out, ``steps`` times (the sketch's eigenvalue, a mean
+    over a cluster, is off by ~1e-9: a rank-1 Cauchy-like target then
+    looked like rank 13 at tol 1e-10)."""
+    for _ in range(steps):
+        U, sv, _ = np.linalg.svd(A1Q - lam * A2Q, full_matrices=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gaps = sv[:-1] / sv[1:]
+        if not gaps.size or not np.nanmax(gaps) >= 1e3:
+            return lam
+        U = U[:, :int(np.nanargmax(gaps)) + 1]
+        C, B = (A - U @ (U.conj().T @ A) for A in (A1Q, A2Q))
+        den = np.vdot(B, B).real
+        if not den > 0:
+            return lam
+        lam = complex(np.vdot(B, C) / den)
+    return lam
+
+
+def _unit_progressions(n):
+    """The nodes' orders tried: ``w^j`` for the n-th root of unity w and its
+    conjugate (the rows in the order of the roots, either way round)."""
+    j = np.arange(n)
+    return [np.exp(2j * np.pi * j / n), np.exp(-2j * np.pi * j / n)]
+
+
+def _sketches(M, rng):
+    """(P, Q, P^H M, M Q) with k complex Gaussian probes each side."""
+    m, p = M.shape
+    k = min(m, p, _MAX_RANK + _OVERSAMPLING)
+    P, Q = ((rng.standard_normal((d, k)) + 1j * rng.standard_normal((d, k))) for d in (m, p))
+    return P, Q, P.conj().T @ M, M @ Q
+
+
+def cauchy_like_fit(M, tol, rng):
+    """The Candidate of the Cauchy-like route, or None.
+
+    M is Cauchy-like when ``diag(x) M - M diag(y) = G H^T`` has a small rank
+    r: :meth:`KMatrix.cauchy_like` builds it exactly when the nodes lie on
+    two circles at the n-th roots of unity, ``x_i = a w^i``, ``y_j = b w^j``.
+    The displacement is ``a (D M - lambda M D)`` with ``D = diag(w^i)`` and
+    ``lambda = b / a``; a common scale of the nodes only scales G, so
+    a = 1, and lambda is where the pencil ``D M - lambda M D`` drops to rank
+    r: the repeated eigenvalue of its k x k sketch
+    (:func:`_rank_dropping_value`). Both orders of the roots are tried;
+    O(n^2 k) in all (k = 40 probes), exact or nothing.
+    """
+    n = M.shape[0]
+    if M.shape != (n, n) or n < 8 or M.dtype.kind != "c":
+        return None
+    norm = frobenius(M)
+    if norm == 0:
+        return None
+    P, Q, PM, MQ = _sketches(M, rng)
+    for x in _unit_progressions(n):
+        lam = _rank_dropping_value((np.conjugate(x)[:, None] * P).conj().T @ MQ,
+                                   PM @ (x[:, None] * Q))
+        if lam is None:
+            continue
+        lam = _refined(lam, x[:, None] * MQ, M @ (x[:, None] * Q))
+        y = lam * x
+        E = x[:, None] * M - M * y[None, :]
+        generators = _low_rank_generators(E, norm, tol, rng)
+        if generators is None:
+            continue
+        G, H = generators
+        try:
+            K = KMatrix.cauchy_like(x, y, G, H, dtype=M.dtype)
+        except ValueError:
+            continue
+        fit = _judged(K, M, norm, tol, f"displacement: Cauchy-like, rank {G.shape[1]}")
+        if fit is not None:
+            return fit
+    return None
+
+
+def vandermonde_like_fit(M, tol, rng):
+    """The Candidate of the Vandermonde-like route, or None.
+
+    M (m x p) is Vandermonde-like when ``diag(x) M - M Z = G H^T`` (Z the
+    down-shift) has a small rank r: :meth:`KMatrix.vandermonde_like` builds
+    it exactly for nodes in a geometric progression; found here for nodes
+    on a circle at the m-th roots of unity, ``x_j = a w^j``. The
+    displacement is ``a (D M - lambda M Z)``, ``D = diag(w^j)``,
+    ``lambda = 1 / a``: the repeated eigenvalue of the pencil's sketch, as
+    in :func:`cauchy_like_fit`. Tried on M and M^T; O(m p k), exact or
+    nothing.
+    """
+    if min(M.shape) < 8 or M.dtype.kind != "c":
+        return None
+    norm = frobenius(M)
+    if norm == 0:
+        return None
+    for T, transposed in ((M, False), (M.T, True)):
+        m = T.shape[0]
+        P, Q, PT, TQ = _sketches(T, rng)
+        ZQ = np.zeros_like(Q)
+        ZQ[1:] = Q[:-1]
+        for w in _unit_progressions(m):
+            lam = _rank_dropping_value((np.conjugate(w)[:, None] * P).conj().T @ TQ, PT @ ZQ)
+            if lam is None:
+                continue
+            lam = _refined(lam, w[:, None] * TQ, T @ ZQ)
+            if lam == 0:
+                continue
+            x = w / lam
+            E = x[:, None] * T
+            E[:, :-1] -= T[:, 1:]
+            generators = _low_rank_generators(E, norm, tol, rng)
+            if generators is None:
+                continue
+            G, H = generators
+            try:
+                K = KMatrix.vandermonde_like(x, G, H, dtype=M.dtype)
+            except ValueError:
+                continue
+            fit = _judged(K.T if transposed else K, M, norm, tol,
+                          f"displacement: Vandermonde-like{' (transposed)' * transposed}, "
+                          f"rank {G.shape[1]}")
+            if fit is not None:
+                return fit
+    return None

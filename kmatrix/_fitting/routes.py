@@ -11,12 +11,22 @@
    automatically): scaled Vandermonde matrices on geometric nodes and their
    real parts (:func:`.displacement.vandermonde_fit`: transforms of sizes
    other than powers of two, the Hartley matrix), Cauchy matrices on two
-   circles (:func:`.displacement.cauchy_fit`, width 4, complex M), then
-   normal matrices with butterfly eigenvectors (:mod:`.spectral`, O(N^3)). After the search,
-   since at powers of two it finds the same transforms at width 1.
+   circles (:func:`.displacement.cauchy_fit`, width 4, complex M), the
+   Cauchy-like and Vandermonde-like matrices of nodes at the roots of
+   unity (:func:`.displacement.cauchy_like_fit`,
+   :func:`.displacement.vandermonde_like_fit`: displacement rank <= 32,
+   width 4, complex M), then normal matrices with butterfly eigenvectors
+   (:mod:`.spectral`, O(N^3)). After the search, since at powers of two it
+   finds the same transforms at width 1.
 """
 
-from .displacement import cauchy_fit, displacement_fit, vandermonde_fit
+from .displacement import (
+    cauchy_fit,
+    cauchy_like_fit,
+    displacement_fit,
+    vandermonde_fit,
+    vandermonde_like_fit,
+)
 from .search import search
 from .spectral import spectral_fit
 
@@ -52,16 +62,20 @@ def closed_forms(dense, reps, width, tol, rng, report, *, method, expansion, fie
                               give_up=_GIVE_UP if method == "auto" else None)
         within = [c for c in bests if c is not None and c.error <= tol]
     if not within and width >= 2 and expansion is None:
-        within = _late_fits(dense, width, tol, field)
+        within = _late_fits(dense, width, tol, field, rng)
     return bests, tried, within
 
 
-def _late_fits(dense, width, tol, field):
-    """[the first late route's fit within tol] or []: Vandermonde, Cauchy
-    (width 4, complex M), spectral; a real part of a complex K-matrix only
-    when ``field`` allows it."""
+def _late_fits(dense, width, tol, field, rng):
+    """[the first late route's fit within tol] or []: Vandermonde, Cauchy,
+    Cauchy-like and Vandermonde-like (the last three width 4, complex M),
+    spectral; a real part of a complex K-matrix only when ``field`` allows
+    it."""
+    wide_complex = width >= 4 and dense.dtype.kind == "c"
     routes = [lambda: vandermonde_fit(dense, tol),
-              lambda: cauchy_fit(dense, tol) if width >= 4 and dense.dtype.kind == "c" else None,
+              lambda: cauchy_fit(dense, tol) if wide_complex else None,
+              lambda: cauchy_like_fit(dense, tol, rng) if wide_complex else None,
+              lambda: vandermonde_like_fit(dense, tol, rng) if wide_complex else None,
               lambda: spectral_fit(dense, width, tol)]
     for route in routes:
         fit = route()

@@ -200,8 +200,14 @@ _CONSTRUCTORS = {
     "Toeplitz": "KMatrix.toeplitz(M[:, 0], M[0])",
     "Hankel": "KMatrix.hankel(M[:, 0], M[-1])",
     "Toeplitz-like": "KMatrix.toeplitz_like(G, H) from the generators of M - Z M Z^T",
+    "Hankel-like": "KMatrix.hankel_like(G, H) from the generators of M[:, ::-1]'s displacement",
     "Vandermonde": "KMatrix.vandermonde(nodes) (rows scaled; for a transform, KMatrix.dft, "
                    "KMatrix.dct or KMatrix.dst)",
+    "Cauchy": "KMatrix.cauchy(x, y) from the nodes",
+    "Cauchy-like": "KMatrix.cauchy_like(x, y, G, H) from the nodes and the generators of "
+                   "diag(x) M - M diag(y)",
+    "Vandermonde-like": "KMatrix.vandermonde_like(x, G, H) from the nodes and the generators "
+                        "of diag(x) M - M Z",
 }
 
 
@@ -215,7 +221,8 @@ def _constructor_hint(est):
     if est.relative_error_ > est.tol:
         return ("no exact form was found; if M is a matrix KMatrix builds from its "
                 "parameters (dft, dct, dst, hadamard, circulant, toeplitz, hankel, "
-                "vandermonde, low_rank, from_sparse, from_circuit), the constructor is exact "
+                "vandermonde, cauchy, toeplitz_like, cauchy_like, vandermonde_like, low_rank, "
+                "from_sparse, from_circuit), the constructor is exact "
                 "and faster; --width or --field may also help")
     return None
 
