@@ -738,6 +738,34 @@ def test_normal_matrices_with_butterfly_eigenvectors_are_found_spectrally():
     assert spectral_fit(B @ np.diag(d) @ B.T, 4, 1e-10) is None
 
 
+def test_non_normal_matrices_with_butterfly_singular_vectors_are_found_by_the_svd():
+    from kmatrix._fitting.spectral import spectral_fit
+
+    rng = np.random.default_rng(7)
+    n = 64
+
+    def half(seed):   # a random orthogonal butterfly half
+        tw = km.KMatrix.random(n, init="ortho", random_state=seed).twiddles.copy()
+        tw[0, 0] = km.KMatrix.identity(n).twiddles[0, 0]
+        return km.KMatrix(tw).todense()
+
+    B1, B2 = half(3), half(4)
+    s = rng.uniform(1, 2, n)
+    # both sides' rows scrambled: no butterfly product, but U and V are
+    M = B1[rng.permutation(n)] @ np.diag(s) @ B2[rng.permutation(n)].T
+    est = km.KMatrixApproximator(random_state=0).fit(M)
+    assert est.relative_error_ < 1e-10 and est.kmatrix_.width == 4
+    assert est.method_ == "hierarchical: spectral: K1 diag K2^H (SVD)" and est.n_iter_ == 0
+    # complex singular vectors' phases fold into the diagonal
+    Mc = B1 @ np.diag(s * np.exp(1j * rng.uniform(0, 6, n))) @ B2[rng.permutation(n)].T
+    fit = spectral_fit(Mc, 4, 1e-10)
+    assert fit is not None and fit.error < 1e-10
+    # a repeated singular value, or singular vectors that are no butterfly
+    s[1] = s[0]
+    assert spectral_fit(B1 @ np.diag(s) @ B2[rng.permutation(n)].T, 4, 1e-10) is None
+    assert spectral_fit(rng.standard_normal((n, n)), 4, 1e-10) is None
+
+
 def test_a_hankel_like_matrix_is_found_by_its_reversal():
     rng = np.random.default_rng(9)
     n = 256

@@ -16,7 +16,7 @@
    unity (:func:`.displacement.cauchy_like_fit`,
    :func:`.displacement.vandermonde_like_fit`: displacement rank <= 32,
    width 4, complex M), then normal matrices with butterfly eigenvectors
-   (:mod:`.spectral`, O(N^3)). After the search, since at powers of two it
+   and others with butterfly singular vectors (:mod:`.spectral`, O(N^3)). After the search, since at powers of two it
    finds the same transforms at width 1.
 """
 
