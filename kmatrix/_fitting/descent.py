@@ -170,8 +170,8 @@ def _adam(model, samples, n_iter, learning_rate, tol, best_err, best_tw, trace):
                 stall = 0
         if err <= tol:
             break
+        R *= 2 / scale2
         _, g = model.vjp(X, R)
-        g *= 2 / scale2   # the loss's scale, on the gradient: n_params, not n^2, entries
         with np.errstate(over="ignore"):
             # a gradient whose square overflows only freezes its entry (its
             # step is m / sqrt(inf) = 0): the error check above catches the rest
@@ -227,8 +227,8 @@ def _lbfgs(model, samples, n_iter, tol, best_err, best_tw, trace):
         if err < state["best"]:
             state["best"] = err
             best_tw[...] = model.twiddles
-        _, g = model.vjp(X, R)
-        return loss, real_view(g).reshape(-1).astype(np.float64) * (2 / scale2)
+        _, g = model.vjp(X, 2 * R / scale2)
+        return loss, real_view(g).reshape(-1).astype(np.float64)
 
     def callback(intermediate_result):
         err = float(np.sqrt(intermediate_result.fun))
