@@ -21,10 +21,13 @@ from .validation import next_pow2, result_dtype
 
 __all__ = [
     "add",
+    "block_conditions",
+    "block_determinants",
     "conjugate",
     "default_expansion",
     "divide",
     "embed",
+    "inverse",
     "multiply",
     "pad_width",
     "product",
@@ -250,3 +253,39 @@ def add(twiddles1, twiddles2):
     tw[0, 0, 0] = np.array([[1, 0], [1, 0]], dtype=dtype)      # copy x to both halves
     tw[-1, 1, L] = np.array([[1, 1], [0, 0]], dtype=dtype)     # add the halves
     return tw
+
+
+# ------------------------------------------------------------- inverse --
+def block_determinants(twiddles):
+    """``ad - bc`` of every block, shape ``(w, 2, L, N // 2)``: a square
+    network's determinant is their product (each stage is a direct sum of
+    its blocks up to a permutation of the positions, applied on both sides)."""
+    return twiddles[..., 0, 0] * twiddles[..., 1, 1] - twiddles[..., 0, 1] * twiddles[..., 1, 0]
+
+
+def block_conditions(twiddles, det):
+    """The 2-norm condition number of every block (inf for a singular one):
+    ``s_max / s_min = s_max^2 / |det|`` with ``s_max^2 + s_min^2 =
+    ||block||_F^2`` and ``s_max s_min = |det|``."""
+    f2 = np.sum(np.abs(twiddles) ** 2, axis=(-2, -1))
+    p = np.abs(det)
+    s_max2 = (f2 + np.sqrt(np.maximum(f2 * f2 - 4 * p * p, 0.0))) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cond = s_max2 / p
+    return np.where(p > 0, cond, np.inf)
+
+
+def inverse(twiddles, det):
+    """Twiddles of the inverse network: the stages in reverse order (the
+    bits they mix stay paired as in :func:`transpose`), every block
+    replaced by its inverse ``[[d, -b], [-c, a]] / det`` (``det`` from
+    :func:`block_determinants`, all nonzero)."""
+    w, _, L, half = twiddles.shape[:4]
+    flat = twiddles.reshape(w * 2 * L, half, 2, 2)[::-1]
+    d = det.reshape(w * 2 * L, half)[::-1]
+    out = np.empty(flat.shape, dtype=twiddles.dtype)
+    out[..., 0, 0] = flat[..., 1, 1] / d
+    out[..., 0, 1] = -flat[..., 0, 1] / d
+    out[..., 1, 0] = -flat[..., 1, 0] / d
+    out[..., 1, 1] = flat[..., 0, 0] / d
+    return out.reshape(twiddles.shape)

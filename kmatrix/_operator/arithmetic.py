@@ -1,19 +1,27 @@
 """K-matrix arithmetic: scalar multiples, products and sums, as new K-matrices.
 
 Products add widths on the larger size; sums go through expansion (size
-2N); the twiddle-level work is :mod:`kmatrix._core.algebra`'s.
+2N); the twiddle-level work is :mod:`kmatrix._core.algebra`'s. A sum with
+a diagonal NumPy array or sparse matrix (``K - mu * np.eye(n)``, as
+scipy's ``expm_multiply`` forms) is a KMatrix too; with any other array,
+sparse matrix or LinearOperator it is scipy's lazy sum of LinearOperators.
 """
 
 import numpy as np
+import scipy.sparse
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from .._core import algebra
+from .._core.layout import identity_twiddles
+from .._core.validation import next_pow2, result_dtype
 from .protocol import is_scalar
 
 __all__ = ["Arithmetic", "check_finite_twiddles"]
 
 
 class Arithmetic:
-    """``a * K``, ``K / a``, ``-K``, ``K1 @ K2``, ``K1 + K2``, ``K1 - K2`` (a mixin).
+    """``a * K``, ``K / a``, ``-K``, ``K1 @ K2``, ``K1 + K2``, ``K1 - K2``, and
+    sums with arrays, sparse matrices and LinearOperators (a mixin).
 
     The host provides ``_twiddles``, ``_real_part``, ``_like`` and ``_wrap``.
     """
@@ -47,14 +55,47 @@ class Arithmetic:
         return self.copy()
 
     def __add__(self, other):
-        if not isinstance(other, Arithmetic):
-            return NotImplemented
-        return self._sum(other)
+        if isinstance(other, Arithmetic):
+            return self._sum(other)
+        return self._sum_with(other, 1)
 
     def __sub__(self, other):
-        if not isinstance(other, Arithmetic):
+        if isinstance(other, Arithmetic):
+            return self._sum(-other)
+        return self._sum_with(other, -1)
+
+    def __radd__(self, other):
+        return self._sum_with(other, 1)
+
+    def __rsub__(self, other):
+        return (-self)._sum_with(other, 1)
+
+    def _sum_with(self, other, sign):
+        """``self + sign * other`` for a NumPy array, a scipy sparse matrix or
+        a LinearOperator: a KMatrix when ``other`` is diagonal (a diagonal is
+        a width-1 K-matrix: the sum through expansion, as for two
+        K-matrices), else scipy's lazy sum of LinearOperators."""
+        if isinstance(other, LinearOperator):
+            return aslinearoperator(self) + (other if sign > 0 else -other)
+        sparse = scipy.sparse.issparse(other)
+        if not (sparse or isinstance(other, np.ndarray)) or is_scalar(other):
             return NotImplemented
-        return self._sum(-other)
+        if other.shape != self.shape:
+            raise ValueError(f"add: K has shape {self.shape}, the operand {other.shape}")
+        if other.dtype.kind not in "biufc":
+            raise ValueError(f"add: the operand has dtype {other.dtype}, not a number")
+        d = other.diagonal()
+        off_diagonal = (other.count_nonzero() if sparse else np.count_nonzero(other)) - \
+            np.count_nonzero(d)
+        if off_diagonal:
+            return aslinearoperator(self) + aslinearoperator(other if sign > 0 else -other)
+        if not np.all(np.isfinite(d)):
+            raise ValueError("add: the operand holds NaN or infinity")
+        dtype = result_dtype(self._twiddles.dtype, d.dtype)
+        N = max(2, next_pow2(max(self.shape)))
+        tw = algebra.scale_outputs(identity_twiddles(N.bit_length() - 1, 1, dtype),
+                                   sign * np.asarray(d))
+        return self._sum(self._wrap(tw, self.shape))
 
     def _combined_real_part(self, what, other):
         """Whether the product or sum with ``other`` is a real part (else a ValueError)."""

@@ -37,6 +37,7 @@ from .._core import algebra, fileformat
 from .._core.validation import as_numeric_array, check_int, result_dtype
 from .arithmetic import Arithmetic, check_finite_twiddles
 from .constructors import Constructors
+from .linalg import LinearAlgebra
 from .products import Products
 from .protocol import OperandProtocol
 from .structured import StructuredConstructors
@@ -44,7 +45,8 @@ from .structured import StructuredConstructors
 __all__ = ["KMatrix"]
 
 
-class KMatrix(Constructors, StructuredConstructors, Products, OperandProtocol, Arithmetic):
+class KMatrix(Constructors, StructuredConstructors, Products, OperandProtocol, Arithmetic,
+              LinearAlgebra):
     """A kaleidoscope matrix: a fast structured linear operator.
 
     ``K`` of shape ``(n_out, n_in)`` is the top-left corner of a product of

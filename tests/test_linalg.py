@@ -1,0 +1,337 @@
+"""Exact inverses, solves, determinants, diagonals, dtype conversion and sums
+of K-matrices, against NumPy's dense results; scipy.sparse.linalg's functions
+one by one on a KMatrix."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg as sla
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kmatrix as km
+from _helpers import assert_close_in_norm, rel_error, rtol_for
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+
+
+def _random(n, width, dtype, seed):
+    """A random square K-matrix of moderate condition: orthogonal blocks
+    (the default start) plus 20% Gaussian noise in every entry (Gaussian
+    blocks alone multiply into condition numbers of 1e10 at width 3,
+    where NumPy's dense inverse, the reference, loses 6 digits)."""
+    K = km.KMatrix.random(n, width=width, dtype=dtype, random_state=seed)
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal(K.twiddles.shape)
+    if np.dtype(dtype).kind == "c":
+        noise = noise + 1j * rng.standard_normal(K.twiddles.shape)
+    K.twiddles += (0.2 * noise).astype(dtype)
+    return K
+
+
+def _operators(n, dtype=np.float64):
+    """(name, K) of the issue's kinds at size n: random of widths 1..3, the
+    DFT, Hadamard and a permutation."""
+    out = [(f"random w{w}", _random(n, w, dtype, seed=w)) for w in (1, 2, 3)]
+    if np.dtype(dtype).kind == "c":
+        out.append(("dft", km.KMatrix.dft(n, dtype=dtype)))
+    out.append(("hadamard", km.KMatrix.hadamard(n, dtype=dtype)))
+    out.append(("permutation", km.KMatrix.from_permutation(
+        np.random.default_rng(n).permutation(n), dtype=dtype)))
+    return out
+
+
+@pytest.mark.parametrize("n", [2, 4, 16, 128, 1024, 4096])
+def test_inv_solve_and_slogdet_equal_numpys_dense_results(n):
+    rng = np.random.default_rng(n)
+    for name, K in _operators(n, np.complex128 if n in (16, 1024) else np.float64):
+        D = K.todense()
+        if n <= 1024:
+            Dinv = np.linalg.inv(D)
+            assert rel_error(K.inv().todense(), Dinv) < 1e-10, name
+        b = rng.standard_normal(n)
+        B = rng.standard_normal((n, 3))
+        assert rel_error(K.solve(b), np.linalg.solve(D, b)) < 1e-10, name
+        assert rel_error(K.solve(B), np.linalg.solve(D, B)) < 1e-10, name
+        assert rel_error(K.solve(b, trans="T"), np.linalg.solve(D.T, b)) < 1e-10, name
+        assert rel_error(K.solve(B, trans="H"), np.linalg.solve(D.conj().T, B)) < 1e-10, name
+        sign, logdet = K.slogdet()
+        ref_sign, ref_logdet = np.linalg.slogdet(D)
+        assert abs(sign - ref_sign) < 1e-10, name
+        assert abs(logdet - ref_logdet) <= 1e-10 * max(1.0, abs(ref_logdet)), name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_inverse_is_the_identity_to_rounding_in_every_dtype(dtype):
+    K = km.KMatrix.random(256, width=2, dtype=dtype, random_state=0)
+    Kinv = K.inv()
+    assert Kinv.dtype == np.dtype(dtype) and Kinv.width == 2 and Kinv.shape == K.shape
+    X = np.random.default_rng(0).standard_normal((4, 256)).astype(dtype)
+    # the orthogonal start: K^-1 K is the identity to rounding, the other way too
+    assert_close_in_norm(Kinv.apply(K.apply(X)), X, 4 * rtol_for(dtype, K))
+    assert_close_in_norm((K @ Kinv).apply(X), X, 4 * rtol_for(dtype, K))
+    # inverting twice gives K back
+    assert_close_in_norm(Kinv.inv().twiddles, K.twiddles, 4 * rtol_for(dtype, K))
+
+
+@settings(max_examples=25, deadline=None)
+@given(L=st.integers(1, 7), width=st.integers(1, 3), dtype=st.sampled_from(DTYPES),
+       seed=st.integers(0, 2**16))
+def test_solve_inverts_apply_for_any_size_width_and_dtype(L, width, dtype, seed):
+    # the factors' blocks moderately conditioned: the solve runs through
+    # each factor's inverse, so its error grows with the factors' condition
+    # (Gaussian blocks: 1e9 relative error in float32 at n = 16, width 3,
+    # where K's condition number is 3e11 and float32 has no digit left)
+    n = 1 << L
+    K = _random(n, width, dtype, seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(dtype)
+    cond = np.linalg.cond(K.todense().astype(np.complex128))
+    for trans in ("N", "T", "H"):
+        b = K.apply(x, trans=trans)
+        # the error of a solve: rounding times the condition number
+        assert_close_in_norm(K.solve(b, trans=trans), x, 10 * cond * rtol_for(dtype, K))
+
+
+def test_determinants_of_known_matrices():
+    # Hadamard n: |det| = n^(n/2); a permutation: its sign; the DFT:
+    # |det| = n^(n/2) too (F F^H = n I)
+    n = 64
+    sign, logdet = km.KMatrix.hadamard(n).slogdet()
+    assert np.isclose(logdet, n / 2 * np.log(n))
+    perm = np.random.default_rng(0).permutation(n)
+    P = km.KMatrix.from_permutation(perm)
+    parity = np.linalg.det(np.eye(n)[perm])
+    assert P.det() == pytest.approx(parity) and P.slogdet()[1] == pytest.approx(0, abs=1e-12)
+    F = km.KMatrix.dft(n)
+    sign, logdet = F.slogdet()
+    ref = np.linalg.slogdet(np.fft.fft(np.eye(n), axis=0))
+    assert abs(sign - ref[0]) < 1e-10 and np.isclose(logdet, ref[1])
+    assert isinstance(sign, np.complexfloating) and abs(abs(sign) - 1) < 1e-12
+    # no overflow: det of 2 I at n = 2^12 is 2^4096
+    big = 2.0 * km.KMatrix.identity(1 << 12)
+    assert big.slogdet()[1] == pytest.approx(4096 * np.log(2))
+    assert big.det() == np.inf
+
+
+def test_numpys_linalg_functions_take_the_exact_route():
+    K = _random(32, 2, np.float64, seed=1)
+    D = K.todense()
+    Kinv = np.linalg.inv(K)
+    assert isinstance(Kinv, km.KMatrix) and rel_error(Kinv.todense(), np.linalg.inv(D)) < 1e-10
+    b = np.arange(32.0)
+    assert rel_error(np.linalg.solve(K, b), np.linalg.solve(D, b)) < 1e-10
+    assert np.allclose(np.linalg.slogdet(K), np.linalg.slogdet(D))
+    assert np.isclose(np.linalg.det(K), np.linalg.det(D))
+    assert np.isclose(np.trace(K), np.trace(D)) and np.allclose(np.diagonal(K), np.diagonal(D))
+    for ord in (None, "fro", 1, -1, np.inf, -np.inf, 2):
+        assert np.isclose(np.linalg.norm(K, ord), np.linalg.norm(D, ord)), ord
+    assert np.shape(K) == (32, 32) and np.ndim(K) == 2 and np.size(K) == 32 * 32
+    # every other function sees the dense matrix, as before
+    assert np.allclose(K, D) and np.isclose(np.trace(K, offset=1), np.trace(D, offset=1))
+
+
+def test_singular_and_nearly_singular_blocks_are_named():
+    K = km.KMatrix.random(16, width=2, random_state=0)
+    K.twiddles[1, 0, 2, 5] = [[1.0, 2.0], [2.0, 4.0]]     # determinant 0
+    for call in (K.inv, lambda: K.solve(np.ones(16))):
+        with pytest.raises(np.linalg.LinAlgError,
+                           match=r"block 5 of stage 2 of the B\* half of BB\* block 1 .*"
+                                 "determinant 0"):
+            call()
+    assert K.slogdet() == (0.0, -np.inf) and K.det() == 0.0
+    K.twiddles[1, 0, 2, 5] = [[1.0, 2.0], [2.0, 4.0 + 1e-17]]
+    K.twiddles[0, 1, 3, 1] = [[1.0, 1.0], [1.0, 1.0 + 1e-17]]   # rounds to singular
+    with pytest.raises(np.linalg.LinAlgError, match="block 1 of stage 3 of the B half"):
+        K.inv()
+    K.twiddles[0, 1, 3, 1] = [[1.0, 1.0], [1.0, 1.0 + 2.0 ** -51]]   # nearly: cond 9e15
+    K.twiddles[1, 0, 2, 5] = np.eye(2)
+    with pytest.warns(scipy.linalg.LinAlgWarning,
+                      match=r"block 1 of stage 3 of the B half of BB\* block 0.*condition"):
+        K.inv()
+    K.twiddles[0, 1, 3, 1] = np.eye(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        K.inv()
+
+
+@pytest.mark.parametrize("K, match", [
+    (km.KMatrix.random(100, random_state=0), "square network.*size 128"),
+    (km.KMatrix.random(64, 32, random_state=0), "square network"),
+    (km.KMatrix.random(64, expansion=2, random_state=0), "expansion 2"),
+    (km.KMatrix.dct(64), "real part"),
+])
+def test_operators_without_an_exact_inverse_say_what_to_use(K, match):
+    for call in (K.inv, K.slogdet, K.det, lambda: K.solve(np.ones(K.shape[0]))):
+        with pytest.raises(ValueError, match=match) as err:
+            call()
+        assert "scipy.sparse.linalg.gmres" in str(err.value)
+
+
+def test_solve_checks_its_arguments():
+    K = km.KMatrix.random(8, random_state=0)
+    for B, match in ((np.ones(7), "shape"), (np.ones((8, 2, 2)), "shape"),
+                     (np.ones(8) * np.nan, "NaN")):
+        with pytest.raises(ValueError, match=match):
+            K.solve(B)
+    with pytest.raises(ValueError, match="trans"):
+        K.solve(np.ones(8), trans="X")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (5, 5), (100, 70), (30, 300), (4096, 4096)])
+def test_diagonal_and_trace_equal_the_dense_ones(shape, dtype):
+    K = km.KMatrix.random(*shape, width=2, dtype=dtype, random_state=0)
+    D = np.asarray(K.todense() if max(shape) <= 300 else None)
+    d = K.diagonal()
+    assert d.shape == (min(shape),) and d.dtype == np.dtype(dtype)
+    if max(shape) > 300:
+        # blocks of the identity at a time; checked on sampled entries
+        rng = np.random.default_rng(0)
+        idx = rng.integers(0, shape[0], 20)
+        E = np.zeros((20, shape[1]), dtype=dtype)
+        E[np.arange(20), idx] = 1
+        assert_close_in_norm(d[idx], K.apply(E)[np.arange(20), idx], rtol_for(dtype, K))
+        return
+    assert_close_in_norm(d, np.diagonal(D), rtol_for(dtype, K), np.linalg.norm(D))
+    assert abs(K.trace() - np.trace(D)) <= rtol_for(dtype, K) * np.linalg.norm(D)
+
+
+def test_the_diagonal_of_a_real_part_and_a_padded_operator():
+    C = km.KMatrix.dct(100)
+    assert np.allclose(C.diagonal(), np.diagonal(scipy.fft.dct(np.eye(100), norm="ortho",
+                                                                axis=0)))
+
+
+@pytest.mark.parametrize("source, target", [
+    (np.float64, np.float32), (np.float32, np.float64), (np.float64, np.complex128),
+    (np.float32, np.complex64), (np.complex128, np.complex64), (np.complex64, np.complex128),
+])
+def test_astype_converts_the_operator(source, target):
+    K = km.KMatrix.random(32, width=2, dtype=source, random_state=0)
+    K2 = K.astype(target)
+    assert K2.dtype == np.dtype(target) and K2.twiddles is not K.twiddles
+    tol = max(rtol_for(source, K), rtol_for(target, K))
+    assert_close_in_norm(K2.todense(), K.todense().astype(target), tol)
+
+
+def test_astype_of_real_parts_and_complex_operators():
+    C = km.KMatrix.dct(16)                    # the real part of a complex network
+    ref = C.todense()
+    C32 = C.astype(np.float32)
+    assert C32.dtype == np.float32 and C32.real_part
+    assert np.allclose(C32.todense(), ref, atol=1e-6)
+    Cc = C.astype(np.complex128)               # (N + conj N) / 2
+    assert Cc.dtype == np.complex128 and not Cc.real_part
+    assert np.allclose(Cc.todense(), ref)
+    with pytest.raises(ValueError, match="imaginary part"):
+        km.KMatrix.dft(8).astype(np.float64)
+    # complex twiddles that are all real: a real operator
+    H = km.KMatrix.hadamard(8, dtype=np.complex128)
+    assert np.array_equal(H.astype(np.float64).todense(), scipy.linalg.hadamard(8))
+    K = km.KMatrix.random(8, random_state=0)
+    assert K.astype(np.float64, copy=False) is K and K.astype(np.float64) is not K
+    with pytest.raises(ValueError, match="dtype"):
+        K.astype(np.int32)
+
+
+def test_sums_with_arrays_sparse_matrices_and_operators():
+    n = 64
+    rng = np.random.default_rng(0)
+    K = km.KMatrix.random(n, width=2, random_state=0)
+    D = K.todense()
+    x = rng.standard_normal(n)
+    A = rng.standard_normal((n, n))
+    S = scipy.sparse.random(n, n, density=0.1, random_state=0)
+    L = sla.aslinearoperator(A)
+    # a diagonal (NumPy or sparse): a KMatrix, exact
+    for other, dense in ((2.5 * np.eye(n), 2.5 * np.eye(n)),
+                         (scipy.sparse.diags(np.arange(n, dtype=float)), np.diag(np.arange(n))),
+                         (np.diag(rng.standard_normal(n) + 1j), None)):
+        dense = other if dense is None else dense
+        for result, ref in ((K + other, D + dense), (K - other, D - dense),
+                            (other + K, dense + D), (other - K, dense - D)):
+            assert isinstance(result, km.KMatrix)
+            assert np.allclose(result.todense(), ref)
+    # anything else: scipy's lazy sum of LinearOperators
+    for other, dense in ((A, A), (S, S.toarray()), (L, A)):
+        for result, ref in ((K + other, D + dense), (K - other, D - dense),
+                            (other + K, dense + D), (other - K, dense - D)):
+            assert isinstance(result, sla.LinearOperator)
+            assert np.allclose(result @ x, ref @ x)
+    with pytest.raises(ValueError, match="shape"):
+        K + np.eye(n + 1)
+    with pytest.raises(ValueError, match="NaN"):
+        K + np.diag(np.full(n, np.nan))
+    with pytest.raises(TypeError):
+        K + 1.0
+    # a real part with a complex diagonal is no real part of one K-matrix
+    with pytest.raises(ValueError, match="real part"):
+        km.KMatrix.dct(n) + 1j * np.eye(n)
+
+
+def _spd(n, shift):
+    """A symmetric positive definite K-matrix A = K K^T + shift I (an
+    operator for the symmetric solvers; condition 165 at n = 128 for shift
+    1, 1.6e4 for 0.01) and K K^T (a square network: exactly invertible, a
+    preconditioner)."""
+    K = _random(n, 2, np.float64, seed=3)
+    KKT = K @ K.T
+    return KKT + shift * km.KMatrix.identity(n), KKT
+
+
+def test_every_scipy_sparse_linalg_function_takes_a_kmatrix():
+    n = 128
+    rng = np.random.default_rng(0)
+    b = rng.standard_normal(n)
+    A, KKT = _spd(n, 1.0)
+    D = A.todense()
+    x_ref = np.linalg.solve(D, b)
+    for solver in (sla.cg, sla.cgs, sla.bicg, sla.bicgstab, sla.gmres, sla.lgmres,
+                   sla.minres, sla.qmr, sla.gcrotmk, sla.tfqmr):
+        x, info = solver(A, b, rtol=1e-10, maxiter=2000)
+        assert info == 0 and rel_error(x, x_ref) < 1e-6, solver.__name__
+    # an exact inverse as the preconditioner, (K K^T)^-1 for K K^T + I / 100:
+    # fewer steps (38 against 454 here)
+    A2, KKT = _spd(n, 0.01)
+    x_ref = np.linalg.solve(A2.todense(), b)
+    steps = []
+    for M in (None, KKT.inv()):
+        count = [0]
+        x, info = sla.cg(A2, b, M=M, rtol=1e-10, maxiter=2000,
+                         callback=lambda _: count.__setitem__(0, count[0] + 1))
+        assert info == 0 and rel_error(x, x_ref) < 1e-6
+        steps.append(count[0])
+    assert steps[1] < steps[0] / 5
+    x_ref = np.linalg.solve(D, b)
+    x = sla.lsqr(A, b, atol=1e-12, btol=1e-12, iter_lim=2000)[0]
+    assert rel_error(x, x_ref) < 1e-6
+    x = sla.lsmr(A, b, atol=1e-12, btol=1e-12, maxiter=2000)[0]
+    assert rel_error(x, x_ref) < 1e-6
+    w_ref = np.linalg.eigvalsh(D)
+    w = sla.eigsh(A, k=3, return_eigenvectors=False)
+    assert np.allclose(np.sort(w), w_ref[-3:])
+    w = sla.eigs(A, k=3, return_eigenvectors=False)
+    assert np.allclose(np.sort(w.real), w_ref[-3:])
+    w, _ = sla.lobpcg(A, rng.standard_normal((n, 3)), tol=1e-9, maxiter=500)
+    assert np.allclose(np.sort(w), w_ref[-3:], rtol=1e-6)
+    s = sla.svds(A, k=3, return_singular_vectors=False)
+    assert np.allclose(np.sort(s), w_ref[-3:])
+    assert sla.onenormest(A) <= np.linalg.norm(D, 1) * (1 + 1e-12)
+    assert sla.onenormest(A) >= 0.3 * np.linalg.norm(D, 1)
+    assert isinstance(sla.aslinearoperator(A), sla.LinearOperator)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_expm_multiply_equals_the_dense_exponential(dtype):
+    n = 256
+    K = km.KMatrix.random(n, width=2, init="normal", dtype=dtype, random_state=0) * 0.1
+    b = np.random.default_rng(0).standard_normal((n, 2))
+    ref = scipy.linalg.expm(K.todense()) @ b
+    assert rel_error(sla.expm_multiply(K, b), ref) < 1e-10
+    # several time points
+    ts = sla.expm_multiply(K, b[:, 0], start=0, stop=1, num=3, endpoint=True)
+    assert rel_error(ts[-1], ref[:, 0]) < 1e-10 and rel_error(ts[0], b[:, 0]) < 1e-14
