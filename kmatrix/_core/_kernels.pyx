@@ -12,7 +12,7 @@ from kmatrix._core.native cimport (
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
-    TRANS_N, TRANS_T, TRANS_H, ISA_BASE, ISA_V3, ISA_V4,
+    TRANS_N, TRANS_T, TRANS_H, TRANS_INVERSE, ISA_BASE, ISA_V3, ISA_V4,
 )
 
 cnp.import_array()
@@ -196,13 +196,15 @@ cdef int _apply(int kind, const void* tw, const ApplyArgs* a) noexcept nogil:
 
 
 def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
-          str trans="N", int n_threads=0, bint check_finite=True):
+          str trans="N", int n_threads=0, bint check_finite=True, bint inverse=False):
     """y[r] = op(K) x[r] for every row r; see butterfly.hpp.
 
     twiddles must be C-contiguous of shape (width, 2, L, N/2, 2, 2); x and y
     are 2-D (n_rows, x_len) and (n_rows, y_len) arrays, any strides, y
     writable and not overlapping x, of the twiddles' dtype -- or, for complex
     twiddles, both of its real dtype: then the real part Re(op(K)) is applied.
+    With ``inverse``, op(K)^-1 (rows of N entries both ways): each 2x2 block
+    is inverted as it is read; a singular block leaves infinities or NaN in y.
     """
     _check_twiddles(twiddles, log_size)
     if cnp.PyArray_NDIM(x) != 2 or cnp.PyArray_NDIM(y) != 2 or x.shape[0] != y.shape[0]:
@@ -235,7 +237,9 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     a.y_len = y.shape[1]
     a.y_rs = _element_stride(y, 0)
     a.y_cs = _element_stride(y, 1)
-    a.trans = _TRANS[trans]
+    if inverse and (x.shape[1] != N or y.shape[1] != N):
+        raise ValueError(f"an inverse maps rows of {N} entries to rows of {N} entries")
+    a.trans = _TRANS[trans] + (TRANS_INVERSE if inverse else 0)
     a.n_threads = n_threads
     a.check_finite = 1 if check_finite else 0
     a.real_io = real_io

@@ -10,6 +10,7 @@ cdef extern from "types.hpp" namespace "kmatrix":
     int TRANS_N
     int TRANS_T
     int TRANS_H
+    int TRANS_INVERSE
     int ISA_BASE
     int ISA_V3
     int ISA_V4

@@ -134,19 +134,26 @@ class LinearAlgebra:
                 f"{self._twiddles.dtype}; the result may have no correct digits",
                 scipy.linalg.LinAlgWarning, stacklevel=3)
 
-    def solve(self, B, trans="N"):
+    def solve(self, B, trans="N", *, workers=None):
         """Solve ``op(K) X = B`` exactly: ``op(K)^-1 B`` for op in N, T, H.
 
         ``B`` is one right-hand side or several as columns, as for
-        :func:`numpy.linalg.solve`; the solve is one product with
-        :meth:`inv`, so it costs about what ``K @ B`` costs. Needs a square
-        network, as :meth:`inv`.
+        :func:`numpy.linalg.solve`. The kernels run the network backwards
+        and invert every 2x2 block as they read it, so a solve costs about
+        what ``K @ B`` costs (one vector at n = 2^16: 1.0-1.2x, measured by
+        ``benchmarks/bench_solve.py``) and forms no inverse; for many solves
+        with the same K, :meth:`inv` once is as fast. Needs a square
+        network, as :meth:`inv`. The factors' condition is not checked here
+        (:meth:`inv` warns of a nearly singular one); a singular block is
+        found from the result and raised.
 
         Parameters
         ----------
         B : array-like of shape (n,) or (n, k)
         trans : {"N", "T", "H"}, default="N"
             Solve with K, ``K.T`` or ``K.H`` (as :meth:`apply`'s ``trans``).
+        workers : int, default=None
+            Threads, as for :meth:`apply`.
 
         Returns
         -------
@@ -155,10 +162,12 @@ class LinearAlgebra:
 
         Raises
         ------
-        numpy.linalg.LinAlgError, ValueError
-            As :meth:`inv`; also a ValueError if ``B`` does not have n rows,
-            is not 1-D or 2-D, holds NaN or infinity, or ``trans`` is
-            unknown.
+        numpy.linalg.LinAlgError
+            If a block is singular (named, with its stage), or the solve
+            overflows.
+        ValueError
+            As :meth:`inv`; also if ``B`` does not have n rows, is not 1-D
+            or 2-D, holds NaN or infinity, or ``trans`` is unknown.
 
         See Also
         --------
@@ -175,15 +184,20 @@ class LinearAlgebra:
         """
         if trans not in ("N", "T", "H"):
             raise ValueError(f"trans must be 'N', 'T' or 'H', got {trans!r}")
+        self._check_square_network("solve")
         B = np.asarray(B)
         n = self.shape[0]
         if B.ndim not in (1, 2) or B.shape[0] != n:
             raise ValueError(f"solve: K has shape {self.shape}, B must have shape ({n},) or "
                              f"({n}, k), got {B.shape}")
-        inverse = self.inv()
-        if B.ndim == 1:
-            return inverse.apply(B, trans=trans)
-        return inverse.apply(B.T, trans=trans).T
+        X = self._apply_array(B if B.ndim == 1 else B.T, trans, None, workers, True,
+                              inverse=True)
+        if not np.isfinite(X).all():
+            det = algebra.block_determinants(self._twiddles)
+            self._check_blocks(det, "solve")   # names a singular block
+            raise np.linalg.LinAlgError("solve: K is numerically singular: the solution "
+                                        "overflows")
+        return X if B.ndim == 1 else X.T
 
     # ------------------------------------------------------- determinant --
     def slogdet(self):

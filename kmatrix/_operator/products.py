@@ -103,6 +103,11 @@ class Products:
             return apply_rows(self, X, trans, workers, check_finite, promoted(self.dtype, X.dtype))
         if type(X) is not np.ndarray and scipy.sparse.issparse(X):
             return self._apply_sparse(X, trans, out, workers, check_finite)
+        return self._apply_array(X, trans, out, workers, check_finite)
+
+    def _apply_array(self, X, trans, out, workers, check_finite, inverse=False):
+        """:meth:`apply` on an array-like X (``inverse``: op(K)^-1, a
+        solve's product, for a square network)."""
         if type(X) is not np.ndarray or X.dtype.kind not in "fc":
             X = as_numeric_array(X)
         squeeze = X.ndim == 1
@@ -136,12 +141,12 @@ class Products:
             parts = ((X.real, Y.real), (X.imag, Y.imag)) if dtype.kind == "c" else ((X, Y),)
             for part_in, part_out in parts:
                 _kernels.apply(tw, self.log_size, part_in, part_out, trans, n_threads,
-                               check_finite)
+                               check_finite, inverse)
         else:
             tw = self._twiddles_as(dtype)
             if X.dtype != dtype or not kernel_ready(X):
                 X = X.astype(dtype)
-            _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite)
+            _kernels.apply(tw, self.log_size, X, Y, trans, n_threads, check_finite, inverse)
         if out is not None:
             return out
         return Y[0] if squeeze else Y

@@ -50,7 +50,10 @@ namespace kmatrix {
 // N = 2^log_size. real_io (complex T only): x and y hold real rows (of the
 // real type of T) and the operator is the real part Re(op(K)) applied to
 // them. With check_finite, returns STATUS_NON_FINITE (y then holds
-// unspecified values) if x holds NaN or infinity.
+// unspecified values) if x holds NaN or infinity. TRANS_INVERSE + op applies
+// op(K)^-1 instead (x_len = y_len = N: a solve), each 2x2 block inverted as
+// it is read; a singular block gives infinities or NaN in y, for the caller
+// to check.
 template <class T>
 int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
                   index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,

@@ -19,9 +19,10 @@
 namespace kmatrix {
 namespace {
 
-// The effective entries of block p of a stage applied with `trans`.
+// The effective entries of block p of a stage applied with `trans` (and
+// inverted for a solve).
 template <class T>
-void effective_block(const T* blk, int trans, T (&e)[4]) {
+void effective_block(const T* blk, int trans, bool inverse, T (&e)[4]) {
     e[0] = blk[0];
     e[1] = blk[trans == TRANS_N ? 1 : 2];
     e[2] = blk[trans == TRANS_N ? 2 : 1];
@@ -30,19 +31,20 @@ void effective_block(const T* blk, int trans, T (&e)[4]) {
         if (trans == TRANS_H)
             for (auto& v : e) v = std::conj(v);
     }
+    if (inverse) invert_block(&e[0]);
 }
 
 // ------------------------------------------------------------- small N --
 // One stage's coefficient vectors (see SmallJob): y[i] = A[i] x[i] +
 // B[i] x[i ^ 2^bit], stored as A then B, each as real (and imaginary) planes.
 template <class T>
-void small_coefficients(const StageRef<T>& st, index_t N, int trans,
+void small_coefficients(const StageRef<T>& st, index_t N, int trans, bool inverse,
                         typename real_of<T>::type* c) {
     const index_t s = index_t(1) << st.bit;
     for (index_t i = 0; i < N; ++i) {
         const index_t p = ((i >> (st.bit + 1)) << st.bit) | (i & (s - 1));
         T e[4];
-        effective_block(st.twiddles + 4 * p, trans, e);
+        effective_block(st.twiddles + 4 * p, trans, inverse, e);
         const bool upper = (i & s) != 0;
         const T a = upper ? e[3] : e[0];
         const T b = upper ? e[2] : e[1];
@@ -67,7 +69,7 @@ int execute_small(const ApplyKernels<T>& K, const ApplyCall<T>& c, const ApplyPl
     if (coef == nullptr) return STATUS_NO_MEMORY;
     std::vector<int> bits(plan.stages.size());
     for (std::size_t k = 0; k < plan.stages.size(); ++k) {
-        small_coefficients(plan.stages[k], c.N, c.trans, coef + k * stage_reals);
+        small_coefficients(plan.stages[k], c.N, c.trans, c.inverse, coef + k * stage_reals);
         bits[k] = plan.stages[k].bit;
     }
     SmallJob<T> job;
@@ -130,7 +132,7 @@ int execute_rows(const ApplyKernels<T>& K, const ApplyCall<T>& c, const ApplyPla
     RowJob<T> job;
     job.stages = row_stages.data();
     job.N = c.N;
-    job.trans = c.trans;
+    job.trans = c.trans + (c.inverse ? TRANS_INVERSE : 0);  // the kernels invert the blocks
     job.cache_bits = plan.cache_bits;
     job.n_rows = c.n_rows;
     job.x = c.x;
@@ -272,7 +274,7 @@ int execute_tiles(const ApplyKernels<T>& K, const ApplyCall<T>& c, const ApplyPl
         const index_t parts = nt > 1 ? 4 * nt : 1;
         std::vector<index_t> counts{parts};
         auto pack = [&](index_t, index_t part, int) {
-            pack_pass_order(plan.groups, c.N, group_offset, packed, part, parts);
+            pack_pass_order(plan.groups, c.N, group_offset, packed, part, parts, c.inverse);
         };
         run_phases(plan.threads, counts, pack);
     }
@@ -305,9 +307,12 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
                   index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
                   index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
                   int n_threads, int check_finite, int real_io) {
+    const bool inverse = trans >= TRANS_INVERSE;
+    if (inverse) trans -= TRANS_INVERSE;
     if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || x_len < 0 || y_len < 0 ||
         (trans != TRANS_N && trans != TRANS_T && trans != TRANS_H) ||
-        (real_io && !is_complex_v<T>))
+        (real_io && !is_complex_v<T>) ||
+        (inverse && (x_len != index_t(1) << log_size || y_len != x_len)))
         return STATUS_BAD_ARGUMENT;
     const index_t N = index_t(1) << log_size;
     if (x_len > N || y_len > N) return STATUS_BAD_ARGUMENT;
@@ -324,7 +329,8 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
                             {y, y_len, y_row_stride, y_col_stride},
                             trans,
                             real_io != 0,
-                            check_finite != 0};
+                            check_finite != 0,
+                            inverse};
     const int nt = resolve_threads(n_threads);
     const ApplyKernels<T>& K = selected_apply_kernels<T>();
     int status;

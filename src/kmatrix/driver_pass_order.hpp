@@ -39,15 +39,29 @@ void visit_pass_order(const StageGroup<T>& gr, index_t N, index_t group_offset,
     }
 }
 
+// In place: the 2x2 block [[a, b], [c, d]] (row-major) becomes its inverse
+// [[d, -b], [-c, a]] / (ad - bc) (infinite or NaN entries for a singular
+// block: the caller checks the result).
+template <class T>
+inline void invert_block(T* e) {
+    const T det = e[0] * e[3] - e[1] * e[2];
+    const T a = e[0];
+    e[0] = e[3] / det;
+    e[3] = a / det;
+    e[1] = -e[1] / det;
+    e[2] = -e[2] / det;
+}
+
 // The twiddles of the groups copied into pass order (one after the other,
 // group i from offset[i]), cut into n_parts independent parts: part t
 // copies the iterations [t * n / n_parts, (t + 1) * n / n_parts) of each
 // group (n of them). Within one `hi` the iterations read, for each stage
-// and pair, a contiguous run of blocks: copied run by run.
+// and pair, a contiguous run of blocks: copied run by run (with `inverse`,
+// every block inverted on the way: a solve's tiles).
 template <class T>
 void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
                      const std::vector<index_t>& offset, T* packed, index_t part,
-                     index_t n_parts) {
+                     index_t n_parts, bool inverse = false) {
     for (std::size_t i = 0; i < groups.size(); ++i) {
         const StageGroup<T>& gr = groups[i];
         const int G = gr.size;
@@ -64,8 +78,10 @@ void pack_pass_order(const std::vector<StageGroup<T>>& groups, index_t N,
                 for (index_t q = 0; q < np; ++q) {
                     const T* src = gr.twiddles[j] + 4 * (hi * (s << (G - 1)) + q * s + lo0);
                     T* dst = out + it * step + 4 * (j * np + q);
-                    for (index_t r = 0; r < run; ++r, src += 4, dst += step)
+                    for (index_t r = 0; r < run; ++r, src += 4, dst += step) {
                         std::memcpy(static_cast<void*>(dst), src, 4 * sizeof(T));
+                        if (inverse) invert_block(dst);
+                    }
                 }
             }
             it += run;

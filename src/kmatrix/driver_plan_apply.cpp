@@ -29,7 +29,7 @@ constexpr double ns_per_update() {
 template <class T>
 void plan_small(const ApplyCall<T>& c, int n_threads, ApplyPlan<T>& plan) {
     plan.path = PATH_SMALL;
-    const auto all = stage_order(c.twiddles, c.width, c.L, c.trans);
+    const auto all = stage_order(c.twiddles, c.width, c.L, c.trans, c.inverse);
     plan.stages.reserve(all.size());
     for (const auto& st : all)
         if (classify_stage(st.twiddles, c.N / 2, c.trans, false) != KIND_IDENTITY)
@@ -49,7 +49,7 @@ void plan_rows(const ApplyKernels<T>& K, const ApplyCall<T>& c, int n_threads,
     constexpr int P = is_complex_v<T> ? 2 : 1;
     const index_t VL = K.lanes;
     plan.path = PATH_ROWS;
-    plan.stages = stage_order(c.twiddles, c.width, c.L, c.trans);
+    plan.stages = stage_order(c.twiddles, c.width, c.L, c.trans, c.inverse);
     // blocks of ~64 KiB of the rows' data, of at least one vector of pairs
     plan.cache_bits = bits_for_bytes(64 * 1024.0, double(c.n_rows * P * sizeof(R)),
                                      log2_floor(2 * VL), c.L);
@@ -102,11 +102,13 @@ std::vector<index_t> store_order(const std::vector<StageRef<T>>& perms, std::siz
 // arithmetic does, so a row's result does not depend on the batch.
 template <class T>
 std::vector<int> classify_and_fold(const ApplyCall<T>& c, ApplyPlan<T>& plan) {
-    // butterfly kinds exist in the kernels for complex networks, N and T
-    const bool butterfly = is_complex_v<T> && c.trans != TRANS_H;
+    // butterfly kinds exist in the kernels for complex networks, N and T;
+    // an inverse keeps the identity and the permutations (their own
+    // inverses) and is general otherwise
+    const bool butterfly = is_complex_v<T> && c.trans != TRANS_H && !c.inverse;
     std::vector<StageRef<T>> kept;
     std::vector<int> kinds;
-    for (const auto& st : stage_order(c.twiddles, c.width, c.L, c.trans)) {
+    for (const auto& st : stage_order(c.twiddles, c.width, c.L, c.trans, c.inverse)) {
         const int kind = classify_stage(st.twiddles, c.N / 2, c.trans, butterfly);
         if (kind == KIND_IDENTITY) continue;
         kept.push_back(st);

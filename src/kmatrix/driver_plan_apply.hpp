@@ -32,6 +32,7 @@ struct ApplyCall {
     OutRows y;
     int trans;  // TRANS_T for TRANS_H on real networks
     bool real_io, check_finite;
+    bool inverse;  // op(K)^-1 (a solve; see TRANS_INVERSE)
 };
 
 template <class T>

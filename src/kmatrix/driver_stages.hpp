@@ -25,14 +25,15 @@ struct StageRef {
 
 // Stage (i, h, k) of the twiddle layout mixes bit L-1-k (h = 0, the B*
 // half) or k (h = 1, the B half); the stages apply in flat (i, h, k) order,
-// reversed for TRANS_T / TRANS_H.
+// reversed for TRANS_T / TRANS_H, and the other way round for the inverse.
 template <class T>
-std::vector<StageRef<T>> stage_order(const T* twiddles, index_t width, int L, int trans) {
+std::vector<StageRef<T>> stage_order(const T* twiddles, index_t width, int L, int trans,
+                                     bool inverse = false) {
     const index_t n_stages = width * 2 * L;
     const index_t stage_size = (index_t(1) << (L - 1)) * 4;
     std::vector<StageRef<T>> stages(static_cast<std::size_t>(n_stages));
     for (index_t s = 0; s < n_stages; ++s) {
-        const index_t q = trans == TRANS_N ? s : n_stages - 1 - s;
+        const index_t q = (trans == TRANS_N) != inverse ? s : n_stages - 1 - s;
         const int half = int((q / L) % 2);
         const int k = int(q % L);
         stages[std::size_t(s)] = {twiddles + q * stage_size, half == 0 ? L - 1 - k : k};

@@ -59,10 +59,41 @@ KMATRIX_INLINE void deinterleave_k(typename kernel_types<T>::V (&v)[K]) {
 }
 
 // The effective blocks of pairs q..q+VL-1 as coefficient vectors (real and
-// imaginary parts of a, b, c, d of op(block)).
+// imaginary parts of a, b, c, d of op(block)); for Trans = TRANS_INVERSE +
+// op, of op(block)^-1 = [[d, -b], [-c, a]] / (ad - bc).
 template <class T, int Trans>
 KMATRIX_INLINE void load_block_vectors(const T* tw, typename kernel_types<T>::V (&cr)[4],
                                        typename kernel_types<T>::V (&ci)[4]) {
+    if constexpr (Trans >= TRANS_INVERSE) {
+        using V = typename kernel_types<T>::V;
+        load_block_vectors<T, Trans - TRANS_INVERSE>(tw, cr, ci);
+        if constexpr (kernel_types<T>::is_complex) {
+            // 1 / det = conj(det) / |det|^2
+            const V dr = cr[0] * cr[3] - ci[0] * ci[3] - (cr[1] * cr[2] - ci[1] * ci[2]);
+            const V di = cr[0] * ci[3] + ci[0] * cr[3] - (cr[1] * ci[2] + ci[1] * cr[2]);
+            const V m = dr * dr + di * di;
+            const V ir = dr / m, ii = -di / m;
+            const V ar = cr[3], ai = ci[3];
+            const V dr2 = cr[0], di2 = ci[0];
+            cr[0] = ar * ir - ai * ii;
+            ci[0] = ar * ii + ai * ir;
+            cr[3] = dr2 * ir - di2 * ii;
+            ci[3] = dr2 * ii + di2 * ir;
+            for (int e = 1; e < 3; ++e) {
+                const V br = cr[e], bi = ci[e];
+                cr[e] = -(br * ir - bi * ii);
+                ci[e] = -(br * ii + bi * ir);
+            }
+        } else {
+            const V inv = typename kernel_types<T>::R(1) / (cr[0] * cr[3] - cr[1] * cr[2]);
+            const V a = cr[0];
+            cr[0] = cr[3] * inv;
+            cr[3] = a * inv;
+            cr[1] = -cr[1] * inv;
+            cr[2] = -cr[2] * inv;
+        }
+        return;
+    }
     using K = kernel_types<T>;
     using V = typename K::V;
     using R = typename K::R;
@@ -340,9 +371,21 @@ bool row_phase(const RowJob<T>& job, const Phase& ph, index_t u0, index_t u1) {
             switch (job.trans) {
                 case TRANS_N: row_compute<T, TRANS_N>(job, ph, u0, u1); break;
                 case TRANS_T: row_compute<T, TRANS_T>(job, ph, u0, u1); break;
-                default:
+                case TRANS_H:
                     if constexpr (K::is_complex) row_compute<T, TRANS_H>(job, ph, u0, u1);
                     else row_compute<T, TRANS_T>(job, ph, u0, u1);
+                    break;
+                case TRANS_INVERSE + TRANS_N:
+                    row_compute<T, TRANS_INVERSE + TRANS_N>(job, ph, u0, u1);
+                    break;
+                case TRANS_INVERSE + TRANS_T:
+                    row_compute<T, TRANS_INVERSE + TRANS_T>(job, ph, u0, u1);
+                    break;
+                default:
+                    if constexpr (K::is_complex)
+                        row_compute<T, TRANS_INVERSE + TRANS_H>(job, ph, u0, u1);
+                    else
+                        row_compute<T, TRANS_INVERSE + TRANS_T>(job, ph, u0, u1);
                     break;
             }
             return true;

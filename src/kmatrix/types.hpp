@@ -29,6 +29,15 @@ enum Status : int {
 // principle).
 enum Trans : int { TRANS_N = 0, TRANS_T = 1, TRANS_H = 2 };
 
+// The inverse of op(K) for a square network (a solve), as kmatrix_apply's
+// `trans`: TRANS_INVERSE + TRANS_N, + TRANS_T or + TRANS_H. The inverse is
+// the network run backwards with every 2x2 block inverted, and
+// inverse(op(block)) = op(inverse(block)); the row kernels invert each block
+// as they load it (their Trans template argument then carries the flag), the
+// tile path packs the inverted blocks, the small path's coefficients are
+// computed from them.
+constexpr int TRANS_INVERSE = 3;
+
 // Instruction sets the kernels are compiled for (x86-64 micro-architecture
 // levels; other processors build ISA_BASE only). One is picked at run time.
 enum Isa : int { ISA_BASE = 0, ISA_V3 = 1, ISA_V4 = 2 };
