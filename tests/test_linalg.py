@@ -158,6 +158,26 @@ def test_singular_and_nearly_singular_blocks_are_named():
         K.inv()
 
 
+def test_a_real_circulant_is_the_real_part_of_a_real_network_and_inverts():
+    # KMatrix.circulant is the real part of F^-1 diag(F c) F, a real network
+    n = 256
+    c = np.random.default_rng(0).standard_normal(n)
+    C = km.KMatrix.circulant(c)
+    D = scipy.linalg.circulant(c)
+    assert C.real_part and C.shape == (C.size, C.size)
+    Cinv = C.inv()
+    assert Cinv.real_part and Cinv.dtype == np.float64
+    assert rel_error(Cinv.todense(), np.linalg.inv(D)) < 1e-12
+    b = np.arange(n, dtype=float)
+    for trans, A in (("N", D), ("T", D.T), ("H", D.T)):
+        x = C.solve(b, trans=trans)
+        assert x.dtype == np.float64 and rel_error(x, np.linalg.solve(A, b)) < 1e-12
+    sign, logdet = C.slogdet()
+    ref = np.linalg.slogdet(D)
+    assert sign == ref[0] and isinstance(sign, np.floating)
+    assert abs(logdet - ref[1]) < 1e-10 * abs(ref[1])
+
+
 @pytest.mark.parametrize("K, match", [
     (km.KMatrix.random(100, random_state=0), "square network.*size 128"),
     (km.KMatrix.random(64, 32, random_state=0), "square network"),

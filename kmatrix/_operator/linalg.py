@@ -6,9 +6,12 @@ expansion is 1) is a product of ``2 w L`` stages, each a direct sum of 2x2
 blocks up to a fixed permutation of the positions. Its inverse is the same
 network run backwards with every block inverted (a KMatrix of the same
 width, ``O(params)`` to form), and its determinant is the product of the
-blocks' determinants. A corner of a larger network (a padded size or an
-expansion) or the real part of a complex network has neither: those get a
-ValueError that says so and names the iterative solvers that do apply.
+blocks' determinants. The real part of a complex network (:attr:`KMatrix.real`)
+has them when the network is real itself (a real circulant
+``F^-1 diag(F c) F``; judged on two random probes). A corner of a larger
+network (a padded size or an expansion) or the real part of a network that
+is not real (the DCT) has neither: those get a ValueError that says so and
+names the iterative solvers that do apply.
 """
 
 import collections
@@ -39,12 +42,13 @@ class LinearAlgebra:
 
     # ------------------------------------------------------------ checks --
     def _check_square_network(self, what):
-        if self._real_part:
+        if self._real_part and not self._network_is_real():
             raise ValueError(
-                f"{what}: K is the real part of a complex network (K.real), which is no "
-                "product of 2x2 blocks, so it has no exact inverse or determinant here; "
-                "solve with an iterative method such as scipy.sparse.linalg.gmres(K, b) "
-                "(K is a valid operator there), or use K.todense() if K is small")
+                f"{what}: K is the real part of a complex network (K.real) that is not real "
+                "itself, so K is no product of 2x2 blocks and has no exact inverse or "
+                "determinant here; solve with an iterative method such as "
+                "scipy.sparse.linalg.gmres(K, b) (K is a valid operator there), or use "
+                "K.todense() if K is small")
         N = self.size
         if self.shape != (N, N):
             raise ValueError(
@@ -53,6 +57,19 @@ class LinearAlgebra:
                 "its inverse or determinant; solve with an iterative method such as "
                 "scipy.sparse.linalg.gmres(K, b) or lsqr(K, b) (K is a valid operator "
                 "there), or build K on a power-of-two size with expansion=1")
+
+    def _network_is_real(self):
+        """For a real part: whether the complex network itself is real (a
+        real circulant ``F^-1 diag(F c) F``, not the DCT), judged on two
+        random real probes to rounding. Then the network's inverse is real
+        too, and K's inverse, solves and determinant are the network's."""
+        rng = np.random.default_rng(0)
+        Z = rng.standard_normal((2, self.shape[1]))
+        network = self._wrap(self._twiddles, self.shape, self.expansion)
+        Y = network.apply(Z.astype(self._twiddles.dtype), check_finite=False)
+        eps = np.finfo(self._twiddles.dtype).eps
+        stages = 2 * self.width * self.log_size
+        return bool(np.linalg.norm(Y.imag) <= 100 * stages * eps * np.linalg.norm(Y))
 
     def _block_determinants(self, what):
         """The blocks' determinants, after :meth:`_check_square_network`."""
@@ -72,7 +89,8 @@ class LinearAlgebra:
         The network run backwards with every 2x2 block replaced by its
         inverse: ``O(params)`` to form, and every product with it costs what
         one with K costs. Needs a square network (size a power of two,
-        ``shape == (size, size)``, expansion 1), not a real part.
+        ``shape == (size, size)``, expansion 1), and for a real part
+        (:attr:`real`) a network that is real itself, such as a circulant's.
 
         Returns
         -------
@@ -84,7 +102,8 @@ class LinearAlgebra:
             If a block is singular (named, with its stage), or the inverse of
             a block overflows.
         ValueError
-            If K is not a square network or is a real part (the message
+            If K is not a square network or the real part of a network
+            that is not real (the message
             names the iterative solvers to use instead).
 
         Warns
@@ -115,7 +134,7 @@ class LinearAlgebra:
         if not np.isfinite(tw).all():
             raise np.linalg.LinAlgError(
                 "K is numerically singular: the inverse of a 2x2 block overflows")
-        return self._wrap(tw, self.shape, 1)
+        return self._wrap(tw, self.shape, 1, real_part=self._real_part)
 
     def _check_blocks(self, det, what):
         """LinAlgError for a singular block, LinAlgWarning for a nearly singular one."""
@@ -217,7 +236,7 @@ class LinearAlgebra:
         Raises
         ------
         ValueError
-            If K is not a square network or is a real part.
+            As :meth:`inv`.
 
         See Also
         --------
@@ -239,6 +258,8 @@ class LinearAlgebra:
         if det.dtype.kind == "c":
             sign = np.exp(1j * np.mod(np.angle(det, deg=False).astype(np.float64).sum(),
                                       2 * np.pi))
+            if self._real_part:   # a real network: its determinant is real
+                sign = np.sign(sign.real)
         else:
             sign = -1.0 if np.count_nonzero(det < 0) % 2 else 1.0
         return SlogdetResult(self.dtype.type(sign), real.type(logabs))
