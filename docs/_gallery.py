@@ -19,6 +19,7 @@ _ARGS = {
     "plot_scrambled_digits.py": ["--hidden", "256", "--side", "16", "--train-sizes", "100,300"],
     "plot_structured_teacher.py": ["--n", "64", "--samples", "1000", "--max-iter", "200",
                                    "--train-sizes", "500,1000"],
+    "plot_toeplitz_preconditioner.py": ["--n", "4096"],
 }
 
 

@@ -192,3 +192,24 @@ def test_theorem_examples(tmp_path, script, args, check):
     assert "medians of 7" in out
     assert not re.search(r"\b0\.0x", out), out               # a ratio is never shown as 0.0x
     check(out)
+
+
+def test_toeplitz_preconditioner_example(tmp_path):
+    out = _run("plot_toeplitz_preconditioner.py", "--n", "512", "--probes", "4", cwd=tmp_path)
+    iterations = {}
+    for line in out.splitlines():
+        m = re.match(r"(no preconditioner|T\. Chan's circulant \(FFT\)|K-matrix: C\^-1 \+ S\^-1)"
+                     r"\s+\|\s+(\d+) \|", line)
+        if m:
+            iterations[m[1].split()[0]] = int(m[2])
+    assert set(iterations) == {"no", "T.", "K-matrix:"}, out
+    # the bars, at a size a test affords
+    assert iterations["K-matrix:"] <= iterations["T."] <= iterations["no"]
+    assert iterations["K-matrix:"] <= iterations["no"] / 5
+    exact = float(re.search(r"exact \(Levinson-Durbin, [\d.]+ s\): (\S+)", out)[1])
+    bound = float(re.search(r"a lower bound\s+:\s+(\S+)", out)[1])
+    assert bound <= exact
+    # the exact log-determinant of Chan's K-matrix as a control variate
+    control = float(re.search(r"Chan's \+ SLQ of the rest \(4 probes\)\s+:\s+(\S+)", out)[1])
+    direct = float(re.search(r"SLQ of T itself \(4 probes\)\s+:\s+(\S+)", out)[1])
+    assert abs(control - exact) < abs(direct - exact)

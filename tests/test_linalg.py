@@ -355,3 +355,34 @@ def test_expm_multiply_equals_the_dense_exponential(dtype):
     # several time points
     ts = sla.expm_multiply(K, b[:, 0], start=0, stop=1, num=3, endpoint=True)
     assert rel_error(ts[-1], ref[:, 0]) < 1e-10 and rel_error(ts[0], b[:, 0]) < 1e-14
+
+
+def test_a_fitted_square_network_preconditions_cg():
+    # A = B diag(d) B^T (a width-1 K-matrix, condition 1e3) plus symmetric
+    # noise: the approximator at expansion=1 finds its structure, and the
+    # fit's exact inverse makes cg converge in a few steps
+    n = 256
+    rng = np.random.default_rng(0)
+    tw = km.KMatrix.random(n, random_state=3).twiddles.copy()
+    tw[0, 0] = km.KMatrix.identity(n).twiddles[0, 0]
+    B = km.KMatrix(tw).todense()
+    d = np.geomspace(1e-3, 1, n)
+    rng.shuffle(d)
+    E = 1e-5 * rng.standard_normal((n, n))
+    A = B @ np.diag(d) @ B.T + (E + E.T) / 2
+    b = rng.standard_normal(n)
+    K = km.KMatrixApproximator(expansion=1, random_state=0).fit(A).kmatrix_
+    assert K.shape == (K.size, K.size) and K.expansion == 1
+    steps = []
+    for M in (None, K.inv()):
+        count = [0]
+        x, info = sla.cg(A, b, M=M, rtol=1e-10, maxiter=5000,
+                         callback=lambda _: count.__setitem__(0, count[0] + 1))
+        assert info == 0 and rel_error(A @ x, b) < 1e-9
+        steps.append(count[0])
+    assert steps[1] <= 10 < 100 <= steps[0]
+    # from the operator alone (probes): a square network too
+    op = sla.aslinearoperator(A)
+    Kop = km.KMatrixApproximator(expansion=1, width=1, max_iter=5, random_state=0).fit(op)
+    assert Kop.kmatrix_.shape == (n, n) and Kop.kmatrix_.size == n
+    Kop.kmatrix_.inv()
