@@ -34,6 +34,7 @@ from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.random_projection import GaussianRandomProjection
 
 import kmatrix as km
+from kmatrix._core import _kernels
 
 BAR_ERROR = 1.1
 BAR_FEATURES_TIME = 1 / 4
@@ -150,7 +151,7 @@ def main(argv=None):
         args.repeat, args.rows = 3, 1024
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"kmatrix {km.__version__}, {os.cpu_count()} CPUs, default threads "
-          f"{km._kernels.default_threads()}, 1-minute load average {load:.2f}"
+          f"{_kernels.default_threads()}, 1-minute load average {load:.2f}"
           + ("  (busy machine: rerun when idle)" if load > 0.8 else ""))
     ok = kernel_errors(args)
     ok &= transform_times(args)

@@ -27,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.random_projection import GaussianRandomProjection, johnson_lindenstrauss_min_dim
 
 import kmatrix as km
+from _helpers import run_two_threads
 from kmatrix._learning import random_features as _random_features
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -101,15 +102,46 @@ def test_transform_is_the_documented_formula_with_orthogonal_gaussian_rows():
     assert scipy.stats.kstest(W[:, 3] / np.sqrt(2 * gamma), "norm").pvalue > 1e-3
 
 
+def _cosine(Y, offset, scale):
+    """The features' compiled cosine on the rows Y: an identity K's product
+    with its epilogue, ``scale * cos(Y + offset)``."""
+    n = Y.shape[1]
+    return km.KMatrix.identity(n, dtype=Y.dtype)._cosine_features(Y, offset, scale)
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float64, 4), (np.float32, 4)])
 @pytest.mark.parametrize("spread", [1e-3, 3.0, 100.0, 3e6, 1e9])
-def test_float64_cosine_is_numpys_to_a_few_ulps(spread):
-    # the vectorized float64 cosine of the features against np.cos (C
-    # library), from tiny arguments to ones past the reduction's range
+def test_the_features_cosine_is_numpys_to_a_few_ulps(spread, dtype, ulps):
+    # the compiled cosine of the features (vector body and scalar tail: rows
+    # of 1001 entries) against np.cos of the same rounded arguments, from
+    # tiny arguments to ones past the reduction's range, odd multiples of
+    # pi / 2 included; non-finite entries stay NaN
     rng = np.random.default_rng(13)
-    y = np.concatenate([rng.uniform(-spread, spread, 100_000),
-                        np.pi * (np.arange(-50, 50) + 0.5), np.pi * np.arange(-50, 50)])
-    out = _random_features._scaled_cos_float64(y.copy(), 0.25)
-    assert np.max(np.abs(out - 0.25 * np.cos(y))) <= 4 * 0.25 * np.finfo(np.float64).eps / 2
+    y = np.concatenate([np.pi * (np.arange(-50, 50) + 0.5), np.pi * np.arange(-50, 50),
+                        rng.uniform(-spread, spread, 99_900),
+                        [np.inf, -np.inf, np.nan]]).astype(dtype)
+    Y = y[:100_100].reshape(100, 1001)
+    offset = np.zeros(1001, dtype)
+    out = _cosine(Y.copy(), offset, 0.25)
+    ref = 0.25 * np.cos(Y.astype(np.float64))
+    assert np.max(np.abs(out - ref)) <= ulps * 0.25 * np.finfo(dtype).eps / 2 + (
+        0 if dtype == np.float64 else 0.25 * np.finfo(dtype).eps)
+    from kmatrix._core import _kernels   # (the product refuses non-finite rows)
+
+    tail = _kernels.cosine_rows(y[None, -203:].copy(), np.zeros(203, dtype), 1.0)
+    assert np.isnan(tail[0, -3:]).all()
+    assert np.allclose(tail[0, :-3], np.cos(y[-203:-3].astype(np.float64)),
+                       atol=4 * np.finfo(dtype).eps)
+
+
+def test_the_features_cosine_is_the_same_on_two_threads():
+    from kmatrix._core import _kernels
+
+    Y = np.random.default_rng(5).uniform(-50, 50, (64, 8192))
+    offset = np.random.default_rng(6).uniform(0, 2 * np.pi, 8192)
+    one = _kernels.cosine_rows(Y.copy(), offset, 0.5, 1)
+    two = run_two_threads(lambda: _kernels.cosine_rows(Y.copy(), offset, 0.5, 2))
+    np.testing.assert_array_equal(one, two)
 
 
 def test_gamma_scale_is_rbfsamplers():

@@ -8,7 +8,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_vjp, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
@@ -65,7 +65,7 @@ def cpu_count():
 
 
 _PATHS = {0: None, 1: "small", 2: "rows", 3: "tiles", 4: "tiles-shared", 5: "vjp",
-          6: "vjp-shared", 7: "vjp-rows"}
+          6: "vjp-shared", 7: "vjp-rows", 8: "cosine"}
 
 
 def last_threads():
@@ -247,6 +247,40 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     cdef int status
     with nogil:
         status = _apply(kind, tw, &a)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return y
+
+
+def cosine_rows(cnp.ndarray y, cnp.ndarray offset, double scale, int n_threads=0):
+    """In place: ``y <- scale * cos(y + offset)`` on the rows of the 2-D
+    float32 or float64 array y (C-contiguous rows, any row stride), offset
+    of y's row length and dtype, contiguous; see butterfly.hpp."""
+    if cnp.PyArray_NDIM(y) != 2 or cnp.PyArray_NDIM(offset) != 1:
+        raise ValueError("y must be 2-D and offset 1-D")
+    if y.dtype != offset.dtype or y.dtype not in (np.float32, np.float64):
+        raise ValueError("y and offset must share a float32 or float64 dtype")
+    if offset.shape[0] != y.shape[1]:
+        raise ValueError(f"offset has {offset.shape[0]} entries, rows have {y.shape[1]}")
+    if not cnp.PyArray_ISWRITEABLE(y) or not cnp.PyArray_ISALIGNED(y):
+        raise ValueError("y must be writable and aligned")
+    if y.shape[1] > 1 and y.strides[1] != y.itemsize:
+        raise ValueError("y's rows must be contiguous")
+    if not offset.flags.c_contiguous or not cnp.PyArray_ISALIGNED(offset):
+        raise ValueError("offset must be contiguous and aligned")
+    cdef int64_t n_rows = y.shape[0], n_cols = y.shape[1]
+    cdef int64_t rs = y.strides[0] // y.itemsize if n_rows > 1 else n_cols
+    cdef void* yp = cnp.PyArray_DATA(y)
+    cdef const void* op = cnp.PyArray_DATA(offset)
+    cdef int status
+    cdef bint single = y.dtype == np.float32
+    with nogil:
+        if single:
+            status = kmatrix_cosine_rows[float](<float*>yp, n_rows, n_cols, rs,
+                                                <const float*>op, <float>scale, n_threads)
+        else:
+            status = kmatrix_cosine_rows[double](<double*>yp, n_rows, n_cols, rs,
+                                                 <const double*>op, scale, n_threads)
     if status != STATUS_OK:
         _raise_status(status)
     return y

@@ -30,6 +30,8 @@ cdef extern from "butterfly.hpp" namespace "kmatrix":
                        int64_t g_col_stride, void* dx, int64_t dx_row_stride,
                        int64_t dx_col_stride, T* dtwiddles, int n_threads,
                        int check_finite, int real_io) nogil
+    int kmatrix_cosine_rows[T](T* y, int64_t n_rows, int64_t n_cols, int64_t row_stride,
+                               const T* offset, T scale, int n_threads) nogil
     int kernel_isa()
     int set_kernel_isa(int isa)
     bint isa_available(int isa)

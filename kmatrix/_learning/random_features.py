@@ -23,12 +23,8 @@ N. Ailon, B. Chazelle. "The Fast Johnson-Lindenstrauss Transform and
 Approximate Nearest Neighbors", SIAM J. Comput. 39 (2009).
 """
 
-import decimal
-import math
 import numbers
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
@@ -51,127 +47,18 @@ from .._builders.random_networks import (
     random_signs,
 )
 from .._core.algebra import scale_outputs
-from .._core.config import set_workers, thread_count
+from .._core.config import set_workers
 from .._core.lazy import is_dask_array, map_rows
 from .._core.validation import check_network_size, next_pow2
 from .._operator import KMatrix
 
 __all__ = ["KMatrixRandomFeatures", "KMatrixRandomProjection"]
 
-# Elementwise work (offset, cosine, scale) runs on row chunks of about this
-# many entries (1 MiB of float64, in a core's L2 cache while the cosine's
-# passes run; smaller chunks lost to the pool's per-task overhead). The
-# chunks depend on the row length only, never on the thread count, so every
-# entry is computed the same way by any number of threads.
-_CHUNK_ENTRIES = 1 << 17
-# below this many entries the elementwise work runs in the calling thread
-_PARALLEL_ENTRIES = 1 << 18
-
-
-
-
 def _as_dtype(K, dtype):
     """K with twiddles of ``dtype`` (K itself if it has it)."""
     if K.dtype == dtype:
         return K
     return KMatrix(K.twiddles.astype(dtype), K.shape, expansion=K.expansion)
-
-
-def _pi_parts():
-    """pi = P1 + P2 + P3 in float64, P1 and P2 with 30 significant bits, so
-    that ``n * P1`` and ``n * P2`` are exact for integers ``|n| < 2**23``."""
-    parts, rest = [], _PI_DECIMAL
-    for _ in range(2):
-        mantissa, exponent = math.frexp(float(rest))
-        part = math.ldexp(math.trunc(math.ldexp(mantissa, 30)), exponent - 30)
-        parts.append(part)
-        rest -= decimal.Decimal(part)
-    parts.append(float(rest))
-    return parts
-
-
-with decimal.localcontext() as _context:
-    _context.prec = 60
-    _PI_DECIMAL = decimal.Decimal("3.14159265358979323846264338327950288419716939937510582097")
-    _PI_1, _PI_2, _PI_3 = _pi_parts()
-    _INV_PI = float(1 / _PI_DECIMAL)
-# cos r = sum_k (-1)^k r^(2k) / (2k)!, k <= 10: the first term left out is
-# below 2e-17 for |r| <= pi / 2
-_COS_TAYLOR = [(-1) ** k / math.factorial(2 * k) for k in range(11)]
-# |y| / pi below this: the reduction above is accurate (else np.cos)
-_REDUCTION_LIMIT = 2.0 ** 20
-_ROUND_MAGIC = 1.5 * 2.0 ** 52
-_scratch = threading.local()
-
-
-def _scaled_cos_float64(y, scale):
-    """In place on a 1-D float64 array: ``y <- scale * cos(y)``.
-
-    NumPy's float64 cosine calls the C library once per entry (about 14 ns
-    here); this one is about 35 vectorized passes over the chunk, in cache,
-    about 2x faster, with an error below 4 units in the last place of
-    ``scale`` (tested against ``np.cos``): ``y = n pi + r`` with
-    ``n = rint(y / pi)`` and ``r`` in ``[-pi/2, pi/2]`` by a three-part
-    (Cody-Waite) reduction, then ``cos y = (-1)^n cos r`` with a Taylor
-    polynomial in ``r^2``.
-    """
-    size = y.shape[0]
-    buffers = getattr(_scratch, "buffers", None)
-    if buffers is None or buffers[0].shape[0] < size:
-        buffers = _scratch.buffers = tuple(np.empty(size) for _ in range(3))
-    n, s, sign = (b[:size] for b in buffers)
-    np.multiply(y, _INV_PI, out=n)
-    if not (n.max() < _REDUCTION_LIMIT and n.min() > -_REDUCTION_LIMIT):
-        np.cos(y, out=y)             # huge or non-finite entries
-        y *= scale
-        return y
-    # adding 1.5 * 2**52 rounds n to an integer held in the low bits of the
-    # mantissa: its lowest bit is the parity of n
-    n += _ROUND_MAGIC
-    parity = s.view(np.int64)
-    np.bitwise_and(n.view(np.int64), 1, out=parity)
-    np.multiply(parity, -2.0 * scale, out=sign)
-    sign += scale                    # (-1)^n scale
-    n -= _ROUND_MAGIC                # rint(y / pi), exactly
-    for part in (_PI_1, _PI_2, _PI_3):
-        np.multiply(n, part, out=s)
-        np.subtract(y, s, out=y)     # y <- r
-    np.multiply(y, y, out=y)         # y <- r^2
-    np.multiply(y, _COS_TAYLOR[-1], out=s)
-    s += _COS_TAYLOR[-2]
-    for coefficient in _COS_TAYLOR[-3::-1]:
-        s *= y
-        s += coefficient
-    np.multiply(s, sign, out=y)
-    return y
-
-
-def _cosine_features(Y, offset, scale):
-    """In place: ``Y <- scale * cos(Y + offset)``, on fixed row chunks shared
-    by a few threads (NumPy's ufuncs release the GIL; the cosine alone is a
-    large share of the time)."""
-    n_rows, n_cols = Y.shape
-    rows = max(1, _CHUNK_ENTRIES // max(1, n_cols))
-    starts = range(0, n_rows, rows)
-
-    def run(start):
-        Z = Y[start:start + rows]
-        Z += offset
-        if Z.dtype == np.float64 and Z.flags.c_contiguous:
-            _scaled_cos_float64(Z.reshape(-1), scale)
-        else:   # NumPy's float32 cosine is vectorized already
-            np.cos(Z, out=Z)
-            Z *= scale
-
-    n_threads = min(thread_count(), len(starts))
-    if n_threads < 2 or Y.size < _PARALLEL_ENTRIES:
-        for start in starts:
-            run(start)
-    else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for _ in pool.map(run, starts):
-                pass
-    return Y
 
 
 class _RandomTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -370,9 +257,10 @@ class KMatrixRandomFeatures(_RandomTransformer):
 
     def _transform_rows(self, X):
         dtype = X.dtype
-        Y = _as_dtype(self.kmatrix_, dtype).apply(X)
+        # the product and the compiled cosine over its output
         scale = np.sqrt(2.0 / self.n_components).astype(dtype)
-        return _cosine_features(Y, self.random_offset_.astype(dtype, copy=False), scale)
+        return _as_dtype(self.kmatrix_, dtype)._cosine_features(
+            X, self.random_offset_.astype(dtype, copy=False), scale)
 
     @property
     def _n_features_out(self):

@@ -17,6 +17,8 @@ package-internal interface they may use:
   no checks), for the fitting layer's views of a model;
 - ``KMatrix._apply_into`` and ``KMatrix._twiddle_gradient_into``: the
   training engine's unchecked kernel calls on buffers it checked once;
+- ``KMatrix._cosine_features``: the random features' product with its
+  compiled cosine epilogue;
 - :func:`load_with_version`: a file's KMatrix and its format version.
 """
 

@@ -78,6 +78,14 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
                 int check_finite, int real_io);
 
+// The random features' epilogue on n_rows rows of y (row_stride apart,
+// n_cols each; T float or double): y <- scale * cos(y + offset), offset of
+// n_cols entries. Fixed blocks of rows, each entry computed on its own
+// (isa_cosine.hpp): the result does not depend on the thread count.
+template <class T>
+int kmatrix_cosine_rows(T* y, index_t n_rows, index_t n_cols, index_t row_stride,
+                        const T* offset, T scale, int n_threads);
+
 // The instruction set the kernels run with (an Isa), chosen at load time.
 int kernel_isa();
 // Forces a compiled instruction set the processor supports (for tests);

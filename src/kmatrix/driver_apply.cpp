@@ -343,6 +343,31 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
     return status;
 }
 
+template <class T>
+int kmatrix_cosine_rows(T* y, index_t n_rows, index_t n_cols, index_t row_stride,
+                        const T* offset, T scale, int n_threads) {
+    if (n_rows < 0 || n_cols < 0 || (n_rows > 1 && row_stride < n_cols)) return STATUS_BAD_ARGUMENT;
+    record_call(PATH_NONE, 0, 0);
+    if (n_rows == 0 || n_cols == 0) return STATUS_OK;
+    const ApplyKernels<T>& K = selected_apply_kernels<T>();
+    // blocks of about 2^16 entries (fixed by the row length alone); ~1 ns an entry
+    const index_t per_task = std::max<index_t>(1, (index_t(1) << 16) / n_cols);
+    const std::vector<index_t> counts{(n_rows + per_task - 1) / per_task};
+    const ThreadChoice threads =
+        threads_for_work(double(n_rows) * double(n_cols), resolve_threads(n_threads));
+    auto task = [&](index_t, index_t t, int) {
+        const index_t r0 = t * per_task;
+        K.cosine_rows(y, row_stride, n_cols, offset, scale, r0, std::min(n_rows, r0 + per_task));
+    };
+    record_call(PATH_COSINE, threads.n_threads, run_phases(threads, counts, task));
+    return STATUS_OK;
+}
+
+template int kmatrix_cosine_rows<float>(float*, index_t, index_t, index_t, const float*, float,
+                                        int);
+template int kmatrix_cosine_rows<double>(double*, index_t, index_t, index_t, const double*,
+                                         double, int);
+
 #define KMATRIX_INSTANTIATE(T)                                                             \
     template int kmatrix_apply<T>(const T*, index_t, int, const void*, index_t, index_t, \
                                   index_t, index_t, void*, index_t, index_t, index_t, int, \

@@ -13,7 +13,7 @@ namespace kmatrix {
 // The path of a call (tiles and vjp: which of the two execution modes).
 enum CallPath : int { PATH_NONE = 0, PATH_SMALL = 1, PATH_ROWS = 2, PATH_TILES = 3,
                       PATH_TILES_SHARED = 4, PATH_VJP = 5, PATH_VJP_SHARED = 6,
-                      PATH_VJP_ROWS = 7 };
+                      PATH_VJP_ROWS = 7, PATH_COSINE = 8 };
 // Records the calling thread's call: its path (a CallPath), the thread count
 // it planned and how many threads ran tasks.
 void record_call(int path, int planned, int ran);

@@ -4,6 +4,7 @@
 // The apply kernels of one instruction set (KMATRIX_ISA) and one scalar type
 // (KMATRIX_DTYPE: 0 float, 1 double, 2 complex<float>, 3 complex<double>).
 // The build compiles this file once per pair, each with its -march flags.
+#include "isa_cosine.hpp"
 #include "isa_rows.hpp"
 #include "isa_small.hpp"
 #include "isa_tile_apply.hpp"
@@ -23,6 +24,7 @@ const ApplyKernels<T>& apply_kernels() {
         &tile_phase<T>,
         &row_phase<T>,
         &small_rows<T>,
+        &cosine_rows<T>,
     };
     return table;
 }

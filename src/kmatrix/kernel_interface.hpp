@@ -184,6 +184,10 @@ struct ApplyKernels {
                        index_t unit0, index_t unit1);
     bool (*row_phase)(const RowJob<T>& job, const Phase& phase, index_t unit0, index_t unit1);
     bool (*small_rows)(const SmallJob<T>& job, index_t row0, index_t row1);
+    // real T: rows [row0, row1) of y <- scale * cos(y + offset) (isa_cosine.hpp)
+    void (*cosine_rows)(typename real_of<T>::type* y, index_t row_stride, index_t n_cols,
+                        const typename real_of<T>::type* offset, typename real_of<T>::type scale,
+                        index_t row0, index_t row1);
 };
 
 template <class T>
