@@ -25,23 +25,12 @@ Usage::
 
 import argparse
 import os
-import statistics
-import time
 
 import numpy as np
 
 import kmatrix as km
 from bench_apply import cpu_model
-
-
-def median_time(f, repeat):
-    f()   # warm up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from bench_solvers import median_time
 
 
 def operator(n, dtype, seed=0):

@@ -149,12 +149,20 @@ def discover_permutations(M, max_score=None):
     a random unitary n = 256 is refused after its first row, in 3 ms
     instead of 0.5 s.
     """
+    M = _square_power_of_two(M)
+    if M is None:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _orders(M, max_score)
+
+
+def _square_power_of_two(M):
+    """M in at least float64 when it is square of a power-of-two size >= 2, else None."""
     M = np.asarray(M)
     N = M.shape[0]
     if M.shape != (N, N) or N & (N - 1) or N < 2:
         return None
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        return _orders(M.astype(np.result_type(M.dtype, np.float64)), max_score)
+    return M.astype(np.result_type(M.dtype, np.float64))
 
 
 def _fixed_pairs(A, max_score):
@@ -199,9 +207,8 @@ def discover_rows(M, max_score=1e-8):
     column halves of a level, so the right factor of ``K1 diag K2^H``
     (an SVD's V) is ordered like the left one this way, with no
     permutation between them. O(N^3), in matrix products."""
-    M = np.asarray(M)
-    N = M.shape[0]
-    if M.shape != (N, N) or N & (N - 1) or N < 2:
+    M = _square_power_of_two(M)
+    if M is None:
         return None
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        return _row_order(M.astype(np.result_type(M.dtype, np.float64)), max_score)
+        return _row_order(M, max_score)
