@@ -466,3 +466,24 @@ def test_a_tiny_eps_keeps_every_feature_with_a_warning():
     assert proj.n_components_ == 8
     Z = proj.transform(X)
     np.testing.assert_allclose(np.linalg.norm(Z, axis=1), np.linalg.norm(X, axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_out, n_in, n_rows, path", [
+    (16, 16, 5, "small"), (1000, 700, 3, "rows"), (4096, 4096, 1, "rows"),
+    (1000, 300, 37, "tiles"), (8192, 1024, 64, "tiles")])
+def test_the_fused_cosine_equals_the_product_then_the_cosine(n_out, n_in, n_rows, path, dtype):
+    # every path of the product stores through the same cosine as the pass
+    # of its own: the same bits (tails of rows and chunks included)
+    from kmatrix._core import _kernels
+
+    K = km.KMatrix.random(n_out, n_in, dtype=dtype, random_state=0) * 3.0
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n_rows, n_in)).astype(dtype)
+    offset = rng.uniform(0, 2 * np.pi, n_out).astype(dtype)
+    fused = K._cosine_features(X, offset, 0.7)
+    assert _kernels.last_path().startswith(path)   # tiles or tiles-shared
+    apart = _kernels.cosine_rows(K.apply(X), offset, 0.7)
+    np.testing.assert_array_equal(fused, apart)
+    ref = 0.7 * np.cos(X.astype(np.float64) @ K.todense().T.astype(np.float64) + offset)
+    assert np.max(np.abs(fused - ref)) < (1e-4 if dtype == np.float32 else 1e-12)

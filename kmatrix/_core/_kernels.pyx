@@ -8,7 +8,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_apply_cosine, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
@@ -247,6 +247,58 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     cdef int status
     with nogil:
         status = _apply(kind, tw, &a)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return y
+
+
+def apply_cosine(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
+                 cnp.ndarray offset, double scale, int n_threads=0, bint check_finite=True):
+    """y[r] = scale * cos(K x[r] + offset) for a real network, the cosine
+    fused into the product's store; see butterfly.hpp. x (n_rows, n_in) and y
+    (n_rows, n_out) of the twiddles' float dtype with contiguous rows, y
+    writable and apart from x; offset of n_out entries, contiguous."""
+    _check_twiddles(twiddles, log_size)
+    if twiddles.dtype not in (np.float32, np.float64):
+        raise ValueError("the cosine epilogue needs a real float32 or float64 network")
+    for a, name in ((x, "x"), (y, "y")):
+        if cnp.PyArray_NDIM(a) != 2 or a.dtype != twiddles.dtype:
+            raise ValueError(f"{name} must be 2-D of the twiddles' dtype")
+        if a.shape[1] > 1 and a.strides[1] != a.itemsize:
+            raise ValueError(f"{name}'s rows must be contiguous")
+        if not cnp.PyArray_ISALIGNED(a):
+            raise ValueError(f"{name} must be aligned")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError("x and y must have the same number of rows")
+    cdef int64_t N = (<int64_t>1) << log_size
+    if x.shape[1] > N or y.shape[1] > N:
+        raise ValueError(f"rows of {x.shape[1]} -> {y.shape[1]} entries do not fit a network "
+                         f"of size {N}")
+    if not cnp.PyArray_ISWRITEABLE(y) or np.may_share_memory(x, y):
+        raise ValueError("y must be writable and apart from x")
+    if (cnp.PyArray_NDIM(offset) != 1 or offset.dtype != twiddles.dtype
+            or offset.shape[0] != y.shape[1] or not offset.flags.c_contiguous):
+        raise ValueError("offset must be contiguous, of y's row length and dtype")
+    cdef int64_t width = twiddles.shape[0], n_rows = x.shape[0]
+    cdef int64_t n_in = x.shape[1], n_out = y.shape[1]
+    cdef int64_t xs = x.strides[0] // x.itemsize if n_rows > 1 else n_in
+    cdef int64_t ys = y.strides[0] // y.itemsize if n_rows > 1 else n_out
+    cdef const void* tw = cnp.PyArray_DATA(twiddles)
+    cdef const void* xp = cnp.PyArray_DATA(x)
+    cdef void* yp = cnp.PyArray_DATA(y)
+    cdef const void* op = cnp.PyArray_DATA(offset)
+    cdef int status
+    cdef bint single = twiddles.dtype == np.float32
+    cdef int finite = 1 if check_finite else 0
+    with nogil:
+        if single:
+            status = kmatrix_apply_cosine[float](
+                <const float*>tw, width, log_size, <const float*>xp, n_rows, n_in, xs,
+                <float*>yp, n_out, ys, <const float*>op, <float>scale, n_threads, finite)
+        else:
+            status = kmatrix_apply_cosine[double](
+                <const double*>tw, width, log_size, <const double*>xp, n_rows, n_in, xs,
+                <double*>yp, n_out, ys, <const double*>op, scale, n_threads, finite)
     if status != STATUS_OK:
         _raise_status(status)
     return y

@@ -78,6 +78,16 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
                 int check_finite, int real_io);
 
+// kmatrix_apply (TRANS_N, real T, rows of contiguous entries) with the
+// random features' epilogue fused into the store: every output entry
+// becomes scale * cos(y + offset[v]) while its tile is in registers, the
+// cosine of kmatrix_cosine_rows below (the same values).
+template <class T>
+int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T* x,
+                         index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
+                         index_t y_len, index_t y_row_stride, const T* offset, T scale,
+                         int n_threads, int check_finite);
+
 // The random features' epilogue on n_rows rows of y (row_stride apart,
 // n_cols each; T float or double): y <- scale * cos(y + offset), offset of
 // n_cols entries. Fixed blocks of rows, each entry computed on its own

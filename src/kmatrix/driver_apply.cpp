@@ -82,6 +82,7 @@ int execute_small(const ApplyKernels<T>& K, const ApplyCall<T>& c, const ApplyPl
     job.y = c.y;
     job.real_io = c.real_io;
     job.check_finite = c.check_finite;
+    job.epilogue = c.epilogue;
     const index_t per_task = plan.rows_per_task;
     std::vector<index_t> counts{(c.n_rows + per_task - 1) / per_task};
     Failure failure;
@@ -141,6 +142,7 @@ int execute_rows(const ApplyKernels<T>& K, const ApplyCall<T>& c, const ApplyPla
     job.check_finite = c.check_finite;
     job.work = work;
     job.io_block = plan.io_block;
+    job.epilogue = c.epilogue;
     return run_phase_list(plan.threads, row_phases(plan, c.N, c.y.len), PATH_ROWS,
                           [&](const Phase& ph, index_t unit) {
                               return K.row_phase(job, ph, unit, unit + 1);
@@ -250,6 +252,7 @@ TileJob<T> tile_job(const ApplyCall<T>& c, const ApplyPlan<T>& plan) {
     job.io_block = plan.io_block;
     job.packed = nullptr;
     job.group_offset = nullptr;
+    job.epilogue = c.epilogue;
     return job;
 }
 
@@ -300,13 +303,12 @@ int execute_apply(const ApplyKernels<T>& K, const ApplyCall<T>& call, const Appl
     }
 }
 
-}  // namespace
-
 template <class T>
-int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
-                  index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
-                  index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
-                  int n_threads, int check_finite, int real_io) {
+int apply_with(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+               index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
+               index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
+               int n_threads, int check_finite, int real_io,
+               const CosineEpilogue<T>& epilogue) {
     const bool inverse = trans >= TRANS_INVERSE;
     if (inverse) trans -= TRANS_INVERSE;
     if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || x_len < 0 || y_len < 0 ||
@@ -330,7 +332,8 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
                             trans,
                             real_io != 0,
                             check_finite != 0,
-                            inverse};
+                            inverse,
+                            epilogue};
     const int nt = resolve_threads(n_threads);
     const ApplyKernels<T>& K = selected_apply_kernels<T>();
     int status;
@@ -342,6 +345,39 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
     trim_thread_scratch();
     return status;
 }
+
+}  // namespace
+
+template <class T>
+int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
+                  index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
+                  index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
+                  int n_threads, int check_finite, int real_io) {
+    return apply_with(twiddles, width, log_size, x, n_rows, x_len, x_row_stride, x_col_stride,
+                      y, y_len, y_row_stride, y_col_stride, trans, n_threads, check_finite,
+                      real_io, CosineEpilogue<T>());
+}
+
+template <class T>
+int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T* x,
+                         index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
+                         index_t y_len, index_t y_row_stride, const T* offset, T scale,
+                         int n_threads, int check_finite) {
+    if (offset == nullptr) return STATUS_BAD_ARGUMENT;
+    CosineEpilogue<T> epilogue;
+    epilogue.offset = offset;
+    epilogue.scale = scale;
+    return apply_with(twiddles, width, log_size, x, n_rows, x_len, x_row_stride, index_t(1), y,
+                      y_len, y_row_stride, index_t(1), int(TRANS_N), n_threads, check_finite, 0,
+                      epilogue);
+}
+
+template int kmatrix_apply_cosine<float>(const float*, index_t, int, const float*, index_t,
+                                         index_t, index_t, float*, index_t, index_t,
+                                         const float*, float, int, int);
+template int kmatrix_apply_cosine<double>(const double*, index_t, int, const double*, index_t,
+                                          index_t, index_t, double*, index_t, index_t,
+                                          const double*, double, int, int);
 
 template <class T>
 int kmatrix_cosine_rows(T* y, index_t n_rows, index_t n_cols, index_t row_stride,

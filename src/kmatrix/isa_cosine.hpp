@@ -7,7 +7,8 @@
 // integer to (y + offset) / pi and r in [-pi/2, pi/2] by a three-part
 // (Cody-Waite) reduction whose products n * part are exact, then
 // cos = (-1)^n cos r with a Taylor polynomial in r^2 (the first term left
-// out: below 2e-17 in double, 1.4e-10 in float, for |r| <= pi/2). Entries
+// out: below 2e-17 in double, 5e-9 in float, for |r| <= pi/2; the
+// polynomial's multiply-adds fused where the instruction set has FMA). Entries
 // whose |n| passes the exact range (2^20 in double, 2^12 in float) or that
 // are not finite take std::cos. Every entry is computed on its own, the
 // same way in the vector body and the scalar tail, so the result does not
@@ -51,7 +52,7 @@ struct cosine_constants<float> {
     static constexpr float p3 = 0x1.4442d2p-23f;
     static constexpr float limit = 0x1p12f;
     static constexpr float magic = 0x1.8p23f;
-    static constexpr int terms = 8;
+    static constexpr int terms = 7;
 };
 
 // (-1)^k / (2k)! for k = 0, 1, ...
@@ -59,6 +60,30 @@ constexpr double kCosineTaylor[11] = {
     1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600,
     -1.0 / 87178291200.0, 1.0 / 20922789888000.0, -1.0 / 6402373705728000.0,
     1.0 / 2432902008176640000.0};
+
+// a * b + c rounded as vfma rounds (once where the instruction set has FMA),
+// for a lane vector or a scalar alike
+template <class X>
+KMATRIX_INLINE X mul_add(X a, X b, X c) {
+    if constexpr (std::is_floating_point<X>::value) {
+#if defined(KMATRIX_X86_FMA)
+        return __builtin_fma(a, b, c);
+#else
+        return a * b + c;
+#endif
+    } else {
+        return vfma(a, b, c);
+    }
+}
+
+template <>
+KMATRIX_INLINE float mul_add<float>(float a, float b, float c) {
+#if defined(KMATRIX_X86_FMA)
+    return __builtin_fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
 
 // scale * cos(x) by the reduction, for x with |x / pi| < limit (X a scalar R
 // or a lane vector V of R, I the matching integer type); the same
@@ -75,7 +100,7 @@ KMATRIX_INLINE X reduced_cosine(X x, R scale) {
     r = r - n * C::p3;
     const X r2 = r * r;
     X s = X{} + R(kCosineTaylor[C::terms - 1]);
-    for (int k = C::terms - 2; k >= 0; --k) s = s * r2 + R(kCosineTaylor[k]);
+    for (int k = C::terms - 2; k >= 0; --k) s = mul_add(s, r2, X{} + R(kCosineTaylor[k]));
     // (-1)^n: the parity of n is the lowest mantissa bit of `shifted`
     const I odd = bits & 1;
     X sign;
@@ -94,37 +119,46 @@ KMATRIX_INLINE R scalar_cosine(R x, R scale) {
     return reduced_cosine<R, R, typename C::Int>(x, scale);
 }
 
+// scale * cos(x) on a lane vector: the reduction where every lane is in
+// its range, else lane by lane as scalar_cosine (the same values).
+template <class T>
+KMATRIX_INLINE typename kernel_types<T>::V cosine_vector(typename kernel_types<T>::V x,
+                                                         typename kernel_types<T>::R scale) {
+    using K = kernel_types<T>;
+    using R = typename K::R;
+    using V = typename K::V;
+    using M = typename K::M;
+    using C = cosine_constants<R>;
+    const V t = x * C::inv_pi;
+    const M out_of_range = ~((t < C::limit) & (t > -C::limit));   // NaN too
+    if (!any_lane<T>(out_of_range)) return reduced_cosine<R, V, M>(x, scale);
+    V out;
+    for (int l = 0; l < K::lanes; ++l) out[l] = scalar_cosine(x[l], scale);
+    return out;
+}
+
+// In place on positions [p0, p1) of one contiguous row:
+// row <- scale * cos(row + offset), lane vectors then a scalar tail.
+template <class T>
+KMATRIX_INLINE void cosine_span(typename kernel_types<T>::R* row, index_t p0, index_t p1,
+                                const typename kernel_types<T>::R* offset,
+                                typename kernel_types<T>::R scale) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    index_t j = p0;
+    for (; j + K::lanes <= p1; j += K::lanes)
+        vstore(row + j, cosine_vector<T>(vload<V>(row + j) + vload<V>(offset + j), scale));
+    for (; j < p1; ++j) row[j] = scalar_cosine(row[j] + offset[j], scale);
+}
+
 // Rows [r0, r1) of y (row_stride apart, n_cols each): y <- scale * cos(y + offset).
 template <class T>
 void cosine_rows(typename kernel_types<T>::R* y, index_t row_stride, index_t n_cols,
                  const typename kernel_types<T>::R* offset, typename kernel_types<T>::R scale,
                  index_t r0, index_t r1) {
-    using K = kernel_types<T>;
-    using R = typename K::R;
-    if constexpr (K::is_complex) {
-        return;   // real features only (the driver never calls this)
-    } else {
-        using V = typename K::V;
-        using M = typename K::M;
-        using C = cosine_constants<R>;
-        constexpr int L = K::lanes;
-        for (index_t r = r0; r < r1; ++r) {
-            R* row = y + r * row_stride;
-            index_t j = 0;
-            for (; j + L <= n_cols; j += L) {
-                const V x = vload<V>(row + j) + vload<V>(offset + j);
-                const V t = x * C::inv_pi;
-                const M ok = (t < C::limit) & (t > -C::limit);   // false for NaN
-                bool in_range = true;
-                for (int l = 0; l < L; ++l) in_range &= ok[l] != 0;
-                if (in_range) {
-                    vstore(row + j, reduced_cosine<R, V, M>(x, scale));
-                } else {
-                    for (int l = 0; l < L; ++l) row[j + l] = scalar_cosine(x[l], scale);
-                }
-            }
-            for (; j < n_cols; ++j) row[j] = scalar_cosine(row[j] + offset[j], scale);
-        }
+    if constexpr (!kernel_types<T>::is_complex) {
+        for (index_t r = r0; r < r1; ++r) cosine_span<T>(y + r * row_stride, 0, n_cols, offset,
+                                                         scale);
     }
 }
 

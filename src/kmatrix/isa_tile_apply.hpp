@@ -234,7 +234,7 @@ bool tile_phase(const TileJob<T>& job, const Phase& ph, index_t chunk, void* til
             r.p0 = u0 * job.io_block;
             r.p1 = u1 * job.io_block < job.y.len ? u1 * job.io_block : job.y.len;
             r.perm = job.store_from;
-            if (r.p0 < r.p1) store_tile<T>(Z, job.y, r);
+            if (r.p0 < r.p1) store_tile<T>(Z, job.y, r, job.epilogue);
             return true;
         default:
             switch (job.trans) {

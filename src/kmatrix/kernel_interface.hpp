@@ -78,6 +78,16 @@ struct OutRows {
 // N tile rows (position u of every row of the chunk in one lane vector;
 // complex values as a real and an imaginary plane) and every fused pass
 // runs on the tile as broadcast 2x2 blocks times lane vectors.
+// An optional epilogue of a product with a real network: every output
+// entry y[v] becomes scale * cos(y[v] + offset[v]) as it is stored (the
+// random features; isa_cosine.hpp). offset null: none. Output rows must be
+// contiguous then.
+template <class T>
+struct CosineEpilogue {
+    const typename real_of<T>::type* offset = nullptr;
+    typename real_of<T>::type scale = 1;
+};
+
 template <class T>
 struct TileJob {
     const StageGroup<T>* groups;
@@ -96,6 +106,7 @@ struct TileJob {
     // packed + group_offset[i]
     const T* packed;
     const index_t* group_offset;
+    CosineEpilogue<T> epilogue;
 };
 
 // ----------------------------------------------------------------- rows --
@@ -119,6 +130,7 @@ struct RowJob {
     bool real_io, check_finite;
     typename real_of<T>::type* work;  // (n_rows, planes, N), 64-byte aligned
     index_t io_block;           // positions per PHASE_LOAD / PHASE_STORE unit
+    CosineEpilogue<T> epilogue;
 };
 
 // ---------------------------------------------------------- small sizes --
@@ -135,6 +147,7 @@ struct SmallJob {
     Rows x;
     OutRows y;
     bool real_io, check_finite;
+    CosineEpilogue<T> epilogue;
 };
 
 // ------------------------------------------------------------------ vjp --
