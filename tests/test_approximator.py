@@ -850,6 +850,19 @@ def test_cauchy_like_and_vandermonde_like_targets_are_found_exactly(n, rank):
         assert est.method_ == f"hierarchical: displacement: {name}, rank {rank}"
 
 
+def test_a_rectangular_vandermonde_like_target_is_found_both_ways():
+    # 32 x 64 and its transpose: the displacement is wider than tall for one
+    rng = np.random.default_rng(3)
+    x = np.exp(0.4j) * np.exp(2j * np.pi * np.arange(32) / 32)
+    G = rng.standard_normal((32, 2)) + 1j * rng.standard_normal((32, 2))
+    H = rng.standard_normal((64, 2))
+    V = km.KMatrix.vandermonde_like(x, G, H).todense()
+    for M in (V, V.T):
+        est = km.KMatrixApproximator(random_state=0).fit(M)
+        assert est.relative_error_ < 1e-10, est.method_
+        assert "Vandermonde-like" in est.method_
+
+
 def test_the_node_displacement_routes_refuse_what_they_cannot_build():
     from kmatrix._fitting.displacement import cauchy_like_fit, vandermonde_like_fit
 

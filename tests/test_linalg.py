@@ -392,3 +392,60 @@ def test_a_fitted_square_network_preconditions_cg():
     Kop = km.KMatrixApproximator(expansion=1, width=1, max_iter=5, random_state=0).fit(op)
     assert Kop.kmatrix_.shape == (n, n) and Kop.kmatrix_.size == n
     Kop.kmatrix_.inv()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_solve_runs_every_kernel_path_in_every_dtype(dtype):
+    # n = 1024: one vector takes the row path (blocks inverted as loaded),
+    # 40 right-hand sides the tiles (blocks inverted while packed); a stage
+    # scaled by 1e10 keeps its blocks well conditioned but their
+    # determinants past float32's square root (|det|^2 would overflow)
+    from kmatrix._core import _kernels
+
+    n = 1024
+    K = _random(n, 2, dtype, seed=4)
+    K.twiddles[0, 0, 3] *= 1e10
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 40)).astype(dtype)
+    cond = np.linalg.cond(K.todense().astype(np.complex128))
+    tol = 10 * cond * rtol_for(dtype, K)
+    for trans in ("N", "T", "H"):
+        B = K.apply(X.T, trans=trans).T
+        assert_close_in_norm(K.solve(B[:, 0], trans=trans), X[:, 0], tol)
+        assert _kernels.last_path() == "rows"
+        assert_close_in_norm(K.solve(B, trans=trans), X, tol)
+        assert _kernels.last_path().startswith("tiles")
+
+
+def test_sums_and_expm_multiply_with_a_real_part():
+    # a real circulant (the real part of a real network) plus a real
+    # diagonal is a real part again; expm_multiply forms exactly that
+    n = 64
+    c = np.random.default_rng(2).standard_normal(n)
+    C = km.KMatrix.circulant(c)
+    S = C - 2.0 * np.eye(n)
+    assert isinstance(S, km.KMatrix) and S.real_part and S.dtype == np.float64
+    assert np.allclose(S.todense(), scipy.linalg.circulant(c) - 2 * np.eye(n))
+    assert isinstance(C + np.eye(n, dtype=np.uint8), km.KMatrix)
+    b = np.ones(n)
+    ref = scipy.linalg.expm(0.1 * scipy.linalg.circulant(c)) @ b
+    assert rel_error(sla.expm_multiply(0.1 * C, b), ref) < 1e-10
+
+
+def test_numpys_other_functions_read_the_operator_as_before(monkeypatch):
+    # functions the exact routes do not cover run NumPy's own code: those
+    # that read .dtype or .shape do not build the dense matrix
+    K = km.KMatrix.random(64, dtype=np.complex64, random_state=0)
+    D = K.todense()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the dense matrix was built")
+
+    monkeypatch.setattr(km.KMatrix, "__array__", refuse)
+    assert np.iscomplexobj(K) and not np.isrealobj(K)
+    assert np.shape(K) == (64, 64) and np.ndim(K) == 2
+    monkeypatch.undo()
+    assert np.allclose(K, D)      # the dense matrix, as before
+    # a corner of a larger network: a clear error naming the dense route
+    with pytest.raises(ValueError, match=r"np\.linalg\.inv\(K\.todense\(\)\)"):
+        np.linalg.inv(km.KMatrix.random(100, random_state=0))

@@ -257,17 +257,20 @@ def add(twiddles1, twiddles2):
 
 # ------------------------------------------------------------- inverse --
 def block_determinants(twiddles):
-    """``ad - bc`` of every block, shape ``(w, 2, L, N // 2)``: a square
-    network's determinant is their product (each stage is a direct sum of
-    its blocks up to a permutation of the positions, applied on both sides)."""
-    return twiddles[..., 0, 0] * twiddles[..., 1, 1] - twiddles[..., 0, 1] * twiddles[..., 1, 0]
+    """``ad - bc`` of every block, shape ``(w, 2, L, N // 2)``, in double
+    precision (single-precision entries past 1e19 would overflow): a
+    square network's determinant is their product (each stage is a direct
+    sum of its blocks up to a permutation of the positions, applied on both
+    sides)."""
+    t = twiddles.astype(np.result_type(twiddles.dtype, np.float64), copy=False)
+    return t[..., 0, 0] * t[..., 1, 1] - t[..., 0, 1] * t[..., 1, 0]
 
 
 def block_conditions(twiddles, det):
     """The 2-norm condition number of every block (inf for a singular one):
     ``s_max / s_min = s_max^2 / |det|`` with ``s_max^2 + s_min^2 =
     ||block||_F^2`` and ``s_max s_min = |det|``."""
-    f2 = np.sum(np.abs(twiddles) ** 2, axis=(-2, -1))
+    f2 = np.sum(np.abs(twiddles.astype(det.dtype, copy=False)) ** 2, axis=(-2, -1))
     p = np.abs(det)
     s_max2 = (f2 + np.sqrt(np.maximum(f2 * f2 - 4 * p * p, 0.0))) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -281,9 +284,9 @@ def inverse(twiddles, det):
     replaced by its inverse ``[[d, -b], [-c, a]] / det`` (``det`` from
     :func:`block_determinants`, all nonzero)."""
     w, _, L, half = twiddles.shape[:4]
-    flat = twiddles.reshape(w * 2 * L, half, 2, 2)[::-1]
+    flat = twiddles.reshape(w * 2 * L, half, 2, 2)[::-1].astype(det.dtype, copy=False)
     d = det.reshape(w * 2 * L, half)[::-1]
-    out = np.empty(flat.shape, dtype=twiddles.dtype)
+    out = np.empty(flat.shape, dtype=twiddles.dtype)   # computed in det's precision
     out[..., 0, 0] = flat[..., 1, 1] / d
     out[..., 0, 1] = -flat[..., 0, 1] / d
     out[..., 1, 0] = -flat[..., 1, 0] / d

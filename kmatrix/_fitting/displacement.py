@@ -84,7 +84,7 @@ def _low_rank_generators(E, norm, tol, rng):
     k = min(n, _MAX_RANK + _OVERSAMPLING)
     probes = rng.standard_normal((E.shape[1], k))
     if np.iscomplexobj(E):
-        probes = probes + 1j * rng.standard_normal((n, k))
+        probes = probes + 1j * rng.standard_normal((E.shape[1], k))
     Q, _ = np.linalg.qr(E @ probes)
     U, s, Vh = np.linalg.svd(Q.conj().T @ E, full_matrices=False)
     rank = int(np.sum(s > tol * norm / 10))

@@ -460,10 +460,10 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3, give_up=None):
     degenerate: a Hadamard matrix, whose blocks are all equal, defeats the
     eigenvectors; a zero-padded one has singular blocks in its padding) gets
     some finite approximation, measured by the caller. With ``give_up``
-    (a squared Frobenius norm), :class:`GiveUp` is raised once the levels'
-    blocks ``O_i diag(M_0, M_1) I_j`` have missed M's by more than that (a
-    Gaussian n = 1024 is abandoned after the first level, in half the time
-    of the whole factorization).
+    (a squared Frobenius norm), :class:`GiveUp` is raised when the first
+    level's blocks ``O_i diag(M_0, M_1) I_j`` miss M's by more than that (a
+    Gaussian n = 1024 is abandoned there, in half the time of the whole
+    factorization).
     """
     M = np.asarray(M)
     N = M.shape[0]
@@ -474,7 +474,6 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3, give_up=None):
     tw = identity_twiddles(L, 1, dtype)
     A = M.astype(dtype)[np.newaxis]
     fixed = np.zeros(1, dtype=np.int64)   # value of the peeled (top) bits of each block
-    lost = 0.0
     with np.errstate(all="ignore"):
         for d in range(L - 1):
             b = L - 1 - d
@@ -524,10 +523,11 @@ def factor_kmatrix(M, n_candidates=4, n_refine=3, give_up=None):
                 R = _mul2(_inv2(O)[0][:, :, None], E)
             I = _row_directions(R)
             coef = np.einsum("gijrq,gjrq->grij", R, np.conjugate(I))  # M_r[i, j]
-            if give_up is not None:
+            if give_up is not None and d == 0:
+                # the first level's blocks against M's own (deeper levels
+                # work on coefficients, not on M's scale)
                 miss = E - np.einsum("gipr,grij,gjrq->gijpq", O, coef, I)
-                lost += float(np.vdot(miss, miss).real)
-                if not lost <= give_up:   # NaN too
+                if not float(np.vdot(miss, miss).real) <= give_up:   # NaN too
                     raise GiveUp
             lower = (fixed[:, None] + np.arange(h)[None, :]).ravel()
             tw[0, 0, d, pair_index(lower, b)] = I.reshape(-1, 2, 2)    # B* stage on bit b

@@ -54,13 +54,6 @@ from .._operator import KMatrix
 
 __all__ = ["KMatrixRandomFeatures", "KMatrixRandomProjection"]
 
-def _as_dtype(K, dtype):
-    """K with twiddles of ``dtype`` (K itself if it has it)."""
-    if K.dtype == dtype:
-        return K
-    return KMatrix(K.twiddles.astype(dtype), K.shape, expansion=K.expansion)
-
-
 class _RandomTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """What both transformers share: validation, dask, tags, feature names."""
 
@@ -259,7 +252,7 @@ class KMatrixRandomFeatures(_RandomTransformer):
         dtype = X.dtype
         # the product and the compiled cosine over its output
         scale = np.sqrt(2.0 / self.n_components).astype(dtype)
-        return _as_dtype(self.kmatrix_, dtype)._cosine_features(
+        return self.kmatrix_.astype(dtype, copy=False)._cosine_features(
             X, self.random_offset_.astype(dtype, copy=False), scale)
 
     @property
@@ -424,7 +417,7 @@ class KMatrixRandomProjection(_RandomTransformer):
         return self
 
     def _transform_rows(self, X):
-        return _as_dtype(self.kmatrix_, X.dtype).apply(X)
+        return self.kmatrix_.astype(X.dtype, copy=False).apply(X)
 
     @property
     def _n_features_out(self):

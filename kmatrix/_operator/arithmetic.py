@@ -91,10 +91,12 @@ class Arithmetic:
             return aslinearoperator(self) + aslinearoperator(other if sign > 0 else -other)
         if not np.all(np.isfinite(d)):
             raise ValueError("add: the operand holds NaN or infinity")
-        dtype = result_dtype(self._twiddles.dtype, d.dtype)
+        # the diagonal's operator: real unless d is complex (a real part's
+        # sum with a real diagonal is a real part again)
+        dtype = result_dtype(self.dtype, d.dtype)
         N = max(2, next_pow2(max(self.shape)))
         tw = algebra.scale_outputs(identity_twiddles(N.bit_length() - 1, 1, dtype),
-                                   sign * np.asarray(d))
+                                   sign * np.asarray(d, dtype=dtype))
         return self._sum(self._wrap(tw, self.shape))
 
     def _combined_real_part(self, what, other):

@@ -69,11 +69,14 @@ KMATRIX_INLINE void load_block_vectors(const T* tw, typename kernel_types<T>::V 
         using V = typename kernel_types<T>::V;
         load_block_vectors<T, Trans - TRANS_INVERSE>(tw, cr, ci);
         if constexpr (kernel_types<T>::is_complex) {
-            // 1 / det = conj(det) / |det|^2
+            // 1 / det = conj(det) / |det|^2, det scaled by s = |Re| + |Im|
+            // first so that |det|^2 neither overflows nor underflows
             const V dr = cr[0] * cr[3] - ci[0] * ci[3] - (cr[1] * cr[2] - ci[1] * ci[2]);
             const V di = cr[0] * ci[3] + ci[0] * cr[3] - (cr[1] * ci[2] + ci[1] * cr[2]);
-            const V m = dr * dr + di * di;
-            const V ir = dr / m, ii = -di / m;
+            const V s = (dr < 0 ? -dr : dr) + (di < 0 ? -di : di);
+            const V sr = dr / s, si = di / s;
+            const V ms = (sr * sr + si * si) * s;
+            const V ir = sr / ms, ii = -si / ms;
             const V ar = cr[3], ai = ci[3];
             const V dr2 = cr[0], di2 = ci[0];
             cr[0] = ar * ir - ai * ii;
