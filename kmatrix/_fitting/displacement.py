@@ -397,24 +397,17 @@ def cauchy_like_fit(M, tol, rng):
         return None
     P, Q, PM, MQ = _sketches(M, rng)
     for x in _unit_progressions(n):
-        lam = _rank_dropping_value((np.conjugate(x)[:, None] * P).conj().T @ MQ,
-                                   PM @ (x[:, None] * Q))
-        if lam is None:
-            continue
-        lam = _refined(lam, x[:, None] * MQ, M @ (x[:, None] * Q))
-        y = lam * x
-        E = x[:, None] * M - M * y[None, :]
-        generators = _low_rank_generators(E, norm, tol, rng)
-        if generators is None:
-            continue
-        G, H = generators
-        try:
-            K = KMatrix.cauchy_like(x, y, G, H, dtype=M.dtype)
-        except ValueError:
-            continue
-        fit = _judged(K, M, norm, tol, f"displacement: Cauchy-like, rank {G.shape[1]}")
-        if fit is not None:
-            return fit
+        found = _pencil_fit(
+            ((np.conjugate(x)[:, None] * P).conj().T @ MQ, PM @ (x[:, None] * Q)),
+            (x[:, None] * MQ, M @ (x[:, None] * Q)),
+            lambda lam: x[:, None] * M - M * (lam * x)[None, :],
+            lambda lam, G, H: KMatrix.cauchy_like(x, lam * x, G, H, dtype=M.dtype),
+            norm, tol, rng)
+        if found is not None:
+            K, rank = found
+            fit = _judged(K, M, norm, tol, f"displacement: Cauchy-like, rank {rank}")
+            if fit is not None:
+                return fit
     return None
 
 
@@ -441,26 +434,47 @@ def vandermonde_like_fit(M, tol, rng):
         ZQ = np.zeros_like(Q)
         ZQ[1:] = Q[:-1]
         for w in _unit_progressions(m):
-            lam = _rank_dropping_value((np.conjugate(w)[:, None] * P).conj().T @ TQ, PT @ ZQ)
-            if lam is None:
+            found = _pencil_fit(
+                ((np.conjugate(w)[:, None] * P).conj().T @ TQ, PT @ ZQ),
+                (w[:, None] * TQ, T @ ZQ),
+                lambda lam: _shift_displacement(w / lam, T),
+                lambda lam, G, H: KMatrix.vandermonde_like(w / lam, G, H, dtype=M.dtype),
+                norm, tol, rng)
+            if found is None:
                 continue
-            lam = _refined(lam, w[:, None] * TQ, T @ ZQ)
-            if lam == 0:
-                continue
-            x = w / lam
-            E = x[:, None] * T
-            E[:, :-1] -= T[:, 1:]
-            generators = _low_rank_generators(E, norm, tol, rng)
-            if generators is None:
-                continue
-            G, H = generators
-            try:
-                K = KMatrix.vandermonde_like(x, G, H, dtype=M.dtype)
-            except ValueError:
-                continue
+            K, rank = found
             fit = _judged(K.T if transposed else K, M, norm, tol,
                           f"displacement: Vandermonde-like{' (transposed)' * transposed}, "
-                          f"rank {G.shape[1]}")
+                          f"rank {rank}")
             if fit is not None:
                 return fit
     return None
+
+
+def _shift_displacement(x, T):
+    """``diag(x) T - T Z`` for the down-shift Z."""
+    E = x[:, None] * T
+    E[:, :-1] -= T[:, 1:]
+    return E
+
+
+def _pencil_fit(sketches, sketched, displacement, build, norm, tol, rng):
+    """(K, rank) of a node-displacement route, or None: lambda from the
+    pencil's k x k ``sketches`` (S1, S2) (:func:`_rank_dropping_value`),
+    refined on the ``sketched`` products (A1 Q, A2 Q) (:func:`_refined`),
+    then the generators of ``displacement(lambda)`` and the KMatrix
+    ``build(lambda, G, H)`` (a ValueError from it: None)."""
+    lam = _rank_dropping_value(*sketches)
+    if lam is None:
+        return None
+    lam = _refined(lam, *sketched)
+    if lam == 0:
+        return None
+    generators = _low_rank_generators(displacement(lam), norm, tol, rng)
+    if generators is None:
+        return None
+    G, H = generators
+    try:
+        return build(lam, G, H), G.shape[1]
+    except ValueError:
+        return None

@@ -37,7 +37,8 @@ class LinearAlgebra:
     ``astype`` and NumPy's functions on a KMatrix (a mixin).
 
     The host provides ``_twiddles``, ``_real_part``, ``shape``, ``size``,
-    ``expansion``, ``dtype``, ``apply`` and ``_wrap``.
+    ``expansion``, ``dtype``, ``apply``, ``_apply_array``,
+    ``_complex_network`` and ``_wrap``.
     """
 
     # ------------------------------------------------------------ checks --
@@ -66,7 +67,7 @@ class LinearAlgebra:
         too, and K's inverse, solves and determinant are the network's."""
         rng = np.random.default_rng(0)
         Z = rng.standard_normal((2, self.shape[1]))
-        network = self._wrap(self._twiddles, self.shape, self.expansion)
+        network = self._complex_network()
         Y = network.apply(Z.astype(self._twiddles.dtype), check_finite=False)
         eps = np.finfo(self._twiddles.dtype).eps
         stages = 2 * self.width * self.log_size
@@ -394,7 +395,7 @@ class LinearAlgebra:
         tw = self._twiddles
         if self._real_part:
             if dtype.kind == "c":
-                network = self._wrap(tw.astype(dtype), self.shape, self.expansion)
+                network = self._complex_network().astype(dtype)
                 return (network + network.conj()) * 0.5
             return self._wrap(tw.astype(complex_dtype_of(dtype)), self.shape, self.expansion,
                               real_part=True)
