@@ -248,7 +248,10 @@ class StructuredConstructors:
         Parameters
         ----------
         x, y : array-like of shape (n,)
-            The nodes, as above (to a relative 1e-12), with ``a^n != b^n``.
+            The nodes, as above (to a relative 1e-12, or 50 float32
+            roundings for single-precision nodes), with ``a^n != b^n``;
+            they are taken as the exact progression of the nearest n-th
+            root of unity.
         dtype : dtype, default=None
             complex128 by default (complex64 for complex64 nodes); the
             nodes are complex unless n <= 2.
