@@ -15,6 +15,8 @@ namespace {
 
 constexpr double kRowStageNs = 8000.0;  // the row path's least work per stage for threads
 constexpr double kSlotMemory = 512.0 * 1024 * 1024;
+constexpr index_t kMaxSlots = 16;
+constexpr index_t kChunksPerSlot = 6;
 
 // The row path of the vjp (see isa_vjp_rows.hpp).
 template <class T>
@@ -48,7 +50,13 @@ void plan_rows(const VjpKernels<T>& K, const VjpCall<T>& c, int n_threads, VjpPl
 template <class T>
 index_t slot_count(const VjpCall<T>& c, index_t n_chunks, bool long_rows) {
     const double slot_bytes = double(c.n_params) * sizeof(T);
-    index_t n_slots = long_rows ? 1 : std::min<index_t>(n_chunks, 16);
+    index_t n_slots = 1;
+    if (!long_rows) {
+        // at least kChunksPerSlot chunks per slot (a power of two of them),
+        // and two slots whenever there are two chunks
+        while (2 * n_slots <= kMaxSlots && 2 * n_slots * kChunksPerSlot <= n_chunks) n_slots *= 2;
+        if (n_slots < 2 && n_chunks >= 2) n_slots = 2;
+    }
     n_slots = std::min<index_t>(n_slots, index_t(kSlotMemory / slot_bytes));
     return n_slots < 1 ? 1 : n_slots;
 }
