@@ -141,6 +141,52 @@ def test_epoch_is_the_size_weighted_mean_of_its_batches():
     assert len(opt.calls) == 2
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("n_out, n_in, n_rows, path", [
+    (16, 16, 5, "small"), (1000, 700, 3, "rows"), (2048, 1500, 1, "rows"),
+    (1000, 300, 37, "tiles"), (200, 1024, 201, "tiles")])
+def test_fused_bias_and_relu_equal_the_product_then_the_passes(n_out, n_in, n_rows, path,
+                                                                relu, dtype):
+    # every path of the product stores through the layer's epilogue: the
+    # same values as the product, then + b, then max(., 0) (tails included)
+    from kmatrix._core import _kernels
+
+    K = km.KMatrix.random(n_out, n_in, dtype=dtype, random_state=0)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n_rows, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    Z = np.full((n_rows, n_out), np.nan, dtype=dtype)
+    K._apply_into(X, Z, 0, b, relu)
+    assert _kernels.last_path().startswith(path)
+    apart = K.apply(X) + b
+    if relu:
+        apart = np.maximum(apart, 0)
+        assert (Z == 0).mean() > 0.3
+    np.testing.assert_array_equal(Z, apart)
+    ref = X.astype(np.float64) @ reference_matrix(K).T.real + b
+    ref = np.maximum(ref, 0) if relu else ref
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    assert np.linalg.norm(Z - ref) <= tol * np.linalg.norm(ref)
+
+
+def test_fused_relu_keeps_nan_and_the_epilogue_is_checked():
+    from kmatrix._core import _kernels
+
+    K = km.KMatrix.random(64, dtype=np.float32, random_state=0)
+    X = np.ones((20, 64), dtype=np.float32)
+    X[3, 5] = np.nan
+    Z = np.empty((20, 64), dtype=np.float32)
+    K._apply_into(X, Z, 0, np.zeros(64, np.float32), True)
+    assert np.isnan(Z[3]).all() and not np.isnan(np.delete(Z, 3, axis=0)).any()
+    with pytest.raises(ValueError, match="unknown epilogue"):
+        _kernels.apply_epilogue(K._twiddles, K.log_size, X, Z, "gelu", np.zeros(64, np.float32))
+    Kc = km.KMatrix.random(64, dtype=np.complex64, random_state=0)
+    with pytest.raises(ValueError, match="real float32 or float64"):
+        _kernels.apply_epilogue(Kc._twiddles, Kc.log_size, X, Z, "bias",
+                                np.zeros(64, np.float32))
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
 def test_activations_and_their_derivatives(activation):
     Z = np.linspace(-4, 4, 41).reshape(1, -1) + 0.01   # no kink of relu at a point
@@ -185,6 +231,28 @@ def test_adam_two_steps_by_hand(dtype):
         opt.step([np.asarray(g, dtype=dtype)])
         np.testing.assert_allclose(real_view(p), x, rtol=1e-14, atol=1e-15)
     assert opt.t == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+def test_adams_compiled_step_rounds_as_its_numpy_passes(dtype, monkeypatch):
+    # the one-pass kernel against the twelve NumPy passes it replaces, bit
+    # for bit, over 100,003 entries (blocks of 2^15, a partial one)
+    from kmatrix._core import optimizers
+
+    rng = np.random.default_rng(3)
+    p0 = rng.standard_normal(100_003).astype(dtype)
+    grads = [(rng.standard_normal(p0.shape) * 10.0 ** -k).astype(dtype) for k in range(4)]
+    runs = {}
+    for name, compiled in (("kernel", optimizers._compiled), ("numpy", lambda p, g: False)):
+        monkeypatch.setattr(optimizers, "_compiled", compiled)
+        p = p0.copy()
+        opt = AdamOptimizer([p], learning_rate=0.003, beta_1=0.85, beta_2=0.995)
+        for g in grads:
+            opt.step([g])
+        runs[name] = (p, opt.ms[0], opt.vs[0])
+    for a, b in zip(runs["kernel"], runs["numpy"]):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(runs["kernel"][0], p0)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])

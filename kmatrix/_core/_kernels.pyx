@@ -8,11 +8,12 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_apply_cosine, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H, TRANS_INVERSE, ISA_BASE, ISA_V3, ISA_V4,
+    EPILOGUE_COSINE, EPILOGUE_BIAS, EPILOGUE_BIAS_RELU,
 )
 
 cnp.import_array()
@@ -26,6 +27,7 @@ ctypedef fused scalar_t:
     double complex
 
 _TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
+_EPILOGUES = {"cosine": EPILOGUE_COSINE, "bias": EPILOGUE_BIAS, "bias_relu": EPILOGUE_BIAS_RELU}
 _ISA_NAMES = {ISA_BASE: "baseline", ISA_V3: "x86-64-v3", ISA_V4: "x86-64-v4"}
 
 
@@ -252,15 +254,19 @@ def apply(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
     return y
 
 
-def apply_cosine(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
-                 cnp.ndarray offset, double scale, int n_threads=0, bint check_finite=True):
-    """y[r] = scale * cos(K x[r] + offset) for a real network, the cosine
-    fused into the product's store; see butterfly.hpp. x (n_rows, n_in) and y
-    (n_rows, n_out) of the twiddles' float dtype with contiguous rows, y
-    writable and apart from x; offset of n_out entries, contiguous."""
+def apply_epilogue(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray y,
+                   str kind, cnp.ndarray offset, double scale=1.0, int n_threads=0,
+                   bint check_finite=True):
+    """y[r] = K x[r] with an epilogue fused into the product's store, for a
+    real network; see butterfly.hpp. kind "cosine": scale * cos(. + offset),
+    "bias": . + offset, "bias_relu": max(. + offset, 0). x (n_rows, n_in)
+    and y (n_rows, n_out) of the twiddles' float dtype with contiguous rows,
+    y writable and apart from x; offset of n_out entries, contiguous."""
     _check_twiddles(twiddles, log_size)
+    if kind not in _EPILOGUES:
+        raise ValueError(f"unknown epilogue {kind!r}")
     if twiddles.dtype not in (np.float32, np.float64):
-        raise ValueError("the cosine epilogue needs a real float32 or float64 network")
+        raise ValueError("a fused epilogue needs a real float32 or float64 network")
     for a, name in ((x, "x"), (y, "y")):
         if cnp.PyArray_NDIM(a) != 2 or a.dtype != twiddles.dtype:
             raise ValueError(f"{name} must be 2-D of the twiddles' dtype")
@@ -279,6 +285,7 @@ def apply_cosine(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray 
     if (cnp.PyArray_NDIM(offset) != 1 or offset.dtype != twiddles.dtype
             or offset.shape[0] != y.shape[1] or not offset.flags.c_contiguous):
         raise ValueError("offset must be contiguous, of y's row length and dtype")
+    cdef int code = _EPILOGUES[kind]
     cdef int64_t width = twiddles.shape[0], n_rows = x.shape[0]
     cdef int64_t n_in = x.shape[1], n_out = y.shape[1]
     cdef int64_t xs = x.strides[0] // x.itemsize if n_rows > 1 else n_in
@@ -292,13 +299,13 @@ def apply_cosine(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray 
     cdef int finite = 1 if check_finite else 0
     with nogil:
         if single:
-            status = kmatrix_apply_cosine[float](
+            status = kmatrix_apply_epilogue[float](
                 <const float*>tw, width, log_size, <const float*>xp, n_rows, n_in, xs,
-                <float*>yp, n_out, ys, <const float*>op, <float>scale, n_threads, finite)
+                <float*>yp, n_out, ys, code, <const float*>op, <float>scale, n_threads, finite)
         else:
-            status = kmatrix_apply_cosine[double](
+            status = kmatrix_apply_epilogue[double](
                 <const double*>tw, width, log_size, <const double*>xp, n_rows, n_in, xs,
-                <double*>yp, n_out, ys, <const double*>op, scale, n_threads, finite)
+                <double*>yp, n_out, ys, code, <const double*>op, scale, n_threads, finite)
     if status != STATUS_OK:
         _raise_status(status)
     return y
@@ -434,3 +441,39 @@ def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
     if status != STATUS_OK:
         _raise_status(status)
     return dtwiddles
+
+
+def adam_step(cnp.ndarray p, cnp.ndarray g, cnp.ndarray m, cnp.ndarray v, double step,
+              double beta_1, double beta_2, double epsilon, int n_threads=0):
+    """One Adam step in place on the C-contiguous float32 or float64 arrays
+    p, m, v and the gradient g (all of one dtype and size), with the
+    roundings of NumPy's passes; see butterfly.hpp."""
+    dtype = p.dtype
+    if dtype not in (np.float32, np.float64):
+        raise ValueError("Adam's compiled step takes float32 or float64 parameters")
+    for a, name in ((p, "p"), (g, "g"), (m, "m"), (v, "v")):
+        if a.dtype != dtype or a.size != p.size or not a.flags.c_contiguous:
+            raise ValueError(f"{name} must be C-contiguous, of p's dtype and size")
+    for a, name in ((p, "p"), (m, "m"), (v, "v")):
+        if not cnp.PyArray_ISWRITEABLE(a):
+            raise ValueError(f"{name} must be writable")
+    cdef int64_t n = p.size
+    cdef void* pp = cnp.PyArray_DATA(p)
+    cdef const void* gp = cnp.PyArray_DATA(g)
+    cdef void* mp = cnp.PyArray_DATA(m)
+    cdef void* vp = cnp.PyArray_DATA(v)
+    cdef int status
+    cdef double b1c = 1 - beta_1, b2c = 1 - beta_2
+    cdef bint single = dtype == np.float32
+    with nogil:
+        if single:
+            status = kmatrix_adam_step[float](<float*>pp, <const float*>gp, <float*>mp,
+                                              <float*>vp, n, step, <float>beta_1, <float>b1c,
+                                              <float>beta_2, <float>b2c, <float>epsilon,
+                                              n_threads)
+        else:
+            status = kmatrix_adam_step[double](<double*>pp, <const double*>gp, <double*>mp,
+                                               <double*>vp, n, step, beta_1, b1c, beta_2, b2c,
+                                               epsilon, n_threads)
+    if status != STATUS_OK:
+        _raise_status(status)

@@ -14,6 +14,9 @@ cdef extern from "types.hpp" namespace "kmatrix":
     int ISA_BASE
     int ISA_V3
     int ISA_V4
+    int EPILOGUE_COSINE
+    int EPILOGUE_BIAS
+    int EPILOGUE_BIAS_RELU
 
 
 cdef extern from "butterfly.hpp" namespace "kmatrix":
@@ -30,12 +33,16 @@ cdef extern from "butterfly.hpp" namespace "kmatrix":
                        int64_t g_col_stride, void* dx, int64_t dx_row_stride,
                        int64_t dx_col_stride, T* dtwiddles, int n_threads,
                        int check_finite, int real_io) nogil
-    int kmatrix_apply_cosine[T](const T* twiddles, int64_t width, int log_size, const T* x,
-                                int64_t n_rows, int64_t x_len, int64_t x_row_stride, T* y,
-                                int64_t y_len, int64_t y_row_stride, const T* offset, T scale,
-                                int n_threads, int check_finite) nogil
+    int kmatrix_apply_epilogue[T](const T* twiddles, int64_t width, int log_size, const T* x,
+                                  int64_t n_rows, int64_t x_len, int64_t x_row_stride, T* y,
+                                  int64_t y_len, int64_t y_row_stride, int kind,
+                                  const T* offset, T scale, int n_threads,
+                                  int check_finite) nogil
     int kmatrix_cosine_rows[T](T* y, int64_t n_rows, int64_t n_cols, int64_t row_stride,
                                const T* offset, T scale, int n_threads) nogil
+    int kmatrix_adam_step[R](R* p, const R* g, R* m, R* v, int64_t n, double step, R beta_1,
+                             R one_minus_beta_1, R beta_2, R one_minus_beta_2, R epsilon,
+                             int n_threads) nogil
     int kernel_isa()
     int set_kernel_isa(int isa)
     bint isa_available(int isa)

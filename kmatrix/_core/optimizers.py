@@ -7,7 +7,16 @@ updated through their real views, as two independent real parameters.
 
 import numpy as np
 
+from . import _kernels
+
 __all__ = ["AdamOptimizer", "SGDOptimizer", "real_view"]
+
+
+def _compiled(p, g):
+    """Whether the compiled step takes the parameter view p and gradient g
+    (its moments are made like p: C-contiguous, of its dtype)."""
+    return (p.dtype in (np.float32, np.float64) and g.dtype == p.dtype
+            and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable)
 
 
 def real_view(a):
@@ -70,6 +79,10 @@ class AdamOptimizer(_Optimizer):
         lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         for p, g, m, v, buf in zip(self._views, grads, self.ms, self.vs, self._bufs):
             g = real_view(g)
+            if _compiled(p, g):
+                # one pass instead of twelve, with the same roundings
+                _kernels.adam_step(p, g, m, v, float(lr), b1, b2, self.epsilon)
+                continue
             m *= b1
             np.multiply(g, 1 - b1, out=buf)
             m += buf

@@ -98,14 +98,20 @@ class Layer:
         """The gradients of :attr:`params`, as the last backward pass left them."""
         return [self.grad] + ([] if self.bias is None else [self.dbias])
 
-    def forward(self, A, Z, n_threads):
-        """``Z[:] = A W^T + b`` (C-contiguous rows in the model's dtype)."""
+    def forward(self, A, Z, n_threads, activation="identity"):
+        """``Z[:] = g(A W^T + b)`` for the activation g (C-contiguous rows in
+        the model's dtype). A K-matrix layer's kernel adds the bias, and
+        applies a rectifier, as it stores each output tile."""
         if self.dense:
             np.matmul(A, self.weight.T, out=Z)
+        elif self.bias is not None and activation in ("identity", "relu"):
+            self.weight._apply_into(A, Z, n_threads, self.bias, activation == "relu")
+            return Z
         else:
             self.weight._apply_into(A, Z, n_threads)
         if self.bias is not None:
             Z += self.bias
+        return activate(Z, activation)
 
     def backward(self, A, dZ, dA, n_threads):
         """The gradients of W and b from ``dZ`` (the loss's gradient at z) and
@@ -187,10 +193,9 @@ class Network:
         """Forward through every layer into ``outputs`` (one per layer)."""
         A = X
         for k, (layer, Z) in enumerate(zip(self.layers, outputs)):
-            layer.forward(A, Z, self.n_threads)
             last = k == len(self.layers) - 1
-            activate(Z, self.out_activation if last else self.activation)
-            A = Z
+            A = layer.forward(A, Z, self.n_threads,
+                              self.out_activation if last else self.activation)
         return A
 
     def predict(self, X):

@@ -330,15 +330,28 @@ class Products:
                                         float(scale), n_threads)
         self._row_lengths(X.shape[1], "N")
         Y = np.empty((X.shape[0], self.n_out), dtype=self.dtype)
-        return _kernels.apply_cosine(self._twiddles, self.log_size, X, Y,
-                                     np.ascontiguousarray(offset, dtype=self.dtype),
-                                     float(scale), n_threads)
+        return _kernels.apply_epilogue(self._twiddles, self.log_size, X, Y, "cosine",
+                                       np.ascontiguousarray(offset, dtype=self.dtype),
+                                       float(scale), n_threads)
 
     # -- package-internal: the training engine's paths, checked once per fit --
-    def _apply_into(self, X, out, n_threads):
-        """``out[:] = X @ K.T`` with no checks: X and out C-contiguous rows in
-        the twiddles' dtype (real rows for a real part), n_threads resolved."""
+    def _apply_into(self, X, out, n_threads, bias=None, relu=False):
+        """``out[:] = X @ K.T (+ bias, then max(., 0) if relu)`` with no
+        checks: X and out C-contiguous rows in the twiddles' dtype (real rows
+        for a real part), bias contiguous of out's row length and dtype,
+        n_threads resolved. A real network adds the bias and the rectifier
+        as the kernel stores each output tile (the same values as the
+        separate passes); a real part takes those passes."""
+        if bias is not None and self._twiddles.dtype.kind == "f":
+            kind = "bias_relu" if relu else "bias"
+            _kernels.apply_epilogue(self._twiddles, self.log_size, X, out, kind, bias, 1.0,
+                                    n_threads, False)
+            return
         _kernels.apply(self._twiddles, self.log_size, X, out, "N", n_threads, False)
+        if bias is not None:
+            out += bias
+        if relu:
+            np.maximum(out, 0, out=out)
 
     def _twiddle_gradient_into(self, X, G, dtw, n_threads, dX=None):
         """``dtw[:] = `` the twiddle gradient of :meth:`vjp` with no checks

@@ -78,15 +78,18 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
                 int check_finite, int real_io);
 
-// kmatrix_apply (TRANS_N, real T, rows of contiguous entries) with the
-// random features' epilogue fused into the store: every output entry
-// becomes scale * cos(y + offset[v]) while its tile is in registers, the
-// cosine of kmatrix_cosine_rows below (the same values).
+// kmatrix_apply (TRANS_N, real T, rows of contiguous entries) with an
+// epilogue fused into the store (EpilogueKind `kind`, not EPILOGUE_NONE):
+// every output entry y[v] becomes scale * cos(y + offset[v]) (the random
+// features; the cosine of kmatrix_cosine_rows below, the same values),
+// y + offset[v] (a layer's bias) or max(y + offset[v], 0) (bias and
+// rectifier) while its tile is in registers. Each entry is computed on its
+// own: the values are those of a separate pass, for any thread count.
 template <class T>
-int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T* x,
-                         index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
-                         index_t y_len, index_t y_row_stride, const T* offset, T scale,
-                         int n_threads, int check_finite);
+int kmatrix_apply_epilogue(const T* twiddles, index_t width, int log_size, const T* x,
+                           index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
+                           index_t y_len, index_t y_row_stride, int kind, const T* offset,
+                           T scale, int n_threads, int check_finite);
 
 // The random features' epilogue on n_rows rows of y (row_stride apart,
 // n_cols each; T float or double): y <- scale * cos(y + offset), offset of
@@ -95,6 +98,17 @@ int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T
 template <class T>
 int kmatrix_cosine_rows(T* y, index_t n_rows, index_t n_cols, index_t row_stride,
                         const T* offset, T scale, int n_threads);
+
+// One Adam step on n real parameters p with gradient g and moments m, v
+// (R float or double), in place: m <- beta_1 m + (1 - beta_1) g,
+// v <- beta_2 v + (1 - beta_2) g^2, p <- p - step * m / (sqrt(v) + epsilon),
+// with the roundings of the NumPy passes of kmatrix._core.optimizers (the
+// product by the step in double). Each entry on its own: the result does
+// not depend on the thread count.
+template <class R>
+int kmatrix_adam_step(R* p, const R* g, R* m, R* v, index_t n, double step, R beta_1,
+                      R one_minus_beta_1, R beta_2, R one_minus_beta_2, R epsilon,
+                      int n_threads);
 
 // The instruction set the kernels run with (an Isa), chosen at load time.
 int kernel_isa();

@@ -308,7 +308,7 @@ int apply_with(const T* twiddles, index_t width, int log_size, const void* x, in
                index_t x_len, index_t x_row_stride, index_t x_col_stride, void* y,
                index_t y_len, index_t y_row_stride, index_t y_col_stride, int trans,
                int n_threads, int check_finite, int real_io,
-               const CosineEpilogue<T>& epilogue) {
+               const Epilogue<T>& epilogue) {
     const bool inverse = trans >= TRANS_INVERSE;
     if (inverse) trans -= TRANS_INVERSE;
     if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || x_len < 0 || y_len < 0 ||
@@ -355,16 +355,19 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
                   int n_threads, int check_finite, int real_io) {
     return apply_with(twiddles, width, log_size, x, n_rows, x_len, x_row_stride, x_col_stride,
                       y, y_len, y_row_stride, y_col_stride, trans, n_threads, check_finite,
-                      real_io, CosineEpilogue<T>());
+                      real_io, Epilogue<T>());
 }
 
 template <class T>
-int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T* x,
-                         index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
-                         index_t y_len, index_t y_row_stride, const T* offset, T scale,
-                         int n_threads, int check_finite) {
-    if (offset == nullptr) return STATUS_BAD_ARGUMENT;
-    CosineEpilogue<T> epilogue;
+int kmatrix_apply_epilogue(const T* twiddles, index_t width, int log_size, const T* x,
+                           index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
+                           index_t y_len, index_t y_row_stride, int kind, const T* offset,
+                           T scale, int n_threads, int check_finite) {
+    if (offset == nullptr ||
+        (kind != EPILOGUE_COSINE && kind != EPILOGUE_BIAS && kind != EPILOGUE_BIAS_RELU))
+        return STATUS_BAD_ARGUMENT;
+    Epilogue<T> epilogue;
+    epilogue.kind = kind;
     epilogue.offset = offset;
     epilogue.scale = scale;
     return apply_with(twiddles, width, log_size, x, n_rows, x_len, x_row_stride, index_t(1), y,
@@ -372,12 +375,12 @@ int kmatrix_apply_cosine(const T* twiddles, index_t width, int log_size, const T
                       epilogue);
 }
 
-template int kmatrix_apply_cosine<float>(const float*, index_t, int, const float*, index_t,
-                                         index_t, index_t, float*, index_t, index_t,
-                                         const float*, float, int, int);
-template int kmatrix_apply_cosine<double>(const double*, index_t, int, const double*, index_t,
-                                          index_t, index_t, double*, index_t, index_t,
-                                          const double*, double, int, int);
+template int kmatrix_apply_epilogue<float>(const float*, index_t, int, const float*, index_t,
+                                           index_t, index_t, float*, index_t, index_t, int,
+                                           const float*, float, int, int);
+template int kmatrix_apply_epilogue<double>(const double*, index_t, int, const double*,
+                                            index_t, index_t, index_t, double*, index_t,
+                                            index_t, int, const double*, double, int, int);
 
 template <class T>
 int kmatrix_cosine_rows(T* y, index_t n_rows, index_t n_cols, index_t row_stride,

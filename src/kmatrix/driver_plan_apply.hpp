@@ -33,7 +33,7 @@ struct ApplyCall {
     int trans;  // TRANS_T for TRANS_H on real networks
     bool real_io, check_finite;
     bool inverse;  // op(K)^-1 (a solve; see TRANS_INVERSE)
-    CosineEpilogue<T> epilogue;  // the random features' cosine (offset null: none)
+    Epilogue<T> epilogue;  // what the stores do to every entry (EpilogueKind)
 };
 
 template <class T>

@@ -20,7 +20,7 @@
 #ifndef KMATRIX_ISA_ROWS_HPP
 #define KMATRIX_ISA_ROWS_HPP
 
-#include "isa_cosine.hpp"
+#include "isa_epilogue.hpp"
 #include "isa_simd.hpp"
 
 namespace kmatrix {
@@ -370,12 +370,11 @@ bool row_phase(const RowJob<T>& job, const Phase& ph, index_t u0, index_t u1) {
             const index_t p1 = u1 * job.io_block < job.y.len ? u1 * job.io_block : job.y.len;
             if (u0 * job.io_block < p1) {
                 row_store<T>(job, u0 * job.io_block, p1);
-                if (job.epilogue.offset != nullptr)
+                if (job.epilogue.kind != EPILOGUE_NONE)
                     for (index_t r = 0; r < job.n_rows; ++r)
-                        cosine_span<T>(static_cast<typename K::R*>(job.y.data) +
-                                           r * job.y.row_stride,
-                                       u0 * job.io_block, p1, job.epilogue.offset,
-                                       job.epilogue.scale);
+                        epilogue_span<T>(static_cast<typename K::R*>(job.y.data) +
+                                             r * job.y.row_stride,
+                                         u0 * job.io_block, p1, job.epilogue);
             }
             return true;
         }

@@ -12,7 +12,7 @@
 #ifndef KMATRIX_ISA_SMALL_HPP
 #define KMATRIX_ISA_SMALL_HPP
 
-#include "isa_cosine.hpp"
+#include "isa_epilogue.hpp"
 #include "isa_simd.hpp"
 
 namespace kmatrix {
@@ -198,10 +198,10 @@ KMATRIX_INLINE void small_block(const SmallJob<T>& job, index_t r0, bool direct_
 #pragma GCC unroll 8
     for (int q = 0; q < RB; ++q) {
         small_store<T, NV>(job, r0 + q, xr[q], xi[q], direct_out, cplx);
-        if (job.epilogue.offset != nullptr)
-            cosine_span<T>(static_cast<typename kernel_types<T>::R*>(job.y.data) +
-                               (r0 + q) * job.y.row_stride,
-                           0, job.y.len, job.epilogue.offset, job.epilogue.scale);
+        if (job.epilogue.kind != EPILOGUE_NONE)
+            epilogue_span<T>(static_cast<typename kernel_types<T>::R*>(job.y.data) +
+                                 (r0 + q) * job.y.row_stride,
+                             0, job.y.len, job.epilogue);
     }
 }
 

@@ -11,7 +11,7 @@
 #ifndef KMATRIX_ISA_TILE_HPP
 #define KMATRIX_ISA_TILE_HPP
 
-#include "isa_cosine.hpp"
+#include "isa_epilogue.hpp"
 #include "isa_simd.hpp"
 
 namespace kmatrix {
@@ -122,7 +122,7 @@ KMATRIX_INLINE bool load_tile(typename kernel_types<T>::V* Z, const Rows& x, con
 template <class T>
 KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRows& y,
                                const TileRange& r,
-                               const CosineEpilogue<T>& epilogue = CosineEpilogue<T>()) {
+                               const Epilogue<T>& epilogue = Epilogue<T>()) {
     using K = kernel_types<T>;
     using R = typename K::R;
     using V = typename K::V;
@@ -154,11 +154,11 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
                     vstore(rows[lane] + 2 * v_done, interleave<T>(re[lane], im[lane], 0));
                     vstore(rows[lane] + 2 * v_done + C, interleave<T>(re[lane], im[lane], 1));
                 }
-            } else if (epilogue.offset != nullptr) {
+            } else if (epilogue.kind != EPILOGUE_NONE) {
                 const V off = vload<V>(epilogue.offset + v_done);
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane)
-                    vstore(rows[lane] + v_done, cosine_vector<T>(re[lane] + off, epilogue.scale));
+                    vstore(rows[lane] + v_done, epilogue_vector<T>(re[lane], off, epilogue));
             } else {
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane) vstore(rows[lane] + v_done, re[lane]);
@@ -174,8 +174,7 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
                 yr[v * ys] = zr[lane];
                 if (cplx_out) yr[v * ys + 1] = zr[C + lane];
             }
-            if (epilogue.offset != nullptr) cosine_span<T>(yr, v_done, r.p1, epilogue.offset,
-                                                           epilogue.scale);
+            if (epilogue.kind != EPILOGUE_NONE) epilogue_span<T>(yr, v_done, r.p1, epilogue);
         }
     }
 }

@@ -78,12 +78,12 @@ struct OutRows {
 // N tile rows (position u of every row of the chunk in one lane vector;
 // complex values as a real and an imaginary plane) and every fused pass
 // runs on the tile as broadcast 2x2 blocks times lane vectors.
-// An optional epilogue of a product with a real network: every output
-// entry y[v] becomes scale * cos(y[v] + offset[v]) as it is stored (the
-// random features; isa_cosine.hpp). offset null: none. Output rows must be
-// contiguous then.
+// An optional epilogue of a product with a real network (EpilogueKind):
+// every output entry y[v] is transformed with offset[v] (and scale) as it
+// is stored (isa_epilogue.hpp). Output rows must be contiguous then.
 template <class T>
-struct CosineEpilogue {
+struct Epilogue {
+    int kind = EPILOGUE_NONE;
     const typename real_of<T>::type* offset = nullptr;
     typename real_of<T>::type scale = 1;
 };
@@ -106,7 +106,7 @@ struct TileJob {
     // packed + group_offset[i]
     const T* packed;
     const index_t* group_offset;
-    CosineEpilogue<T> epilogue;
+    Epilogue<T> epilogue;
 };
 
 // ----------------------------------------------------------------- rows --
@@ -130,7 +130,7 @@ struct RowJob {
     bool real_io, check_finite;
     typename real_of<T>::type* work;  // (n_rows, planes, N), 64-byte aligned
     index_t io_block;           // positions per PHASE_LOAD / PHASE_STORE unit
-    CosineEpilogue<T> epilogue;
+    Epilogue<T> epilogue;
 };
 
 // ---------------------------------------------------------- small sizes --
@@ -147,7 +147,7 @@ struct SmallJob {
     Rows x;
     OutRows y;
     bool real_io, check_finite;
-    CosineEpilogue<T> epilogue;
+    Epilogue<T> epilogue;
 };
 
 // ------------------------------------------------------------------ vjp --
@@ -187,6 +187,13 @@ struct VjpRowJob {
     index_t io_block;                  // positions per load / store unit
 };
 
+// One Adam step's constants (kmatrix_adam_step).
+template <class R>
+struct AdamStep {
+    double step;
+    R beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon;
+};
+
 // ------------------------------------------------------- dispatch tables --
 template <class T>
 struct ApplyKernels {
@@ -201,6 +208,10 @@ struct ApplyKernels {
     void (*cosine_rows)(typename real_of<T>::type* y, index_t row_stride, index_t n_cols,
                         const typename real_of<T>::type* offset, typename real_of<T>::type scale,
                         index_t row0, index_t row1);
+    // real T: one Adam step on entries [e0, e1) (isa_optimizers.hpp)
+    void (*adam_block)(typename real_of<T>::type* p, const typename real_of<T>::type* g,
+                       typename real_of<T>::type* m, typename real_of<T>::type* v,
+                       const AdamStep<typename real_of<T>::type>& s, index_t e0, index_t e1);
 };
 
 template <class T>

@@ -56,6 +56,17 @@ enum StageKind : int {
     KIND_IDENTITY = 6,  // every block the identity: the stage is skipped
 };
 
+// What a product with a real network does to every output entry y[v] as it
+// is stored (kmatrix_apply_epilogue): nothing, the random features' cosine
+// scale * cos(y + offset[v]), a layer's bias y + offset[v], or the bias and
+// a rectifier max(y + offset[v], 0) (NaN stays NaN).
+enum EpilogueKind : int {
+    EPILOGUE_NONE = 0,
+    EPILOGUE_COSINE = 1,
+    EPILOGUE_BIAS = 2,
+    EPILOGUE_BIAS_RELU = 3,
+};
+
 }  // namespace kmatrix
 
 #endif  // KMATRIX_TYPES_HPP
