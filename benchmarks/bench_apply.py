@@ -40,6 +40,7 @@ import scipy.fft
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import kmatrix as km
+from kmatrix._core import _kernels
 
 GiB = 1 << 30
 DENSE_MAX_BYTES = 2 * GiB  # skip the dense baseline when W is larger than this
@@ -197,6 +198,7 @@ def print_machine(args, workers):
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"scipy {scipy.__version__}, kmatrix {km.__version__}")
     print(f"kmatrix.openmp_enabled(): {km.openmp_enabled()}")
+    print(f"kmatrix's tuning for this machine: {_kernels.tuning()}")
     print_load("at start")
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE",
                 "OPENBLAS_L2_SIZE", "MKL_NUM_THREADS"):
@@ -367,6 +369,51 @@ def efficiency(results, dtype, n, batch=1024):
     return (r["km"] / base["km"]) / ((n * math.log2(n)) / (BASE_N * math.log2(BASE_N)))
 
 
+def kmatrix_flops(n, batch, dtype, width=1):
+    """Real floating-point operations of K.apply on ``batch`` rows: per row,
+    stage and pair, a 2x2 block times a vector (4 multiplies and 2 additions;
+    complex: 4 complex multiplies and 2 complex additions, 28 real ones)."""
+    per_block = 28 if np.dtype(dtype).kind == "c" else 6
+    return per_block * batch * (n // 2) * 2 * int(math.log2(n)) * width
+
+
+def l2_copy_bandwidth(nbytes):
+    """Bytes per second one core moves (read plus write) copying an array of
+    ``nbytes`` (half of L2: it stays there) into another: NumPy's copy,
+    median of 21 samples of 2 ms."""
+    a = np.ones(nbytes // 4, dtype=np.float32)
+    b = np.empty_like(a)
+    times = time_blocks({"copy": lambda: np.copyto(b, a)}, 21, 2.0, 21)
+    return 2 * nbytes / times["copy"][0]
+
+
+def print_roofline(results, args, workers):
+    """Where float32 n=4096 batch 1024 stands: its GFLOP/s, against the SGEMM
+    and the L2 bandwidth measured in this run."""
+    r = results.get(("float32", 4096, 1024))
+    print("=== roofline: float32 n=4096 batch 1024 ===")
+    if r is None or r["dense"] is None:
+        print("n/a (not measured)\n")
+        return
+    tuning = _kernels.tuning()
+    cores = workers or tuning["threads"]
+    gflops = kmatrix_flops(4096, 1024, np.float32) / r["km"] / 1e9
+    sgemm = dense_flops(4096, 1024, np.float32) / r["dense"] / 1e9
+    l2 = tuning["l2_bytes"]
+    bw = l2_copy_bandwidth(l2 // 2) * cores
+    # each fused pass reads and writes the chunk's tile once; the twiddles
+    # stream once per chunk of `lanes` rows
+    lanes, group = tuning["lanes"]["float32"], tuning["max_group"]["float32"]
+    passes = math.ceil(2 * 12 / group)
+    traffic = 1024 * 4096 * 4 * 2 * passes + (1024 // lanes) * 2 * 12 * 2048 * 16
+    print(f"kmatrix {gflops:.1f} GFLOP/s = {gflops / sgemm:.1%} of the measured SGEMM "
+          f"({sgemm:.0f} GFLOP/s, X @ W.T above)")
+    print(f"tile traffic {traffic / r['km'] / 1e9:.1f} GB/s ({passes} passes of {group} "
+          f"stages, twiddles once per chunk of {lanes} rows) = "
+          f"{traffic / r['km'] / bw:.1%} of the measured L2 copy bandwidth "
+          f"({bw / 1e9:.0f} GB/s on {cores} cores)\n")
+
+
 def print_summary(results, args):
     print("=== summary: the performance bars ===")
     verdicts = []
@@ -484,6 +531,7 @@ def main(argv=None):
                   "and is skipped above 2 GiB\n")
         for dtype in args.dtypes:
             print_scaling(dtype, args, results)
+        print_roofline(results, args, workers)
         print_summary(results, args)
     wall = time.perf_counter() - start
     print_other_load(cpu_start, wall)

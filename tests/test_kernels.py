@@ -11,6 +11,8 @@ Errors are compared in norm, ``||Y - Yref|| <= rtol * ||Yref||``, with
 own precision (float32 results get a float32 tolerance).
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import event, given, settings
@@ -455,3 +457,28 @@ def test_apply_out_rejects_read_only():
     out.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         K.apply(np.ones((5, 6)), out=out)
+
+
+def test_the_tuning_comes_from_this_machines_caches():
+    # the planners' cache blocks follow the L2 the system reports (half of
+    # it for the tiles, a sixteenth for the row path, clamped), so they hold
+    # on processors other than the one the library was tuned on
+    t = _kernels.tuning()
+    sysfs = "/sys/devices/system/cpu/cpu0/cache"
+    for index in (os.listdir(sysfs) if os.path.isdir(sysfs) else []):
+        try:
+            with open(f"{sysfs}/{index}/level") as f, open(f"{sysfs}/{index}/size") as g:
+                level, size = int(f.read()), g.read().strip()
+        except OSError:
+            continue
+        if level == 2 and size.endswith("K"):
+            assert t["caches_from_os"] and t["l2_bytes"] == int(size[:-1]) << 10
+    assert t["l2_bytes"] > 0 and t["l1d_bytes"] > 0
+    assert t["tile_block_bytes"] == int(min(max(t["l2_bytes"] / 2, 128 << 10), 2 << 20))
+    assert t["row_block_bytes"] == int(min(max(t["l2_bytes"] / 16, 32 << 10), 256 << 10))
+    assert t["isa"] in _kernels.available_isas()
+    for dtype, lanes in t["lanes"].items():
+        item = np.dtype(dtype).itemsize // (2 if dtype.startswith("complex") else 1)
+        assert lanes * item in (16, 32, 64)        # one SSE, AVX or AVX-512 vector
+        assert 2 <= t["max_vjp_group"][dtype] <= t["max_group"][dtype] <= 4
+        assert t["small_max"][dtype] >= lanes

@@ -8,7 +8,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_machine_tuning, kmatrix_kernel_shape, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
@@ -25,6 +25,8 @@ ctypedef fused scalar_t:
     double
     float complex
     double complex
+ctypedef float complex complex64_t
+ctypedef double complex complex128_t
 
 _TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
 _EPILOGUES = {"cosine": EPILOGUE_COSINE, "bias": EPILOGUE_BIAS, "bias_relu": EPILOGUE_BIAS_RELU}
@@ -99,6 +101,38 @@ def isa():
 def available_isas():
     """The instruction sets this build compiled that this processor runs."""
     return [name for code, name in sorted(_ISA_NAMES.items()) if isa_available(code)]
+
+
+def tuning():
+    """What the planners chose for this machine (the benchmarks print it):
+    the instruction set, the default threads, the data caches (bytes, and
+    whether the system reported them), the bytes of a cache block of the
+    tiles and of the row path, and per dtype the kernels' lanes, stages
+    fused per pass (apply and vjp) and largest small-path size."""
+    cdef int64_t caches[3]
+    cdef int from_os = 0
+    cdef double blocks[2]
+    kmatrix_machine_tuning(caches, &from_os, blocks)
+    cdef int lanes = 0, group = 0, vjp_group = 0, small = 0
+    shapes = {}
+    for name in ("float32", "float64", "complex64", "complex128"):
+        if name == "float32":
+            kmatrix_kernel_shape[float](&lanes, &group, &vjp_group, &small)
+        elif name == "float64":
+            kmatrix_kernel_shape[double](&lanes, &group, &vjp_group, &small)
+        elif name == "complex64":
+            kmatrix_kernel_shape[complex64_t](&lanes, &group, &vjp_group, &small)
+        else:
+            kmatrix_kernel_shape[complex128_t](&lanes, &group, &vjp_group, &small)
+        shapes[name] = (lanes, group, vjp_group, small)
+    return {"isa": isa(), "threads": default_threads(),
+            "l1d_bytes": caches[0], "l2_bytes": caches[1], "l3_bytes": caches[2],
+            "caches_from_os": bool(from_os),
+            "tile_block_bytes": int(blocks[0]), "row_block_bytes": int(blocks[1]),
+            "lanes": {k: v[0] for k, v in shapes.items()},
+            "max_group": {k: v[1] for k, v in shapes.items()},
+            "max_vjp_group": {k: v[2] for k, v in shapes.items()},
+            "small_max": {k: v[3] for k, v in shapes.items()}}
 
 
 def _set_isa(name):

@@ -118,6 +118,16 @@ int set_kernel_isa(int isa);
 // Whether this build compiled kernels for `isa` and the processor runs them.
 bool isa_available(int isa);
 
+// What the planners chose for this machine (the benchmarks print it):
+// caches[0..2] the L1d, L2 and L3 sizes in bytes (0: unknown), from_os 0
+// when the system told none and defaults serve; blocks[0..1] the bytes of
+// a PHASE_RUN block of the tiles and of the row path (driver_machine.hpp).
+void kmatrix_machine_tuning(index_t* caches, int* from_os, double* blocks);
+// The selected kernels' shape for scalar type T: lanes (rows per tile
+// chunk), stages fused per tile pass (apply and vjp), largest small-path N.
+template <class T>
+void kmatrix_kernel_shape(int* lanes, int* max_group, int* max_vjp_group, int* small_max);
+
 }  // namespace kmatrix
 
 #endif  // KMATRIX_BUTTERFLY_HPP

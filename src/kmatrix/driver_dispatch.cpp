@@ -82,6 +82,19 @@ const VjpKernels<T>& selected_vjp_kernels() {
     }
 }
 
+template <class T>
+void kmatrix_kernel_shape(int* lanes, int* max_group, int* max_vjp_group, int* small_max) {
+    const ApplyKernels<T>& K = selected_apply_kernels<T>();
+    *lanes = K.lanes;
+    *max_group = K.max_group;
+    *max_vjp_group = selected_vjp_kernels<T>().max_group;
+    *small_max = K.small_max;
+}
+template void kmatrix_kernel_shape<float>(int*, int*, int*, int*);
+template void kmatrix_kernel_shape<double>(int*, int*, int*, int*);
+template void kmatrix_kernel_shape<std::complex<float>>(int*, int*, int*, int*);
+template void kmatrix_kernel_shape<std::complex<double>>(int*, int*, int*, int*);
+
 template const ApplyKernels<float>& selected_apply_kernels<float>();
 template const ApplyKernels<double>& selected_apply_kernels<double>();
 template const ApplyKernels<std::complex<float>>& selected_apply_kernels<std::complex<float>>();

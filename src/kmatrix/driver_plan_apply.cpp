@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "driver_common.hpp"
+#include "driver_machine.hpp"
 
 namespace kmatrix {
 namespace {
@@ -50,8 +51,9 @@ void plan_rows(const ApplyKernels<T>& K, const ApplyCall<T>& c, int n_threads,
     const index_t VL = K.lanes;
     plan.path = PATH_ROWS;
     plan.stages = stage_order(c.twiddles, c.width, c.L, c.trans, c.inverse);
-    // blocks of ~64 KiB of the rows' data, of at least one vector of pairs
-    plan.cache_bits = bits_for_bytes(64 * 1024.0, double(c.n_rows * P * sizeof(R)),
+    // blocks of about a sixteenth of L2 of the rows' data (the twiddles of
+    // the block's stages stream beside it), of at least one vector of pairs
+    plan.cache_bits = bits_for_bytes(row_block_bytes(), double(c.n_rows * P * sizeof(R)),
                                      log2_floor(2 * VL), c.L);
     // every call deinterleaves all twiddles once (~4 row updates' worth)
     plan.threads = threads_for_work(double(c.n_rows + 4) * double(c.N / 2) *
@@ -138,8 +140,8 @@ void plan_tiles(const ApplyKernels<T>& K, const ApplyCall<T>& c, int n_threads,
     const std::vector<int> kinds = classify_and_fold(c, plan);
     plan.groups = group_stages(plan.stages.data(), kinds.data(), index_t(plan.stages.size()),
                                K.max_group);
-    // PHASE_RUN blocks of ~512 KiB of tile rows
-    plan.cache_bits = bits_for_bytes(512 * 1024.0, double(C * P * sizeof(R)), 1, c.L);
+    // PHASE_RUN blocks of about half of L2 of tile rows
+    plan.cache_bits = bits_for_bytes(tile_block_bytes(), double(C * P * sizeof(R)), 1, c.L);
     plan.n_chunks = (c.n_rows + C - 1) / C;
     double pair_updates = 0;
     for (const auto& gr : plan.groups) pair_updates += gr.size;
