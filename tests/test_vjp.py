@@ -179,3 +179,53 @@ def test_vjp_rejects_bad_input():
         K.vjp(X, G)
     with pytest.raises(ValueError, match="1-D or 2-D"):
         K.vjp(np.ones((2, 3, 6)), np.ones((2, 3, 4)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("gate", ["relu", "tanh", "logistic"])
+@pytest.mark.parametrize("n, n_rows, path", [(1024, 3, "vjp-rows"), (1000, 37, "vjp"),
+                                             (2**15, 17, "vjp-shared")])
+def test_the_gate_multiplies_dx_by_the_activation_derivative(n, n_rows, path, gate, dtype):
+    # the layer's backward step fused into the store of dx: dx * g'(a), a
+    # the activations of the rows (the vjp's own input, as in a network);
+    # the twiddle gradient does not change
+    K = km.KMatrix.random(n, dtype=dtype, random_state=0)
+    rng = np.random.default_rng(2)
+    Z = rng.standard_normal((n_rows, n)).astype(dtype)
+    A = {"relu": np.maximum(Z, 0), "tanh": np.tanh(Z), "logistic": 0.5 + 0.5 * np.tanh(Z / 2)}
+    A = A[gate].astype(dtype)
+    G = rng.standard_normal((n_rows, n)).astype(dtype)
+    dtw0, dtw1 = np.empty_like(K._twiddles), np.empty_like(K._twiddles)
+    dX0, dX1 = np.empty_like(A), np.full_like(A, np.nan)
+    assert not K._twiddle_gradient_into(A, G, dtw0, 0, dX0)
+    assert K._twiddle_gradient_into(A, G, dtw1, 0, dX1, gate)
+    assert _kernels.last_path() in (path, "vjp")   # shared when two threads run
+    np.testing.assert_array_equal(dtw1, dtw0)
+    derivative = {"relu": (A > 0).astype(dtype), "tanh": 1 - A * A, "logistic": A - A * A}
+    expected = dX0 * derivative[gate]
+    if gate == "relu":
+        np.testing.assert_array_equal(dX1, expected)
+        assert (dX1 == 0).mean() > 0.3
+    else:   # 1 - a^2 may be one fused multiply-add in the kernel
+        eps = np.finfo(dtype).eps
+        assert np.all(np.abs(dX1 - expected) <= 4 * eps * np.abs(dX0))
+
+
+def test_the_gate_is_checked():
+    K = km.KMatrix.random(64, dtype=np.float32, random_state=0)
+    X = np.ones((20, 64), np.float32)
+    dtw, dX = np.empty_like(K._twiddles), np.empty_like(X)
+    with pytest.raises(ValueError, match="unknown gate"):
+        _kernels.vjp(K._twiddles, K.log_size, X, X, dX, dtw, 0, True, X, "gelu")
+    with pytest.raises(ValueError, match="needs real twiddles and dx"):
+        _kernels.vjp(K._twiddles, K.log_size, X, X, None, dtw, 0, True, X, "relu")
+    with pytest.raises(ValueError, match="of dx's shape"):
+        _kernels.vjp(K._twiddles, K.log_size, X, X, dX, dtw, 0, True, X[:, :10], "relu")
+    with pytest.raises(ValueError, match="rows must be contiguous"):
+        _kernels.vjp(K._twiddles, K.log_size, X, X, dX, dtw, 0, True,
+                     np.ones((20, 128), np.float32)[:, ::2], "relu")
+    Kc = km.KMatrix.random(64, dtype=np.complex64, random_state=0)
+    Xc = X.astype(np.complex64)
+    with pytest.raises(ValueError, match="needs real twiddles"):
+        _kernels.vjp(Kc._twiddles, Kc.log_size, Xc, Xc, Xc.copy(), np.empty_like(Kc._twiddles),
+                     0, True, X, "relu")

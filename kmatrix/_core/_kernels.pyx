@@ -13,7 +13,7 @@ from kmatrix._core.native cimport (
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H, TRANS_INVERSE, ISA_BASE, ISA_V3, ISA_V4,
-    EPILOGUE_COSINE, EPILOGUE_BIAS, EPILOGUE_BIAS_RELU,
+    EPILOGUE_COSINE, EPILOGUE_BIAS, EPILOGUE_BIAS_RELU, GATE_RELU, GATE_TANH, GATE_LOGISTIC,
 )
 
 cnp.import_array()
@@ -30,6 +30,7 @@ ctypedef double complex complex128_t
 
 _TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
 _EPILOGUES = {"cosine": EPILOGUE_COSINE, "bias": EPILOGUE_BIAS, "bias_relu": EPILOGUE_BIAS_RELU}
+_GATES = {"relu": GATE_RELU, "tanh": GATE_TANH, "logistic": GATE_LOGISTIC}
 _ISA_NAMES = {ISA_BASE: "baseline", ISA_V3: "x86-64-v3", ISA_V4: "x86-64-v4"}
 
 
@@ -390,12 +391,16 @@ cdef struct VjpArgs:
     int64_t dx_rs, dx_cs
     void* dtw
     int n_threads, check_finite, real_io
+    int gate_kind
+    const void* gate
+    int64_t gate_rs
 
 
 cdef int _vjp_as(const scalar_t* tw, const VjpArgs* a) noexcept nogil:
     return kmatrix_vjp(tw, a.width, a.log_size, a.x, a.n_rows, a.n_in, a.x_rs, a.x_cs,
-                                 a.g, a.n_out, a.g_rs, a.g_cs, a.dx, a.dx_rs, a.dx_cs,
-                                 <scalar_t*>a.dtw, a.n_threads, a.check_finite, a.real_io)
+                       a.g, a.n_out, a.g_rs, a.g_cs, a.dx, a.dx_rs, a.dx_cs,
+                       <scalar_t*>a.dtw, a.n_threads, a.check_finite, a.real_io,
+                       a.gate_kind, a.gate, a.gate_rs)
 
 
 cdef int _vjp(int kind, const void* tw, const VjpArgs* a) noexcept nogil:
@@ -409,13 +414,17 @@ cdef int _vjp(int kind, const void* tw, const VjpArgs* a) noexcept nogil:
 
 
 def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
-        dx, cnp.ndarray dtwiddles, int n_threads=0, bint check_finite=True):
+        dx, cnp.ndarray dtwiddles, int n_threads=0, bint check_finite=True,
+        gate=None, str gate_kind=None):
     """Gradients of Re(sum(conj(g) * K x)); see kmatrix_vjp in butterfly.hpp.
 
     x (n_rows, n_in), g (n_rows, n_out) and dx (n_rows, n_in, or None) any
     strides, of the twiddles' dtype or (complex twiddles, the real part) all
     of its real dtype; dtwiddles a writable C-contiguous array shaped like
-    twiddles, of their dtype.
+    twiddles, of their dtype. gate (real twiddles, dx with contiguous rows):
+    an array shaped like dx of its dtype with contiguous rows, the
+    activations whose derivative (gate_kind "relu", "tanh" or "logistic")
+    multiplies dx as it is stored.
     """
     _check_twiddles(twiddles, log_size)
     if (cnp.PyArray_NDIM(dtwiddles) != 6 or not cnp.PyArray_IS_C_CONTIGUOUS(dtwiddles)
@@ -465,6 +474,25 @@ def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
         a.dx_rs = _element_stride(dxa, 0)
         a.dx_cs = _element_stride(dxa, 1)
     a.dtw = cnp.PyArray_DATA(dtwiddles)
+    a.gate_kind = 0
+    a.gate = NULL
+    a.gate_rs = 0
+    cdef cnp.ndarray ga
+    if gate is not None:
+        ga = gate
+        if gate_kind not in _GATES:
+            raise ValueError(f"unknown gate {gate_kind!r}")
+        if kind > 1 or dx is None:
+            raise ValueError("a gate needs real twiddles and dx")
+        for arr, name in ((dxa, "dx"), (ga, "gate")):
+            if arr.shape[1] > 1 and arr.strides[1] != arr.itemsize:
+                raise ValueError(f"{name}'s rows must be contiguous")
+        if (cnp.PyArray_NDIM(ga) != 2 or ga.shape[0] != x.shape[0] or ga.shape[1] != x.shape[1]
+                or ga.dtype != twiddles.dtype or not cnp.PyArray_ISALIGNED(ga)):
+            raise ValueError("gate must be aligned, of dx's shape and dtype")
+        a.gate_kind = _GATES[gate_kind]
+        a.gate = cnp.PyArray_DATA(ga)
+        a.gate_rs = _element_stride(ga, 0)
     a.n_threads = n_threads
     a.check_finite = 1 if check_finite else 0
     a.real_io = real_io

@@ -17,6 +17,9 @@ cdef extern from "types.hpp" namespace "kmatrix":
     int EPILOGUE_COSINE
     int EPILOGUE_BIAS
     int EPILOGUE_BIAS_RELU
+    int GATE_RELU
+    int GATE_TANH
+    int GATE_LOGISTIC
 
 
 cdef extern from "butterfly.hpp" namespace "kmatrix":
@@ -32,7 +35,8 @@ cdef extern from "butterfly.hpp" namespace "kmatrix":
                        const void* g, int64_t n_out, int64_t g_row_stride,
                        int64_t g_col_stride, void* dx, int64_t dx_row_stride,
                        int64_t dx_col_stride, T* dtwiddles, int n_threads,
-                       int check_finite, int real_io) nogil
+                       int check_finite, int real_io, int gate_kind, const void* gate_ref,
+                       int64_t gate_row_stride) nogil
     int kmatrix_apply_epilogue[T](const T* twiddles, int64_t width, int log_size, const T* x,
                                   int64_t n_rows, int64_t x_len, int64_t x_row_stride, T* y,
                                   int64_t y_len, int64_t y_row_stride, int kind,

@@ -113,9 +113,14 @@ class Layer:
             Z += self.bias
         return activate(Z, activation)
 
-    def backward(self, A, dZ, dA, n_threads):
+    def backward(self, A, dZ, dA, n_threads, gate=None):
         """The gradients of W and b from ``dZ`` (the loss's gradient at z) and
-        the layer's input ``A``; ``dA[:] = dZ W`` when dA is not None."""
+        the layer's input ``A``; ``dA[:] = dZ W`` when dA is not None.
+
+        ``gate``: the activation that made A (not the identity); a K-matrix
+        layer's kernel multiplies dA by its derivative as it stores dA.
+        Returns whether that was done (else the caller does it)."""
+        gated = False
         if self.grad is None:
             self.grad = np.empty_like(self.param)
             self.dbias = None if self.bias is None else np.empty_like(self.bias)
@@ -124,11 +129,12 @@ class Layer:
             if dA is not None:
                 np.matmul(dZ, self.weight, out=dA)
         else:
-            self.weight._twiddle_gradient_into(A, dZ, self.grad, n_threads, dA)
+            gated = self.weight._twiddle_gradient_into(A, dZ, self.grad, n_threads, dA, gate)
             if self.butterfly:
                 self.grad[:, 1] = 0
         if self.dbias is not None:
             np.sum(dZ, axis=0, out=self.dbias)
+        return gated
 
 
 class Network:
@@ -212,11 +218,13 @@ class Network:
         total = float(m) if wb is None else float(wb.sum(dtype=np.float64))
         loss, dZ = self._output_gradient(P, Yb, wb, total, D[-1])
         inputs = [Xb] + outputs[:-1]
+        gate = None if self.activation == "identity" else self.activation
         for k in range(len(self.layers) - 1, -1, -1):
             below = dA[k - 1] if k else None
-            self.layers[k].backward(inputs[k], dZ, below, self.n_threads)
+            gated = self.layers[k].backward(inputs[k], dZ, below, self.n_threads,
+                                            gate if k else None)
             if k:
-                if self.activation != "identity":
+                if gate is not None and not gated:
                     below *= _activation_derivative(outputs[k - 1], D[k - 1], self.activation)
                 dZ = below
         if self.alpha:

@@ -353,11 +353,19 @@ class Products:
         if relu:
             np.maximum(out, 0, out=out)
 
-    def _twiddle_gradient_into(self, X, G, dtw, n_threads, dX=None):
+    def _twiddle_gradient_into(self, X, G, dtw, n_threads, dX=None, gate=None):
         """``dtw[:] = `` the twiddle gradient of :meth:`vjp` with no checks
         (arrays as for :meth:`_apply_into`; dtw of the twiddles' shape), and
-        ``dX[:] = `` the input gradient when ``dX`` is given (rows like X)."""
-        _kernels.vjp(self._twiddles, self.log_size, X, G, dX, dtw, n_threads, False)
+        ``dX[:] = `` the input gradient when ``dX`` is given (rows like X).
+
+        ``gate``: the name of the activation that made X ("relu", "tanh" or
+        "logistic"); dX is then multiplied by its derivative, written in
+        terms of X, as the kernel stores it (a real network; a real part
+        takes NumPy's passes). Returns whether the kernel did."""
+        fused = gate is not None and dX is not None and self._twiddles.dtype.kind == "f"
+        _kernels.vjp(self._twiddles, self.log_size, X, G, dX, dtw, n_threads, False,
+                     X if fused else None, gate if fused else None)
+        return fused
 
     def todense(self):
         """The dense matrix, computed by applying K to the identity.

@@ -71,12 +71,17 @@ int kmatrix_apply(const T* twiddles, index_t width, int log_size, const void* x,
 // registers. Twiddle gradients are summed per fixed slot of chunks in chunk
 // order (one slot for long rows), so they do not depend on the thread
 // count. Per pair and stage the lane sums go through a fixed merge tree.
+// gate_kind (GateKind; real T, dx wanted with contiguous rows): every
+// entry of dx is multiplied, as it is stored, by the activation derivative
+// at gate_ref[r * gate_row_stride + v] (n_rows rows of n_in entries of T):
+// a layer's backward step without a pass of its own.
 template <class T>
 int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, index_t n_rows,
                 index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
                 index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
-                int check_finite, int real_io);
+                int check_finite, int real_io, int gate_kind, const void* gate_ref,
+                index_t gate_row_stride);
 
 // kmatrix_apply (TRANS_N, real T, rows of contiguous entries) with an
 // epilogue fused into the store (EpilogueKind `kind`, not EPILOGUE_NONE):

@@ -33,6 +33,7 @@ struct VjpCall {
     OutRows dx;        // data null: not wanted
     T* dtwiddles;
     bool real_io, check_finite;
+    Gate<T> gate;      // on dx as it is stored
 };
 
 template <class T>

@@ -65,6 +65,7 @@ int execute_rows(const VjpKernels<T>& K, const VjpCall<T>& c, const VjpPlan<T>& 
     job.saved = scratch;
     job.grad = scratch + n_stages * buffer;
     job.io_block = plan.io_block;
+    job.gate = c.gate;
     const auto phases = vjp_phases(index_t(n_stages), c.N, plan.units, plan.io_block, c.dx);
     return run_phase_list(plan.threads, phases, PATH_VJP_ROWS, [&](const Phase& ph, index_t unit) {
         return K.vjp_row_phase(job, ph, unit, unit + 1);
@@ -193,6 +194,7 @@ VjpJob<T> vjp_job(const VjpCall<T>& c, const VjpPlan<T>& plan,
     job.real_io = c.real_io;
     job.check_finite = c.check_finite;
     job.io_block = plan.io_block;
+    job.gate = c.gate;
     return job;
 }
 
@@ -248,9 +250,14 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
                 index_t n_in, index_t x_row_stride, index_t x_col_stride, const void* g,
                 index_t n_out, index_t g_row_stride, index_t g_col_stride, void* dx,
                 index_t dx_row_stride, index_t dx_col_stride, T* dtwiddles, int n_threads,
-                int check_finite, int real_io) {
+                int check_finite, int real_io, int gate_kind, const void* gate_ref,
+                index_t gate_row_stride) {
     if (log_size < 1 || log_size > 40 || width < 1 || n_rows < 0 || n_in < 1 || n_out < 1 ||
         (real_io && !is_complex_v<T>))
+        return STATUS_BAD_ARGUMENT;
+    if (gate_kind != GATE_NONE &&
+        (is_complex_v<T> || gate_kind < GATE_RELU || gate_kind > GATE_LOGISTIC ||
+         dx == nullptr || gate_ref == nullptr || (n_in > 1 && dx_col_stride != 1)))
         return STATUS_BAD_ARGUMENT;
     const index_t N = index_t(1) << log_size;
     if (n_in > N || n_out > N) return STATUS_BAD_ARGUMENT;
@@ -271,7 +278,9 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
                           {dx, n_in, dx_row_stride, dx_col_stride},
                           dtwiddles,
                           real_io != 0,
-                          check_finite != 0};
+                          check_finite != 0,
+                          {gate_kind, static_cast<const typename real_of<T>::type*>(gate_ref),
+                           gate_row_stride}};
     // the plans and the thread team allocate: out of memory is a status,
     // never an exception through the Cython layer (which cannot take one)
     int status;
@@ -287,7 +296,8 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
 #define KMATRIX_INSTANTIATE(T)                                                              \
     template int kmatrix_vjp<T>(const T*, index_t, int, const void*, index_t, index_t,      \
                                 index_t, index_t, const void*, index_t, index_t, index_t,   \
-                                void*, index_t, index_t, T*, int, int, int);
+                                void*, index_t, index_t, T*, int, int, int, int,        \
+                                const void*, index_t);
 KMATRIX_INSTANTIATE(float)
 KMATRIX_INSTANTIATE(double)
 KMATRIX_INSTANTIATE(std::complex<float>)

@@ -57,6 +57,45 @@ KMATRIX_INLINE void epilogue_span(typename kernel_types<T>::R* row, index_t p0, 
     }
 }
 
+// The gate's factor (GateKind, not GATE_NONE) at the activations a, as
+// NumPy's passes compute it (the vjp units may fuse a^2 into the
+// subtraction: then it is rounded once instead of twice).
+template <class T>
+KMATRIX_INLINE typename kernel_types<T>::V gate_vector(typename kernel_types<T>::V a, int kind) {
+    using V = typename kernel_types<T>::V;
+    switch (kind) {
+        case GATE_RELU: return a > V{} ? V{} + 1 : V{};
+        case GATE_TANH: return V{} + 1 - a * a;
+        default: return a - a * a;
+    }
+}
+
+template <class T>
+KMATRIX_INLINE typename kernel_types<T>::R gate_scalar(typename kernel_types<T>::R a, int kind) {
+    using R = typename kernel_types<T>::R;
+    switch (kind) {
+        case GATE_RELU: return a > R(0) ? R(1) : R(0);
+        case GATE_TANH: return R(1) - a * a;
+        default: return a - a * a;
+    }
+}
+
+// In place on positions [p0, p1) of one contiguous row of dx, whose
+// activations are the row `a`: dx <- dx * factor(a).
+template <class T>
+KMATRIX_INLINE void gate_span(typename kernel_types<T>::R* row,
+                              const typename kernel_types<T>::R* a, index_t p0, index_t p1,
+                              int kind) {
+    using K = kernel_types<T>;
+    using V = typename K::V;
+    if constexpr (!K::is_complex) {
+        index_t j = p0;
+        for (; j + K::lanes <= p1; j += K::lanes)
+            vstore(row + j, vload<V>(row + j) * gate_vector<T>(vload<V>(a + j), kind));
+        for (; j < p1; ++j) row[j] = row[j] * gate_scalar<T>(a[j], kind);
+    }
+}
+
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 

@@ -122,7 +122,8 @@ KMATRIX_INLINE bool load_tile(typename kernel_types<T>::V* Z, const Rows& x, con
 template <class T>
 KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRows& y,
                                const TileRange& r,
-                               const Epilogue<T>& epilogue = Epilogue<T>()) {
+                               const Epilogue<T>& epilogue = Epilogue<T>(),
+                               const Gate<T>& gate = Gate<T>()) {
     using K = kernel_types<T>;
     using R = typename K::R;
     using V = typename K::V;
@@ -159,6 +160,12 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane)
                     vstore(rows[lane] + v_done, epilogue_vector<T>(re[lane], off, epilogue));
+            } else if (gate.kind != GATE_NONE) {
+#pragma GCC unroll 16
+                for (int lane = 0; lane < C; ++lane) {
+                    const R* a = gate.ref + (r.row0 + lane) * gate.ref_row_stride + v_done;
+                    vstore(rows[lane] + v_done, re[lane] * gate_vector<T>(vload<V>(a), gate.kind));
+                }
             } else {
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane) vstore(rows[lane] + v_done, re[lane]);
@@ -175,6 +182,9 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
                 if (cplx_out) yr[v * ys + 1] = zr[C + lane];
             }
             if (epilogue.kind != EPILOGUE_NONE) epilogue_span<T>(yr, v_done, r.p1, epilogue);
+            if (gate.kind != GATE_NONE)
+                gate_span<T>(yr, gate.ref + (r.row0 + lane) * gate.ref_row_stride, v_done, r.p1,
+                             gate.kind);
         }
     }
 }

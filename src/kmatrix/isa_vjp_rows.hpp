@@ -129,7 +129,15 @@ bool vjp_row_phase(const VjpRowJob<T>& job, const Phase& ph, index_t u0, index_t
             rows.y = job.dx;
             rows.work = job.grad;
             const index_t p1 = u1 * job.io_block < job.dx.len ? u1 * job.io_block : job.dx.len;
-            if (u0 * job.io_block < p1) row_store<T>(rows, u0 * job.io_block, p1);
+            if (u0 * job.io_block < p1) {
+                row_store<T>(rows, u0 * job.io_block, p1);
+                if (job.gate.kind != GATE_NONE)
+                    for (index_t r = 0; r < job.n_rows; ++r)
+                        gate_span<T>(static_cast<typename kernel_types<T>::R*>(job.dx.data) +
+                                         r * job.dx.row_stride,
+                                     job.gate.ref + r * job.gate.ref_row_stride,
+                                     u0 * job.io_block, p1, job.gate.kind);
+            }
             return true;
         }
         case PHASE_FORWARD: {

@@ -211,7 +211,8 @@ bool vjp_phase(const VjpJob<T>& job, const Phase& ph, index_t chunk, void* saved
             return load_tile<T>(saved + job.n_groups * tile, job.g, r, job.check_finite);
         case PHASE_STORE_DX:
             r.p1 = u1 * job.io_block < job.dx.len ? u1 * job.io_block : job.dx.len;
-            if (r.p0 < r.p1) store_tile<T>(saved + job.n_groups * tile, job.dx, r);
+            if (r.p0 < r.p1)
+                store_tile<T>(saved + job.n_groups * tile, job.dx, r, Epilogue<T>(), job.gate);
             return true;
         case PHASE_FORWARD: {
             const index_t i = ph.first;

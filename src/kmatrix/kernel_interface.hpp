@@ -151,6 +151,16 @@ struct SmallJob {
 };
 
 // ------------------------------------------------------------------ vjp --
+// The gate of a vjp with a real network (GateKind): dx[r][v] is multiplied
+// by the derivative at ref[r * ref_row_stride + v] as it is stored (dx rows
+// contiguous then).
+template <class T>
+struct Gate {
+    int kind = GATE_NONE;
+    const typename real_of<T>::type* ref = nullptr;
+    index_t ref_row_stride = 0;
+};
+
 template <class T>
 struct VjpJob {
     const StageGroup<T>* groups;
@@ -164,6 +174,7 @@ struct VjpJob {
     OutRows dx;                   // (n_rows, n_in); data null: not wanted
     bool real_io, check_finite;
     index_t io_block;
+    Gate<T> gate;                 // on dx as it is stored
 };
 
 // vjp, few rows: the row path's layout (see RowJob), one stage per phase.
@@ -185,6 +196,7 @@ struct VjpRowJob {
     typename real_of<T>::type* saved;  // per stage its input, (n_rows, planes, N) each
     typename real_of<T>::type* grad;   // (n_rows, planes, N)
     index_t io_block;                  // positions per load / store unit
+    Gate<T> gate;                      // on dx as it is stored
 };
 
 // One Adam step's constants (kmatrix_adam_step).

@@ -67,6 +67,18 @@ enum EpilogueKind : int {
     EPILOGUE_BIAS_RELU = 3,
 };
 
+// A gate on the input gradient of a vjp (kmatrix_vjp): every entry dx[v]
+// of a row is multiplied, as it is stored, by the derivative of a layer's
+// activation written in terms of that activation's value a[v] (the layer's
+// input, a row of another array): 1 if a > 0 else 0 (rectifier), 1 - a^2
+// (tanh), a - a^2 (logistic).
+enum GateKind : int {
+    GATE_NONE = 0,
+    GATE_RELU = 1,
+    GATE_TANH = 2,
+    GATE_LOGISTIC = 3,
+};
+
 }  // namespace kmatrix
 
 #endif  // KMATRIX_TYPES_HPP
