@@ -203,7 +203,9 @@ class KMatrixRegressor(RegressorMixin, NetworkEstimator):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 0:
             raise ValueError("y has 0 targets; at least one is required")
-        Y = np.ascontiguousarray((y.reshape(-1, 1) if y.ndim == 1 else y).astype(dtype))
+        # no copy of targets already in the model's dtype (an epoch reads them)
+        Y = np.ascontiguousarray((y.reshape(-1, 1) if y.ndim == 1 else y)
+                                 .astype(dtype, copy=False))
         return Y, {"_y_1d": y.ndim == 1}
 
     def _out_activation(self, n_outputs):
