@@ -414,7 +414,11 @@ class Products:
 
 def kernel_ready(X):
     """Whether the kernels can read X in place: aligned, whole-item strides."""
-    return X.flags.aligned and all(st % X.itemsize == 0 for st in X.strides)
+    flags = X.flags
+    if not flags.aligned:
+        return False
+    # contiguous rows (the common case, on every product's path) need no loop
+    return flags.c_contiguous or all(st % X.itemsize == 0 for st in X.strides)
 
 
 def _check_out(out, shape, dtype):
