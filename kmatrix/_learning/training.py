@@ -6,10 +6,15 @@ small dense matrix), a hidden activation after every layer but the last, an
 output activation and a loss. One optimisation step runs, per layer, one
 compiled product forward and one compiled vector-Jacobian product backward
 (the twiddle gradient and, below the top layer, the gradient of the layer's
-input) on the whole mini-batch, plus a few in-place NumPy passes over
-``(batch, width of the layer)`` arrays and ``O(n_params)`` optimizer
-updates; no Python loop runs over rows, stages or parameters. Buffers are
-allocated once per batch size, so an epoch does no large allocation.
+input) on the whole mini-batch, and one compiled optimizer pass per
+parameter array. A real K-matrix layer's kernels also add its bias and
+apply a rectifier as they store its output, and multiply the gradient of
+its input by the derivative of the activation below as they store it; what
+is left to NumPy is the bias gradient (a sum over the batch), the output
+layer's activation and loss, the tanh and logistic activations themselves,
+and the layers of other kinds (dense, real parts). No Python loop runs over
+rows, stages or parameters. Buffers are allocated once per batch size, so
+an epoch does no large allocation.
 
 Every operation is deterministic: the kernels reduce per fixed chunk of rows
 (not per thread), NumPy's reductions here run on one thread, and the
