@@ -9,35 +9,25 @@
 #ifndef KMATRIX_ISA_EPILOGUE_HPP
 #define KMATRIX_ISA_EPILOGUE_HPP
 
+#include <type_traits>
+
 #include "isa_cosine.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
 
-// The epilogue of the lane vector y of outputs, whose offsets are `off`
-// (kind != EPILOGUE_NONE).
-template <class T>
-KMATRIX_INLINE typename kernel_types<T>::V epilogue_vector(typename kernel_types<T>::V y,
-                                                           typename kernel_types<T>::V off,
-                                                           const Epilogue<T>& e) {
-    using V = typename kernel_types<T>::V;
-    const V z = y + off;
+// The epilogue of outputs y (a lane vector V or one scalar R) whose
+// offsets are `off` (kind != EPILOGUE_NONE); the same arithmetic for both.
+template <class T, class X>
+KMATRIX_INLINE X epilogue_value(X y, X off, const Epilogue<T>& e) {
+    const X z = y + off;
     switch (e.kind) {
-        case EPILOGUE_COSINE: return cosine_vector<T>(z, e.scale);
-        case EPILOGUE_BIAS_RELU: return z < V{} ? V{} : z;  // NaN stays NaN
-        default: return z;
-    }
-}
-
-template <class T>
-KMATRIX_INLINE typename kernel_types<T>::R epilogue_scalar(typename kernel_types<T>::R y,
-                                                           typename kernel_types<T>::R off,
-                                                           const Epilogue<T>& e) {
-    using R = typename kernel_types<T>::R;
-    const R z = y + off;
-    switch (e.kind) {
-        case EPILOGUE_COSINE: return scalar_cosine(z, e.scale);
-        case EPILOGUE_BIAS_RELU: return z < R(0) ? R(0) : z;
+        case EPILOGUE_COSINE:
+            if constexpr (std::is_same_v<X, typename kernel_types<T>::R>)
+                return scalar_cosine(z, e.scale);
+            else
+                return cosine_vector<T>(z, e.scale);
+        case EPILOGUE_BIAS_RELU: return z < X{} ? X{} : z;  // NaN stays NaN
         default: return z;
     }
 }
@@ -52,30 +42,19 @@ KMATRIX_INLINE void epilogue_span(typename kernel_types<T>::R* row, index_t p0, 
     if constexpr (!K::is_complex) {
         index_t j = p0;
         for (; j + K::lanes <= p1; j += K::lanes)
-            vstore(row + j, epilogue_vector<T>(vload<V>(row + j), vload<V>(e.offset + j), e));
-        for (; j < p1; ++j) row[j] = epilogue_scalar<T>(row[j], e.offset[j], e);
+            vstore(row + j, epilogue_value<T>(vload<V>(row + j), vload<V>(e.offset + j), e));
+        for (; j < p1; ++j) row[j] = epilogue_value<T>(row[j], e.offset[j], e);
     }
 }
 
-// The gate's factor (GateKind, not GATE_NONE) at the activations a, as
-// NumPy's passes compute it (the vjp units may fuse a^2 into the
-// subtraction: then it is rounded once instead of twice).
-template <class T>
-KMATRIX_INLINE typename kernel_types<T>::V gate_vector(typename kernel_types<T>::V a, int kind) {
-    using V = typename kernel_types<T>::V;
+// The gate's factor (GateKind, not GATE_NONE) at the activations a (a lane
+// vector or one scalar), as NumPy's passes compute it (the vjp units may
+// fuse a^2 into the subtraction: then it is rounded once instead of twice).
+template <class X>
+KMATRIX_INLINE X gate_value(X a, int kind) {
     switch (kind) {
-        case GATE_RELU: return a > V{} ? V{} + 1 : V{};
-        case GATE_TANH: return V{} + 1 - a * a;
-        default: return a - a * a;
-    }
-}
-
-template <class T>
-KMATRIX_INLINE typename kernel_types<T>::R gate_scalar(typename kernel_types<T>::R a, int kind) {
-    using R = typename kernel_types<T>::R;
-    switch (kind) {
-        case GATE_RELU: return a > R(0) ? R(1) : R(0);
-        case GATE_TANH: return R(1) - a * a;
+        case GATE_RELU: return a > X{} ? X{} + 1 : X{};
+        case GATE_TANH: return X{} + 1 - a * a;
         default: return a - a * a;
     }
 }
@@ -91,8 +70,8 @@ KMATRIX_INLINE void gate_span(typename kernel_types<T>::R* row,
     if constexpr (!K::is_complex) {
         index_t j = p0;
         for (; j + K::lanes <= p1; j += K::lanes)
-            vstore(row + j, vload<V>(row + j) * gate_vector<T>(vload<V>(a + j), kind));
-        for (; j < p1; ++j) row[j] = row[j] * gate_scalar<T>(a[j], kind);
+            vstore(row + j, vload<V>(row + j) * gate_value(vload<V>(a + j), kind));
+        for (; j < p1; ++j) row[j] = row[j] * gate_value(a[j], kind);
     }
 }
 

@@ -159,12 +159,12 @@ KMATRIX_INLINE void store_tile(const typename kernel_types<T>::V* Z, const OutRo
                 const V off = vload<V>(epilogue.offset + v_done);
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane)
-                    vstore(rows[lane] + v_done, epilogue_vector<T>(re[lane], off, epilogue));
+                    vstore(rows[lane] + v_done, epilogue_value<T>(re[lane], off, epilogue));
             } else if (gate.kind != GATE_NONE) {
 #pragma GCC unroll 16
                 for (int lane = 0; lane < C; ++lane) {
                     const R* a = gate.ref + (r.row0 + lane) * gate.ref_row_stride + v_done;
-                    vstore(rows[lane] + v_done, re[lane] * gate_vector<T>(vload<V>(a), gate.kind));
+                    vstore(rows[lane] + v_done, re[lane] * gate_value(vload<V>(a), gate.kind));
                 }
             } else {
 #pragma GCC unroll 16
