@@ -295,8 +295,11 @@ class Network:
                 wb = None if sample_weight is None else sample_weight[start:stop]
             else:
                 idx = order[start:stop]
-                np.take(X, idx, axis=0, out=Xb)
-                np.take(Y, idx, axis=0, out=Yb)
+                # a permutation's indices are valid: mode="clip" writes into
+                # the buffers directly (mode="raise" buffers an out= array:
+                # 0.20 ms against 0.04 ms for 200 rows of 1024 float32)
+                np.take(X, idx, axis=0, out=Xb, mode="clip")
+                np.take(Y, idx, axis=0, out=Yb, mode="clip")
                 wb = None if sample_weight is None else sample_weight[idx]
             if wb is not None and not wb.sum() > 0:
                 continue  # rows of weight zero: no gradient, no loss
