@@ -380,7 +380,8 @@ def kmatrix_flops(n, batch, dtype, width=1):
 def l2_copy_bandwidth(nbytes):
     """Bytes per second one core moves (read plus write) copying an array of
     ``nbytes`` (half of L2: it stays there) into another: NumPy's copy,
-    median of 21 samples of 2 ms."""
+    the median of up to 21 samples (each of about 2 ms of copies) within a
+    2 s budget."""
     a = np.ones(nbytes // 4, dtype=np.float32)
     b = np.empty_like(a)
     times = time_blocks({"copy": lambda: np.copyto(b, a)}, 21, 2.0, 21)

@@ -200,7 +200,7 @@ def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatc
     monkeypatch.setattr(KMatrix, "_twiddle_gradient_into",
                         lambda self, X, G, dtw, n, dX=None, gate=None:
                         gradient_into(self, X, G, dtw, n, dX))
-    monkeypatch.setattr(optimizers, "_compiled", lambda p, g: False)
+    monkeypatch.setattr(optimizers, "_compiled", lambda *arrays: False)
     rng = np.random.default_rng(4)
     rng.standard_normal((300, 64)), rng.standard_normal((300, 16))
     apart_losses, apart = train()
@@ -272,8 +272,9 @@ def test_adam_two_steps_by_hand(dtype):
     assert opt.t == 2
 
 
+@pytest.mark.parametrize("hyper", [float, np.float64])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
-def test_adams_compiled_step_rounds_as_its_numpy_passes(dtype, monkeypatch):
+def test_adams_compiled_step_rounds_as_its_numpy_passes(dtype, hyper, monkeypatch):
     # the one-pass kernel against the twelve NumPy passes it replaces, bit
     # for bit, over 100,003 entries (blocks of 2^15, a partial one)
     from kmatrix._core import optimizers
@@ -282,10 +283,12 @@ def test_adams_compiled_step_rounds_as_its_numpy_passes(dtype, monkeypatch):
     p0 = rng.standard_normal(100_003).astype(dtype)
     grads = [(rng.standard_normal(p0.shape) * 10.0 ** -k).astype(dtype) for k in range(4)]
     runs = {}
-    for name, compiled in (("kernel", optimizers._compiled), ("numpy", lambda p, g: False)):
+    for name, compiled in (("kernel", optimizers._compiled), ("numpy", lambda *arrays: False)):
         monkeypatch.setattr(optimizers, "_compiled", compiled)
         p = p0.copy()
-        opt = AdamOptimizer([p], learning_rate=0.003, beta_1=0.85, beta_2=0.995)
+        # NumPy float64 hyperparameters (a grid search's) round like Python floats
+        opt = AdamOptimizer([p], learning_rate=0.003, beta_1=hyper(0.85), beta_2=hyper(0.995),
+                            epsilon=hyper(1e-8))
         for g in grads:
             opt.step([g])
         runs[name] = (p, opt.ms[0], opt.vs[0])

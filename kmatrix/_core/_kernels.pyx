@@ -478,18 +478,22 @@ def vjp(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarray g,
     a.gate = NULL
     a.gate_rs = 0
     cdef cnp.ndarray ga
+    if (gate is None) != (gate_kind is None):
+        raise ValueError("a gate needs both its activations and its kind")
     if gate is not None:
         ga = gate
         if gate_kind not in _GATES:
             raise ValueError(f"unknown gate {gate_kind!r}")
         if kind > 1 or dx is None:
             raise ValueError("a gate needs real twiddles and dx")
-        for arr, name in ((dxa, "dx"), (ga, "gate")):
-            if arr.shape[1] > 1 and arr.strides[1] != arr.itemsize:
-                raise ValueError(f"{name}'s rows must be contiguous")
         if (cnp.PyArray_NDIM(ga) != 2 or ga.shape[0] != x.shape[0] or ga.shape[1] != x.shape[1]
                 or ga.dtype != twiddles.dtype or not cnp.PyArray_ISALIGNED(ga)):
             raise ValueError("gate must be aligned, of dx's shape and dtype")
+        for arr, name in ((dxa, "dx"), (ga, "gate")):
+            if arr.shape[1] > 1 and arr.strides[1] != arr.itemsize:
+                raise ValueError(f"{name}'s rows must be contiguous")
+        if np.may_share_memory(ga, dxa):
+            raise ValueError("gate must be apart from dx")
         a.gate_kind = _GATES[gate_kind]
         a.gate = cnp.PyArray_DATA(ga)
         a.gate_rs = _element_stride(ga, 0)
@@ -514,8 +518,9 @@ def adam_step(cnp.ndarray p, cnp.ndarray g, cnp.ndarray m, cnp.ndarray v, double
     if dtype not in (np.float32, np.float64):
         raise ValueError("Adam's compiled step takes float32 or float64 parameters")
     for a, name in ((p, "p"), (g, "g"), (m, "m"), (v, "v")):
-        if a.dtype != dtype or a.size != p.size or not a.flags.c_contiguous:
-            raise ValueError(f"{name} must be C-contiguous, of p's dtype and size")
+        if (a.dtype != dtype or a.size != p.size or not a.flags.c_contiguous
+                or not cnp.PyArray_ISALIGNED(a)):
+            raise ValueError(f"{name} must be C-contiguous and aligned, of p's dtype and size")
     for a, name in ((p, "p"), (m, "m"), (v, "v")):
         if not cnp.PyArray_ISWRITEABLE(a):
             raise ValueError(f"{name} must be writable")

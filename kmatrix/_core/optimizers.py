@@ -12,11 +12,15 @@ from . import _kernels
 __all__ = ["AdamOptimizer", "SGDOptimizer", "real_view"]
 
 
-def _compiled(p, g):
-    """Whether the compiled step takes the parameter view p and gradient g
-    (its moments are made like p: C-contiguous, of its dtype)."""
-    return (p.dtype in (np.float32, np.float64) and g.dtype == p.dtype
-            and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable)
+def _compiled(*arrays):
+    """Whether the compiled step takes these arrays (the parameter view
+    first, then its gradient and moments): one float dtype, C-contiguous,
+    aligned, the parameter and moments writable."""
+    p = arrays[0]
+    return (p.dtype in (np.float32, np.float64)
+            and all(a.dtype == p.dtype and a.flags.c_contiguous and a.flags.aligned
+                    for a in arrays)
+            and p.flags.writeable)
 
 
 def real_view(a):
@@ -75,13 +79,15 @@ class AdamOptimizer(_Optimizer):
 
     def step(self, grads):
         self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
+        # Python floats on both paths: NumPy rounds them to the parameters'
+        # dtype (a NumPy float64 would make a float32 update in float64)
+        b1, b2, eps = float(self.beta_1), float(self.beta_2), float(self.epsilon)
         lr = self.learning_rate * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         for p, g, m, v, buf in zip(self._views, grads, self.ms, self.vs, self._bufs):
             g = real_view(g)
-            if _compiled(p, g):
+            if _compiled(p, g, m, v):
                 # one pass instead of twelve, with the same roundings
-                _kernels.adam_step(p, g, m, v, float(lr), b1, b2, self.epsilon)
+                _kernels.adam_step(p, g, m, v, float(lr), b1, b2, eps)
                 continue
             m *= b1
             np.multiply(g, 1 - b1, out=buf)
@@ -91,7 +97,7 @@ class AdamOptimizer(_Optimizer):
             buf *= 1 - b2
             v += buf
             np.sqrt(v, out=buf)
-            buf += self.epsilon
+            buf += eps
             np.divide(m, buf, out=buf)
             buf *= lr
             p -= buf

@@ -7,11 +7,14 @@ output activation and a loss. One optimisation step runs, per layer, one
 compiled product forward and one compiled vector-Jacobian product backward
 (the twiddle gradient and, below the top layer, the gradient of the layer's
 input) on the whole mini-batch, and one compiled optimizer pass per
-parameter array. A real K-matrix layer's kernels also add its bias and
-apply a rectifier as they store its output, and multiply the gradient of
-its input by the derivative of the activation below as they store it; what
-is left to NumPy is the bias gradient (a sum over the batch), the output
-layer's activation and loss, the tanh and logistic activations themselves,
+parameter array. A real K-matrix layer's kernels also add its bias (and
+then apply a rectifier) as they store its output, and multiply the gradient
+of its input by the derivative of the activation below as they store it
+(for tanh and logistic the kernel may round 1 - a^2 or a - a^2 once where
+NumPy rounds twice: the last bit of a gradient may differ from the passes
+it replaces; the rectifier's is exact); what is left to NumPy is the bias
+gradient (a sum over the batch), the output layer's activation and loss,
+the tanh and logistic activations themselves, a rectifier without a bias,
 and the layers of other kinds (dense, real parts). No Python loop runs over
 rows, stages or parameters. Buffers are allocated once per batch size, so
 an epoch does no large allocation.

@@ -414,11 +414,12 @@ class Products:
 
 def kernel_ready(X):
     """Whether the kernels can read X in place: aligned, whole-item strides."""
-    flags = X.flags
-    if not flags.aligned:
+    if not X.flags.aligned:
         return False
-    # contiguous rows (the common case, on every product's path) need no loop
-    return flags.c_contiguous or all(st % X.itemsize == 0 for st in X.strides)
+    st, item = X.strides, X.itemsize
+    if len(st) == 2:   # every product's path: no generator
+        return st[0] % item == 0 and st[1] % item == 0
+    return all(s % item == 0 for s in st)
 
 
 def _check_out(out, shape, dtype):

@@ -4,7 +4,7 @@
 // The apply kernels of one instruction set (KMATRIX_ISA) and one scalar type
 // (KMATRIX_DTYPE: 0 float, 1 double, 2 complex<float>, 3 complex<double>).
 // The build compiles this file once per pair, each with its -march flags.
-#include "isa_cosine.hpp"
+#include "isa_epilogue.hpp"
 #include "isa_optimizers.hpp"
 #include "isa_rows.hpp"
 #include "isa_small.hpp"

@@ -137,31 +137,6 @@ KMATRIX_INLINE typename kernel_types<T>::V cosine_vector(typename kernel_types<T
     return out;
 }
 
-// In place on positions [p0, p1) of one contiguous row:
-// row <- scale * cos(row + offset), lane vectors then a scalar tail.
-template <class T>
-KMATRIX_INLINE void cosine_span(typename kernel_types<T>::R* row, index_t p0, index_t p1,
-                                const typename kernel_types<T>::R* offset,
-                                typename kernel_types<T>::R scale) {
-    using K = kernel_types<T>;
-    using V = typename K::V;
-    index_t j = p0;
-    for (; j + K::lanes <= p1; j += K::lanes)
-        vstore(row + j, cosine_vector<T>(vload<V>(row + j) + vload<V>(offset + j), scale));
-    for (; j < p1; ++j) row[j] = scalar_cosine(row[j] + offset[j], scale);
-}
-
-// Rows [r0, r1) of y (row_stride apart, n_cols each): y <- scale * cos(y + offset).
-template <class T>
-void cosine_rows(typename kernel_types<T>::R* y, index_t row_stride, index_t n_cols,
-                 const typename kernel_types<T>::R* offset, typename kernel_types<T>::R scale,
-                 index_t r0, index_t r1) {
-    if constexpr (!kernel_types<T>::is_complex) {
-        for (index_t r = r0; r < r1; ++r) cosine_span<T>(y + r * row_stride, 0, n_cols, offset,
-                                                         scale);
-    }
-}
-
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 

@@ -75,6 +75,19 @@ KMATRIX_INLINE void gate_span(typename kernel_types<T>::R* row,
     }
 }
 
+// Rows [r0, r1) of y (row_stride apart, n_cols each): y <- scale * cos(y +
+// offset), the cosine epilogue as a pass of its own (the same values).
+template <class T>
+void cosine_rows(typename kernel_types<T>::R* y, index_t row_stride, index_t n_cols,
+                 const typename kernel_types<T>::R* offset, typename kernel_types<T>::R scale,
+                 index_t r0, index_t r1) {
+    Epilogue<T> e;
+    e.kind = EPILOGUE_COSINE;
+    e.offset = offset;
+    e.scale = scale;
+    for (index_t r = r0; r < r1; ++r) epilogue_span<T>(y + r * row_stride, 0, n_cols, e);
+}
+
 }  // namespace KMATRIX_ISA_NS
 }  // namespace kmatrix
 
