@@ -25,7 +25,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kmatrix"
 LAYERS = {"_core": 0, "_builders": 1, "_operator": 2, "_learning": 3, "_fitting": 3,
           "_jobs": 4, "": 5}
 # the only modules that call the compiled kernels directly
-KERNEL_CALLERS = {"_core.config", "_core.optimizers", "_operator.products"}
+KERNEL_CALLERS = {"_core.config", "_core.losses", "_core.optimizers", "_operator.products"}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 

@@ -172,9 +172,10 @@ def test_fused_bias_and_relu_equal_the_product_then_the_passes(n_out, n_in, n_ro
 
 def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatch):
     # bias and rectifier in the product's store, the rectifier's derivative
-    # in the store of dx and Adam's compiled pass round as the NumPy passes
-    # they replace: three layers trained both ways end bit for bit equal
-    from kmatrix._core import optimizers
+    # in the store of dx, the squared error's pass and Adam's compiled pass
+    # round as the NumPy passes they replace: three layers trained both ways
+    # end bit for bit equal
+    from kmatrix._core import losses, optimizers
     from kmatrix._operator.kmatrix import KMatrix
 
     rng = np.random.default_rng(4)
@@ -201,10 +202,12 @@ def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatc
                         lambda self, X, G, dtw, n, dX=None, gate=None:
                         gradient_into(self, X, G, dtw, n, dX))
     monkeypatch.setattr(optimizers, "_compiled", lambda *arrays: False)
+    monkeypatch.setattr(losses, "_compiled", lambda *arrays: False)
     rng = np.random.default_rng(4)
     rng.standard_normal((300, 64)), rng.standard_normal((300, 16))
     apart_losses, apart = train()
-    assert fused_losses == apart_losses
+    # the squared error's row sums add in another order than einsum's
+    np.testing.assert_allclose(fused_losses, apart_losses, rtol=1e-12)
     for a, b in zip(fused, apart):
         np.testing.assert_array_equal(a, b)
 
@@ -320,3 +323,73 @@ def test_first_adam_step_moves_each_part_by_the_learning_rate():
     p = np.zeros(2, dtype=np.complex128)
     AdamOptimizer([p], learning_rate=0.5, epsilon=0.0).step([np.array([2 - 1j, -3 + 4j])])
     np.testing.assert_allclose(p, [-0.5 + 0.5j, 0.5 - 0.5j], rtol=1e-12)
+
+
+def _squared_error_passes(P, Y, w, scale):
+    """The NumPy passes the compiled squared error replaces (and the row
+    sums in float64 by einsum)."""
+    R = P.copy()
+    R -= Y
+    sq = np.einsum("ij,ij->i", R.astype(np.float64), R.astype(np.float64))
+    R *= scale
+    if w is not None:
+        R *= w[:, np.newaxis]
+    return R, sq
+
+
+@pytest.mark.parametrize("weights", [None, np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squared_error_kernel_rounds_as_its_numpy_passes(dtype, weights):
+    # bit for bit the gradient of the passes, on every instruction set and
+    # on one or two threads; the row sums within a few float64 roundings
+    from kmatrix._core import _kernels
+    from _helpers import run_two_threads
+
+    rng = np.random.default_rng(7)
+    m, k = 1203, 1027      # not multiples of 8 or of the row blocks
+    P0 = (rng.standard_normal((m, k)) * 3).astype(dtype)
+    Y = rng.standard_normal((m, k)).astype(dtype)
+    w = None if weights is None else rng.random(m).astype(weights)
+    scale = 1.0 / (0.7 * m * k)
+    R, sq = _squared_error_passes(P0, Y, w, scale)
+    runs = []
+    for isa in _kernels.available_isas():
+        previous = _kernels._set_isa(isa)
+        try:
+            for threads in (1, 2):
+                P = P0.copy()
+
+                def call():
+                    P[...] = P0
+                    return _kernels.squared_error(P, Y, w, scale, threads)
+
+                # two threads: repeated until a second thread ran
+                sums = run_two_threads(call) if threads == 2 else call()
+                runs.append((P.copy(), sums))
+        finally:
+            _kernels._set_isa(previous)
+    for P, sums in runs:
+        np.testing.assert_array_equal(P, R)
+        np.testing.assert_array_equal(sums, runs[0][1])
+    np.testing.assert_allclose(runs[0][1], sq, rtol=1e-13)
+
+
+def test_squared_error_kernel_refuses_bad_arrays():
+    from kmatrix._core import _kernels
+
+    P = np.zeros((4, 6), np.float32)
+    Y = np.zeros((4, 6), np.float32)
+    cases = [(P, Y.astype(np.float64), None, "one dtype"),
+             (P.astype(np.int32), Y, None, "one dtype"),
+             (P, Y[:3], None, "one shape"),
+             (P[:, ::2], Y[:, ::2], None, "unit column stride"),
+             (P, P, None, "share memory"),
+             (P, Y, np.ones(3), "one weight per row")]
+    for p, y, w, message in cases:
+        with pytest.raises(ValueError, match=message):
+            _kernels.squared_error(p, y, w, 1.0)
+    P.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        _kernels.squared_error(P, Y, None, 1.0)
+    # no columns: every row's sum is zero
+    assert _kernels.squared_error(np.zeros((3, 0)), np.zeros((3, 0)), None, 1.0).tolist() == [0] * 3

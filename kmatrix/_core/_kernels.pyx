@@ -8,7 +8,7 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_machine_tuning, kmatrix_kernel_shape, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_squared_error, kmatrix_machine_tuning, kmatrix_kernel_shape, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
@@ -544,3 +544,49 @@ def adam_step(cnp.ndarray p, cnp.ndarray g, cnp.ndarray m, cnp.ndarray v, double
                                                epsilon, n_threads)
     if status != STATUS_OK:
         _raise_status(status)
+
+
+def squared_error(cnp.ndarray P, cnp.ndarray Y, w, double scale, int n_threads=0):
+    """In place on the 2-D float32 or float64 rows P (rows with unit column
+    stride, aligned, writable; Y of the same dtype and shape): P <- (P - Y)
+    * scale, times w's row weights (a float64 vector) if w is not None.
+    Returns the rows' sums of (P - Y)^2 in float64; see butterfly.hpp."""
+    dtype = P.dtype
+    if dtype not in (np.float32, np.float64) or Y.dtype != dtype:
+        raise ValueError("the squared error kernel takes float32 or float64 P and Y of one dtype")
+    if P.ndim != 2 or Y.ndim != 2 or P.shape[0] != Y.shape[0] or P.shape[1] != Y.shape[1]:
+        raise ValueError(f"P and Y must be 2-D of one shape, got {(<object>P).shape} and "
+                         f"{(<object>Y).shape}")
+    cdef int64_t rows = P.shape[0], cols = P.shape[1], item = P.itemsize
+    for a in (P, Y):
+        if ((cols > 1 and a.strides[1] != item) or not cnp.PyArray_ISALIGNED(a)
+                or (rows > 1 and (a.strides[0] % item or a.strides[0] < cols * item))):
+            raise ValueError("P and Y must be aligned rows with unit column stride")
+    if not cnp.PyArray_ISWRITEABLE(P) or np.may_share_memory(P, Y):
+        raise ValueError("P must be writable and not share memory with Y")
+    cdef cnp.ndarray wd = None
+    if w is not None:
+        wd = np.ascontiguousarray(w, dtype=np.float64)
+        if wd.ndim != 1 or wd.shape[0] != rows:
+            raise ValueError(f"w must hold one weight per row, got shape {(<object>wd).shape}")
+    cdef cnp.ndarray sums = np.empty(P.shape[0], dtype=np.float64)
+    cdef int64_t ps = P.strides[0] // item if rows > 1 else cols
+    cdef int64_t ys = Y.strides[0] // item if rows > 1 else cols
+    cdef void* pp = cnp.PyArray_DATA(P)
+    cdef const void* yp = cnp.PyArray_DATA(Y)
+    cdef const double* wp = NULL
+    if wd is not None:
+        wp = <const double*>cnp.PyArray_DATA(wd)
+    cdef double* sp = <double*>cnp.PyArray_DATA(sums)
+    cdef int status
+    cdef bint single = dtype == np.float32
+    with nogil:
+        if single:
+            status = kmatrix_squared_error[float](<float*>pp, ps, <const float*>yp, ys, rows,
+                                                  cols, wp, <float>scale, sp, n_threads)
+        else:
+            status = kmatrix_squared_error[double](<double*>pp, ps, <const double*>yp, ys, rows,
+                                                   cols, wp, scale, sp, n_threads)
+    if status != STATUS_OK:
+        _raise_status(status)
+    return sums

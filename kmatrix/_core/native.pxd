@@ -47,6 +47,9 @@ cdef extern from "butterfly.hpp" namespace "kmatrix":
     int kmatrix_adam_step[R](R* p, const R* g, R* m, R* v, int64_t n, double step, R beta_1,
                              R one_minus_beta_1, R beta_2, R one_minus_beta_2, R epsilon,
                              int n_threads) nogil
+    int kmatrix_squared_error[R](R* p, int64_t p_stride, const R* y, int64_t y_stride,
+                                 int64_t rows, int64_t cols, const double* w, R scale,
+                                 double* row_sums, int n_threads) nogil
     void kmatrix_machine_tuning(int64_t* caches, int* from_os, double* blocks)
     void kmatrix_kernel_shape[T](int* lanes, int* max_group, int* max_vjp_group,
                                  int* small_max)

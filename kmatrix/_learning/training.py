@@ -12,10 +12,13 @@ then apply a rectifier) as they store its output, and multiply the gradient
 of its input by the derivative of the activation below as they store it
 (for tanh and logistic the kernel may round 1 - a^2 or a - a^2 once where
 NumPy rounds twice: the last bit of a gradient may differ from the passes
-it replaces; the rectifier's is exact); what is left to NumPy is the bias
-gradient (a sum over the batch), the output layer's activation and loss,
-the tanh and logistic activations themselves, a rectifier without a bias,
-and the layers of other kinds (dense, real parts). No Python loop runs over
+it replaces; the rectifier's is exact). The squared error of an identity
+output is one compiled pass too (kmatrix._core.losses: the gradient bit
+for bit as NumPy's passes give it, the loss summed in another order).
+What is left to NumPy is the bias gradient (a sum over the batch), other
+output activations and the log loss, the tanh and logistic activations
+themselves, a rectifier without a bias, and the layers of other kinds
+(dense, real parts). No Python loop runs over
 rows, stages or parameters. Buffers are allocated once per batch size, so
 an epoch does no large allocation.
 
@@ -28,6 +31,7 @@ number of threads.
 
 import numpy as np
 
+from .._core.losses import squared_error_gradient
 from .._core.validation import sum_of_squares
 
 __all__ = ["ACTIVATIONS", "LOSSES", "Layer", "Network", "activate"]
@@ -247,16 +251,16 @@ class Network:
         ``work`` is a scratch array of P's shape."""
         n_out = Y.shape[1]
         if self.loss == "squared_error":
-            D = None
-            if self.out_activation != "identity":
-                D = _activation_derivative(P, work, self.out_activation)
+            if self.out_activation == "identity":
+                sq = squared_error_gradient(P, Y, w, 1.0 / (total * n_out), self.n_threads)
+                return 0.5 * float(sq.sum() if w is None else sq @ w) / (total * n_out), P
+            D = _activation_derivative(P, work, self.out_activation)
             R = P
             R -= Y
             sq = np.einsum("ij,ij->i", R, R, dtype=np.float64)
             loss = 0.5 * float(sq.sum() if w is None else sq @ w) / (total * n_out)
             R *= 1.0 / (total * n_out)
-            if D is not None:
-                R *= D
+            R *= D
         else:
             eps = np.finfo(P.dtype).eps
             np.log(np.clip(P, eps, 1 - eps, out=work), out=work)

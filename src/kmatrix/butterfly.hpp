@@ -115,6 +115,18 @@ int kmatrix_adam_step(R* p, const R* g, R* m, R* v, index_t n, double step, R be
                       R one_minus_beta_1, R beta_2, R one_minus_beta_2, R epsilon,
                       int n_threads);
 
+// The squared error's gradient, in place, and its rows' sums: for rows of
+// cols entries (R float or double; p_stride and y_stride apart),
+// r = p - y, p <- r * scale (then times w[row] in double, w may be null)
+// and row_sums[row] = the sum of r^2 in double, with the roundings of the
+// NumPy passes it replaces (kmatrix._learning.training) and a fixed order
+// of summation (isa_losses.hpp): the result does not depend on the thread
+// count or the instruction set.
+template <class R>
+int kmatrix_squared_error(R* p, index_t p_stride, const R* y, index_t y_stride, index_t rows,
+                          index_t cols, const double* w, R scale, double* row_sums,
+                          int n_threads);
+
 // The instruction set the kernels run with (an Isa), chosen at load time.
 int kernel_isa();
 // Forces a compiled instruction set the processor supports (for tests);

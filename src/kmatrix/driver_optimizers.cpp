@@ -31,7 +31,7 @@ int kmatrix_adam_step(R* p, const R* g, R* m, R* v, index_t n, double step, R be
     auto task = [&](index_t, index_t t, int) {
         K.adam_block(p, g, m, v, s, t * kBlock, std::min(n, (t + 1) * kBlock));
     };
-    run_phases(threads, counts, task);
+    record_call(PATH_NONE, threads.n_threads, run_phases(threads, counts, task));
     return STATUS_OK;
 }
 

@@ -5,6 +5,7 @@
 // (KMATRIX_DTYPE: 0 float, 1 double, 2 complex<float>, 3 complex<double>).
 // The build compiles this file once per pair, each with its -march flags.
 #include "isa_epilogue.hpp"
+#include "isa_losses.hpp"
 #include "isa_optimizers.hpp"
 #include "isa_rows.hpp"
 #include "isa_small.hpp"
@@ -27,6 +28,7 @@ const ApplyKernels<T>& apply_kernels() {
         &small_rows<T>,
         &cosine_rows<T>,
         &adam_block<T>,
+        &squared_error_rows<T>,
     };
     return table;
 }

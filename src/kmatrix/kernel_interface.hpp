@@ -206,6 +206,19 @@ struct AdamStep {
     R beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon;
 };
 
+// The squared error's rows (kmatrix_squared_error): p (rows of cols entries,
+// p_stride apart) becomes (p - y) * scale, times w[row] when w is not null;
+// row_sums[row] receives the row's sum of (p - y)^2 in double.
+template <class R>
+struct SquaredErrorJob {
+    R* p;
+    const R* y;
+    const double* w;
+    double* row_sums;
+    index_t cols, p_stride, y_stride;
+    R scale;
+};
+
 // ------------------------------------------------------- dispatch tables --
 template <class T>
 struct ApplyKernels {
@@ -224,6 +237,9 @@ struct ApplyKernels {
     void (*adam_block)(typename real_of<T>::type* p, const typename real_of<T>::type* g,
                        typename real_of<T>::type* m, typename real_of<T>::type* v,
                        const AdamStep<typename real_of<T>::type>& s, index_t e0, index_t e1);
+    // real T: rows [row0, row1) of a squared error's gradient (isa_losses.hpp)
+    void (*squared_error_rows)(const SquaredErrorJob<typename real_of<T>::type>& job,
+                               index_t row0, index_t row1);
 };
 
 template <class T>
