@@ -142,14 +142,15 @@ def test_epoch_is_the_size_weighted_mean_of_its_batches():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("n_out, n_in, n_rows, path", [
     (16, 16, 5, "small"), (1000, 700, 3, "rows"), (2048, 1500, 1, "rows"),
     (1000, 300, 37, "tiles"), (200, 1024, 201, "tiles")])
-def test_fused_bias_and_relu_equal_the_product_then_the_passes(n_out, n_in, n_rows, path,
-                                                                relu, dtype):
+def test_fused_bias_and_activation_equal_the_product_then_the_passes(n_out, n_in, n_rows, path,
+                                                                      activation, dtype):
     # every path of the product stores through the layer's epilogue: the
-    # same values as the product, then + b, then max(., 0) (tails included)
+    # same values as the product, then + b, then the activation (tails
+    # included); bit for bit for the rectifier, within 2 ulp of tanh
     from kmatrix._core import _kernels
 
     K = km.KMatrix.random(n_out, n_in, dtype=dtype, random_state=0)
@@ -157,17 +158,63 @@ def test_fused_bias_and_relu_equal_the_product_then_the_passes(n_out, n_in, n_ro
     X = rng.standard_normal((n_rows, n_in)).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     Z = np.full((n_rows, n_out), np.nan, dtype=dtype)
-    K._apply_into(X, Z, 0, b, relu)
+    assert K._apply_into(X, Z, 0, b, activation)
     assert _kernels.last_path().startswith(path)
-    apart = K.apply(X) + b
-    if relu:
-        apart = np.maximum(apart, 0)
+    pre = K.apply(X) + b
+    eps = np.finfo(dtype).eps
+    if activation in ("identity", "relu"):
+        np.testing.assert_array_equal(Z, activate(pre.copy(), activation))
+    elif activation == "tanh":
+        exact = np.tanh(pre.astype(np.float64))
+        assert np.all(np.abs(Z - exact) <= 2 * eps * np.abs(exact) + 1e-300)
+    else:   # rounded in the type at each of 0.5 z, tanh, 0.5 t, + 0.5
+        exact = 0.5 * np.tanh(0.5 * pre.astype(np.float64)) + 0.5
+        assert np.all(np.abs(Z - exact) <= 1.5 * eps)
+    if activation == "relu":
         assert (Z == 0).mean() > 0.3
-    np.testing.assert_array_equal(Z, apart)
     ref = X.astype(np.float64) @ reference_matrix(K).T.real + b
-    ref = np.maximum(ref, 0) if relu else ref
+    ref = g_reference(ref, activation)
     tol = 1e-4 if dtype == np.float32 else 1e-12
     assert np.linalg.norm(Z - ref) <= tol * np.linalg.norm(ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_tanh_at_its_edges(dtype):
+    # through the identity and a bias of -0 (x + -0 is x, even for -0): Z is
+    # the epilogue's tanh(x); rows of 256 + 3 entries take the vector body
+    # and the scalar tail
+    from kmatrix._core import _kernels
+
+    info = np.finfo(dtype)
+    special = [0.0, -0.0, info.smallest_subnormal, -info.tiny, 1e-20, 0.1733, -0.1734,
+               0.3466, 0.5, -1.0, 9.0, 9.1, -19.0, 20.0, 40.0, 41.0, 1e30, -info.max, np.inf,
+               -np.inf, np.nan]
+    rng = np.random.default_rng(2)
+    body = np.concatenate([special, np.sinh(rng.uniform(-4, 4, 64 * 259 - len(special)))])
+    X = body.reshape(64, 259).astype(dtype)
+    n = X.shape[1]
+    K = km.KMatrix.identity(n, dtype=dtype)
+    Z = np.empty_like(X)
+    _kernels.apply_epilogue(K._twiddles, K.log_size, X, Z, "bias_tanh",
+                            np.full(n, -0.0, dtype), 1.0, 0, False)
+    exact = np.tanh(X.astype(np.float64))
+    finite = np.isfinite(X)
+    err = np.abs(Z[finite] - exact[finite]) / np.maximum(np.abs(exact[finite]), info.tiny)
+    assert err.max() <= 2 * info.eps, err.max() / info.eps
+    assert np.array_equal(np.signbit(Z[X == 0]), np.signbit(X[X == 0]))
+    assert np.isnan(Z[np.isnan(X)]).all()
+    assert (Z[X == np.inf] == 1).all() and (Z[X == -np.inf] == -1).all()
+    # every instruction set rounds within the bound; the same set on any row
+    for isa in _kernels.available_isas():
+        previous = _kernels._set_isa(isa)
+        try:
+            Zi = np.empty_like(X)
+            _kernels.apply_epilogue(K._twiddles, K.log_size, X, Zi, "bias_tanh",
+                                    np.full(n, -0.0, dtype), 1.0, 0, False)
+        finally:
+            _kernels._set_isa(previous)
+        ei = np.abs(Zi[finite] - exact[finite]) / np.maximum(np.abs(exact[finite]), info.tiny)
+        assert ei.max() <= 2 * info.eps, (isa, ei.max() / info.eps)
 
 
 def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatch):
@@ -194,10 +241,9 @@ def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatc
     fused_losses, fused = train()
     apply_into, gradient_into = KMatrix._apply_into, KMatrix._twiddle_gradient_into
     monkeypatch.setattr(KMatrix, "_apply_into",
-                        lambda self, X, out, n, bias=None, relu=False:
-                        apply_into(self, X, out, n) if bias is None else
-                        (apply_into(self, X, out, n),
-                         out.__iadd__(bias), np.maximum(out, 0, out=out) if relu else None))
+                        lambda self, X, out, n, bias=None, activation="identity":
+                        (apply_into(self, X, out, n), bias is None or out.__iadd__(bias),
+                         activation == "identity")[2])
     monkeypatch.setattr(KMatrix, "_twiddle_gradient_into",
                         lambda self, X, G, dtw, n, dX=None, gate=None:
                         gradient_into(self, X, G, dtw, n, dX))
@@ -219,7 +265,7 @@ def test_fused_relu_keeps_nan_and_the_epilogue_is_checked():
     X = np.ones((20, 64), dtype=np.float32)
     X[3, 5] = np.nan
     Z = np.empty((20, 64), dtype=np.float32)
-    K._apply_into(X, Z, 0, np.zeros(64, np.float32), True)
+    K._apply_into(X, Z, 0, np.zeros(64, np.float32), "relu")
     assert np.isnan(Z[3]).all() and not np.isnan(np.delete(Z, 3, axis=0)).any()
     with pytest.raises(ValueError, match="unknown epilogue"):
         _kernels.apply_epilogue(K._twiddles, K.log_size, X, Z, "gelu", np.zeros(64, np.float32))

@@ -8,12 +8,15 @@ cimport numpy as cnp
 import numpy as np
 
 from kmatrix._core.native cimport (
-    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_squared_error, kmatrix_machine_tuning, kmatrix_kernel_shape, kmatrix_vjp, kmatrix_cosine_rows, have_openmp, resolve_threads, available_cpus,
+    kmatrix_apply, kmatrix_apply_epilogue, kmatrix_adam_step, kmatrix_squared_error,
+    kmatrix_machine_tuning, kmatrix_kernel_shape, kmatrix_vjp, kmatrix_cosine_rows, have_openmp,
+    resolve_threads, available_cpus,
     kernel_isa, set_kernel_isa, isa_available, last_call_path, last_call_threads, shared_calls,
     last_call_planned_threads,
     STATUS_OK, STATUS_BAD_ARGUMENT, STATUS_NON_FINITE, STATUS_NO_MEMORY,
     TRANS_N, TRANS_T, TRANS_H, TRANS_INVERSE, ISA_BASE, ISA_V3, ISA_V4,
-    EPILOGUE_COSINE, EPILOGUE_BIAS, EPILOGUE_BIAS_RELU, GATE_RELU, GATE_TANH, GATE_LOGISTIC,
+    EPILOGUE_COSINE, EPILOGUE_BIAS, EPILOGUE_BIAS_RELU, EPILOGUE_BIAS_TANH,
+    EPILOGUE_BIAS_LOGISTIC, GATE_RELU, GATE_TANH, GATE_LOGISTIC,
 )
 
 cnp.import_array()
@@ -29,7 +32,8 @@ ctypedef float complex complex64_t
 ctypedef double complex complex128_t
 
 _TRANS = {"N": TRANS_N, "T": TRANS_T, "H": TRANS_H}
-_EPILOGUES = {"cosine": EPILOGUE_COSINE, "bias": EPILOGUE_BIAS, "bias_relu": EPILOGUE_BIAS_RELU}
+_EPILOGUES = {"cosine": EPILOGUE_COSINE, "bias": EPILOGUE_BIAS, "bias_relu": EPILOGUE_BIAS_RELU,
+              "bias_tanh": EPILOGUE_BIAS_TANH, "bias_logistic": EPILOGUE_BIAS_LOGISTIC}
 _GATES = {"relu": GATE_RELU, "tanh": GATE_TANH, "logistic": GATE_LOGISTIC}
 _ISA_NAMES = {ISA_BASE: "baseline", ISA_V3: "x86-64-v3", ISA_V4: "x86-64-v4"}
 
@@ -294,7 +298,8 @@ def apply_epilogue(cnp.ndarray twiddles, int log_size, cnp.ndarray x, cnp.ndarra
                    bint check_finite=True):
     """y[r] = K x[r] with an epilogue fused into the product's store, for a
     real network; see butterfly.hpp. kind "cosine": scale * cos(. + offset),
-    "bias": . + offset, "bias_relu": max(. + offset, 0). x (n_rows, n_in)
+    "bias": . + offset, "bias_relu": max(. + offset, 0), "bias_tanh" and
+    "bias_logistic": tanh(. + offset), 0.5 tanh(0.5 (. + offset)) + 0.5. x (n_rows, n_in)
     and y (n_rows, n_out) of the twiddles' float dtype with contiguous rows,
     y writable and apart from x; offset of n_out entries, contiguous."""
     _check_twiddles(twiddles, log_size)

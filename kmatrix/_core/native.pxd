@@ -17,6 +17,8 @@ cdef extern from "types.hpp" namespace "kmatrix":
     int EPILOGUE_COSINE
     int EPILOGUE_BIAS
     int EPILOGUE_BIAS_RELU
+    int EPILOGUE_BIAS_TANH
+    int EPILOGUE_BIAS_LOGISTIC
     int GATE_RELU
     int GATE_TANH
     int GATE_LOGISTIC

@@ -112,17 +112,17 @@ class Layer:
 
     def forward(self, A, Z, n_threads, activation="identity"):
         """``Z[:] = g(A W^T + b)`` for the activation g (C-contiguous rows in
-        the model's dtype). A K-matrix layer's kernel adds the bias, and
-        applies a rectifier, as it stores each output tile."""
+        the model's dtype). A real K-matrix layer's kernel adds the bias and
+        applies g as it stores each output tile."""
         if self.dense:
             np.matmul(A, self.weight.T, out=Z)
-        elif self.bias is not None and activation in ("identity", "relu"):
-            self.weight._apply_into(A, Z, n_threads, self.bias, activation == "relu")
-            return Z
+            if self.bias is not None:
+                Z += self.bias
         else:
-            self.weight._apply_into(A, Z, n_threads)
-        if self.bias is not None:
-            Z += self.bias
+            # softmax (over a row) stays a pass of its own
+            fused = activation if activation in ACTIVATIONS else "identity"
+            if self.weight._apply_into(A, Z, n_threads, self.bias, fused) and fused == activation:
+                return Z
         return activate(Z, activation)
 
     def backward(self, A, dZ, dA, n_threads, gate=None):

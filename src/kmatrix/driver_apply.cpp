@@ -363,8 +363,7 @@ int kmatrix_apply_epilogue(const T* twiddles, index_t width, int log_size, const
                            index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
                            index_t y_len, index_t y_row_stride, int kind, const T* offset,
                            T scale, int n_threads, int check_finite) {
-    if (offset == nullptr ||
-        (kind != EPILOGUE_COSINE && kind != EPILOGUE_BIAS && kind != EPILOGUE_BIAS_RELU))
+    if (offset == nullptr || kind < EPILOGUE_COSINE || kind > EPILOGUE_BIAS_LOGISTIC)
         return STATUS_BAD_ARGUMENT;
     Epilogue<T> epilogue;
     epilogue.kind = kind;

@@ -12,9 +12,21 @@
 #include <type_traits>
 
 #include "isa_cosine.hpp"
+#include "isa_tanh.hpp"
 
 namespace kmatrix {
 namespace KMATRIX_ISA_NS {
+
+// tanh of a lane vector or of one scalar (isa_tanh.hpp).
+template <class T, class X>
+KMATRIX_INLINE X tanh_of(X z) {
+    using K = kernel_types<T>;
+    using R = typename K::R;
+    if constexpr (std::is_same_v<X, R>)
+        return tanh_value<R, X, typename tanh_constants<R>::Int>(z);
+    else
+        return tanh_value<R, X, typename K::M>(z);
+}
 
 // The epilogue of outputs y (a lane vector V or one scalar R) whose
 // offsets are `off` (kind != EPILOGUE_NONE); the same arithmetic for both.
@@ -28,6 +40,12 @@ KMATRIX_INLINE X epilogue_value(X y, X off, const Epilogue<T>& e) {
             else
                 return cosine_vector<T>(z, e.scale);
         case EPILOGUE_BIAS_RELU: return z < X{} ? X{} : z;  // NaN stays NaN
+        case EPILOGUE_BIAS_TANH: return tanh_of<T>(z);
+        case EPILOGUE_BIAS_LOGISTIC: {
+            // NumPy's passes: 0.5 z, tanh, 0.5 t, + 0.5 (nothing contracts here)
+            using R = typename kernel_types<T>::R;
+            return tanh_of<T>(z * R(0.5)) * R(0.5) + R(0.5);
+        }
         default: return z;
     }
 }

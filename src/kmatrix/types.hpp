@@ -59,12 +59,15 @@ enum StageKind : int {
 // What a product with a real network does to every output entry y[v] as it
 // is stored (kmatrix_apply_epilogue): nothing, the random features' cosine
 // scale * cos(y + offset[v]), a layer's bias y + offset[v], or the bias and
-// a rectifier max(y + offset[v], 0) (NaN stays NaN).
+// an activation: a rectifier max(y + offset[v], 0) (NaN stays NaN), tanh,
+// or the logistic function as 0.5 tanh(0.5 z) + 0.5.
 enum EpilogueKind : int {
     EPILOGUE_NONE = 0,
     EPILOGUE_COSINE = 1,
     EPILOGUE_BIAS = 2,
     EPILOGUE_BIAS_RELU = 3,
+    EPILOGUE_BIAS_TANH = 4,
+    EPILOGUE_BIAS_LOGISTIC = 5,
 };
 
 // A gate on the input gradient of a vjp (kmatrix_vjp): every entry dx[v]
