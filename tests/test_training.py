@@ -346,6 +346,31 @@ def test_adams_compiled_step_rounds_as_its_numpy_passes(dtype, hyper, monkeypatc
     assert not np.array_equal(runs["kernel"][0], p0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adams_compiled_step_is_the_same_on_two_threads(dtype):
+    # fixed blocks of entries: two threads that both ran give the one-thread bits
+    from kmatrix._core import _kernels
+    from _helpers import run_two_threads
+
+    rng = np.random.default_rng(5)
+    # 400,003 entries: enough work (~0.1 ms) to wake a sleeping helper
+    p0, g, m0, v0 = (rng.standard_normal(400_003).astype(dtype) for _ in range(4))
+    v0 = np.abs(v0)
+    runs = []
+    for threads in (1, 2):
+        p, m, v = p0.copy(), m0.copy(), v0.copy()
+
+        def call():
+            p[...], m[...], v[...] = p0, m0, v0
+            _kernels.adam_step(p, g, m, v, 0.003, 0.85, 0.995, 1e-8, threads)
+
+        run_two_threads(call) if threads == 2 else call()
+        runs.append((p, m, v))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(runs[0][0], p0)
+
+
 @pytest.mark.parametrize("nesterov", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_sgd_two_steps_by_hand(dtype, nesterov):
