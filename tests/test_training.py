@@ -353,8 +353,9 @@ def test_adams_compiled_step_is_the_same_on_two_threads(dtype):
     from _helpers import run_two_threads
 
     rng = np.random.default_rng(5)
-    # 400,003 entries: enough work (~0.1 ms) to wake a sleeping helper
-    p0, g, m0, v0 = (rng.standard_normal(400_003).astype(dtype) for _ in range(4))
+    # 1,500,003 entries: enough work (~0.5 ms) for a sleeping helper to wake
+    # and take blocks even beside a busy neighbour
+    p0, g, m0, v0 = (rng.standard_normal(1_500_003).astype(dtype) for _ in range(4))
     v0 = np.abs(v0)
     runs = []
     for threads in (1, 2):
