@@ -150,7 +150,7 @@ def test_fused_bias_and_activation_equal_the_product_then_the_passes(n_out, n_in
                                                                       activation, dtype):
     # every path of the product stores through the layer's epilogue: the
     # same values as the product, then + b, then the activation (tails
-    # included); bit for bit for the rectifier, within 2 ulp of tanh
+    # included); bit for bit for the rectifier, tanh within 1.5 ulp
     from kmatrix._core import _kernels
 
     K = km.KMatrix.random(n_out, n_in, dtype=dtype, random_state=0)
@@ -165,8 +165,7 @@ def test_fused_bias_and_activation_equal_the_product_then_the_passes(n_out, n_in
     if activation in ("identity", "relu"):
         np.testing.assert_array_equal(Z, activate(pre.copy(), activation))
     elif activation == "tanh":
-        exact = np.tanh(pre.astype(np.float64))
-        assert np.all(np.abs(Z - exact) <= 2 * eps * np.abs(exact) + 1e-300)
+        assert _tanh_ulps(pre, Z).max() <= _TANH_ULPS
     else:   # rounded in the type at each of 0.5 z, tanh, 0.5 t, + 0.5
         exact = 0.5 * np.tanh(0.5 * pre.astype(np.float64)) + 0.5
         assert np.all(np.abs(Z - exact) <= 1.5 * eps)
@@ -178,6 +177,18 @@ def test_fused_bias_and_activation_equal_the_product_then_the_passes(n_out, n_in
     assert np.linalg.norm(Z - ref) <= tol * np.linalg.norm(ref)
 
 
+# the kernel's tanh: within 1.5 ulp (1.46 measured on every float32 input,
+# 1.45 on 6 million float64 samples), against a reference in long double
+# where it is wider than double (else np.tanh's own ulp adds)
+_TANH_ULPS = 1.5 if np.finfo(np.longdouble).nmant > 60 else 2.5
+
+
+def _tanh_ulps(x, t):
+    """|t - tanh(x)| in ulps of the exact value rounded to t's dtype."""
+    exact = np.tanh(x.astype(np.longdouble))
+    return (np.abs(t - exact) / np.spacing(np.abs(exact).astype(t.dtype))).astype(np.float64)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_tanh_at_its_edges(dtype):
     # through the identity and a bias of -0 (x + -0 is x, even for -0): Z is
@@ -187,8 +198,8 @@ def test_fused_tanh_at_its_edges(dtype):
 
     info = np.finfo(dtype)
     special = [0.0, -0.0, info.smallest_subnormal, -info.tiny, 1e-20, 0.1733, -0.1734,
-               0.3466, 0.5, -1.0, 9.0, 9.1, -19.0, 20.0, 40.0, 41.0, 1e30, -info.max, np.inf,
-               -np.inf, np.nan]
+               0.3466, 0.5, 0.5499999, 0.55, -0.5500001, -1.0, 9.0, 9.1, -19.0, 20.0, 40.0,
+               41.0, 1e30, -info.max, np.inf, -np.inf, np.nan]
     rng = np.random.default_rng(2)
     body = np.concatenate([special, np.sinh(rng.uniform(-4, 4, 64 * 259 - len(special)))])
     X = body.reshape(64, 259).astype(dtype)
@@ -197,10 +208,8 @@ def test_fused_tanh_at_its_edges(dtype):
     Z = np.empty_like(X)
     _kernels.apply_epilogue(K._twiddles, K.log_size, X, Z, "bias_tanh",
                             np.full(n, -0.0, dtype), 1.0, 0, False)
-    exact = np.tanh(X.astype(np.float64))
     finite = np.isfinite(X)
-    err = np.abs(Z[finite] - exact[finite]) / np.maximum(np.abs(exact[finite]), info.tiny)
-    assert err.max() <= 2 * info.eps, err.max() / info.eps
+    assert _tanh_ulps(X[finite], Z[finite]).max() <= _TANH_ULPS
     assert np.array_equal(np.signbit(Z[X == 0]), np.signbit(X[X == 0]))
     assert np.isnan(Z[np.isnan(X)]).all()
     assert (Z[X == np.inf] == 1).all() and (Z[X == -np.inf] == -1).all()
@@ -213,8 +222,7 @@ def test_fused_tanh_at_its_edges(dtype):
                                     np.full(n, -0.0, dtype), 1.0, 0, False)
         finally:
             _kernels._set_isa(previous)
-        ei = np.abs(Zi[finite] - exact[finite]) / np.maximum(np.abs(exact[finite]), info.tiny)
-        assert ei.max() <= 2 * info.eps, (isa, ei.max() / info.eps)
+        assert _tanh_ulps(X[finite], Zi[finite]).max() <= _TANH_ULPS, isa
 
 
 def test_a_network_trains_the_same_with_and_without_the_fused_kernels(monkeypatch):
@@ -457,11 +465,14 @@ def test_squared_error_kernel_refuses_bad_arrays():
              (P[:, ::2], Y[:, ::2], None, "unit column stride"),
              (P, P, None, "share memory"),
              (P, Y, np.ones(3), "one weight per row")]
+    P64, Y64 = np.zeros((4, 4)), np.zeros((4, 4))
+    cases.append((P64, Y64, P64[0], "w must not share memory"))
     for p, y, w, message in cases:
         with pytest.raises(ValueError, match=message):
             _kernels.squared_error(p, y, w, 1.0)
     P.flags.writeable = False
     with pytest.raises(ValueError, match="writable"):
         _kernels.squared_error(P, Y, None, 1.0)
-    # no columns: every row's sum is zero
+    # no columns: every row's sum is zero; no rows (NumPy gives strides of 0)
     assert _kernels.squared_error(np.zeros((3, 0)), np.zeros((3, 0)), None, 1.0).tolist() == [0] * 3
+    assert _kernels.squared_error(np.zeros((0, 5)), np.zeros((0, 5)), None, 1.0).shape == (0,)

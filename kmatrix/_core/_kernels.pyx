@@ -563,9 +563,10 @@ def squared_error(cnp.ndarray P, cnp.ndarray Y, w, double scale, int n_threads=0
         raise ValueError(f"P and Y must be 2-D of one shape, got {(<object>P).shape} and "
                          f"{(<object>Y).shape}")
     cdef int64_t rows = P.shape[0], cols = P.shape[1], item = P.itemsize
-    for a in (P, Y):
-        if ((cols > 1 and a.strides[1] != item) or not cnp.PyArray_ISALIGNED(a)
-                or (rows > 1 and (a.strides[0] % item or a.strides[0] < cols * item))):
+    for a in (P, Y):   # (an empty array's strides say nothing)
+        if rows and cols and ((cols > 1 and a.strides[1] != item) or not cnp.PyArray_ISALIGNED(a)
+                              or (rows > 1 and (a.strides[0] % item
+                                                or a.strides[0] < cols * item))):
             raise ValueError("P and Y must be aligned rows with unit column stride")
     if not cnp.PyArray_ISWRITEABLE(P) or np.may_share_memory(P, Y):
         raise ValueError("P must be writable and not share memory with Y")
@@ -574,9 +575,11 @@ def squared_error(cnp.ndarray P, cnp.ndarray Y, w, double scale, int n_threads=0
         wd = np.ascontiguousarray(w, dtype=np.float64)
         if wd.ndim != 1 or wd.shape[0] != rows:
             raise ValueError(f"w must hold one weight per row, got shape {(<object>wd).shape}")
+        if np.may_share_memory(wd, P):
+            raise ValueError("w must not share memory with P")
     cdef cnp.ndarray sums = np.empty(P.shape[0], dtype=np.float64)
-    cdef int64_t ps = P.strides[0] // item if rows > 1 else cols
-    cdef int64_t ys = Y.strides[0] // item if rows > 1 else cols
+    cdef int64_t ps = P.strides[0] // item if rows > 1 and cols else cols
+    cdef int64_t ys = Y.strides[0] // item if rows > 1 and cols else cols
     cdef void* pp = cnp.PyArray_DATA(P)
     cdef const void* yp = cnp.PyArray_DATA(Y)
     cdef const double* wp = NULL

@@ -59,7 +59,7 @@ def squared_error_gradient(P, Y, w, scale, n_threads=0):
         return _kernels.squared_error(P, Y, w, float(scale), n_threads)
     P -= Y
     sq = np.einsum("ij,ij->i", P, P, dtype=np.float64)
-    P *= scale
+    P *= float(scale)
     if w is not None:
         P *= w[:, np.newaxis]
     return sq

@@ -343,8 +343,8 @@ class Products:
         "logistic") was applied too: a real network's kernel adds the bias
         and applies the activation as it stores each output tile (the bias
         and the rectifier as the separate passes would; tanh within about
-        2 ulp of NumPy's); otherwise the bias is added here and the caller
-        applies the activation."""
+        1.5 ulp of the exact value); otherwise the bias is added here and
+        the caller applies the activation."""
         if bias is not None and self._twiddles.dtype.kind == "f":
             kind = "bias" if activation == "identity" else "bias_" + activation
             _kernels.apply_epilogue(self._twiddles, self.log_size, X, out, kind, bias, 1.0,

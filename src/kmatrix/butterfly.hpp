@@ -88,9 +88,10 @@ int kmatrix_vjp(const T* twiddles, index_t width, int log_size, const void* x, i
 // every output entry y[v] becomes scale * cos(y + offset[v]) (the random
 // features; the cosine of kmatrix_cosine_rows below, the same values),
 // y + offset[v] (a layer's bias), or the bias and an activation: max(.,
-// 0), tanh (isa_tanh.hpp, about 2 ulp) or 0.5 tanh(0.5 .) + 0.5 (the
-// logistic function), while its tile is in registers. Each entry is computed on its
-// own: the values are those of a separate pass, for any thread count.
+// 0), tanh (isa_tanh.hpp, within about 1.5 ulp) or 0.5 tanh(0.5 .) + 0.5
+// (the logistic function), while its tile is in registers. Each entry is
+// computed on its own, the same way on every path and for any thread count
+// (the bias and the rectifier as separate NumPy passes would give them).
 template <class T>
 int kmatrix_apply_epilogue(const T* twiddles, index_t width, int log_size, const T* x,
                            index_t n_rows, index_t x_len, index_t x_row_stride, T* y,
